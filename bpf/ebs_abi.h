@@ -1,0 +1,18 @@
+/* Limits shared by kernel programs and user space.  Plain __u32/__u64 only:
+ * this header is included from BPF C (vmlinux.h) and from user space. */
+#ifndef EBS_ABI_H
+#define EBS_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define EBS_HIST_SLOTS 32
+#define EBS_COMM_LEN 16
+#define EBS_MAX_COMMS 16
+
+/* Values of the comm filter map (struct comm -> __u8). */
+#define EBS_COMM_INCLUDE 1
+#define EBS_COMM_EXCLUDE 2
+
+#endif

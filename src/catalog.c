@@ -1,0 +1,493 @@
+/* The metric catalog.  Every metric is one row; front-ends iterate it. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog.h"
+
+/* R(id, family, kind, table, row struct, field, value type, unit,
+ *   collectd type, collectd type_instance, MIB descriptor, sub-id, SNMP type,
+ *   percentile, help) */
+#define R(id_, fam_, kind_, tbl_, row_, field_, vt_, unit_, cdt_, cdti_, sn_, sid_, st_, pct_,    \
+	  help_)                                                                                   \
+	{                                                                                          \
+		.id = id_, .family = fam_, .kind = kind_, .table = tbl_,                           \
+		.offset = offsetof(row_, field_), .vtype = vt_, .unit = unit_, .cd_type = cdt_,    \
+		.cd_type_instance = cdti_, .snmp_name = sn_, .snmp_subid = sid_,                   \
+		.snmp_type = st_, .pct = pct_, .help = help_                                       \
+	}
+
+#define SNAP struct ebs_snapshot
+#define SYS EBS_FAM_SYSCALLS
+#define TCP EBS_FAM_TCP
+#define SCH EBS_FAM_SCHED
+#define AGT EBS_FAM_COUNT
+#define C64 EBS_SNMP_COUNTER64
+#define G32 EBS_SNMP_GAUGE32
+#define STR EBS_SNMP_STRING
+#define NO EBS_SNMP_NONE
+
+/* Percentile gauges come in threes; only p50/p99 are served over SNMP for
+ * the scalars (thresholds compare those), all three for table rows. */
+const struct ebs_metric ebs_catalog[] = {
+	/* ---- agent-wide ---- */
+	R("agent.loaded_unix_ms", AGT, EBS_GAUGE, EBS_T_GLOBAL, SNAP, loaded_unix_ms, EBS_V_U64,
+	  "ms", NULL, NULL, "ebsAgentProgramsLoaded", 3, EBS_SNMP_TIMESTAMP, 0,
+	  "When the kernel programs now read were loaded; counters are continuous since then."),
+
+	/* ---- modules (self-metrics) ---- */
+	R("module.name", AGT, EBS_INFO, EBS_T_MODULE, struct ebs_module_stat, name, EBS_V_STRPTR,
+	  "", NULL, NULL, "ebsModuleName", 2, STR, 0, "Module (metric family) name."),
+	R("module.status", AGT, EBS_INFO, EBS_T_MODULE, struct ebs_module_stat, status,
+	  EBS_V_STATUS, "", "ebpf_status", NULL, "ebsModuleStatus", 3, EBS_SNMP_INTEGER, 0,
+	  "ok(1), degraded(2), unavailable(3), disabled(4)."),
+	R("module.reason", AGT, EBS_INFO, EBS_T_MODULE, struct ebs_module_stat, reason, EBS_V_STR,
+	  "", NULL, NULL, "ebsModuleReason", 4, STR, 0,
+	  "Why the module is degraded, unavailable or disabled; empty when ok."),
+	R("module.attach", AGT, EBS_INFO, EBS_T_MODULE, struct ebs_module_stat, attach, EBS_V_STR,
+	  "", NULL, NULL, "ebsModuleAttach", 5, STR, 0,
+	  "How the hooks are attached: tp_btf, raw_tp, tracepoint or mixed."),
+	R("module.events", AGT, EBS_COUNTER, EBS_T_MODULE, struct ebs_module_stat, events,
+	  EBS_V_U64, "events", "ebpf_events", NULL, "ebsModuleEvents", 6, C64, 0,
+	  "Kernel events the module aggregated."),
+	R("module.overflows", AGT, EBS_COUNTER, EBS_T_MODULE, struct ebs_module_stat, overflows,
+	  EBS_V_U64, "events", "ebpf_overflows", NULL, "ebsModuleOverflows", 7, C64, 0,
+	  "Events that did not fit a bounded kernel map."),
+	R("module.run_time_ns", AGT, EBS_COUNTER, EBS_T_MODULE, struct ebs_module_stat,
+	  run_time_ns, EBS_V_U64, "ns", "ebpf_time_ns", NULL, "ebsModuleRunTime", 8, C64, 0,
+	  "Kernel-measured run time of the module's programs (BPF stats)."),
+	R("module.run_count", AGT, EBS_COUNTER, EBS_T_MODULE, struct ebs_module_stat, run_cnt,
+	  EBS_V_U64, "runs", "ebpf_events", "runs", "ebsModuleRunCount", 9, C64, 0,
+	  "Kernel-measured run count of the module's programs (BPF stats)."),
+
+	/* ---- syscalls: totals ---- */
+	R("syscall.total.calls", SYS, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sys.calls, EBS_V_U64,
+	  "calls", "ebpf_calls", "total", "ebsSyscallsCalls", 1, C64, 0, "System calls made."),
+	R("syscall.total.errors", SYS, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sys.errors, EBS_V_U64,
+	  "calls", "ebpf_errors", "total", "ebsSyscallsErrors", 2, C64, 0,
+	  "System calls that returned an error (ret < 0)."),
+	R("syscall.total.latency_ns", SYS, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sys.latency_ns,
+	  EBS_V_U64, "ns", "ebpf_time_ns", "total", "ebsSyscallsLatencyTotal", 3, C64, 0,
+	  "Time spent in sampled system calls."),
+	R("syscall.total.p50_us", SYS, EBS_GAUGE, EBS_T_GLOBAL, SNAP, sys.pct.p50, EBS_V_DOUBLE,
+	  "us", "ebpf_latency", "total-p50", "ebsSyscallsLatencyP50", 4, G32, 50,
+	  "Median system call latency over the last interval."),
+	R("syscall.total.p90_us", SYS, EBS_GAUGE, EBS_T_GLOBAL, SNAP, sys.pct.p90, EBS_V_DOUBLE,
+	  "us", "ebpf_latency", "total-p90", NULL, 0, NO, 90,
+	  "90th percentile system call latency over the last interval."),
+	R("syscall.total.p99_us", SYS, EBS_GAUGE, EBS_T_GLOBAL, SNAP, sys.pct.p99, EBS_V_DOUBLE,
+	  "us", "ebpf_latency", "total-p99", "ebsSyscallsLatencyP99", 5, G32, 99,
+	  "99th percentile system call latency over the last interval."),
+	R("syscall.inflight_overflows", SYS, EBS_COUNTER, EBS_T_GLOBAL, SNAP,
+	  sys.inflight_overflows, EBS_V_U64, "events", "ebpf_overflows", "syscall_inflight",
+	  "ebsSyscallsInflightOverflows", 6, C64, 0,
+	  "Syscall entries not timed because the in-flight table was full."),
+	R("syscall.filtered", SYS, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sys.filtered, EBS_V_U64,
+	  "calls", "ebpf_calls", "filtered", "ebsSyscallsFiltered", 7, C64, 0,
+	  "System calls skipped by the process include/exclude lists."),
+
+	/* ---- syscalls: per syscall ---- */
+	R("syscall.name", SYS, EBS_INFO, EBS_T_SYSCALL, struct ebs_syscall_row, name,
+	  EBS_V_STRPTR, "", NULL, NULL, "ebsSyscallName", 2, STR, 0, "System call name."),
+	R("syscall.calls", SYS, EBS_COUNTER, EBS_T_SYSCALL, struct ebs_syscall_row, calls,
+	  EBS_V_U64, "calls", "ebpf_calls", NULL, "ebsSyscallCalls", 3, C64, 0,
+	  "Calls of this system call."),
+	R("syscall.errors", SYS, EBS_COUNTER, EBS_T_SYSCALL, struct ebs_syscall_row, errors,
+	  EBS_V_U64, "calls", "ebpf_errors", NULL, "ebsSyscallErrors", 4, C64, 0,
+	  "Calls of this system call that returned an error."),
+	R("syscall.latency_ns", SYS, EBS_COUNTER, EBS_T_SYSCALL, struct ebs_syscall_row,
+	  latency_ns, EBS_V_U64, "ns", "ebpf_time_ns", NULL, "ebsSyscallLatencyTotal", 5, C64, 0,
+	  "Time spent in sampled calls of this system call."),
+	R("syscall.p50_us", SYS, EBS_GAUGE, EBS_T_SYSCALL, struct ebs_syscall_row, pct.p50,
+	  EBS_V_DOUBLE, "us", "ebpf_latency", "p50", "ebsSyscallLatencyP50", 6, G32, 50,
+	  "Median latency of this system call over the last interval."),
+	R("syscall.p90_us", SYS, EBS_GAUGE, EBS_T_SYSCALL, struct ebs_syscall_row, pct.p90,
+	  EBS_V_DOUBLE, "us", "ebpf_latency", "p90", "ebsSyscallLatencyP90", 7, G32, 90,
+	  "90th percentile latency of this system call over the last interval."),
+	R("syscall.p99_us", SYS, EBS_GAUGE, EBS_T_SYSCALL, struct ebs_syscall_row, pct.p99,
+	  EBS_V_DOUBLE, "us", "ebpf_latency", "p99", "ebsSyscallLatencyP99", 8, G32, 99,
+	  "99th percentile latency of this system call over the last interval."),
+
+	/* ---- tcp: scalars ---- */
+	R("tcp.active_opens", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.active_opens, EBS_V_U64,
+	  "connections", "ebpf_events", "active_opens", "ebsTcpActiveOpens", 1, C64, 0,
+	  "Connections this host opened (SYN_SENT -> ESTABLISHED)."),
+	R("tcp.passive_opens", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.passive_opens, EBS_V_U64,
+	  "connections", "ebpf_events", "passive_opens", "ebsTcpPassiveOpens", 2, C64, 0,
+	  "Connections this host accepted (SYN_RECV -> ESTABLISHED)."),
+	R("tcp.closes", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.closes, EBS_V_U64, "sockets",
+	  "ebpf_events", "closes", "ebsTcpCloses", 3, C64, 0, "Sockets that reached CLOSE."),
+	R("tcp.resets_sent", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.resets_sent, EBS_V_U64,
+	  "segments", "ebpf_events", "resets_sent", "ebsTcpResetsSent", 4, C64, 0,
+	  "RST segments sent."),
+	R("tcp.resets_received", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.resets_received,
+	  EBS_V_U64, "segments", "ebpf_events", "resets_received", "ebsTcpResetsReceived", 5, C64,
+	  0, "RST segments received."),
+	R("tcp.retransmits", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.retransmits, EBS_V_U64,
+	  "segments", "ebpf_events", "retransmits", "ebsTcpRetransmits", 6, C64, 0,
+	  "Segments retransmitted."),
+	R("tcp.established", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.established, EBS_V_U64,
+	  "sockets", "ebpf_sockets", "established", "ebsTcpEstablished", 7, G32, 0,
+	  "Sockets in ESTABLISHED now (among sockets seen since load)."),
+	R("tcp.connect.p50_us", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.connect_pct.p50,
+	  EBS_V_DOUBLE, "us", "ebpf_latency", "connect-p50", "ebsTcpConnectLatencyP50", 8, G32, 50,
+	  "Median active connect latency over the last interval."),
+	R("tcp.connect.p90_us", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.connect_pct.p90,
+	  EBS_V_DOUBLE, "us", "ebpf_latency", "connect-p90", NULL, 0, NO, 90,
+	  "90th percentile active connect latency over the last interval."),
+	R("tcp.connect.p99_us", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.connect_pct.p99,
+	  EBS_V_DOUBLE, "us", "ebpf_latency", "connect-p99", "ebsTcpConnectLatencyP99", 9, G32, 99,
+	  "99th percentile active connect latency over the last interval."),
+	R("tcp.rtt.p50_us", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.rtt_pct.p50, EBS_V_DOUBLE,
+	  "us", "ebpf_latency", "rtt-p50", "ebsTcpRttP50", 10, G32, 50,
+	  "Median smoothed RTT of sampled segments over the last interval."),
+	R("tcp.rtt.p90_us", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.rtt_pct.p90, EBS_V_DOUBLE,
+	  "us", "ebpf_latency", "rtt-p90", NULL, 0, NO, 90,
+	  "90th percentile smoothed RTT over the last interval."),
+	R("tcp.rtt.p99_us", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.rtt_pct.p99, EBS_V_DOUBLE,
+	  "us", "ebpf_latency", "rtt-p99", "ebsTcpRttP99", 11, G32, 99,
+	  "99th percentile smoothed RTT over the last interval."),
+	R("tcp.bytes_sent", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.bytes_sent, EBS_V_U64,
+	  "bytes", "ebpf_bytes", "sent", "ebsTcpBytesSent", 12, C64, 0,
+	  "Bytes acknowledged by peers, counted when a socket closes."),
+	R("tcp.bytes_received", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.bytes_received,
+	  EBS_V_U64, "bytes", "ebpf_bytes", "received", "ebsTcpBytesReceived", 13, C64, 0,
+	  "Bytes received, counted when a socket closes."),
+	R("tcp.lifetime.p50_ms", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.lifetime_pct.p50,
+	  EBS_V_DOUBLE, "ms", "ebpf_duration_ms", "lifetime-p50", "ebsTcpLifetimeP50", 14, G32, 50,
+	  "Median lifetime of connections closed in the last interval."),
+	R("tcp.lifetime.p99_ms", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.lifetime_pct.p99,
+	  EBS_V_DOUBLE, "ms", "ebpf_duration_ms", "lifetime-p99", "ebsTcpLifetimeP99", 15, G32, 99,
+	  "99th percentile lifetime of connections closed in the last interval."),
+	R("tcp.socket_overflows", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.socket_overflows,
+	  EBS_V_U64, "sockets", "ebpf_overflows", "tcp_sockets", "ebsTcpSocketOverflows", 16, C64,
+	  0, "Sockets not tracked because the socket table was full."),
+	R("tcp.port_overflows", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.port_overflows,
+	  EBS_V_U64, "ports", "ebpf_overflows", "tcp_ports", "ebsTcpPortOverflows", 17, C64, 0,
+	  "Local-port rows evicted because the port table was full."),
+	R("tcp.rtt_samples", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.rtt_samples, EBS_V_U64,
+	  "samples", "ebpf_events", "rtt_samples", "ebsTcpRttSamples", 18, C64, 0,
+	  "RTT samples taken (sample_rate percent of tcp_probe events)."),
+
+	/* ---- tcp: per state ---- */
+	R("tcp.state.name", TCP, EBS_INFO, EBS_T_TCP_STATE, struct ebs_tcp_state_row, name,
+	  EBS_V_STRPTR, "", NULL, NULL, "ebsTcpStateName", 2, STR, 0, "TCP state name."),
+	R("tcp.state.sockets", TCP, EBS_GAUGE, EBS_T_TCP_STATE, struct ebs_tcp_state_row, sockets,
+	  EBS_V_I64, "sockets", "ebpf_sockets", NULL, "ebsTcpStateSockets", 3, G32, 0,
+	  "Sockets in this state now (among sockets seen since load)."),
+	R("tcp.state.trans_in", TCP, EBS_COUNTER, EBS_T_TCP_STATE, struct ebs_tcp_state_row,
+	  trans_in, EBS_V_U64, "transitions", "ebpf_transitions", "in", "ebsTcpStateTransIn", 4,
+	  C64, 0, "Transitions into this state."),
+	R("tcp.state.trans_out", TCP, EBS_COUNTER, EBS_T_TCP_STATE, struct ebs_tcp_state_row,
+	  trans_out, EBS_V_U64, "transitions", "ebpf_transitions", "out", "ebsTcpStateTransOut", 5,
+	  C64, 0, "Transitions out of this state."),
+	R("tcp.transition", TCP, EBS_COUNTER, EBS_T_TCP_TRANS, struct ebs_tcp_trans_row, count,
+	  EBS_V_U64, "transitions", "ebpf_transitions", NULL, NULL, 0, NO, 0,
+	  "Transitions from one state to another (non-zero pairs)."),
+
+	/* ---- tcp: per local port ---- */
+	R("tcp.port.accepts", TCP, EBS_COUNTER, EBS_T_TCP_PORT, struct ebs_tcp_port_row, accepts,
+	  EBS_V_U64, "connections", "ebpf_events", "accepts", "ebsTcpPortAccepts", 2, C64, 0,
+	  "Connections accepted on this local port."),
+	R("tcp.port.resets", TCP, EBS_COUNTER, EBS_T_TCP_PORT, struct ebs_tcp_port_row, resets,
+	  EBS_V_U64, "segments", "ebpf_events", "resets", "ebsTcpPortResets", 3, C64, 0,
+	  "RST segments sent or received on this local port."),
+	R("tcp.port.retransmits", TCP, EBS_COUNTER, EBS_T_TCP_PORT, struct ebs_tcp_port_row,
+	  retransmits, EBS_V_U64, "segments", "ebpf_events", "retransmits",
+	  "ebsTcpPortRetransmits", 4, C64, 0, "Segments retransmitted on this local port."),
+	R("tcp.port.bytes_in", TCP, EBS_COUNTER, EBS_T_TCP_PORT, struct ebs_tcp_port_row, bytes_in,
+	  EBS_V_U64, "bytes", "ebpf_bytes", "in", "ebsTcpPortBytesIn", 5, C64, 0,
+	  "Bytes received on this local port (counted at close)."),
+	R("tcp.port.bytes_out", TCP, EBS_COUNTER, EBS_T_TCP_PORT, struct ebs_tcp_port_row,
+	  bytes_out, EBS_V_U64, "bytes", "ebpf_bytes", "out", "ebsTcpPortBytesOut", 6, C64, 0,
+	  "Bytes sent from this local port (counted at close)."),
+
+	/* ---- scheduler: totals ---- */
+	R("sched.switches_voluntary", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.switches_vol,
+	  EBS_V_U64, "switches", "ebpf_events", "switches_voluntary", "ebsSchedSwitchesVoluntary", 1,
+	  C64, 0, "Context switches where the task blocked."),
+	R("sched.switches_involuntary", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.switches_invol,
+	  EBS_V_U64, "switches", "ebpf_events", "switches_involuntary",
+	  "ebsSchedSwitchesInvoluntary", 2, C64, 0,
+	  "Context switches where the task was preempted while runnable."),
+	R("sched.migrations", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.migrations, EBS_V_U64,
+	  "tasks", "ebpf_events", "migrations", "ebsSchedMigrations", 3, C64, 0,
+	  "Task migrations between CPUs."),
+	R("sched.wakeups", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.wakeups, EBS_V_U64, "tasks",
+	  "ebpf_events", "wakeups", "ebsSchedWakeups", 4, C64, 0, "Task wakeups."),
+	R("sched.wakeups_new", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.wakeups_new, EBS_V_U64,
+	  "tasks", "ebpf_events", "wakeups_new", "ebsSchedWakeupsNew", 5, C64, 0,
+	  "First wakeups of new tasks."),
+	R("sched.forks", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.forks, EBS_V_U64, "tasks",
+	  "ebpf_events", "forks", "ebsSchedForks", 6, C64, 0, "Tasks forked."),
+	R("sched.execs", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.execs, EBS_V_U64, "tasks",
+	  "ebpf_events", "execs", "ebsSchedExecs", 7, C64, 0, "Successful execs."),
+	R("sched.exits", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.exits, EBS_V_U64, "tasks",
+	  "ebpf_events", "exits", "ebsSchedExits", 8, C64, 0, "Tasks exited."),
+	R("sched.runq.samples", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.runq_samples,
+	  EBS_V_U64, "samples", "ebpf_events", "runq_samples", "ebsSchedRunqSamples", 9, C64, 0,
+	  "Run-queue latency samples (tasks switched in after waiting)."),
+	R("sched.runq.p50_us", SCH, EBS_GAUGE, EBS_T_GLOBAL, SNAP, sched.runq_pct.p50,
+	  EBS_V_DOUBLE, "us", "ebpf_latency", "runq-p50", "ebsSchedRunqLatencyP50", 10, G32, 50,
+	  "Median run-queue latency over the last interval."),
+	R("sched.runq.p90_us", SCH, EBS_GAUGE, EBS_T_GLOBAL, SNAP, sched.runq_pct.p90,
+	  EBS_V_DOUBLE, "us", "ebpf_latency", "runq-p90", NULL, 0, NO, 90,
+	  "90th percentile run-queue latency over the last interval."),
+	R("sched.runq.p99_us", SCH, EBS_GAUGE, EBS_T_GLOBAL, SNAP, sched.runq_pct.p99,
+	  EBS_V_DOUBLE, "us", "ebpf_latency", "runq-p99", "ebsSchedRunqLatencyP99", 11, G32, 99,
+	  "99th percentile run-queue latency over the last interval."),
+	R("sched.wakeup_overflows", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.wakeup_overflows,
+	  EBS_V_U64, "events", "ebpf_overflows", "sched_wakeups", "ebsSchedWakeupOverflows", 12, C64,
+	  0, "Wakeups not timed because the wakeup table was full."),
+
+	/* ---- scheduler: per CPU ---- */
+	R("cpu.switches_voluntary", SCH, EBS_COUNTER, EBS_T_CPU, struct ebs_cpu_row, switches_vol,
+	  EBS_V_U64, "switches", "ebpf_events", "switches_voluntary", "ebsCpuSwitchesVoluntary", 2,
+	  C64, 0, "Voluntary context switches on this CPU."),
+	R("cpu.switches_involuntary", SCH, EBS_COUNTER, EBS_T_CPU, struct ebs_cpu_row,
+	  switches_invol, EBS_V_U64, "switches", "ebpf_events", "switches_involuntary",
+	  "ebsCpuSwitchesInvoluntary", 3, C64, 0, "Involuntary context switches on this CPU."),
+	R("cpu.migrations", SCH, EBS_COUNTER, EBS_T_CPU, struct ebs_cpu_row, migrations, EBS_V_U64,
+	  "tasks", "ebpf_events", "migrations", "ebsCpuMigrations", 4, C64, 0,
+	  "Tasks migrated to this CPU."),
+	R("cpu.runq.samples", SCH, EBS_COUNTER, EBS_T_CPU, struct ebs_cpu_row, runq_samples,
+	  EBS_V_U64, "samples", "ebpf_events", "runq_samples", "ebsCpuRunqSamples", 5, C64, 0,
+	  "Run-queue latency samples on this CPU."),
+	R("cpu.runq.p50_us", SCH, EBS_GAUGE, EBS_T_CPU, struct ebs_cpu_row, runq_pct.p50,
+	  EBS_V_DOUBLE, "us", "ebpf_latency", "runq-p50", "ebsCpuRunqLatencyP50", 6, G32, 50,
+	  "Median run-queue latency on this CPU over the last interval."),
+	R("cpu.runq.p90_us", SCH, EBS_GAUGE, EBS_T_CPU, struct ebs_cpu_row, runq_pct.p90,
+	  EBS_V_DOUBLE, "us", "ebpf_latency", "runq-p90", "ebsCpuRunqLatencyP90", 7, G32, 90,
+	  "90th percentile run-queue latency on this CPU over the last interval."),
+	R("cpu.runq.p99_us", SCH, EBS_GAUGE, EBS_T_CPU, struct ebs_cpu_row, runq_pct.p99,
+	  EBS_V_DOUBLE, "us", "ebpf_latency", "runq-p99", "ebsCpuRunqLatencyP99", 8, G32, 99,
+	  "99th percentile run-queue latency on this CPU over the last interval."),
+
+	/* ---- histograms (SNMP only: collectd gets the percentiles) ---- */
+	R("hist.upper", AGT, EBS_INFO, EBS_T_HIST, struct ebs_hist_row, upper, EBS_V_U64, "",
+	  NULL, NULL, "ebsHistUpperBound", 4, EBS_SNMP_UNSIGNED32, 0,
+	  "Inclusive upper bound of the bucket in the histogram's unit; the last bucket is open."),
+	R("hist.count", AGT, EBS_COUNTER, EBS_T_HIST, struct ebs_hist_row, count, EBS_V_U64,
+	  "samples", NULL, NULL, "ebsHistCount", 5, C64, 0,
+	  "Samples in this bucket since the programs were loaded."),
+};
+
+const size_t ebs_catalog_len = sizeof(ebs_catalog) / sizeof(ebs_catalog[0]);
+
+const struct ebs_metric *ebs_metric_find(const char *id)
+{
+	for (size_t i = 0; i < ebs_catalog_len; i++)
+		if (strcmp(ebs_catalog[i].id, id) == 0)
+			return &ebs_catalog[i];
+	return NULL;
+}
+
+static const char *const table_names[EBS_T_COUNT] = {
+	[EBS_T_GLOBAL] = "global",	 [EBS_T_MODULE] = "module",
+	[EBS_T_SYSCALL] = "syscall",	 [EBS_T_CPU] = "cpu",
+	[EBS_T_TCP_STATE] = "tcp_state", [EBS_T_TCP_TRANS] = "tcp_transition",
+	[EBS_T_TCP_PORT] = "tcp_port",	 [EBS_T_HIST] = "histogram",
+};
+
+const char *ebs_table_name(enum ebs_table t)
+{
+	return (unsigned)t < EBS_T_COUNT ? table_names[t] : "?";
+}
+
+size_t ebs_table_rows(const struct ebs_snapshot *s, enum ebs_table t)
+{
+	switch (t) {
+	case EBS_T_GLOBAL: return 1;
+	case EBS_T_MODULE: return EBS_FAM_COUNT;
+	case EBS_T_SYSCALL: return s->n_syscalls;
+	case EBS_T_CPU: return s->n_cpus;
+	case EBS_T_TCP_STATE: return EBS_TCP_NSTATES;
+	case EBS_T_TCP_TRANS: return s->n_tcp_trans;
+	case EBS_T_TCP_PORT: return s->n_tcp_ports;
+	case EBS_T_HIST: return s->n_hist_rows;
+	default: return 0;
+	}
+}
+
+const void *ebs_table_row(const struct ebs_snapshot *s, enum ebs_table t, size_t i)
+{
+	if (i >= ebs_table_rows(s, t))
+		return NULL;
+	switch (t) {
+	case EBS_T_GLOBAL: return s;
+	case EBS_T_MODULE: return &s->modules[i];
+	case EBS_T_SYSCALL: return &s->syscalls[i];
+	case EBS_T_CPU: return &s->cpus[i];
+	case EBS_T_TCP_STATE: return &s->tcp_states[i];
+	case EBS_T_TCP_TRANS: return &s->tcp_trans[i];
+	case EBS_T_TCP_PORT: return &s->tcp_ports[i];
+	case EBS_T_HIST: return &s->hist_rows[i];
+	default: return NULL;
+	}
+}
+
+static const char *const hist_names[EBS_H_COUNT + 1] = {
+	[EBS_H_SYSCALL] = "syscall_latency", [EBS_H_RUNQ] = "runq_latency",
+	[EBS_H_TCP_CONNECT] = "tcp_connect_latency", [EBS_H_TCP_RTT] = "tcp_rtt",
+	[EBS_H_TCP_LIFETIME] = "tcp_lifetime",
+};
+
+const char *ebs_hist_name(uint32_t id)
+{
+	return id >= 1 && id <= EBS_H_COUNT ? hist_names[id] : "?";
+}
+
+const char *ebs_hist_unit(uint32_t id)
+{
+	return id == EBS_H_TCP_LIFETIME ? "ms" : "ns";
+}
+
+void ebs_row_key(enum ebs_table t, const void *row, char *buf, size_t len)
+{
+	switch (t) {
+	case EBS_T_MODULE:
+		snprintf(buf, len, "%s", ((const struct ebs_module_stat *)row)->name);
+		break;
+	case EBS_T_SYSCALL: {
+		const struct ebs_syscall_row *r = row;
+		if (r->name)
+			snprintf(buf, len, "%s", r->name);
+		else
+			snprintf(buf, len, "sys_%" PRIu32, r->nr);
+		break;
+	}
+	case EBS_T_CPU:
+		snprintf(buf, len, "cpu%" PRIu32, ((const struct ebs_cpu_row *)row)->cpu);
+		break;
+	case EBS_T_TCP_STATE:
+		snprintf(buf, len, "%s", ((const struct ebs_tcp_state_row *)row)->name);
+		break;
+	case EBS_T_TCP_TRANS: {
+		const struct ebs_tcp_trans_row *r = row;
+		snprintf(buf, len, "%s-%s", ebs_tcp_state_name(r->old_state),
+			 ebs_tcp_state_name(r->new_state));
+		break;
+	}
+	case EBS_T_TCP_PORT:
+		snprintf(buf, len, "%" PRIu32, ((const struct ebs_tcp_port_row *)row)->port);
+		break;
+	case EBS_T_HIST: {
+		const struct ebs_hist_row *r = row;
+		snprintf(buf, len, "%s-%" PRIu32, ebs_hist_name(r->hist), r->bucket);
+		break;
+	}
+	default:
+		if (len)
+			buf[0] = '\0';
+	}
+}
+
+unsigned ebs_snmp_index(enum ebs_table t, const void *row, uint32_t idx[2])
+{
+	switch (t) {
+	case EBS_T_MODULE: {
+		const struct ebs_module_stat *r = row;
+		for (unsigned f = 0; f < EBS_FAM_COUNT; f++)
+			if (strcmp(ebs_family_name(f), r->name) == 0)
+				idx[0] = f + 1;
+		return 1;
+	}
+	case EBS_T_SYSCALL: idx[0] = ((const struct ebs_syscall_row *)row)->nr + 1; return 1;
+	case EBS_T_CPU: idx[0] = ((const struct ebs_cpu_row *)row)->cpu + 1; return 1;
+	case EBS_T_TCP_STATE: idx[0] = ((const struct ebs_tcp_state_row *)row)->state; return 1;
+	case EBS_T_TCP_PORT: idx[0] = ((const struct ebs_tcp_port_row *)row)->port; return 1;
+	case EBS_T_HIST:
+		idx[0] = ((const struct ebs_hist_row *)row)->hist;
+		idx[1] = ((const struct ebs_hist_row *)row)->bucket;
+		return 2;
+	default: return 0;
+	}
+}
+
+static const void *field(const struct ebs_metric *m, const void *row)
+{
+	return (const char *)row + m->offset;
+}
+
+double ebs_metric_double(const struct ebs_metric *m, const void *row)
+{
+	const void *p = field(m, row);
+
+	switch (m->vtype) {
+	case EBS_V_U64: return (double)*(const uint64_t *)p;
+	case EBS_V_I64: return (double)*(const int64_t *)p;
+	case EBS_V_U32: return (double)*(const uint32_t *)p;
+	case EBS_V_DOUBLE: return *(const double *)p;
+	case EBS_V_STATUS: return (double)*(const enum ebs_status *)p;
+	case EBS_V_BOOL: return *(const bool *)p ? 1.0 : 0.0;
+	default: return 0.0;
+	}
+}
+
+uint64_t ebs_metric_u64(const struct ebs_metric *m, const void *row)
+{
+	const void *p = field(m, row);
+
+	switch (m->vtype) {
+	case EBS_V_U64: return *(const uint64_t *)p;
+	case EBS_V_I64: {
+		int64_t v = *(const int64_t *)p;
+		return v < 0 ? 0 : (uint64_t)v;
+	}
+	case EBS_V_U32: return *(const uint32_t *)p;
+	case EBS_V_DOUBLE: {
+		/* Percentiles are compared against integer thresholds: round
+		 * to nearest so 0.6 µs reads 1, not 0. */
+		double d = *(const double *)p;
+		return d <= 0 ? 0 : (uint64_t)(d + 0.5);
+	}
+	case EBS_V_STATUS: return (uint64_t)*(const enum ebs_status *)p;
+	case EBS_V_BOOL: return *(const bool *)p ? 1 : 0;
+	default: return 0;
+	}
+}
+
+const char *ebs_metric_str(const struct ebs_metric *m, const void *row)
+{
+	const void *p = field(m, row);
+
+	switch (m->vtype) {
+	case EBS_V_STR: return (const char *)p;
+	case EBS_V_STRPTR: {
+		const char *s = *(const char *const *)p;
+		return s ? s : "";
+	}
+	case EBS_V_STATUS: return ebs_status_name(*(const enum ebs_status *)p);
+	default: return "";
+	}
+}
+
+static const char *const cd_family[EBS_FAM_COUNT + 1] = {
+	[EBS_FAM_SYSCALLS] = "syscall", [EBS_FAM_TCP] = "tcp", [EBS_FAM_SCHED] = "sched",
+	[EBS_FAM_COUNT] = "self",
+};
+
+void ebs_cd_plugin_instance(const struct ebs_metric *m, const void *row, char *buf, size_t len)
+{
+	switch (m->table) {
+	case EBS_T_CPU: ebs_row_key(m->table, row, buf, len); break;
+	case EBS_T_MODULE: snprintf(buf, len, "self"); break;
+	case EBS_T_TCP_PORT: snprintf(buf, len, "tcp_port"); break;
+	default: snprintf(buf, len, "%s", cd_family[m->family]);
+	}
+}
+
+void ebs_cd_type_instance(const struct ebs_metric *m, const void *row, char *buf, size_t len)
+{
+	char key[64];
+
+	if (m->table == EBS_T_GLOBAL || m->table == EBS_T_CPU) {
+		snprintf(buf, len, "%s", m->cd_type_instance ? m->cd_type_instance : "");
+		return;
+	}
+	ebs_row_key(m->table, row, key, sizeof(key));
+	if (m->cd_type_instance)
+		snprintf(buf, len, "%s-%s", key, m->cd_type_instance);
+	else
+		snprintf(buf, len, "%s", key);
+}

@@ -1,0 +1,101 @@
+/* The metric catalog: every metric named once.  The CLI, the collectd plugin,
+ * the AgentX subagent and the MIB consistency test all read this table, so
+ * adding a metric is one row here plus the kernel field that feeds it. */
+#ifndef EBS_CATALOG_H
+#define EBS_CATALOG_H
+
+#include "ebpfstats.h"
+
+enum ebs_kind {
+	EBS_COUNTER, /* monotonic since the programs were loaded */
+	EBS_GAUGE,   /* a level, or a percentile over the last interval */
+	EBS_INFO,    /* text or enum */
+};
+
+/* Where a metric's rows come from.  Each table has one row struct. */
+enum ebs_table {
+	EBS_T_GLOBAL,	 /* one row: struct ebs_snapshot itself */
+	EBS_T_MODULE,	 /* struct ebs_module_stat, index family + 1 */
+	EBS_T_SYSCALL,	 /* struct ebs_syscall_row, index nr + 1 */
+	EBS_T_CPU,	 /* struct ebs_cpu_row, index cpu + 1 */
+	EBS_T_TCP_STATE, /* struct ebs_tcp_state_row, index state (1..12) */
+	EBS_T_TCP_TRANS, /* struct ebs_tcp_trans_row, collectd only */
+	EBS_T_TCP_PORT,	 /* struct ebs_tcp_port_row, index port */
+	EBS_T_HIST,	 /* struct ebs_hist_row, index hist id, bucket */
+	EBS_T_COUNT
+};
+
+enum ebs_vtype {
+	EBS_V_U64,
+	EBS_V_I64,
+	EBS_V_U32,
+	EBS_V_DOUBLE,
+	EBS_V_STR,    /* char array inside the row */
+	EBS_V_STRPTR, /* const char * inside the row */
+	EBS_V_STATUS, /* enum ebs_status */
+	EBS_V_BOOL,
+};
+
+/* SNMP syntax of the object serving a metric. */
+enum ebs_snmp_type {
+	EBS_SNMP_NONE, /* not served over SNMP */
+	EBS_SNMP_COUNTER64,
+	EBS_SNMP_GAUGE32,
+	EBS_SNMP_UNSIGNED32,
+	EBS_SNMP_INTEGER, /* enums and signed levels */
+	EBS_SNMP_STRING,  /* DisplayString */
+	EBS_SNMP_TIMESTAMP,
+};
+
+struct ebs_metric {
+	const char *id; /* stable dotted name: "syscall.calls" */
+	enum ebs_family family; /* EBS_FAM_COUNT for agent-wide metrics */
+	enum ebs_kind kind;
+	enum ebs_table table;
+	enum ebs_vtype vtype;
+	size_t offset; /* of the value inside the table's row struct */
+	const char *unit;
+	const char *help;
+	/* collectd: type from ebpf.types.db and, for one-row tables, the fixed
+	 * type_instance.  NULL cd_type: not dispatched to collectd. */
+	const char *cd_type;
+	const char *cd_type_instance;
+	/* SNMP: MIB object descriptor and its sub-identifier: the column inside
+	 * the table entry, or the scalar's arc under its group. */
+	const char *snmp_name;
+	unsigned snmp_subid;
+	enum ebs_snmp_type snmp_type;
+	unsigned pct; /* 50/90/99 for percentile gauges, 0 otherwise */
+};
+
+extern const struct ebs_metric ebs_catalog[];
+extern const size_t ebs_catalog_len;
+
+const struct ebs_metric *ebs_metric_find(const char *id);
+
+/* Generic table access over a snapshot. */
+size_t ebs_table_rows(const struct ebs_snapshot *s, enum ebs_table t);
+const void *ebs_table_row(const struct ebs_snapshot *s, enum ebs_table t, size_t i);
+/* Human key of a row: "getppid", "cpu0", "ESTABLISHED", "SYN_SENT-ESTABLISHED",
+ * "443", "syscalls"; "" for the global row. */
+void ebs_row_key(enum ebs_table t, const void *row, char *buf, size_t len);
+/* Value of a metric in a row, converted to double / unsigned / text. */
+double ebs_metric_double(const struct ebs_metric *m, const void *row);
+uint64_t ebs_metric_u64(const struct ebs_metric *m, const void *row);
+const char *ebs_metric_str(const struct ebs_metric *m, const void *row);
+
+const char *ebs_table_name(enum ebs_table t);
+/* Histogram name ("runq_latency") and unit ("ns", "ms") by enum ebs_hist_id. */
+const char *ebs_hist_name(uint32_t id);
+const char *ebs_hist_unit(uint32_t id);
+
+/* collectd naming: plugin "ebpf", this plugin_instance ("syscall", "tcp",
+ * "tcp_port", "sched", "cpu0", "self"), m->cd_type, and a type_instance of
+ * the row key, m->cd_type_instance, or "<key>-<cd_type_instance>". */
+void ebs_cd_plugin_instance(const struct ebs_metric *m, const void *row, char *buf, size_t len);
+void ebs_cd_type_instance(const struct ebs_metric *m, const void *row, char *buf, size_t len);
+
+/* SNMP: the row's index sub-identifiers (1 or 2 of them); returns how many. */
+unsigned ebs_snmp_index(enum ebs_table t, const void *row, uint32_t idx[2]);
+
+#endif

@@ -1,0 +1,447 @@
+/* ebpfstats: the operator's view of the core.
+ *   ebpfstats [show] [-c FILE] [-i SEC] [-n COUNT] [--json]
+ *   ebpfstats check [-c FILE]
+ *   ebpfstats unload [-c FILE] [--pin-path DIR]
+ *   ebpfstats catalog
+ * Exit codes of check: 0 every enabled module ok, 1 some degraded,
+ * 2 some enabled module unavailable; 3 usage or config error (all commands). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalog.h"
+
+#define EXIT_USAGE 3
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: ebpfstats [show] [-c FILE] [-i SECONDS] [-n COUNT] [--json]\n"
+		"       ebpfstats check [-c FILE]\n"
+		"       ebpfstats unload [-c FILE] [--pin-path DIR]\n"
+		"       ebpfstats catalog\n"
+		"options:\n"
+		"  -c, --config FILE   YAML config (default: built-in defaults)\n"
+		"  -i, --interval SEC  refresh interval (default: the config's, 10 s)\n"
+		"  -n, --count N       stop after N refreshes\n"
+		"  -j, --json          print one snapshot as JSON, taken after one interval\n"
+		"  -p, --pin-path DIR  override pin_path (\"\" = private programs)\n"
+		"  -V, --version       print the version\n");
+}
+
+static int sleep_interval(unsigned ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	while (!stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	return stop ? -1 : 0;
+}
+
+/* ---- JSON ----------------------------------------------------------- */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_value(FILE *f, const struct ebs_metric *m, const void *row)
+{
+	switch (m->vtype) {
+	case EBS_V_STR:
+	case EBS_V_STRPTR:
+	case EBS_V_STATUS:
+		json_str(f, ebs_metric_str(m, row));
+		break;
+	case EBS_V_DOUBLE:
+		fprintf(f, "%.3f", ebs_metric_double(m, row));
+		break;
+	case EBS_V_I64:
+		fprintf(f, "%.0f", ebs_metric_double(m, row));
+		break;
+	default:
+		fprintf(f, "%" PRIu64, ebs_metric_u64(m, row));
+	}
+}
+
+static void print_json(FILE *f, const struct ebs_snapshot *s)
+{
+	fprintf(f, "{\"version\":\"%s\",\"taken_unix_ms\":%" PRIu64 ",\"interval_ns\":%" PRIu64
+		   ",\"loaded_unix_ms\":%" PRIu64 ",\"metrics\":{",
+		EBS_VERSION, s->taken_unix_ms, s->interval_ns, s->loaded_unix_ms);
+	for (size_t i = 0; i < ebs_catalog_len; i++) {
+		const struct ebs_metric *m = &ebs_catalog[i];
+		size_t rows = ebs_table_rows(s, m->table);
+
+		fprintf(f, "%s\n", i ? "," : "");
+		json_str(f, m->id);
+		if (m->table == EBS_T_GLOBAL) {
+			fputc(':', f);
+			json_value(f, m, s);
+			continue;
+		}
+		fputs(":{", f);
+		for (size_t r = 0; r < rows; r++) {
+			const void *row = ebs_table_row(s, m->table, r);
+			char key[64];
+			ebs_row_key(m->table, row, key, sizeof(key));
+			fprintf(f, "%s", r ? "," : "");
+			json_str(f, key);
+			fputc(':', f);
+			json_value(f, m, row);
+		}
+		fputc('}', f);
+	}
+	fputs("}}\n", f);
+}
+
+/* ---- human summary ----------------------------------------------------- */
+
+struct rates {
+	uint64_t *calls, *errors; /* by syscall nr, previous values */
+	uint32_t n;
+	uint64_t *cpu_vol, *cpu_invol;
+	uint32_t ncpu;
+	uint64_t tcp[6];
+	uint64_t sys_calls, sys_errors;
+	bool have;
+};
+
+static double per_s(uint64_t now, uint64_t before, double secs)
+{
+	return secs > 0 && now >= before ? (double)(now - before) / secs : 0.0;
+}
+
+struct top {
+	uint32_t i;
+	double rate;
+};
+
+static int top_cmp(const void *a, const void *b)
+{
+	double x = ((const struct top *)a)->rate, y = ((const struct top *)b)->rate;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static void print_modules(const struct ebs_snapshot *s)
+{
+	printf("modules:");
+	for (int f = 0; f < EBS_FAM_COUNT; f++) {
+		const struct ebs_module_stat *m = &s->modules[f];
+		printf("  %s %s", m->name, ebs_status_name(m->status));
+		if (m->attach[0] && (m->status == EBS_ST_OK || m->status == EBS_ST_DEGRADED))
+			printf(" (%s%s)", m->attach, m->reused_pins ? ", pinned by another process" : "");
+	}
+	printf("\n");
+	for (int f = 0; f < EBS_FAM_COUNT; f++)
+		if (s->modules[f].reason[0] && s->modules[f].status != EBS_ST_DISABLED)
+			printf("  %s: %s\n", s->modules[f].name, s->modules[f].reason);
+}
+
+static void print_human(const struct ebs_snapshot *s, struct rates *r)
+{
+	double secs = (double)s->interval_ns / 1e9;
+	const uint64_t tcp_now[6] = {s->tcp.active_opens,   s->tcp.passive_opens,
+				     s->tcp.retransmits,    s->tcp.resets_sent,
+				     s->tcp.resets_received, s->tcp.closes};
+	time_t t = (time_t)(s->taken_unix_ms / 1000);
+	char when[32];
+
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
+	printf("\n== ebpfstats %s  %s  interval %.1f s\n", EBS_VERSION, when, secs);
+	print_modules(s);
+
+	if (s->modules[EBS_FAM_SYSCALLS].status <= EBS_ST_DEGRADED) {
+		struct top *top = calloc(s->n_syscalls ? s->n_syscalls : 1, sizeof(*top));
+		uint32_t n = 0;
+		printf("syscalls: %.0f/s, errors %.0f/s, p50 %.1f us, p99 %.1f us\n",
+		       r->have ? per_s(s->sys.calls, r->sys_calls, secs) : 0.0,
+		       r->have ? per_s(s->sys.errors, r->sys_errors, secs) : 0.0, s->sys.pct.p50,
+		       s->sys.pct.p99);
+		for (uint32_t i = 0; top && i < s->n_syscalls; i++) {
+			uint32_t nr = s->syscalls[i].nr;
+			uint64_t before = r->have && nr < r->n ? r->calls[nr] : s->syscalls[i].calls;
+			top[n].i = i;
+			top[n++].rate = per_s(s->syscalls[i].calls, before, secs);
+		}
+		if (top)
+			qsort(top, n, sizeof(*top), top_cmp);
+		printf("  %-20s %12s %10s %10s %10s\n", "top syscall", "calls/s", "errors/s",
+		       "p50 us", "p99 us");
+		for (uint32_t k = 0; top && k < n && k < 10 && r->have; k++) {
+			const struct ebs_syscall_row *row = &s->syscalls[top[k].i];
+			char name[32];
+			uint64_t eb = row->nr < r->n ? r->errors[row->nr] : row->errors;
+			ebs_row_key(EBS_T_SYSCALL, row, name, sizeof(name));
+			printf("  %-20s %12.1f %10.1f %10.1f %10.1f\n", name, top[k].rate,
+			       per_s(row->errors, eb, secs), row->pct.p50, row->pct.p99);
+		}
+		free(top);
+	}
+	if (s->modules[EBS_FAM_TCP].status <= EBS_ST_DEGRADED) {
+		printf("tcp: established %" PRIu64 "  opens/s active %.1f passive %.1f  "
+		       "retransmits/s %.1f  resets/s sent %.1f recv %.1f  closes/s %.1f\n",
+		       s->tcp.established, per_s(tcp_now[0], r->tcp[0], secs),
+		       per_s(tcp_now[1], r->tcp[1], secs), per_s(tcp_now[2], r->tcp[2], secs),
+		       per_s(tcp_now[3], r->tcp[3], secs), per_s(tcp_now[4], r->tcp[4], secs),
+		       per_s(tcp_now[5], r->tcp[5], secs));
+		printf("     connect p50 %.1f us p99 %.1f us  rtt p50 %.1f us p99 %.1f us\n",
+		       s->tcp.connect_pct.p50, s->tcp.connect_pct.p99, s->tcp.rtt_pct.p50,
+		       s->tcp.rtt_pct.p99);
+		printf("     states:");
+		for (int i = 0; i < EBS_TCP_NSTATES; i++)
+			if (s->tcp_states[i].sockets > 0)
+				printf(" %s=%" PRId64, s->tcp_states[i].name, s->tcp_states[i].sockets);
+		printf("\n");
+	}
+	if (s->modules[EBS_FAM_SCHED].status <= EBS_ST_DEGRADED) {
+		printf("sched: runq p50 %.1f us p99 %.1f us  forks %" PRIu64 " execs %" PRIu64
+		       " exits %" PRIu64 "\n",
+		       s->sched.runq_pct.p50, s->sched.runq_pct.p99, s->sched.forks, s->sched.execs,
+		       s->sched.exits);
+		printf("  %-6s %14s %14s %10s %10s\n", "cpu", "vol switch/s", "invol/s",
+		       "runq p50", "runq p99");
+		for (uint32_t i = 0; i < s->n_cpus; i++) {
+			const struct ebs_cpu_row *c = &s->cpus[i];
+			uint64_t bv = r->have && i < r->ncpu ? r->cpu_vol[i] : c->switches_vol;
+			uint64_t bi = r->have && i < r->ncpu ? r->cpu_invol[i] : c->switches_invol;
+			printf("  cpu%-3" PRIu32 " %14.1f %14.1f %10.1f %10.1f\n", c->cpu,
+			       per_s(c->switches_vol, bv, secs), per_s(c->switches_invol, bi, secs),
+			       c->runq_pct.p50, c->runq_pct.p99);
+		}
+	}
+	fflush(stdout);
+
+	/* remember counters for the next rates */
+	uint32_t max = ebs_syscall_max() > 1024 ? ebs_syscall_max() : 1024;
+	if (!r->calls) {
+		r->n = max;
+		r->calls = calloc(max, sizeof(uint64_t));
+		r->errors = calloc(max, sizeof(uint64_t));
+	}
+	for (uint32_t i = 0; r->calls && r->errors && i < s->n_syscalls; i++)
+		if (s->syscalls[i].nr < r->n) {
+			r->calls[s->syscalls[i].nr] = s->syscalls[i].calls;
+			r->errors[s->syscalls[i].nr] = s->syscalls[i].errors;
+		}
+	if (r->ncpu != s->n_cpus) {
+		free(r->cpu_vol);
+		free(r->cpu_invol);
+		r->ncpu = s->n_cpus;
+		r->cpu_vol = calloc(s->n_cpus + 1, sizeof(uint64_t));
+		r->cpu_invol = calloc(s->n_cpus + 1, sizeof(uint64_t));
+	}
+	for (uint32_t i = 0; r->cpu_vol && r->cpu_invol && i < s->n_cpus; i++) {
+		r->cpu_vol[i] = s->cpus[i].switches_vol;
+		r->cpu_invol[i] = s->cpus[i].switches_invol;
+	}
+	memcpy(r->tcp, tcp_now, sizeof(r->tcp));
+	r->sys_calls = s->sys.calls;
+	r->sys_errors = s->sys.errors;
+	r->have = r->calls && r->errors && r->cpu_vol && r->cpu_invol;
+}
+
+/* ---- commands ------------------------------------------------------------ */
+
+static int cmd_show(const struct ebs_config *cfg, unsigned interval_ms, long count, bool json)
+{
+	char err[EBS_ERR_LEN];
+	struct ebs *e = ebs_open(cfg, err, sizeof(err));
+	struct rates r = {0};
+	const struct ebs_snapshot *s;
+	int rc = 0;
+
+	if (!e) {
+		fprintf(stderr, "ebpfstats: %s\n", err);
+		return 2;
+	}
+	if (ebs_drop_caps(err, sizeof(err)) < 0)
+		fprintf(stderr, "ebpfstats: warning: %s\n", err);
+	s = ebs_snapshot(e, err, sizeof(err));
+	if (s && !json)
+		print_human(s, &r);
+	for (long i = 0; s && !stop && (count <= 0 || i < count); i++) {
+		if (sleep_interval(interval_ms) < 0)
+			break;
+		s = ebs_snapshot(e, err, sizeof(err));
+		if (!s)
+			break;
+		if (json) {
+			print_json(stdout, s);
+			break;
+		}
+		print_human(s, &r);
+	}
+	if (!s) {
+		fprintf(stderr, "ebpfstats: snapshot failed: %s\n", err);
+		rc = 2;
+	}
+	free(r.calls);
+	free(r.errors);
+	free(r.cpu_vol);
+	free(r.cpu_invol);
+	ebs_close(e);
+	return rc;
+}
+
+static int cmd_check(const struct ebs_config *cfg)
+{
+	char err[EBS_ERR_LEN];
+	struct ebs *e;
+	const struct ebs_snapshot *s;
+	int rc = 0;
+
+	printf("config: %s\n", cfg->source);
+	e = ebs_open(cfg, err, sizeof(err));
+	if (!e) {
+		fprintf(stderr, "ebpfstats: %s\n", err);
+		return 2;
+	}
+	s = ebs_snapshot(e, err, sizeof(err));
+	if (!s) {
+		fprintf(stderr, "ebpfstats: snapshot failed: %s\n", err);
+		ebs_close(e);
+		return 2;
+	}
+	for (int f = 0; f < EBS_FAM_COUNT; f++) {
+		const struct ebs_module_stat *m = &s->modules[f];
+		printf("%-9s %-11s", m->name, ebs_status_name(m->status));
+		if (m->status == EBS_ST_OK || m->status == EBS_ST_DEGRADED)
+			printf(" attach=%s%s bpf_stats=%s", m->attach,
+			       m->reused_pins ? " (pinned by another process)" : "",
+			       m->bpf_stats ? "on" : "off");
+		if (m->reason[0])
+			printf(" reason: %s", m->reason);
+		printf("\n");
+		if (m->status == EBS_ST_UNAVAILABLE)
+			rc = 2;
+		else if (m->status == EBS_ST_DEGRADED && rc < 1)
+			rc = 1;
+	}
+	ebs_close(e);
+	return rc;
+}
+
+static int cmd_unload(const struct ebs_config *cfg)
+{
+	char err[EBS_ERR_LEN];
+	int n = ebs_unload(cfg->pin_path, err, sizeof(err));
+
+	if (n < 0) {
+		fprintf(stderr, "ebpfstats: %s\n", err);
+		return 2;
+	}
+	printf("removed %d pins under %s\n", n, cfg->pin_path);
+	return 0;
+}
+
+static int cmd_catalog(void)
+{
+	printf("%-30s %-8s %-10s %-12s %-18s %-30s %s\n", "id", "kind", "table", "unit",
+	       "collectd type", "MIB object", "help");
+	for (size_t i = 0; i < ebs_catalog_len; i++) {
+		const struct ebs_metric *m = &ebs_catalog[i];
+		static const char *const kinds[] = {"counter", "gauge", "info"};
+		printf("%-30s %-8s %-10s %-12s %-18s %-30s %s\n", m->id, kinds[m->kind],
+		       ebs_table_name(m->table), m->unit[0] ? m->unit : "-",
+		       m->cd_type ? m->cd_type : "-", m->snmp_name ? m->snmp_name : "-", m->help);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"interval", required_argument, NULL, 'i'},
+		{"count", required_argument, NULL, 'n'},  {"json", no_argument, NULL, 'j'},
+		{"pin-path", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},	  {NULL, 0, NULL, 0},
+	};
+	struct ebs_config cfg;
+	const char *config = NULL, *pin = NULL, *cmd = "show";
+	double interval = 0;
+	long count = 0;
+	bool json = false;
+	char err[EBS_ERR_LEN], *end;
+	int c;
+
+	ebs_config_init(&cfg);
+	while ((c = getopt_long(argc, argv, "c:i:n:jp:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'i':
+			interval = strtod(optarg, &end);
+			if (*end || !(interval >= 0.1 && interval <= 3600)) {
+				fprintf(stderr, "ebpfstats: -i takes seconds from 0.1 to 3600, got '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			count = strtol(optarg, &end, 10);
+			if (*end || count < 1) {
+				fprintf(stderr, "ebpfstats: -n takes a positive count, got '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j': json = true; break;
+		case 'p': pin = optarg; break;
+		case 'V': printf("ebpfstats %s\n", EBS_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		cmd = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "ebpfstats: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (config && ebs_config_load(&cfg, config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ebpfstats: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (pin && ebs_config_set(&cfg, "pin_path", pin, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ebpfstats: --pin-path: %s\n", err);
+		return EXIT_USAGE;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	unsigned ms = interval > 0 ? (unsigned)lround(interval * 1000) : cfg.interval_ms;
+
+	if (!strcmp(cmd, "show"))
+		return cmd_show(&cfg, ms, count, json);
+	if (!strcmp(cmd, "check"))
+		return cmd_check(&cfg);
+	if (!strcmp(cmd, "unload"))
+		return cmd_unload(&cfg);
+	if (!strcmp(cmd, "catalog"))
+		return cmd_catalog();
+	fprintf(stderr, "ebpfstats: unknown command '%s' (show, check, unload, catalog)\n", cmd);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,596 @@
+/* libebpfstats core: open (probe, load or reuse pins, attach), snapshot
+ * (read maps, BPF stats, percentiles over deltas), close. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "internal.h"
+
+static const struct ebs_module_ops *const module_ops[EBS_FAM_COUNT] = {
+	[EBS_FAM_SYSCALLS] = &ebs_module_syscalls,
+	[EBS_FAM_TCP] = &ebs_module_tcp,
+	[EBS_FAM_SCHED] = &ebs_module_sched,
+};
+
+static const char *const collect_key[EBS_FAM_COUNT] = {
+	[EBS_FAM_SYSCALLS] = "collect_syscalls",
+	[EBS_FAM_TCP] = "collect_tcp",
+	[EBS_FAM_SCHED] = "collect_scheduler",
+};
+
+struct ebs {
+	struct ebs_config cfg;
+	struct ebs_host host;
+	struct ebs_module mods[EBS_FAM_COUNT];
+	struct ebs_module_stat stats[EBS_FAM_COUNT];
+	bool running[EBS_FAM_COUNT];
+	bool owns_pins[EBS_FAM_COUNT]; /* we loaded them, links pinned */
+	uint64_t loaded_unix_ms[EBS_FAM_COUNT];
+	int stats_fd;
+	bool bpf_stats;
+	struct ebs_snapshot snaps[2];
+	int cur; /* index of the newest snapshot, -1 before the first */
+	uint64_t seq;
+	int ncpus;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+size_t ebs_round8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+int ebs_percpu_lookup(int fd, const void *key, void *buf, size_t value_size, int ncpus)
+{
+	memset(buf, 0, ebs_round8(value_size) * (size_t)ncpus);
+	return bpf_map_lookup_elem(fd, key, buf) < 0 ? -errno : 0;
+}
+
+int ebs_percpu_sum(int fd, const void *key, size_t value_size, int ncpus, uint64_t *out,
+		   size_t nwords)
+{
+	size_t stride = ebs_round8(value_size);
+	unsigned char *buf = malloc(stride * (size_t)ncpus);
+	int rc;
+
+	if (!buf)
+		return -ENOMEM;
+	rc = ebs_percpu_lookup(fd, key, buf, value_size, ncpus);
+	memset(out, 0, nwords * sizeof(uint64_t));
+	if (rc == 0)
+		for (int c = 0; c < ncpus; c++) {
+			const uint64_t *v = (const uint64_t *)(buf + stride * (size_t)c);
+			for (size_t w = 0; w < nwords; w++)
+				out[w] += v[w];
+		}
+	free(buf);
+	return rc;
+}
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(buf);
+	va_list ap;
+
+	if (used + 3 >= len)
+		return;
+	if (used) {
+		buf[used++] = ';';
+		buf[used++] = ' ';
+		buf[used] = '\0';
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+static void set_status(struct ebs_module_stat *st, enum ebs_status s, const char *fmt, ...)
+{
+	va_list ap;
+
+	st->status = s;
+	va_start(ap, fmt);
+	vsnprintf(st->reason, sizeof(st->reason), fmt, ap);
+	va_end(ap);
+}
+
+static const char *kind_name(enum ebs_attach_kind k)
+{
+	switch (k) {
+	case EBS_ATT_BTF: return "tp_btf";
+	case EBS_ATT_RAW: return "raw_tp";
+	case EBS_ATT_TP: return "tracepoint";
+	default: return "";
+	}
+}
+
+static const char *hook_prog(const struct ebs_hook *hk, enum ebs_attach_kind k)
+{
+	switch (k) {
+	case EBS_ATT_BTF: return hk->prog_btf;
+	case EBS_ATT_RAW: return hk->prog_raw;
+	case EBS_ATT_TP: return hk->prog_tp;
+	default: return NULL;
+	}
+}
+
+static void describe_attach(struct ebs_module *m)
+{
+	enum ebs_attach_kind seen = EBS_ATT_NONE;
+	bool mixed = false;
+
+	for (unsigned i = 0; i < m->ops->n_hooks; i++) {
+		if (m->chosen[i] == EBS_ATT_NONE)
+			continue;
+		if (seen != EBS_ATT_NONE && seen != m->chosen[i])
+			mixed = true;
+		seen = m->chosen[i];
+	}
+	snprintf(m->stat->attach, sizeof(m->stat->attach), "%s",
+		 mixed ? "mixed" : kind_name(seen));
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+static void module_unload(struct ebs_module *m, bool close_fds)
+{
+	for (unsigned i = 0; i < EBS_MAX_HOOKS; i++) {
+		bpf_link__destroy(m->links[i]); /* a pinned link stays attached */
+		m->links[i] = NULL;
+	}
+	if (m->ops && m->ops->destroy)
+		m->ops->destroy(m);
+	m->skel = NULL;
+	if (!m->obj && close_fds) {
+		/* fds from pins are ours; fds of a loaded object belong to it */
+		for (unsigned i = 0; i < EBS_MAX_MAPS; i++)
+			if (m->map_fd[i] >= 0)
+				close(m->map_fd[i]);
+		for (unsigned i = 0; i < m->n_prog_fd; i++)
+			if (m->prog_fd[i] >= 0)
+				close(m->prog_fd[i]);
+	}
+	m->obj = NULL;
+	for (unsigned i = 0; i < EBS_MAX_MAPS; i++)
+		m->map_fd[i] = -1;
+	m->n_prog_fd = 0;
+}
+
+/* Opens, loads and attaches with the flavours in m->chosen.  Optional hooks
+ * that fail to attach are dropped into note. */
+static int module_load(struct ebs *e, struct ebs_module *m, char *note, size_t notelen,
+		       char *err, size_t errlen)
+{
+	const struct ebs_module_ops *ops = m->ops;
+	struct bpf_program *prog;
+
+	ebs_libbpf_reset();
+	m->obj = ops->open(m, &e->cfg, err, errlen);
+	if (!m->obj)
+		return -1;
+	bpf_object__for_each_program(prog, m->obj) bpf_program__set_autoload(prog, false);
+	for (unsigned i = 0; i < ops->n_hooks; i++) {
+		const char *name = hook_prog(&ops->hooks[i], m->chosen[i]);
+		if (!name)
+			continue;
+		prog = bpf_object__find_program_by_name(m->obj, name);
+		if (!prog) {
+			snprintf(err, errlen, "program %s missing from the %s object", name,
+				 ops->name);
+			return -1;
+		}
+		bpf_program__set_autoload(prog, true);
+	}
+	if (ops->load(m) < 0) {
+		snprintf(err, errlen, "loading the %s programs failed: %s", ops->name,
+			 ebs_libbpf_last()[0] ? ebs_libbpf_last() : strerror(errno));
+		return -1;
+	}
+	for (unsigned i = 0; i < ops->n_hooks; i++) {
+		const struct ebs_hook *hk = &ops->hooks[i];
+		const char *name = hook_prog(hk, m->chosen[i]);
+		if (!name)
+			continue;
+		prog = bpf_object__find_program_by_name(m->obj, name);
+		m->links[i] = bpf_program__attach(prog);
+		if (!m->links[i]) {
+			int saved = errno;
+			m->links[i] = NULL;
+			if (!hk->optional) {
+				snprintf(err, errlen, "attaching %s to %s:%s failed: %s", name,
+					 hk->category, hk->event, strerror(saved));
+				return -1;
+			}
+			append(note, notelen, "%s:%s not attached (%s)", hk->category, hk->event,
+			       strerror(saved));
+			m->chosen[i] = EBS_ATT_NONE;
+			continue;
+		}
+		if (m->n_prog_fd < EBS_MAX_HOOKS * 3)
+			m->prog_fd[m->n_prog_fd++] = bpf_program__fd(prog);
+	}
+	for (unsigned i = 0; i < ops->n_maps; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(m->obj, ops->maps[i]);
+		if (!map) {
+			snprintf(err, errlen, "map %s missing from the %s object", ops->maps[i],
+				 ops->name);
+			return -1;
+		}
+		m->map_fd[i] = bpf_map__fd(map);
+	}
+	return 0;
+}
+
+static void module_start(struct ebs *e, enum ebs_family fam)
+{
+	struct ebs_module *m = &e->mods[fam];
+	struct ebs_module_stat *st = &e->stats[fam];
+	const struct ebs_config *cfg = &e->cfg;
+	char note[EBS_REASON_LEN] = "", err[EBS_ERR_LEN] = "", dir[EBS_PATH_LEN * 2];
+	bool pinned, any_btf = false;
+	int lock = -1;
+
+	if (!cfg->enabled) {
+		set_status(st, EBS_ST_DISABLED, "enabled is false in %s", cfg->source);
+		return;
+	}
+	if (!cfg->collect[fam]) {
+		set_status(st, EBS_ST_DISABLED, "%s is false in %s", collect_key[fam], cfg->source);
+		return;
+	}
+	if (!e->host.btf) {
+		set_status(st, EBS_ST_UNAVAILABLE, "%s", e->host.btf_err);
+		return;
+	}
+	for (unsigned i = 0; i < m->ops->n_hooks; i++) {
+		const struct ebs_hook *hk = &m->ops->hooks[i];
+		char why[EBS_REASON_LEN];
+
+		m->chosen[i] = EBS_ATT_NONE;
+		if (hk->latency && !cfg->syscall_latency)
+			continue;
+		m->chosen[i] = ebs_hook_choose(&e->host, hk, why, sizeof(why));
+		if (m->chosen[i] == EBS_ATT_NONE) {
+			if (!hk->optional) {
+				set_status(st, EBS_ST_UNAVAILABLE, "%s", why);
+				return;
+			}
+			append(note, sizeof(note), "%s", why);
+		}
+		any_btf |= m->chosen[i] == EBS_ATT_BTF;
+	}
+
+	pinned = cfg->pin_path[0] && e->host.bpffs_ok;
+	if (cfg->pin_path[0] && !e->host.bpffs_ok)
+		append(note, sizeof(note), "%s", e->host.bpffs_err);
+	if (pinned) {
+		struct ebs_pin_meta meta;
+		int rc;
+
+		if (ebs_pin_dir(cfg, m->ops->name, dir, sizeof(dir)) < 0 ||
+		    (lock = ebs_pin_lock(cfg->pin_path, err, sizeof(err))) < 0) {
+			set_status(st, EBS_ST_UNAVAILABLE, "%s", err[0] ? err : "pin path too long");
+			return;
+		}
+		rc = ebs_pin_reuse(m, dir, &meta, err, sizeof(err));
+		if (rc < 0) {
+			module_unload(m, true);
+			set_status(st, EBS_ST_UNAVAILABLE, "%s", err);
+			ebs_pin_unlock(lock);
+			return;
+		}
+		if (rc == 1) {
+			st->reused_pins = true;
+			e->loaded_unix_ms[fam] = meta.loaded_unix_ms;
+			snprintf(st->attach, sizeof(st->attach), "%s", meta.attach);
+			set_status(st, (enum ebs_status)meta.status, "%s", meta.reason);
+			if (meta.cfg_digest != ebs_cfg_digest(cfg, fam))
+				append(st->reason, sizeof(st->reason),
+				       "pinned programs were loaded with other settings, which stay "
+				       "in force until 'ebpfstats unload'");
+			e->running[fam] = true;
+			ebs_pin_unlock(lock);
+			return;
+		}
+	}
+
+	if (!e->host.caps_ok) {
+		set_status(st, EBS_ST_UNAVAILABLE, "%s", e->host.caps_err);
+		ebs_pin_unlock(lock);
+		return;
+	}
+	if (module_load(e, m, note, sizeof(note), err, sizeof(err)) < 0) {
+		module_unload(m, true);
+		if (!any_btf) {
+			set_status(st, EBS_ST_UNAVAILABLE, "%s", err);
+			ebs_pin_unlock(lock);
+			return;
+		}
+		/* tp_btf was rejected (verifier, BTF mismatch): the raw_tp twin
+		 * reads the same arguments through probe reads. */
+		char first[EBS_ERR_LEN];
+		snprintf(first, sizeof(first), "%s", err);
+		for (unsigned i = 0; i < m->ops->n_hooks; i++)
+			if (m->chosen[i] == EBS_ATT_BTF && m->ops->hooks[i].prog_raw)
+				m->chosen[i] = EBS_ATT_RAW;
+		if (module_load(e, m, note, sizeof(note), err, sizeof(err)) < 0) {
+			module_unload(m, true);
+			set_status(st, EBS_ST_UNAVAILABLE, "%s", err);
+			ebs_pin_unlock(lock);
+			return;
+		}
+		append(note, sizeof(note), "tp_btf failed (%.120s), using raw_tp", first);
+	}
+	describe_attach(m);
+	e->loaded_unix_ms[fam] = ebs_now_unix_ms();
+	set_status(st, note[0] ? EBS_ST_DEGRADED : EBS_ST_OK, "%s", note);
+	e->running[fam] = true;
+
+	if (pinned) {
+		struct ebs_pin_meta meta = {
+			.layout = EBS_PIN_LAYOUT,
+			.status = st->status,
+			.loaded_unix_ms = e->loaded_unix_ms[fam],
+			.cfg_digest = ebs_cfg_digest(cfg, fam),
+		};
+		snprintf(meta.attach, sizeof(meta.attach), "%s", st->attach);
+		snprintf(meta.reason, sizeof(meta.reason), "%s", st->reason);
+		if (ebs_pin_save(m, dir, &meta, err, sizeof(err)) < 0) {
+			ebs_rm_rf(dir);
+			set_status(st, EBS_ST_DEGRADED, "%s; programs are private to this process",
+				   err);
+		} else {
+			e->owns_pins[fam] = true;
+		}
+	}
+	ebs_pin_unlock(lock);
+}
+
+struct ebs *ebs_open(const struct ebs_config *cfg, char *err, size_t errlen)
+{
+	struct ebs *e = calloc(1, sizeof(*e));
+	char note[EBS_REASON_LEN] = "";
+
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	e->cfg = *cfg;
+	e->cur = -1;
+	e->stats_fd = -1;
+	e->ncpus = libbpf_num_possible_cpus();
+	if (e->ncpus <= 0) {
+		snprintf(err, errlen, "cannot count possible CPUs: %s", strerror(-e->ncpus));
+		free(e);
+		return NULL;
+	}
+	ebs_host_probe(&e->host, cfg);
+	if (cfg->pin_path[0] && e->host.bpffs_ok)
+		ebs_pin_other_layouts(cfg->pin_path, note, sizeof(note));
+
+	for (int f = 0; f < EBS_FAM_COUNT; f++) {
+		struct ebs_module *m = &e->mods[f];
+		m->ops = module_ops[f];
+		m->stat = &e->stats[f];
+		m->ncpus = e->ncpus;
+		for (unsigned i = 0; i < EBS_MAX_MAPS; i++)
+			m->map_fd[i] = -1;
+		e->stats[f].name = ebs_family_name(f);
+		module_start(e, f);
+		if (note[0] && e->running[f])
+			append(e->stats[f].reason, sizeof(e->stats[f].reason), "%s", note);
+	}
+
+	/* Kernel-measured run time per program; costs a clock read per event,
+	 * which the benchmarks account for.  Needs CAP_SYS_ADMIN, or the
+	 * kernel.bpf_stats_enabled sysctl already on. */
+	e->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (e->stats_fd >= 0) {
+		e->bpf_stats = true;
+	} else {
+		FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+		int on = 0;
+		if (f) {
+			if (fscanf(f, "%d", &on) != 1)
+				on = 0;
+			fclose(f);
+		}
+		e->bpf_stats = on == 1;
+	}
+	for (int f = 0; f < EBS_FAM_COUNT; f++)
+		e->stats[f].bpf_stats = e->bpf_stats && e->running[f];
+
+	return e;
+}
+
+/* ---- snapshots -------------------------------------------------------- */
+
+static void snapshot_free(struct ebs_snapshot *s)
+{
+	free(s->syscalls);
+	free(s->cpus);
+	free(s->tcp_trans);
+	free(s->tcp_ports);
+	free(s->hist_rows);
+	memset(s, 0, sizeof(*s));
+}
+
+static void fill_hist_rows(struct ebs_snapshot *s)
+{
+	const struct ebs_hist *h[EBS_H_COUNT + 1] = {
+		[EBS_H_SYSCALL] = &s->sys.hist,	       [EBS_H_RUNQ] = &s->sched.runq,
+		[EBS_H_TCP_CONNECT] = &s->tcp.connect, [EBS_H_TCP_RTT] = &s->tcp.rtt,
+		[EBS_H_TCP_LIFETIME] = &s->tcp.lifetime,
+	};
+	const enum ebs_family fam[EBS_H_COUNT + 1] = {
+		[EBS_H_SYSCALL] = EBS_FAM_SYSCALLS, [EBS_H_RUNQ] = EBS_FAM_SCHED,
+		[EBS_H_TCP_CONNECT] = EBS_FAM_TCP,  [EBS_H_TCP_RTT] = EBS_FAM_TCP,
+		[EBS_H_TCP_LIFETIME] = EBS_FAM_TCP,
+	};
+	uint32_t n = 0;
+
+	s->hist_rows = calloc((size_t)EBS_H_COUNT * EBS_HIST_SLOTS, sizeof(*s->hist_rows));
+	if (!s->hist_rows)
+		return;
+	for (uint32_t id = 1; id <= EBS_H_COUNT; id++) {
+		enum ebs_status st = s->modules[fam[id]].status;
+		if (st != EBS_ST_OK && st != EBS_ST_DEGRADED)
+			continue;
+		for (uint32_t b = 0; b < EBS_HIST_SLOTS; b++) {
+			struct ebs_hist_row *r = &s->hist_rows[n++];
+			r->hist = id;
+			r->bucket = b + 1;
+			r->upper = ebs_hist_upper(b);
+			r->count = h[id]->slot[b];
+		}
+	}
+	s->n_hist_rows = n;
+}
+
+static void fill_percentiles(struct ebs_snapshot *s, const struct ebs_snapshot *p)
+{
+	uint32_t j = 0;
+
+	ebs_hist_pct(&s->sys.pct, &s->sys.hist, p ? &p->sys.hist : NULL, 1000.0);
+	ebs_hist_pct(&s->sched.runq_pct, &s->sched.runq, p ? &p->sched.runq : NULL, 1000.0);
+	ebs_hist_pct(&s->tcp.connect_pct, &s->tcp.connect, p ? &p->tcp.connect : NULL, 1000.0);
+	ebs_hist_pct(&s->tcp.rtt_pct, &s->tcp.rtt, p ? &p->tcp.rtt : NULL, 1000.0);
+	ebs_hist_pct(&s->tcp.lifetime_pct, &s->tcp.lifetime, p ? &p->tcp.lifetime : NULL, 1.0);
+	/* rows are ascending by nr in both snapshots: merge */
+	for (uint32_t i = 0; i < s->n_syscalls; i++) {
+		const struct ebs_hist *prev = NULL;
+		while (p && j < p->n_syscalls && p->syscalls[j].nr < s->syscalls[i].nr)
+			j++;
+		if (p && j < p->n_syscalls && p->syscalls[j].nr == s->syscalls[i].nr)
+			prev = &p->syscalls[j].hist;
+		ebs_hist_pct(&s->syscalls[i].pct, &s->syscalls[i].hist, prev, 1000.0);
+	}
+	for (uint32_t i = 0; i < s->n_cpus; i++) {
+		const struct ebs_hist *prev = NULL;
+		if (p && i < p->n_cpus && p->cpus[i].cpu == s->cpus[i].cpu)
+			prev = &p->cpus[i].runq;
+		ebs_hist_pct(&s->cpus[i].runq_pct, &s->cpus[i].runq, prev, 1000.0);
+	}
+}
+
+static void read_bpf_stats(struct ebs_module *m, struct ebs_module_stat *st)
+{
+	st->run_time_ns = st->run_cnt = 0;
+	for (unsigned i = 0; i < m->n_prog_fd; i++) {
+		struct bpf_prog_info info;
+		uint32_t len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(m->prog_fd[i], &info, &len) == 0) {
+			st->run_time_ns += info.run_time_ns;
+			st->run_cnt += info.run_cnt;
+		}
+	}
+}
+
+const struct ebs_snapshot *ebs_snapshot(struct ebs *e, char *err, size_t errlen)
+{
+	int next = e->cur < 0 ? 0 : e->cur ^ 1;
+	struct ebs_snapshot *s = &e->snaps[next];
+	const struct ebs_snapshot *prev = e->cur < 0 ? NULL : &e->snaps[e->cur];
+
+	snapshot_free(s);
+	s->taken_ns = ebs_now_mono_ns();
+	s->taken_unix_ms = ebs_now_unix_ms();
+	s->sequence = ++e->seq;
+	for (int f = 0; f < EBS_FAM_COUNT; f++) {
+		struct ebs_module *m = &e->mods[f];
+		char rerr[EBS_ERR_LEN] = "";
+
+		s->modules[f] = e->stats[f];
+		if (!e->running[f])
+			continue;
+		if (e->loaded_unix_ms[f] > s->loaded_unix_ms)
+			s->loaded_unix_ms = e->loaded_unix_ms[f];
+		if (m->ops->read(m, s, rerr, sizeof(rerr)) < 0) {
+			/* keep serving the other families; say why this one is empty */
+			s->modules[f].status = EBS_ST_UNAVAILABLE;
+			snprintf(s->modules[f].reason, sizeof(s->modules[f].reason),
+				 "reading maps failed: %s", rerr);
+		}
+		read_bpf_stats(m, &s->modules[f]);
+	}
+	for (uint32_t st = 1; st <= EBS_TCP_NSTATES; st++) {
+		struct ebs_tcp_state_row *r = &s->tcp_states[st - 1];
+		r->state = st;
+		r->name = ebs_tcp_state_name(st);
+	}
+	/* percentiles need the previous snapshot of the same programs */
+	if (prev && prev->loaded_unix_ms != s->loaded_unix_ms)
+		prev = NULL;
+	if (prev)
+		s->interval_ns = s->taken_ns - prev->taken_ns;
+	fill_percentiles(s, prev);
+	fill_hist_rows(s);
+	if (!s->hist_rows) {
+		snprintf(err, errlen, "out of memory building the histogram rows");
+		snapshot_free(s);
+		return NULL;
+	}
+	e->cur = next;
+	return s;
+}
+
+void ebs_close(struct ebs *e)
+{
+	if (!e)
+		return;
+	for (int f = 0; f < EBS_FAM_COUNT; f++)
+		if (e->mods[f].ops)
+			module_unload(&e->mods[f], true);
+	if (e->stats_fd >= 0)
+		close(e->stats_fd);
+	snapshot_free(&e->snaps[0]);
+	snapshot_free(&e->snaps[1]);
+	ebs_host_free(&e->host);
+	free(e);
+}
+
+enum ebs_status ebs_check(const struct ebs_config *cfg, enum ebs_family fam, char *reason,
+			  size_t len)
+{
+	const struct ebs_module_ops *ops = module_ops[fam];
+	struct ebs_host h;
+	enum ebs_status st = EBS_ST_OK;
+
+	reason[0] = '\0';
+	if (!cfg->enabled || !cfg->collect[fam]) {
+		snprintf(reason, len, "%s is false", cfg->enabled ? collect_key[fam] : "enabled");
+		return EBS_ST_DISABLED;
+	}
+	ebs_host_probe(&h, cfg);
+	if (!h.btf) {
+		snprintf(reason, len, "%s", h.btf_err);
+		st = EBS_ST_UNAVAILABLE;
+	} else if (!h.caps_ok) {
+		snprintf(reason, len, "%s", h.caps_err);
+		st = EBS_ST_UNAVAILABLE;
+	} else {
+		for (unsigned i = 0; i < ops->n_hooks; i++) {
+			char why[EBS_REASON_LEN];
+			if (ops->hooks[i].latency && !cfg->syscall_latency)
+				continue;
+			if (ebs_hook_choose(&h, &ops->hooks[i], why, sizeof(why)) != EBS_ATT_NONE)
+				continue;
+			append(reason, len, "%s", why);
+			if (!ops->hooks[i].optional) {
+				st = EBS_ST_UNAVAILABLE;
+				snprintf(reason, len, "%s", why);
+				break;
+			}
+			st = EBS_ST_DEGRADED;
+		}
+	}
+	ebs_host_free(&h);
+	return st;
+}

@@ -1,0 +1,248 @@
+/* libebpfstats: the one core shared by the CLI, the collectd plugin and the
+ * AgentX subagent.  Front-ends call ebs_open(), then ebs_snapshot() on their
+ * own schedule, and translate the snapshot through the metric catalog.  They
+ * never touch libbpf themselves. */
+#ifndef EBPFSTATS_H
+#define EBPFSTATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EBS_VERSION "0.1.0"
+/* Bumped whenever a pinned map's key/value layout changes; it is part of the
+ * pin path, so a front-end never reads maps of another layout. */
+#define EBS_PIN_LAYOUT 1
+
+#define EBS_HIST_SLOTS 32 /* log2 buckets: slot i holds [2^i, 2^(i+1)) */
+#define EBS_MAX_COMMS 16  /* process include/exclude list entries */
+#define EBS_COMM_LEN 16   /* TASK_COMM_LEN */
+#define EBS_PATH_LEN 256
+#define EBS_REASON_LEN 256
+#define EBS_ERR_LEN 512
+#define EBS_TCP_NSTATES 12 /* TCP_ESTABLISHED(1) .. TCP_NEW_SYN_RECV(12) */
+
+enum ebs_family {
+	EBS_FAM_SYSCALLS,
+	EBS_FAM_TCP,
+	EBS_FAM_SCHED,
+	EBS_FAM_COUNT
+};
+
+/* ---- configuration ------------------------------------------------------ */
+
+struct ebs_config {
+	char source[EBS_PATH_LEN]; /* file it came from, "<built-in defaults>" otherwise */
+	bool enabled;
+	bool collect[EBS_FAM_COUNT];
+	bool syscall_latency;	/* off: one hook (sys_exit), counts and errors only */
+	char include[EBS_MAX_COMMS][EBS_COMM_LEN]; /* syscalls only from these comms */
+	unsigned n_include;
+	char exclude[EBS_MAX_COMMS][EBS_COMM_LEN]; /* never from these comms */
+	unsigned n_exclude;
+	unsigned sample_rate;	/* percent (1..100) of latency samples kept */
+	char btf_path[EBS_PATH_LEN]; /* "" = /sys/kernel/btf/vmlinux */
+	char pin_path[EBS_PATH_LEN]; /* "" = private, process-lifetime programs */
+	unsigned interval_ms;	/* CLI/agent refresh interval */
+	uint32_t max_threads;	/* in-flight syscall / wakeup table entries */
+	uint32_t max_sockets;	/* tracked TCP sockets */
+	uint32_t max_ports;	/* TCP local-port table entries */
+};
+
+/* Fills built-in defaults: every family on, latency on, 100 % sampling,
+ * pin_path /sys/fs/bpf/ebpfstats, 10 s interval. */
+void ebs_config_init(struct ebs_config *cfg);
+
+/* Parses a YAML file over *cfg (start from ebs_config_init()); a list in the
+ * file replaces the old one.  On error returns -1, leaves *cfg untouched and
+ * writes "file:line:col: message" to err. */
+int ebs_config_load(struct ebs_config *cfg, const char *path, char *err, size_t errlen);
+/* Same for a buffer; name is used in messages. */
+int ebs_config_parse(struct ebs_config *cfg, const char *name, const char *buf,
+		     size_t len, char *err, size_t errlen);
+/* Sets one key by its YAML name (e.g. "collect_syscalls", "sample_rate",
+ * "process_filter" appends one comm), as the collectd plugin maps options. */
+int ebs_config_set(struct ebs_config *cfg, const char *key, const char *value, char *err,
+		   size_t errlen);
+
+/* ---- snapshot ----------------------------------------------------------- */
+
+/* Values match EBPFSTATS-MIB's EbsModuleStatus. */
+enum ebs_status {
+	EBS_ST_OK = 1,		/* all hooks attached */
+	EBS_ST_DEGRADED = 2,	/* running without some optional hook; reason says which */
+	EBS_ST_UNAVAILABLE = 3, /* cannot run here; reason says why */
+	EBS_ST_DISABLED = 4,	/* switched off in the config */
+};
+const char *ebs_status_name(enum ebs_status st);
+
+struct ebs_hist {
+	uint64_t slot[EBS_HIST_SLOTS];
+};
+
+/* Percentiles over the histogram delta since the previous snapshot, in the
+ * unit the catalog names (µs, or ms for lifetimes).  0 with samples == 0. */
+struct ebs_pct {
+	double p50, p90, p99;
+	uint64_t samples;
+};
+
+struct ebs_module_stat {
+	const char *name; /* "syscalls", "tcp", "sched" */
+	enum ebs_status status;
+	char reason[EBS_REASON_LEN];
+	char attach[16];    /* "tp_btf", "raw_tp", "tracepoint", "mixed" */
+	bool reused_pins;   /* programs were loaded by another process */
+	uint64_t events;    /* kernel events the module aggregated */
+	uint64_t overflows; /* events that did not fit a bounded map */
+	uint64_t run_time_ns, run_cnt; /* kernel BPF stats, summed over programs */
+	bool bpf_stats;	    /* run_time_ns/run_cnt are live (BPF stats enabled) */
+};
+
+struct ebs_syscall_row {
+	uint32_t nr;
+	const char *name;
+	uint64_t calls, errors, latency_ns;
+	struct ebs_hist hist; /* ns */
+	struct ebs_pct pct;   /* µs */
+};
+
+struct ebs_cpu_row {
+	uint32_t cpu;
+	uint64_t switches_vol, switches_invol, migrations, runq_samples;
+	struct ebs_hist runq; /* ns */
+	struct ebs_pct runq_pct; /* µs */
+};
+
+struct ebs_tcp_state_row {
+	uint32_t state; /* Linux numbering, 1..12 */
+	const char *name;
+	int64_t sockets;  /* sockets in this state now (seen since load) */
+	uint64_t trans_in, trans_out;
+};
+
+struct ebs_tcp_trans_row {
+	uint32_t old_state, new_state;
+	uint64_t count;
+};
+
+struct ebs_tcp_port_row {
+	uint32_t port;
+	uint64_t accepts, resets, retransmits, bytes_in, bytes_out;
+};
+
+/* One histogram bucket, for the SNMP histogram table. */
+struct ebs_hist_row {
+	uint32_t hist;	  /* enum ebs_hist_id */
+	uint32_t bucket;  /* 1-based */
+	uint64_t upper;	  /* inclusive upper bound, in the histogram's unit */
+	uint64_t count;
+};
+
+enum ebs_hist_id {
+	EBS_H_SYSCALL = 1, /* ns */
+	EBS_H_RUNQ,	   /* ns */
+	EBS_H_TCP_CONNECT, /* ns */
+	EBS_H_TCP_RTT,	   /* ns */
+	EBS_H_TCP_LIFETIME, /* ms */
+	EBS_H_COUNT = EBS_H_TCP_LIFETIME
+};
+
+struct ebs_snapshot {
+	uint64_t taken_ns;	/* CLOCK_MONOTONIC */
+	uint64_t taken_unix_ms; /* wall clock */
+	uint64_t interval_ns;	/* since the previous snapshot, 0 on the first */
+	uint64_t loaded_unix_ms; /* when the kernel programs now read were loaded */
+	uint64_t sequence;	/* 1, 2, ... */
+
+	struct ebs_module_stat modules[EBS_FAM_COUNT];
+
+	struct {
+		uint64_t calls, errors, latency_ns;
+		struct ebs_hist hist; /* ns */
+		struct ebs_pct pct;   /* µs */
+		uint64_t inflight_overflows, filtered;
+	} sys;
+	struct ebs_syscall_row *syscalls; /* rows with calls > 0, ascending nr */
+	uint32_t n_syscalls;
+
+	struct {
+		uint64_t active_opens, passive_opens, closes;
+		uint64_t resets_sent, resets_received, retransmits;
+		uint64_t bytes_sent, bytes_received;
+		uint64_t established; /* sockets in ESTABLISHED now */
+		struct ebs_hist connect, rtt; /* ns */
+		struct ebs_hist lifetime;     /* ms */
+		struct ebs_pct connect_pct, rtt_pct; /* µs */
+		struct ebs_pct lifetime_pct;	     /* ms */
+		uint64_t socket_overflows, port_overflows, rtt_samples;
+	} tcp;
+	struct ebs_tcp_state_row tcp_states[EBS_TCP_NSTATES];
+	struct ebs_tcp_trans_row *tcp_trans; /* non-zero transitions only */
+	uint32_t n_tcp_trans;
+	struct ebs_tcp_port_row *tcp_ports; /* ascending port */
+	uint32_t n_tcp_ports;
+
+	struct {
+		uint64_t switches_vol, switches_invol, migrations;
+		uint64_t wakeups, wakeups_new, forks, execs, exits;
+		uint64_t runq_samples;
+		struct ebs_hist runq; /* ns */
+		struct ebs_pct runq_pct; /* µs */
+		uint64_t wakeup_overflows;
+	} sched;
+	struct ebs_cpu_row *cpus; /* one per possible CPU, ascending */
+	uint32_t n_cpus;
+
+	struct ebs_hist_row *hist_rows; /* every bucket of every histogram */
+	uint32_t n_hist_rows;
+};
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+struct ebs;
+
+/* Probes the host, loads (or reuses pinned) programs of every enabled family
+ * and attaches them.  A family that cannot run is reported UNAVAILABLE in
+ * the snapshot with its reason while the others keep running, even when
+ * none can run (so front-ends can still say why).  NULL only when out of
+ * resources, with err. */
+struct ebs *ebs_open(const struct ebs_config *cfg, char *err, size_t errlen);
+
+/* Reads every module's maps into a new snapshot.  The pointer stays valid
+ * until the next ebs_snapshot() or ebs_close() on the same handle.  NULL
+ * with err on failure (the previous snapshot is then still valid). */
+const struct ebs_snapshot *ebs_snapshot(struct ebs *e, char *err, size_t errlen);
+
+/* Detaches private programs; pinned ones stay for the other front-ends. */
+void ebs_close(struct ebs *e);
+
+/* Clears effective capabilities (kept permitted for a later reload).  Only
+ * for processes that are ours alone: never call it inside collectd. */
+int ebs_drop_caps(char *err, size_t errlen);
+
+/* Removes the pins under pin_path (all layouts); the programs detach when
+ * the last process holding them closes.  Returns the number removed, -1 err. */
+int ebs_unload(const char *pin_path, char *err, size_t errlen);
+
+/* Probe result for one family without loading it: status and reason. */
+enum ebs_status ebs_check(const struct ebs_config *cfg, enum ebs_family fam, char *reason,
+			  size_t len);
+
+const char *ebs_family_name(enum ebs_family fam);
+const char *ebs_syscall_name(uint32_t nr); /* NULL when unknown */
+uint32_t ebs_syscall_max(void);		   /* highest known nr + 1 */
+const char *ebs_tcp_state_name(uint32_t state);
+
+/* ---- histogram math (hist.c) -------------------------------------------- */
+
+/* Inclusive upper bound of slot i (2^(i+1) - 1; the last slot is open). */
+uint64_t ebs_hist_upper(unsigned slot);
+/* Percentile q in (0,1] of cur - prev (prev may be NULL), interpolated
+ * linearly inside the bucket, in the histogram's own unit. 0 when empty. */
+double ebs_hist_percentile(const struct ebs_hist *cur, const struct ebs_hist *prev, double q);
+/* Fills pct from cur - prev, dividing values by div (1000 for ns -> µs). */
+void ebs_hist_pct(struct ebs_pct *pct, const struct ebs_hist *cur, const struct ebs_hist *prev,
+		  double div);
+
+#endif

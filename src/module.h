@@ -1,0 +1,79 @@
+/* Internal: one module per metric family (PCP pmdabpf's pattern).  The core
+ * (core.c) does everything generic: probing each hook, picking tp_btf /
+ * raw_tp / tracepoint per hook, attaching, pinning and reusing pins, BPF
+ * stats.  A module only says which hooks and maps it has, sets its knobs
+ * before load and turns its maps into snapshot fields. */
+#ifndef EBS_MODULE_H
+#define EBS_MODULE_H
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "ebpfstats.h"
+
+#define EBS_MAX_HOOKS 12
+#define EBS_MAX_MAPS 8
+
+/* One tracepoint and up to three programs implementing it.  The core keeps
+ * exactly one of them autoloaded: tp_btf when vmlinux BTF has the
+ * btf_trace_<event> typedef, else raw_tp, else the classic tracepoint (needs
+ * tracefs).  A NULL program name means that flavour does not exist. */
+struct ebs_hook {
+	const char *category, *event;
+	const char *prog_btf, *prog_raw, *prog_tp;
+	bool optional;	 /* the module runs DEGRADED without it */
+	bool latency;	 /* only wanted when cfg->syscall_latency */
+};
+
+enum ebs_attach_kind { EBS_ATT_NONE, EBS_ATT_BTF, EBS_ATT_RAW, EBS_ATT_TP };
+
+struct ebs_module;
+
+struct ebs_module_ops {
+	const char *name; /* also the pin sub-directory */
+	enum ebs_family family;
+	const struct ebs_hook *hooks;
+	unsigned n_hooks;
+	/* Maps read by read(); resolved to map_fd[] by name from the loaded
+	 * object or from the pins. */
+	const char *const *maps;
+	unsigned n_maps;
+	/* Opens the skeleton, applies cfg to rodata and map sizes, returns the
+	 * bpf_object (owned by the module) or NULL with err. */
+	struct bpf_object *(*open)(struct ebs_module *m, const struct ebs_config *cfg,
+				   char *err, size_t errlen);
+	/* Loads the opened skeleton (autoload already decided by the core). */
+	int (*load)(struct ebs_module *m);
+	/* Adds this module's numbers to the snapshot; m->map_fd[] are valid. */
+	int (*read)(struct ebs_module *m, struct ebs_snapshot *s, char *err, size_t errlen);
+	/* Frees the skeleton (NULL-safe on m->skel). */
+	void (*destroy)(struct ebs_module *m);
+};
+
+struct ebs_module {
+	const struct ebs_module_ops *ops;
+	struct ebs_module_stat *stat; /* lives in the core, copied into snapshots */
+	void *skel;		      /* module private: its skeleton */
+	struct bpf_object *obj;	      /* NULL when the programs are reused pins */
+	enum ebs_attach_kind chosen[EBS_MAX_HOOKS];
+	int map_fd[EBS_MAX_MAPS];
+	int prog_fd[EBS_MAX_HOOKS * 3];
+	unsigned n_prog_fd;
+	struct bpf_link *links[EBS_MAX_HOOKS];
+	int ncpus; /* libbpf_num_possible_cpus() */
+};
+
+extern const struct ebs_module_ops ebs_module_syscalls;
+extern const struct ebs_module_ops ebs_module_tcp;
+extern const struct ebs_module_ops ebs_module_sched;
+
+/* Per-CPU map helpers for modules (core.c). */
+/* Looks up key in a per-CPU map and sums the u64 words of each CPU's value:
+ * out has nwords words.  Returns 0, or -errno. */
+int ebs_percpu_sum(int fd, const void *key, size_t value_size, int ncpus, uint64_t *out,
+		   size_t nwords);
+/* Looks up key and copies every CPU's value into buf (ncpus * round8(value_size)). */
+int ebs_percpu_lookup(int fd, const void *key, void *buf, size_t value_size, int ncpus);
+size_t ebs_round8(size_t n);
+
+#endif

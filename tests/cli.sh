@@ -1,0 +1,67 @@
+#!/bin/bash
+# The ebpfstats CLI end to end: check's statuses and exit codes, --json with
+# numbers from a known workload, config errors, unload.
+set -u
+: "${top_builddir:=.}" "${top_srcdir:=.}"
+EBS="$top_builddir/ebpfstats"
+WL="$top_builddir/tests/ebs-workload"
+if [ "$(id -u)" -ne 0 ]; then echo "cli.sh: needs root; skipped"; exit 77; fi
+tmp=$(mktemp -d /tmp/ebs-cli.XXXXXX)
+pin=/sys/fs/bpf/ebs-cli-$$
+trap '"$EBS" unload --pin-path "$pin" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+no() { fail=$((fail + 1)); echo "not ok - $1"; }
+expect() { # expect NAME COND
+	if eval "$2"; then ok "$1"; else no "$1"; fi
+}
+
+# check: all three ok on this machine, exit 0
+"$EBS" check --pin-path "" >"$tmp/check.out" 2>&1
+rc=$?
+cat "$tmp/check.out"
+expect "check exits 0 when every module is ok" '[ $rc -eq 0 ]'
+expect "check lists syscalls ok" 'grep -Eq "^syscalls +ok" "$tmp/check.out"'
+expect "check lists tcp ok" 'grep -Eq "^tcp +ok" "$tmp/check.out"'
+expect "check lists sched ok" 'grep -Eq "^sched +ok" "$tmp/check.out"'
+
+# a missing required tracepoint: exit 2 and the reason names it
+EBPFSTATS_TEST_HIDE_TRACEPOINT=sched:sched_switch "$EBS" check --pin-path "" >"$tmp/check2.out" 2>&1
+rc=$?
+expect "check exits 2 with an unavailable module" '[ $rc -eq 2 ]'
+expect "the reason names the tracepoint" 'grep -q "sched .*unavailable.*sched:sched_switch" "$tmp/check2.out"'
+expect "the other modules still ok" 'grep -Eq "^syscalls +ok" "$tmp/check2.out"'
+# an optional one: exit 1 (degraded)
+EBPFSTATS_TEST_HIDE_TRACEPOINT=tcp:tcp_probe "$EBS" check --pin-path "" >"$tmp/check3.out" 2>&1
+rc=$?
+expect "check exits 1 with a degraded module" '[ $rc -eq 1 ]'
+
+# config errors: file:line:col, exit 3, nothing loaded
+printf 'integrations:\n  ebpf:\n    colect_syscalls: true\n' >"$tmp/bad.yaml"
+"$EBS" check -c "$tmp/bad.yaml" >"$tmp/bad.out" 2>&1
+rc=$?
+expect "bad config exits 3" '[ $rc -eq 3 ]'
+expect "bad config names file:line:col and the key" 'grep -q "bad.yaml:3:5: unknown key .colect_syscalls" "$tmp/bad.out"'
+"$EBS" frobnicate >/dev/null 2>&1
+expect "unknown command exits 3" '[ $? -eq 3 ]'
+
+# --json after one interval with a known workload running in it
+printf 'integrations:\n  ebpf:\n    pin_path: "%s"\n    process_filter: [ebs-cli-wl]\n' "$pin" >"$tmp/f.yaml"
+"$EBS" show -c "$tmp/f.yaml" --json -i 2 >"$tmp/snap.json" 2>"$tmp/snap.err" &
+show=$!
+sleep 1
+"$WL" getppid 4321 ebs-cli-wl
+wait $show
+expect "show --json exits 0" '[ $? -eq 0 ]'
+getppid=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["metrics"]["syscall.calls"].get("getppid",0))' "$tmp/snap.json")
+expect "json: getppid counted exactly 4321 (filtered to the workload's comm), got $getppid" '[ "$getppid" = 4321 ]'
+status=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["metrics"]["module.status"]["sched"])' "$tmp/snap.json")
+expect "json: module status is text" '[ "$status" = ok ]'
+
+# pins left by show; unload removes them
+expect "show left pins for the other front-ends" '[ -d "$pin/v1/syscalls" ]'
+"$EBS" unload --pin-path "$pin" >"$tmp/unload.out"
+expect "unload removes every pin" '[ ! -e "$pin" ] && grep -q "removed [1-9][0-9]* pins" "$tmp/unload.out"'
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

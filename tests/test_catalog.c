@@ -1,0 +1,207 @@
+/* The metric catalog: names unique, naming rules hold, accessors read the
+ * right fields of a hand-built snapshot. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "catalog.h"
+
+static void test_ids_unique_and_documented(void **state)
+{
+	(void)state;
+	assert_true(ebs_catalog_len > 40);
+	for (size_t i = 0; i < ebs_catalog_len; i++) {
+		const struct ebs_metric *m = &ebs_catalog[i];
+		assert_non_null(m->id);
+		assert_true(strlen(m->help) > 10);
+		assert_ptr_equal(ebs_metric_find(m->id), m);
+		for (size_t j = i + 1; j < ebs_catalog_len; j++)
+			assert_string_not_equal(m->id, ebs_catalog[j].id);
+	}
+	assert_null(ebs_metric_find("no.such.metric"));
+}
+
+/* One SNMP object per (table, sub-id) and per descriptor. */
+static void test_snmp_objects_unique(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ebs_catalog_len; i++) {
+		const struct ebs_metric *a = &ebs_catalog[i];
+		if (a->snmp_type == EBS_SNMP_NONE) {
+			assert_null(a->snmp_name);
+			continue;
+		}
+		assert_non_null(a->snmp_name);
+		assert_true(a->snmp_subid > 0);
+		assert_true(strncmp(a->snmp_name, "ebs", 3) == 0);
+		for (size_t j = i + 1; j < ebs_catalog_len; j++) {
+			const struct ebs_metric *b = &ebs_catalog[j];
+			if (b->snmp_type == EBS_SNMP_NONE)
+				continue;
+			assert_string_not_equal(a->snmp_name, b->snmp_name);
+			/* scalars of different families live under different groups */
+			bool same_group = a->table == b->table &&
+					  (a->table != EBS_T_GLOBAL || a->family == b->family);
+			if (same_group && a->snmp_subid == b->snmp_subid)
+				fail_msg("%s and %s share sub-id %u", a->id, b->id, a->snmp_subid);
+		}
+		/* counters are Counter64, percentiles integer gauges */
+		if (a->kind == EBS_COUNTER && a->table != EBS_T_HIST)
+			assert_int_equal(a->snmp_type, EBS_SNMP_COUNTER64);
+		if (a->pct)
+			assert_int_equal(a->snmp_type, EBS_SNMP_GAUGE32);
+	}
+}
+
+/* collectd's types.db gives each type one data-source kind: a type is used
+ * only by counters (DERIVE) or only by gauges (GAUGE). */
+static void test_collectd_types_consistent(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ebs_catalog_len; i++) {
+		const struct ebs_metric *a = &ebs_catalog[i];
+		if (!a->cd_type)
+			continue;
+		assert_true(strncmp(a->cd_type, "ebpf_", 5) == 0);
+		for (size_t j = 0; j < ebs_catalog_len; j++) {
+			const struct ebs_metric *b = &ebs_catalog[j];
+			if (!b->cd_type || strcmp(a->cd_type, b->cd_type))
+				continue;
+			if ((a->kind == EBS_COUNTER) != (b->kind == EBS_COUNTER))
+				fail_msg("collectd type %s used by counter and gauge (%s, %s)",
+					 a->cd_type, a->id, b->id);
+		}
+	}
+}
+
+static void test_accessors_and_naming(void **state)
+{
+	struct ebs_snapshot s;
+	struct ebs_syscall_row sys[2];
+	struct ebs_cpu_row cpus[2];
+	struct ebs_tcp_port_row ports[1];
+	struct ebs_tcp_trans_row tr[1];
+	struct ebs_hist_row hr[1];
+	char buf[64];
+	uint32_t idx[2];
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	memset(sys, 0, sizeof(sys));
+	memset(cpus, 0, sizeof(cpus));
+	sys[0] = (struct ebs_syscall_row){.nr = 110, .name = "getppid", .calls = 42, .errors = 1};
+	sys[0].pct.p99 = 12.6;
+	sys[1] = (struct ebs_syscall_row){.nr = 999, .name = NULL, .calls = 7};
+	s.syscalls = sys;
+	s.n_syscalls = 2;
+	cpus[1] = (struct ebs_cpu_row){.cpu = 1, .switches_vol = 5};
+	s.cpus = cpus;
+	s.n_cpus = 2;
+	ports[0] = (struct ebs_tcp_port_row){.port = 443, .accepts = 3};
+	s.tcp_ports = ports;
+	s.n_tcp_ports = 1;
+	tr[0] = (struct ebs_tcp_trans_row){.old_state = 2, .new_state = 1, .count = 9};
+	s.tcp_trans = tr;
+	s.n_tcp_trans = 1;
+	hr[0] = (struct ebs_hist_row){.hist = EBS_H_RUNQ, .bucket = 3, .upper = 7, .count = 11};
+	s.hist_rows = hr;
+	s.n_hist_rows = 1;
+	s.tcp.active_opens = 77;
+	s.modules[EBS_FAM_TCP] = (struct ebs_module_stat){.name = "tcp", .status = EBS_ST_DEGRADED};
+	for (uint32_t st = 1; st <= EBS_TCP_NSTATES; st++) {
+		s.tcp_states[st - 1].state = st;
+		s.tcp_states[st - 1].name = ebs_tcp_state_name(st);
+	}
+	s.tcp_states[0].sockets = -3; /* a gauge never reads below zero */
+
+	const struct ebs_metric *m = ebs_metric_find("syscall.calls");
+	assert_int_equal(ebs_table_rows(&s, m->table), 2);
+	const void *row = ebs_table_row(&s, m->table, 0);
+	assert_int_equal(ebs_metric_u64(m, row), 42);
+	ebs_cd_plugin_instance(m, row, buf, sizeof(buf));
+	assert_string_equal(buf, "syscall");
+	ebs_cd_type_instance(m, row, buf, sizeof(buf));
+	assert_string_equal(buf, "getppid");
+	assert_int_equal(ebs_snmp_index(m->table, row, idx), 1);
+	assert_int_equal(idx[0], 111);
+	ebs_row_key(m->table, ebs_table_row(&s, m->table, 1), buf, sizeof(buf));
+	assert_string_equal(buf, "sys_999");
+	assert_null(ebs_table_row(&s, m->table, 2));
+
+	m = ebs_metric_find("syscall.p99_us");
+	assert_int_equal(ebs_metric_u64(m, row), 13); /* rounded, not truncated */
+	assert_float_equal(ebs_metric_double(m, row), 12.6, 1e-9);
+	ebs_cd_type_instance(m, row, buf, sizeof(buf));
+	assert_string_equal(buf, "getppid-p99");
+
+	m = ebs_metric_find("cpu.switches_voluntary");
+	row = ebs_table_row(&s, m->table, 1);
+	assert_int_equal(ebs_metric_u64(m, row), 5);
+	ebs_cd_plugin_instance(m, row, buf, sizeof(buf));
+	assert_string_equal(buf, "cpu1");
+	ebs_cd_type_instance(m, row, buf, sizeof(buf));
+	assert_string_equal(buf, "switches_voluntary");
+	ebs_snmp_index(m->table, row, idx);
+	assert_int_equal(idx[0], 2);
+
+	m = ebs_metric_find("tcp.active_opens");
+	row = ebs_table_row(&s, m->table, 0);
+	assert_int_equal(ebs_metric_u64(m, row), 77);
+	ebs_cd_plugin_instance(m, row, buf, sizeof(buf));
+	assert_string_equal(buf, "tcp");
+	ebs_cd_type_instance(m, row, buf, sizeof(buf));
+	assert_string_equal(buf, "active_opens");
+
+	m = ebs_metric_find("tcp.state.sockets");
+	row = ebs_table_row(&s, m->table, 0);
+	assert_int_equal(ebs_metric_u64(m, row), 0);
+	ebs_cd_type_instance(m, row, buf, sizeof(buf));
+	assert_string_equal(buf, "ESTABLISHED");
+
+	m = ebs_metric_find("tcp.transition");
+	ebs_cd_type_instance(m, ebs_table_row(&s, m->table, 0), buf, sizeof(buf));
+	assert_string_equal(buf, "SYN_SENT-ESTABLISHED");
+
+	m = ebs_metric_find("tcp.port.accepts");
+	row = ebs_table_row(&s, m->table, 0);
+	ebs_cd_plugin_instance(m, row, buf, sizeof(buf));
+	assert_string_equal(buf, "tcp_port");
+	ebs_cd_type_instance(m, row, buf, sizeof(buf));
+	assert_string_equal(buf, "443-accepts");
+	ebs_snmp_index(m->table, row, idx);
+	assert_int_equal(idx[0], 443);
+
+	m = ebs_metric_find("module.status");
+	row = ebs_table_row(&s, m->table, EBS_FAM_TCP);
+	assert_int_equal(ebs_metric_u64(m, row), 2);
+	assert_string_equal(ebs_metric_str(m, row), "degraded");
+	ebs_cd_plugin_instance(m, row, buf, sizeof(buf));
+	assert_string_equal(buf, "self");
+	ebs_snmp_index(m->table, row, idx);
+	assert_int_equal(idx[0], EBS_FAM_TCP + 1);
+
+	m = ebs_metric_find("hist.count");
+	row = ebs_table_row(&s, m->table, 0);
+	assert_int_equal(ebs_snmp_index(m->table, row, idx), 2);
+	assert_int_equal(idx[0], EBS_H_RUNQ);
+	assert_int_equal(idx[1], 3);
+	assert_int_equal(ebs_metric_u64(m, row), 11);
+	assert_string_equal(ebs_hist_name(EBS_H_RUNQ), "runq_latency");
+	assert_string_equal(ebs_hist_unit(EBS_H_TCP_LIFETIME), "ms");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ids_unique_and_documented),
+		cmocka_unit_test(test_snmp_objects_unique),
+		cmocka_unit_test(test_collectd_types_consistent),
+		cmocka_unit_test(test_accessors_and_naming),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

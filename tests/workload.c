@@ -1,0 +1,174 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "workload.h"
+
+static int reap(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+int wl_getppid(const char *comm, unsigned n)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (comm && prctl(PR_SET_NAME, comm, 0, 0, 0) < 0)
+			_exit(1);
+		for (unsigned i = 0; i < n; i++)
+			syscall(SYS_getppid);
+		_exit(0);
+	}
+	return reap(pid);
+}
+
+int wl_errors(const char *comm, unsigned n)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (comm && prctl(PR_SET_NAME, comm, 0, 0, 0) < 0)
+			_exit(1);
+		for (unsigned i = 0; i < n; i++)
+			if (syscall(SYS_flock, -1, LOCK_SH) != -1 || errno != EBADF)
+				_exit(1);
+		_exit(0);
+	}
+	return reap(pid);
+}
+
+static int listener(uint16_t *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 128) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+int wl_tcp(unsigned m, uint16_t *port)
+{
+	uint16_t p;
+	int lfd = listener(&p);
+
+	if (lfd < 0)
+		return -1;
+	if (port)
+		*port = p;
+	for (unsigned i = 0; i < m; i++) {
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_port = htons(p),
+					.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), s;
+		char b = 'x';
+
+		if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)) < 0) {
+			if (c >= 0)
+				close(c);
+			close(lfd);
+			return -1;
+		}
+		s = accept(lfd, NULL, NULL);
+		if (s < 0 || write(c, &b, 1) != 1 || read(s, &b, 1) != 1) {
+			close(c);
+			if (s >= 0)
+				close(s);
+			close(lfd);
+			return -1;
+		}
+		close(c);
+		close(s);
+	}
+	close(lfd);
+	return 0;
+}
+
+int wl_tcp_refused(void)
+{
+	uint16_t p;
+	int lfd = listener(&p), c;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+
+	if (lfd < 0)
+		return -1;
+	close(lfd); /* the port is now closed: a SYN to it gets a RST */
+	a.sin_port = htons(p);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c < 0)
+		return -1;
+	int rc = connect(c, (struct sockaddr *)&a, sizeof(a));
+	int saved = errno;
+	close(c);
+	return rc < 0 && saved == ECONNREFUSED ? 0 : -1;
+}
+
+int wl_pingpong(unsigned k)
+{
+	int ab[2], ba[2];
+	pid_t pid;
+	char b = 0;
+
+	if (pipe(ab) < 0 || pipe(ba) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		for (unsigned i = 0; i < k; i++)
+			if (read(ab[0], &b, 1) != 1 || write(ba[1], &b, 1) != 1)
+				_exit(1);
+		_exit(0);
+	}
+	for (unsigned i = 0; i < k; i++)
+		if (write(ab[1], &b, 1) != 1 || read(ba[0], &b, 1) != 1) {
+			kill(pid, SIGKILL);
+			break;
+		}
+	close(ab[0]);
+	close(ab[1]);
+	close(ba[0]);
+	close(ba[1]);
+	return reap(pid);
+}
+
+int wl_forks(unsigned f)
+{
+	for (unsigned i = 0; i < f; i++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			return -1;
+		if (pid == 0)
+			_exit(0);
+		if (reap(pid) < 0)
+			return -1;
+	}
+	return 0;
+}
