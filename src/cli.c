@@ -249,7 +249,7 @@ static void print_human(const struct ebs_snapshot *s, struct rates *r)
 			r->calls[s->syscalls[i].nr] = s->syscalls[i].calls;
 			r->errors[s->syscalls[i].nr] = s->syscalls[i].errors;
 		}
-	if (r->ncpu != s->n_cpus) {
+	if (r->ncpu != s->n_cpus || !r->cpu_vol) {
 		free(r->cpu_vol);
 		free(r->cpu_invol);
 		r->ncpu = s->n_cpus;
