@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Syscalls family: calls and errors per syscall number from sys_exit, and
+ * (when latency is on) sampled entry-to-exit latency from a start time that
+ * sys_enter keeps per thread.
+ *
+ * sys_exit runs on every syscall of the machine, so with no comm filter and
+ * latency off it touches one per-CPU array element and nothing else: no
+ * hash lookup, no atomics.  Unused paths are pruned by the verifier through
+ * the rodata knobs. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "ebs_bits.bpf.h"
+#include "syscalls.h"
+
+/* Knobs, set through the skeleton's rodata before load. */
+const volatile bool latency = false;	  /* sys_enter records start times */
+const volatile bool task_local = true;	  /* starts in sys_tstart, else sys_start */
+const volatile bool has_include = false;  /* sys_comms holds EBS_COMM_INCLUDE entries */
+const volatile bool has_exclude = false;  /* sys_comms holds EBS_COMM_EXCLUDE entries */
+const volatile __u32 sample_rate = 100;	  /* percent of entries timed */
+/* exit and exit_group never reach sys_exit, so their start would never be
+ * consumed.  Arch numbers come from user space; the default matches none. */
+const volatile __u32 nr_exit = (__u32)-1;
+const volatile __u32 nr_exit_group = (__u32)-1;
+/* rt_sigreturn leaves sys_exit with nr -1 (it restores orig_ax/syscallno
+ * from the signal frame); counted under this nr instead. */
+const volatile __u32 nr_sigreturn = (__u32)-1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EBS_SYS_MAX);
+	__type(key, __u32);
+	__type(value, struct ebs_sys_val);
+} sys_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EBS_SYS_NCTR);
+	__type(key, __u32);
+	__type(value, __u64);
+} sys_ctr SEC(".maps");
+
+/* Start times, one of two maps (user space creates only the one in use).
+ * Task storage (5.11+): a cached per-task slot, freed with the task, bound
+ * by the number of tasks; about 60 ns per syscall cheaper than the hash
+ * and immune to stale entries.  The hash (tid -> start, sized from
+ * max_threads) is for older kernels. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ebs_sys_start);
+} sys_tstart SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32);
+	__type(value, struct ebs_sys_start);
+} sys_start SEC(".maps");
+
+/* comm -> EBS_COMM_INCLUDE / EBS_COMM_EXCLUDE, written once after load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * EBS_MAX_COMMS);
+	__type(key, struct ebs_comm);
+	__type(value, __u8);
+} sys_comms SEC(".maps");
+
+/* The syscall number sits in a different pt_regs field per architecture;
+ * only the one the running kernel has survives CO-RE relocation. */
+struct pt_regs___ebs_x86 {
+	unsigned long orig_ax;
+} __attribute__((preserve_access_index));
+
+struct pt_regs___ebs_arm64 {
+	int syscallno;
+} __attribute__((preserve_access_index));
+
+static __always_inline void ctr_inc(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&sys_ctr, &idx);
+
+	/* per-CPU slot and syscall tracepoints run with preemption off */
+	if (c)
+		*c += 1;
+}
+
+/* Whether the current task passes the include/exclude lists.  A comm on
+ * both lists is stored as EXCLUDE, so exclusion wins. */
+static __always_inline bool comm_wanted(void)
+{
+	struct ebs_comm key = {};
+	__u8 *v;
+
+	if (!has_include && !has_exclude)
+		return true;
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	v = bpf_map_lookup_elem(&sys_comms, &key);
+	if (has_include && (!v || *v != EBS_COMM_INCLUDE))
+		return false;
+	if (has_exclude && v && *v == EBS_COMM_EXCLUDE)
+		return false;
+	return true;
+}
+
+static __always_inline int on_enter(__u32 nr)
+{
+	if (nr == nr_exit || nr == nr_exit_group)
+		return 0;
+	if (!comm_wanted())
+		return 0;
+	if (sample_rate < 100 && bpf_get_prandom_u32() % 100 >= sample_rate)
+		return 0;
+	if (task_local) {
+		struct ebs_sys_start *st = bpf_task_storage_get(
+			&sys_tstart, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+		/* NULL: out of memory, or the storage lock was busy on this CPU */
+		if (!st) {
+			ctr_inc(EBS_SYS_C_INFLIGHT_OVERFLOW);
+			return 0;
+		}
+		st->ts = bpf_ktime_get_ns();
+	} else {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		struct ebs_sys_start st = {.ts = bpf_ktime_get_ns()};
+
+		/* BPF_ANY replaces a start whose exit we missed; fails when the
+		 * table is full (or re-entered on this CPU) */
+		if (bpf_map_update_elem(&sys_start, &tid, &st, BPF_ANY))
+			ctr_inc(EBS_SYS_C_INFLIGHT_OVERFLOW);
+	}
+	return 0;
+}
+
+/* Takes the start sys_enter left for this thread; 0 when there is none
+ * (sampled out, filtered, or entered before the programs attached). */
+static __always_inline __u64 take_start(void)
+{
+	__u64 ts = 0;
+
+	if (task_local) {
+		struct ebs_sys_start *st =
+			bpf_task_storage_get(&sys_tstart, bpf_get_current_task_btf(), 0, 0);
+
+		if (st) {
+			ts = st->ts;
+			st->ts = 0;
+		}
+	} else {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		struct ebs_sys_start *st = bpf_map_lookup_elem(&sys_start, &tid);
+
+		if (st) {
+			ts = st->ts;
+			bpf_map_delete_elem(&sys_start, &tid);
+		}
+	}
+	return ts;
+}
+
+static __always_inline int on_exit(__u32 nr, long ret)
+{
+	struct ebs_sys_val *v;
+	bool timed = false, sigreturn = false;
+	__u64 lat = 0;
+
+	/* Before the comm filter: a task that execs under another comm must
+	 * not leave its execve start behind.  Also keeps the filter's own cost
+	 * out of the sample. */
+	if (latency) {
+		__u64 ts = take_start();
+
+		if (ts) {
+			__u64 now = bpf_ktime_get_ns();
+
+			if (now >= ts) {
+				lat = now - ts;
+				timed = true;
+			}
+		}
+	}
+	if (!comm_wanted()) {
+		ctr_inc(EBS_SYS_C_FILTERED);
+		return 0;
+	}
+	/* A tracer that skips a syscall also sets nr -1; that rare case is
+	 * counted as rt_sigreturn too. */
+	if (nr == (__u32)-1 && nr_sigreturn != (__u32)-1) {
+		nr = nr_sigreturn;
+		sigreturn = true; /* ret is the interrupted code's register */
+	}
+	if (nr >= EBS_SYS_MAX) {
+		ctr_inc(EBS_SYS_C_OUT_OF_RANGE);
+		return 0;
+	}
+	v = bpf_map_lookup_elem(&sys_stats, &nr);
+	if (!v)
+		return 0;
+	v->calls++;
+	/* the kernel's IS_ERR_VALUE(): fcntl(F_GETOWN) may return a negative
+	 * process group that is no error */
+	if (!sigreturn && (unsigned long)ret >= (unsigned long)-4095)
+		v->errors++;
+	if (timed) {
+		v->lat_ns += lat;
+		v->hist[ebs_slot(lat)]++;
+	}
+	return 0;
+}
+
+/* The nr of the syscall that is returning.  tp_btf: regs is a trusted
+ * pointer, read directly; false when this architecture is not known. */
+static __always_inline bool exit_nr_btf(struct pt_regs *regs, __u32 *nr)
+{
+	if (bpf_core_field_exists(struct pt_regs___ebs_x86, orig_ax)) {
+		*nr = (__u32)((struct pt_regs___ebs_x86 *)regs)->orig_ax;
+		return true;
+	}
+	if (bpf_core_field_exists(struct pt_regs___ebs_arm64, syscallno)) {
+		*nr = (__u32)((struct pt_regs___ebs_arm64 *)regs)->syscallno;
+		return true;
+	}
+	return false;
+}
+
+/* raw_tp: regs is an untyped kernel pointer, read with probe reads. */
+static __always_inline bool exit_nr_raw(struct pt_regs *regs, __u32 *nr)
+{
+	if (bpf_core_field_exists(struct pt_regs___ebs_x86, orig_ax)) {
+		*nr = (__u32)BPF_CORE_READ((struct pt_regs___ebs_x86 *)regs, orig_ax);
+		return true;
+	}
+	if (bpf_core_field_exists(struct pt_regs___ebs_arm64, syscallno)) {
+		*nr = (__u32)BPF_CORE_READ((struct pt_regs___ebs_arm64 *)regs, syscallno);
+		return true;
+	}
+	return false;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
+{
+	return on_enter((__u32)id);
+}
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(sys_enter_raw, struct pt_regs *regs, long id)
+{
+	return on_enter((__u32)id);
+}
+
+SEC("tracepoint/raw_syscalls/sys_enter")
+int sys_enter_tp(struct trace_event_raw_sys_enter *args)
+{
+	return on_enter((__u32)args->id);
+}
+
+/* User space offers the two programs below only on architectures that
+ * exit_nr_*() knows; elsewhere the classic tracepoint supplies the nr. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
+{
+	__u32 nr;
+
+	if (!exit_nr_btf(regs, &nr))
+		return 0;
+	return on_exit(nr, ret);
+}
+
+SEC("raw_tp/sys_exit")
+int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
+{
+	__u32 nr;
+
+	if (!exit_nr_raw(regs, &nr))
+		return 0;
+	return on_exit(nr, ret);
+}
+
+SEC("tracepoint/raw_syscalls/sys_exit")
+int sys_exit_tp(struct trace_event_raw_sys_exit *args)
+{
+	return on_exit((__u32)args->id, args->ret);
+}
+
+char LICENSE[] SEC("license") = "GPL";

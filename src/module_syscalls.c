@@ -1,0 +1,327 @@
+/* Syscalls module: sys_exit counts calls and errors per syscall number;
+ * with latency on, sys_enter stamps a start time per thread (sampled) and
+ * sys_exit turns it into a latency sample.  read() sums the per-CPU rows. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "module.h"
+#include "syscalls.h"
+#include "syscalls.skel.h"
+
+_Static_assert(sizeof(struct ebs_sys_val) % sizeof(uint64_t) == 0,
+	       "ebs_sys_val is summed as u64 words");
+_Static_assert(EBS_HIST_SLOTS == sizeof(((struct ebs_hist *)0)->slot) / sizeof(uint64_t),
+	       "kernel and snapshot histograms differ in size");
+
+#define SYS_VAL_WORDS (sizeof(struct ebs_sys_val) / sizeof(uint64_t))
+/* Keys per batch lookup: bounds the value buffer (ncpus * 280 bytes per key)
+ * on machines with many CPUs. */
+#define SYS_BATCH 64
+
+/* Private state behind m->skel: the skeleton plus the comm lists, which can
+ * only be written into sys_comms once the object is loaded. */
+struct sys_priv {
+	struct syscalls_bpf *skel;
+	struct ebs_comm include[EBS_MAX_COMMS];
+	unsigned n_include;
+	struct ebs_comm exclude[EBS_MAX_COMMS];
+	unsigned n_exclude;
+};
+
+/* The kernel truncates comm to 15 bytes and pads with NULs; a configured
+ * name gets the same treatment so that it still matches. */
+static void comm_key(struct ebs_comm *k, const char *name)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->comm, name, strnlen(name, EBS_COMM_LEN - 1));
+}
+
+/* Task storage from tracing programs: map type and helpers since 5.11.
+ * The helper probe uses raw_tp, whose helper set tp_btf and the classic
+ * tracepoint share. */
+static bool task_storage_usable(void)
+{
+	return libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1 &&
+	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_task_storage_get,
+				       NULL) == 1 &&
+	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
+				       BPF_FUNC_get_current_task_btf, NULL) == 1;
+}
+
+static void sys_destroy(struct ebs_module *m)
+{
+	struct sys_priv *p = m->skel;
+
+	if (!p)
+		return;
+	syscalls_bpf__destroy(p->skel);
+	free(p);
+	m->skel = NULL;
+}
+
+static struct bpf_object *sys_open(struct ebs_module *m, const struct ebs_config *cfg,
+				   char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts,
+		    .btf_custom_path = cfg->btf_path[0] ? cfg->btf_path : NULL);
+	struct sys_priv *p = calloc(1, sizeof(*p));
+	unsigned rate = cfg->sample_rate;
+	bool task_local;
+	int rc;
+
+	if (!p) {
+		snprintf(err, errlen, "syscalls: out of memory");
+		return NULL;
+	}
+	p->skel = syscalls_bpf__open_opts(&opts);
+	if (!p->skel) {
+		snprintf(err, errlen, "opening the syscalls BPF object failed: %s",
+			 strerror(errno));
+		free(p);
+		return NULL;
+	}
+	m->skel = p;
+
+	if (rate < 1)
+		rate = 1;
+	if (rate > 100)
+		rate = 100;
+	p->skel->rodata->latency = cfg->syscall_latency;
+	p->skel->rodata->has_include = cfg->n_include > 0;
+	p->skel->rodata->has_exclude = cfg->n_exclude > 0;
+	p->skel->rodata->sample_rate = rate;
+#ifdef __NR_exit
+	p->skel->rodata->nr_exit = __NR_exit;
+#endif
+#ifdef __NR_exit_group
+	p->skel->rodata->nr_exit_group = __NR_exit_group;
+#endif
+#ifdef __NR_rt_sigreturn
+	p->skel->rodata->nr_sigreturn = __NR_rt_sigreturn;
+#endif
+
+	/* Only the start-time map the programs use is created; the verifier
+	 * prunes the code of the other one through the task_local knob. */
+	task_local = cfg->syscall_latency && task_storage_usable();
+	p->skel->rodata->task_local = task_local;
+	rc = bpf_map__set_autocreate(p->skel->maps.sys_tstart, task_local);
+	if (rc == 0)
+		rc = bpf_map__set_autocreate(p->skel->maps.sys_start,
+					     cfg->syscall_latency && !task_local);
+	if (rc == 0 && cfg->syscall_latency && !task_local)
+		rc = bpf_map__set_max_entries(p->skel->maps.sys_start,
+					      cfg->max_threads ? cfg->max_threads : 1);
+	if (rc < 0) {
+		snprintf(err, errlen, "setting up the syscall start-time map failed: %s",
+			 strerror(-rc));
+		sys_destroy(m);
+		return NULL;
+	}
+
+	for (unsigned i = 0; i < cfg->n_include && i < EBS_MAX_COMMS; i++)
+		comm_key(&p->include[p->n_include++], cfg->include[i]);
+	for (unsigned i = 0; i < cfg->n_exclude && i < EBS_MAX_COMMS; i++)
+		comm_key(&p->exclude[p->n_exclude++], cfg->exclude[i]);
+	return p->skel->obj;
+}
+
+static int put_comms(struct bpf_map *map, const struct ebs_comm *c, unsigned n, __u8 val)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (bpf_map__update_elem(map, &c[i], sizeof(c[i]), &val, sizeof(val), BPF_ANY) <
+		    0)
+			return -1;
+	return 0;
+}
+
+/* The lists go in before the core attaches, so no syscall is ever judged
+ * against a half-written filter.  Excludes are written last: a comm on both
+ * lists ends up excluded. */
+static int sys_load(struct ebs_module *m)
+{
+	struct sys_priv *p = m->skel;
+	struct bpf_map *comms;
+
+	if (syscalls_bpf__load(p->skel) < 0)
+		return -1;
+	comms = p->skel->maps.sys_comms;
+	if (put_comms(comms, p->include, p->n_include, EBS_COMM_INCLUDE) < 0 ||
+	    put_comms(comms, p->exclude, p->n_exclude, EBS_COMM_EXCLUDE) < 0)
+		return -1;
+	return 0;
+}
+
+static void add_cpus(struct ebs_sys_val *dst, const unsigned char *percpu, int ncpus)
+{
+	uint64_t *d = (uint64_t *)dst;
+
+	for (int c = 0; c < ncpus; c++) {
+		const uint64_t *v =
+			(const uint64_t *)(percpu + (size_t)c * ebs_round8(sizeof(*dst)));
+		for (size_t w = 0; w < SYS_VAL_WORDS; w++)
+			d[w] += v[w];
+	}
+}
+
+/* Whole-table read in chunks of SYS_BATCH keys: 8 syscalls per read
+ * instead of 512.  1 when the kernel has no batch ops for this map (the
+ * caller falls back), 0 done, -1 err. */
+static int read_batch(int fd, int ncpus, struct ebs_sys_val *sum, unsigned char *vals,
+		      char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 keys[SYS_BATCH], in = 0, out = 0;
+	bool first = true;
+
+	for (;;) {
+		__u32 count = SYS_BATCH;
+		int rc = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count,
+					      &opts);
+
+		if (rc < 0 && rc != -ENOENT) {
+			if (first && (rc == -EINVAL || rc == -EOPNOTSUPP || rc == -524 /* ENOTSUPP */))
+				return 1;
+			snprintf(err, errlen, "batch lookup in sys_stats failed: %s",
+				 strerror(-rc));
+			return -1;
+		}
+		for (__u32 i = 0; i < count && i < SYS_BATCH; i++)
+			if (keys[i] < EBS_SYS_MAX)
+				add_cpus(&sum[keys[i]],
+					 vals + (size_t)i * (size_t)ncpus * ebs_round8(sizeof(*sum)),
+					 ncpus);
+		if (rc == -ENOENT)
+			return 0;
+		in = out;
+		first = false;
+	}
+}
+
+static int read_each(int fd, int ncpus, struct ebs_sys_val *sum, unsigned char *vals,
+		     char *err, size_t errlen)
+{
+	for (__u32 nr = 0; nr < EBS_SYS_MAX; nr++) {
+		int rc = ebs_percpu_lookup(fd, &nr, vals, sizeof(*sum), ncpus);
+
+		if (rc < 0) {
+			snprintf(err, errlen, "reading sys_stats[%u] failed: %s", nr,
+				 strerror(-rc));
+			return -1;
+		}
+		add_cpus(&sum[nr], vals, ncpus);
+	}
+	return 0;
+}
+
+enum { MAP_STATS, MAP_CTR };
+
+static int sys_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, size_t errlen)
+{
+	struct ebs_sys_val *sum = calloc(EBS_SYS_MAX, sizeof(*sum));
+	unsigned char *vals =
+		malloc((size_t)SYS_BATCH * (size_t)m->ncpus * ebs_round8(sizeof(*sum)));
+	uint64_t ctr[EBS_SYS_NCTR];
+	uint32_t n = 0;
+	int rc = -1;
+
+	if (!sum || !vals) {
+		snprintf(err, errlen, "out of memory reading sys_stats");
+		goto out;
+	}
+	for (__u32 i = 0; i < EBS_SYS_NCTR; i++) {
+		int r = ebs_percpu_sum(m->map_fd[MAP_CTR], &i, sizeof(__u64), m->ncpus, &ctr[i],
+				       1);
+		if (r < 0) {
+			snprintf(err, errlen, "reading sys_ctr[%u] failed: %s", i, strerror(-r));
+			goto out;
+		}
+	}
+	rc = read_batch(m->map_fd[MAP_STATS], m->ncpus, sum, vals, err, errlen);
+	if (rc == 1)
+		rc = read_each(m->map_fd[MAP_STATS], m->ncpus, sum, vals, err, errlen);
+	if (rc < 0)
+		goto out;
+
+	for (uint32_t nr = 0; nr < EBS_SYS_MAX; nr++)
+		n += sum[nr].calls > 0;
+	s->syscalls = n ? calloc(n, sizeof(*s->syscalls)) : NULL;
+	if (n && !s->syscalls) {
+		snprintf(err, errlen, "out of memory for %u syscall rows", n);
+		rc = -1;
+		goto out;
+	}
+	s->n_syscalls = n;
+	n = 0;
+	for (uint32_t nr = 0; nr < EBS_SYS_MAX; nr++) {
+		const struct ebs_sys_val *v = &sum[nr];
+		struct ebs_syscall_row *r;
+
+		if (!v->calls)
+			continue;
+		r = &s->syscalls[n++];
+		r->nr = nr;
+		r->name = ebs_syscall_name(nr);
+		r->calls = v->calls;
+		r->errors = v->errors;
+		r->latency_ns = v->lat_ns;
+		for (unsigned b = 0; b < EBS_HIST_SLOTS; b++) {
+			r->hist.slot[b] = v->hist[b];
+			s->sys.hist.slot[b] += v->hist[b];
+		}
+		s->sys.calls += v->calls;
+		s->sys.errors += v->errors;
+		s->sys.latency_ns += v->lat_ns;
+	}
+	s->sys.inflight_overflows = ctr[EBS_SYS_C_INFLIGHT_OVERFLOW];
+	s->sys.filtered = ctr[EBS_SYS_C_FILTERED];
+	s->modules[EBS_FAM_SYSCALLS].events = s->sys.calls;
+	s->modules[EBS_FAM_SYSCALLS].overflows =
+		ctr[EBS_SYS_C_INFLIGHT_OVERFLOW] + ctr[EBS_SYS_C_OUT_OF_RANGE];
+	rc = 0;
+out:
+	free(sum);
+	free(vals);
+	return rc;
+}
+
+/* sys_exit's tp_btf/raw_tp programs find the nr in pt_regs, a field only
+ * known for these architectures; elsewhere the classic tracepoint, which
+ * carries the nr itself, is the only offer. */
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__)
+#define SYS_EXIT_BTF "sys_exit_btf"
+#define SYS_EXIT_RAW "sys_exit_raw"
+#else
+#define SYS_EXIT_BTF NULL
+#define SYS_EXIT_RAW NULL
+#endif
+
+/* sys_exit first: the core attaches in this order, so every start that
+ * sys_enter records has its exit seen (no stale start from the window
+ * between the two attachments). */
+static const struct ebs_hook sys_hooks[] = {
+	{"raw_syscalls", "sys_exit", SYS_EXIT_BTF, SYS_EXIT_RAW, "sys_exit_tp",
+	 .optional = false, .latency = false},
+	{"raw_syscalls", "sys_enter", "sys_enter_btf", "sys_enter_raw", "sys_enter_tp",
+	 .optional = false, .latency = true},
+};
+
+static const char *const sys_maps[] = {
+	[MAP_STATS] = "sys_stats",
+	[MAP_CTR] = "sys_ctr",
+};
+
+const struct ebs_module_ops ebs_module_syscalls = {
+	.name = "syscalls",
+	.family = EBS_FAM_SYSCALLS,
+	.hooks = sys_hooks,
+	.n_hooks = sizeof(sys_hooks) / sizeof(sys_hooks[0]),
+	.maps = sys_maps,
+	.n_maps = sizeof(sys_maps) / sizeof(sys_maps[0]),
+	.open = sys_open,
+	.load = sys_load,
+	.read = sys_read,
+	.destroy = sys_destroy,
+};
