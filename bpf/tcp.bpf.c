@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: GPL-2.0
+/* TCP family: state transitions, opens, closes and a live per-state socket
+ * count from sock:inet_sock_set_state; retransmits and resets from the tcp:
+ * events; sampled smoothed RTT from tcp:tcp_probe; per-port rows for
+ * listening services.
+ *
+ * Every hook has three flavours (tp_btf, raw_tp, classic tracepoint) around
+ * one shared body; user space keeps one of them.  All kernel memory is read
+ * with BPF_CORE_READ, so a NULL or odd socket pointer reads as zeros. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "ebs_bits.bpf.h"
+#include "tcp.h"
+
+#define EBS_EEXIST 17 /* errno.h is not usable next to vmlinux.h */
+
+/* Knob, set through the skeleton's rodata before load: percent of
+ * tcp_probe events whose RTT is recorded. */
+const volatile __u32 sample_rate = 100;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ebs_tcp_stats);
+} tcp_stats SEC(".maps");
+
+/* struct sock address -> what we know of it.  Sized from max_sockets;
+ * entries leave on the transition into CLOSE, which every TCP socket with a
+ * traced state change makes before it is freed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct ebs_tcp_sock);
+} tcp_socks SEC(".maps");
+
+/* Local port -> per-service counters.  LRU because listeners come and go
+ * without telling us when their port stops mattering; sized from
+ * max_ports.  Per CPU: the rows are updated from softirq on every CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u16);
+	__type(value, struct ebs_tcp_port);
+} tcp_ports SEC(".maps");
+
+/* Older kernels define tcp_send_reset and tcp_retransmit_skb through the
+ * tcp_event_sk_skb event class; newer ones give each its own record.  All
+ * three carry skaddr, at different offsets.  Read with probe reads: a
+ * direct ctx load from either of two offsets is one load from a computed
+ * ctx pointer once clang merges the branches, which the verifier refuses. */
+struct trace_event_raw_tcp_event_sk_skb___ebs {
+	const void *skaddr;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_tcp_send_reset___ebs {
+	const void *skaddr;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_tcp_retransmit_skb___ebs {
+	const void *skaddr;
+	int err;
+} __attribute__((preserve_access_index));
+
+/* Newer kernels (the change that gave the record its err field, and the
+ * event a third argument) fire tcp_retransmit_skb for attempts that never
+ * left too, e.g. -EBUSY while the previous copy still sits in a host
+ * queue; older ones only for segments sent.  Counting err == 0 keeps the
+ * older meaning, the kernel's own RetransSegs. */
+static __always_inline bool retrans_has_err(void)
+{
+	return bpf_core_field_exists(struct trace_event_raw_tcp_retransmit_skb___ebs, err);
+}
+
+static __always_inline struct ebs_tcp_stats *stats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tcp_stats, &zero);
+}
+
+/* Local port in host order, 0 when unknown.  A child socket gives its
+ * port back when it enters CLOSE (children do not inherit
+ * SOCK_BINDPORT_LOCK), which an abortive close does before it sends its
+ * RST; a full socket still has it in inet_sport then.  Time-wait and
+ * request sockets have no inet_sport. */
+static __always_inline __u16 sk_lport(const struct sock *sk)
+{
+	__u16 port;
+	__u8 state;
+
+	if (!sk)
+		return 0;
+	port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (port)
+		return port;
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV)
+		return 0;
+	return bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+}
+
+/* The row of a local port.  With create, a missing row is inserted (only
+ * for listening services: LISTEN and passive opens); otherwise NULL. */
+static __always_inline struct ebs_tcp_port *port_row(struct ebs_tcp_stats *st, __u16 port,
+						     bool create)
+{
+	struct ebs_tcp_port *p, zero = {};
+	long err;
+
+	if (!port)
+		return NULL;
+	p = bpf_map_lookup_elem(&tcp_ports, &port);
+	if (p || !create)
+		return p;
+	/* NOEXIST: another CPU may have inserted it since the lookup, and
+	 * replacing that row would drop what it counted */
+	err = bpf_map_update_elem(&tcp_ports, &port, &zero, BPF_NOEXIST);
+	if (err == 0)
+		st->port_inserts++;
+	else if (err != -EBS_EEXIST) {
+		st->port_overflows++;
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&tcp_ports, &port);
+}
+
+/* Entering CLOSE: the socket's totals go into the byte counters (and its
+ * port row), and a socket whose birth we saw gets a lifetime sample. */
+static __always_inline void on_close(struct ebs_tcp_stats *st, const struct sock *sk,
+				     const struct ebs_tcp_sock *ts, __u16 lport, __u64 now)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	__u64 sent = 0, rcvd = 0;
+
+	st->closes++;
+	if (bpf_core_field_exists(tp->bytes_acked))
+		sent = BPF_CORE_READ(tp, bytes_acked);
+	if (bpf_core_field_exists(tp->bytes_received))
+		rcvd = BPF_CORE_READ(tp, bytes_received);
+	st->bytes_sent += sent;
+	st->bytes_received += rcvd;
+	if (ts && ts->lport)
+		lport = ts->lport;
+	/* a client socket known as such never touches a row, even when its
+	 * ephemeral port equals a service's port on another address */
+	if ((sent || rcvd) && (!ts || ts->passive)) {
+		struct ebs_tcp_port *p = port_row(st, lport, false);
+
+		if (p) {
+			p->bytes_out += sent;
+			p->bytes_in += rcvd;
+		}
+	}
+	if (ts && ts->born_ns && now > ts->born_ns)
+		st->lifetime[ebs_slot((now - ts->born_ns) / 1000000)]++;
+}
+
+static __always_inline int on_state(const struct sock *sk, __u64 old, __u64 new, __u16 lport)
+{
+	struct ebs_tcp_stats *st = stats();
+	__u64 key = (__u64)(unsigned long)sk, now;
+	struct ebs_tcp_sock *ts;
+	bool birth;
+
+	if (!st)
+		return 0;
+	/* two tests on 64-bit values, kept apart: clang folds them into one
+	 * subtraction whose bound the verifier cannot carry back to the
+	 * indexes */
+	if (old >= EBS_TCP_STATE_ROWS || new >= EBS_TCP_STATE_ROWS) {
+		st->other_states++;
+		return 0;
+	}
+	barrier_var(old);
+	barrier_var(new);
+	if (old == 0 || new == 0) {
+		st->other_states++;
+		return 0;
+	}
+	st->trans[old][new]++;
+	if (new == TCP_ESTABLISHED && old == TCP_SYN_SENT) {
+		st->active_opens++;
+	} else if (new == TCP_ESTABLISHED && old == TCP_SYN_RECV) {
+		struct ebs_tcp_port *p;
+
+		st->passive_opens++;
+		p = port_row(st, lport, true);
+		if (p)
+			p->accepts++;
+	} else if (new == TCP_LISTEN) {
+		/* 0 when listen() picks the port itself: that happens after
+		 * this event, and the first passive open adds the row */
+		port_row(st, lport, true);
+	}
+
+	now = bpf_ktime_get_ns();
+	ts = bpf_map_lookup_elem(&tcp_socks, &key);
+	if (new == TCP_CLOSE) {
+		/* CLOSE is where a socket's life ends: no live count for it */
+		on_close(st, sk, ts, lport, now);
+		if (ts) {
+			__u32 was = ts->state;
+
+			if (was < EBS_TCP_STATE_ROWS)
+				st->sockets[was]--;
+			bpf_map_delete_elem(&tcp_socks, &key);
+		}
+		return 0;
+	}
+	birth = old == TCP_CLOSE || (old == TCP_LISTEN && new == TCP_SYN_RECV);
+	if (ts) {
+		__u32 was = ts->state;
+
+		/* the state we counted it in, which is old unless an event
+		 * was lost */
+		if (was < EBS_TCP_STATE_ROWS)
+			st->sockets[was]--;
+		st->sockets[new]++;
+		ts->state = new;
+		if (birth) {
+			/* a new socket at the address of one whose CLOSE we
+			 * missed (the kernel skips a tracing program that an
+			 * interrupt re-enters): the entry is recycled */
+			ts->born_ns = now;
+			ts->syn_sent_ns = 0;
+			ts->passive = new == TCP_SYN_RECV;
+			ts->lport = lport;
+		}
+		if (lport)
+			ts->lport = lport;
+		if (new == TCP_SYN_SENT) {
+			ts->syn_sent_ns = now;
+		} else if (old == TCP_SYN_SENT && ts->syn_sent_ns) {
+			if (new == TCP_ESTABLISHED && now > ts->syn_sent_ns)
+				st->connect[ebs_slot(now - ts->syn_sent_ns)]++;
+			ts->syn_sent_ns = 0;
+		}
+		return 0;
+	}
+
+	/* First sight.  Born now (leaving CLOSE, or a child cloned from its
+	 * listener), or else older than the programs: no lifetime sample. */
+	struct ebs_tcp_sock n = {
+		.state = new,
+		.lport = lport,
+		.passive = new == TCP_SYN_RECV || old == TCP_SYN_RECV,
+	};
+	long err;
+
+	if (birth)
+		n.born_ns = now;
+	if (new == TCP_SYN_SENT)
+		n.syn_sent_ns = now;
+	err = bpf_map_update_elem(&tcp_socks, &key, &n, BPF_NOEXIST);
+	if (err == 0)
+		st->sockets[new]++;
+	else if (err != -EBS_EEXIST)
+		/* not tracked, so not counted: a count we could never take
+		 * back would drift upward for ever */
+		st->socket_overflows++;
+	return 0;
+}
+
+static __always_inline int on_retransmit(const struct sock *sk)
+{
+	struct ebs_tcp_stats *st = stats();
+	struct ebs_tcp_port *p;
+
+	if (!st)
+		return 0;
+	st->retransmits++;
+	p = port_row(st, sk_lport(sk), false);
+	if (p)
+		p->retransmits++;
+	return 0;
+}
+
+/* sk is NULL for a reset answering a segment that matched no socket. */
+static __always_inline int on_reset(const struct sock *sk, bool sent)
+{
+	struct ebs_tcp_stats *st = stats();
+	struct ebs_tcp_port *p;
+
+	if (!st)
+		return 0;
+	if (sent)
+		st->resets_sent++;
+	else
+		st->resets_received++;
+	p = port_row(st, sk_lport(sk), false);
+	if (p)
+		p->resets++;
+	return 0;
+}
+
+/* tcp_probe runs for every segment received on an established socket: the
+ * sampling test comes before any read, so a sampled-out event costs one
+ * helper call (none at 100 %). */
+static __always_inline bool rtt_sampled(void)
+{
+	return sample_rate >= 100 || bpf_get_prandom_u32() % 100 < sample_rate;
+}
+
+static __always_inline int on_rtt(__u32 srtt_us)
+{
+	struct ebs_tcp_stats *st;
+
+	/* 0: no RTT measured on this socket yet */
+	if (!srtt_us)
+		return 0;
+	st = stats();
+	if (!st)
+		return 0;
+	st->rtt_samples++;
+	st->rtt[ebs_slot((__u64)srtt_us * 1000)]++;
+	return 0;
+}
+
+/* srtt_us holds 8 times the smoothed RTT in µs (tcp_rtt_estimator()). */
+static __always_inline int rtt_from_sock(const struct sock *sk)
+{
+	if (!rtt_sampled())
+		return 0;
+	return on_rtt(BPF_CORE_READ((const struct tcp_sock *)sk, srtt_us) >> 3);
+}
+
+/* sk_protocol: an 8-bit bitfield before 5.6, a u16 since (for MPTCP) */
+static __always_inline bool is_tcp(const struct sock *sk)
+{
+	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) == IPPROTO_TCP;
+}
+
+static __always_inline int state_from_sock(const struct sock *sk, int old, int new)
+{
+	if (!is_tcp(sk))
+		return 0;
+	return on_state(sk, (__u32)old, (__u32)new, sk_lport(sk));
+}
+
+/* ---- sock:inet_sock_set_state ---------------------------------------- */
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(inet_sock_set_state_btf, const struct sock *sk, int oldstate, int newstate)
+{
+	return state_from_sock(sk, oldstate, newstate);
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(inet_sock_set_state_raw, const struct sock *sk, int oldstate, int newstate)
+{
+	return state_from_sock(sk, oldstate, newstate);
+}
+
+/* The record carries protocol and the local port (sport, host order). */
+SEC("tracepoint/sock/inet_sock_set_state")
+int inet_sock_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	return on_state((const struct sock *)ctx->skaddr, (__u32)ctx->oldstate,
+			(__u32)ctx->newstate, ctx->sport);
+}
+
+/* ---- tcp:tcp_retransmit_skb ------------------------------------------- */
+
+/* ctx[2] (err) is only read where the event has it: on older kernels the
+ * branch is dead and the verifier never sees the access. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(tcp_retransmit_skb_btf, const struct sock *sk)
+{
+	if (retrans_has_err() && (int)ctx[2] != 0)
+		return 0;
+	return on_retransmit(sk);
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(tcp_retransmit_skb_raw, const struct sock *sk)
+{
+	if (retrans_has_err() && (int)ctx[2] != 0)
+		return 0;
+	return on_retransmit(sk);
+}
+
+SEC("tracepoint/tcp/tcp_retransmit_skb")
+int tcp_retransmit_skb_tp(void *ctx)
+{
+	struct trace_event_raw_tcp_retransmit_skb___ebs *rec = ctx;
+	const void *sk;
+
+	if (retrans_has_err() && BPF_CORE_READ(rec, err) != 0)
+		return 0;
+	if (bpf_core_type_exists(struct trace_event_raw_tcp_retransmit_skb___ebs))
+		sk = BPF_CORE_READ(rec, skaddr);
+	else
+		sk = BPF_CORE_READ((struct trace_event_raw_tcp_event_sk_skb___ebs *)ctx, skaddr);
+	return on_retransmit(sk);
+}
+
+/* ---- tcp:tcp_send_reset ----------------------------------------------- */
+
+/* Only sk: later arguments changed across versions (reason since 6.10). */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(tcp_send_reset_btf, const struct sock *sk)
+{
+	return on_reset(sk, true);
+}
+
+SEC("raw_tp/tcp_send_reset")
+int BPF_PROG(tcp_send_reset_raw, const struct sock *sk)
+{
+	return on_reset(sk, true);
+}
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int tcp_send_reset_tp(void *ctx)
+{
+	const void *sk;
+
+	if (bpf_core_type_exists(struct trace_event_raw_tcp_send_reset___ebs))
+		sk = BPF_CORE_READ((struct trace_event_raw_tcp_send_reset___ebs *)ctx, skaddr);
+	else
+		sk = BPF_CORE_READ((struct trace_event_raw_tcp_event_sk_skb___ebs *)ctx, skaddr);
+	return on_reset(sk, true);
+}
+
+/* ---- tcp:tcp_receive_reset -------------------------------------------- */
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(tcp_receive_reset_btf, const struct sock *sk)
+{
+	return on_reset(sk, false);
+}
+
+SEC("raw_tp/tcp_receive_reset")
+int BPF_PROG(tcp_receive_reset_raw, const struct sock *sk)
+{
+	return on_reset(sk, false);
+}
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int tcp_receive_reset_tp(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	return on_reset(ctx->skaddr, false);
+}
+
+/* ---- tcp:tcp_probe ---------------------------------------------------- */
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(tcp_probe_btf, const struct sock *sk)
+{
+	return rtt_from_sock(sk);
+}
+
+SEC("raw_tp/tcp_probe")
+int BPF_PROG(tcp_probe_raw, const struct sock *sk)
+{
+	return rtt_from_sock(sk);
+}
+
+/* The record's srtt is already srtt_us >> 3. */
+SEC("tracepoint/tcp/tcp_probe")
+int tcp_probe_tp(struct trace_event_raw_tcp_probe *ctx)
+{
+	if (!rtt_sampled())
+		return 0;
+	return on_rtt(ctx->srtt);
+}
+
+char LICENSE[] SEC("license") = "GPL";

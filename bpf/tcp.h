@@ -1,0 +1,68 @@
+/* TCP family: map keys and values shared by bpf/tcp.bpf.c and
+ * src/module_tcp.c.  Changing a layout here means bumping EBS_PIN_LAYOUT,
+ * since front-ends read pinned maps of other builds. */
+#ifndef EBS_TCP_H
+#define EBS_TCP_H
+
+#include "ebs_abi.h"
+
+/* Rows of the state arrays, indexed by the Linux state number
+ * (include/net/tcp_states.h): 1 ESTABLISHED .. 12 NEW_SYN_RECV; row 0 is
+ * never written.  A transition naming a state past 12 (a kernel newer than
+ * this table) only bumps other_states. */
+#define EBS_TCP_STATE_ROWS 13
+
+/* tcp_stats[0], per CPU: every counter with a bounded key, so the hot
+ * paths touch one per-CPU element and take no lock. */
+struct ebs_tcp_stats {
+	__u64 trans[EBS_TCP_STATE_ROWS][EBS_TCP_STATE_ROWS]; /* [old][new] */
+	/* Sockets entering minus leaving each state on this CPU.  A socket
+	 * may enter on one CPU and leave on another, so a single CPU's value
+	 * can be negative; only the sum over CPUs is a level. */
+	__s64 sockets[EBS_TCP_STATE_ROWS];
+	__u64 active_opens;	/* SYN_SENT -> ESTABLISHED */
+	__u64 passive_opens;	/* SYN_RECV -> ESTABLISHED */
+	__u64 closes;		/* any -> CLOSE */
+	__u64 resets_sent;
+	__u64 resets_received;
+	__u64 retransmits;
+	/* tcp_sock bytes_acked / bytes_received of sockets entering CLOSE:
+	 * sequence space (RFC 4898), so an acked SYN or FIN adds 1 */
+	__u64 bytes_sent;
+	__u64 bytes_received;
+	__u64 rtt_samples;
+	/* transitions of sockets that did not fit tcp_socks (left out of
+	 * the live counts); one per event, not per socket */
+	__u64 socket_overflows;
+	__u64 port_inserts;	/* new keys put into tcp_ports (evictions = inserts - entries) */
+	__u64 port_overflows;	/* a port row could not be created at all */
+	__u64 other_states;	/* transitions with a state outside 1..12 */
+	__u64 connect[EBS_HIST_SLOTS];	/* SYN_SENT -> ESTABLISHED, ns */
+	__u64 rtt[EBS_HIST_SLOTS];	/* smoothed RTT, ns */
+	__u64 lifetime[EBS_HIST_SLOTS]; /* birth seen -> CLOSE, ms (listeners too) */
+};
+
+/* tcp_socks value, keyed by the struct sock address (__u64): what the
+ * state tracker knows of one live socket. */
+struct ebs_tcp_sock {
+	__u64 born_ns;	   /* first seen; 0 when the socket predates the programs */
+	__u64 syn_sent_ns; /* entered SYN_SENT; 0 when not connecting */
+	__u32 state;	   /* the state counted in sockets[] for it */
+	__u16 lport;	   /* local port, host order (0 while unbound) */
+	__u8 passive;	   /* child of a listener: its bytes go to the port row */
+	__u8 pad;
+};
+
+/* tcp_ports value, keyed by the local port (__u16, host order), per CPU.
+ * Only listening services get a row: a port is inserted when a socket
+ * enters LISTEN on it or a passive open completes on it, and everything
+ * else only updates existing rows. */
+struct ebs_tcp_port {
+	__u64 accepts;	   /* passive opens */
+	__u64 resets;	   /* sent and received on sockets with this local port */
+	__u64 retransmits;
+	__u64 bytes_in;	   /* of server-side sockets closed on this port */
+	__u64 bytes_out;
+};
+
+#endif

@@ -1,0 +1,267 @@
+/* TCP module: sock:inet_sock_set_state feeds the transition matrix, opens,
+ * closes, connect latency, lifetimes, bytes of closed sockets and a live
+ * count per state (of the sockets seen since load); tcp:tcp_retransmit_skb,
+ * tcp_send_reset and tcp_receive_reset count what they say; tcp:tcp_probe
+ * gives sampled smoothed RTTs.  Listening services get a row per local port.
+ * read() sums the per-CPU counters and walks the port table. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "module.h"
+#include "tcp.h"
+#include "tcp.skel.h"
+
+_Static_assert(sizeof(struct ebs_tcp_stats) % sizeof(uint64_t) == 0,
+	       "ebs_tcp_stats is summed as u64 words");
+_Static_assert(sizeof(struct ebs_tcp_port) % sizeof(uint64_t) == 0,
+	       "ebs_tcp_port is summed as u64 words");
+_Static_assert(EBS_HIST_SLOTS == sizeof(((struct ebs_hist *)0)->slot) / sizeof(uint64_t),
+	       "kernel and snapshot histograms differ in size");
+_Static_assert(EBS_TCP_STATE_ROWS == EBS_TCP_NSTATES + 1,
+	       "kernel state rows and snapshot states differ");
+
+#define TCP_STATS_WORDS (sizeof(struct ebs_tcp_stats) / sizeof(uint64_t))
+#define TCP_PORT_WORDS (sizeof(struct ebs_tcp_port) / sizeof(uint64_t))
+#define NPORTS 65536
+
+enum { MAP_STATS, MAP_PORTS };
+
+static void tcp_destroy(struct ebs_module *m)
+{
+	tcp_bpf__destroy(m->skel);
+	m->skel = NULL;
+}
+
+static struct bpf_object *tcp_open(struct ebs_module *m, const struct ebs_config *cfg,
+				   char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts,
+		    .btf_custom_path = cfg->btf_path[0] ? cfg->btf_path : NULL);
+	struct tcp_bpf *skel = tcp_bpf__open_opts(&opts);
+	unsigned rate = cfg->sample_rate;
+	int rc;
+
+	if (!skel) {
+		snprintf(err, errlen, "opening the tcp BPF object failed: %s", strerror(errno));
+		return NULL;
+	}
+	m->skel = skel;
+	if (rate < 1)
+		rate = 1;
+	if (rate > 100)
+		rate = 100;
+	skel->rodata->sample_rate = rate;
+	rc = bpf_map__set_max_entries(skel->maps.tcp_socks,
+				      cfg->max_sockets ? cfg->max_sockets : 1);
+	if (rc < 0) {
+		snprintf(err, errlen, "sizing tcp_socks to max_sockets %u failed: %s",
+			 cfg->max_sockets, strerror(-rc));
+		tcp_destroy(m);
+		return NULL;
+	}
+	rc = bpf_map__set_max_entries(skel->maps.tcp_ports, cfg->max_ports ? cfg->max_ports : 1);
+	if (rc < 0) {
+		snprintf(err, errlen, "sizing tcp_ports to max_ports %u failed: %s",
+			 cfg->max_ports, strerror(-rc));
+		tcp_destroy(m);
+		return NULL;
+	}
+	return skel->obj;
+}
+
+static int tcp_load(struct ebs_module *m)
+{
+	return tcp_bpf__load(m->skel);
+}
+
+/* Sums every key of tcp_ports into rows ascending by port.  The table
+ * changes while we walk it; get_next_key restarts from the first key when
+ * ours was evicted meanwhile, so seen ports are remembered in a bitmap and
+ * the walk is bounded.  *entries gets the number of distinct keys seen. */
+static int read_ports(struct ebs_module *m, struct ebs_snapshot *s, uint64_t *entries,
+		      char *err, size_t errlen)
+{
+	int fd = m->map_fd[MAP_PORTS];
+	uint64_t sum[TCP_PORT_WORDS];
+	unsigned char *seen = calloc(NPORTS / 8, 1);
+	uint32_t n = 0, walked = 0;
+	__u16 key, next;
+	int rc = -1, r;
+
+	*entries = 0;
+	if (!seen) {
+		snprintf(err, errlen, "out of memory walking tcp_ports");
+		return -1;
+	}
+	r = bpf_map_get_next_key(fd, NULL, &next);
+	while (r == 0 && walked++ < 2 * NPORTS) {
+		seen[next / 8] |= (unsigned char)(1u << (next % 8));
+		key = next;
+		r = bpf_map_get_next_key(fd, &key, &next);
+	}
+	if (r < 0 && r != -ENOENT) {
+		snprintf(err, errlen, "walking tcp_ports failed: %s", strerror(-r));
+		goto out;
+	}
+	for (uint32_t p = 0; p < NPORTS; p++)
+		n += (seen[p / 8] >> (p % 8)) & 1;
+	*entries = n;
+	if (!n) {
+		rc = 0;
+		goto out;
+	}
+	s->tcp_ports = calloc(n, sizeof(*s->tcp_ports));
+	if (!s->tcp_ports) {
+		snprintf(err, errlen, "out of memory for %u tcp port rows", n);
+		goto out;
+	}
+	n = 0;
+	for (uint32_t p = 0; p < NPORTS; p++) {
+		struct ebs_tcp_port v;
+		struct ebs_tcp_port_row *row;
+
+		if (!((seen[p / 8] >> (p % 8)) & 1))
+			continue;
+		key = (__u16)p;
+		r = ebs_percpu_sum(fd, &key, sizeof(struct ebs_tcp_port), m->ncpus, sum,
+				   TCP_PORT_WORDS);
+		if (r == -ENOENT)
+			continue; /* evicted since the walk */
+		if (r < 0) {
+			snprintf(err, errlen, "reading tcp_ports[%u] failed: %s", p, strerror(-r));
+			goto out;
+		}
+		memcpy(&v, sum, sizeof(v));
+		row = &s->tcp_ports[n++];
+		row->port = p;
+		row->accepts = v.accepts;
+		row->resets = v.resets;
+		row->retransmits = v.retransmits;
+		row->bytes_in = v.bytes_in;
+		row->bytes_out = v.bytes_out;
+	}
+	s->n_tcp_ports = n;
+	rc = 0;
+out:
+	free(seen);
+	return rc;
+}
+
+static int tcp_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, size_t errlen)
+{
+	struct ebs_tcp_stats *st = calloc(1, sizeof(*st));
+	uint64_t trans_total = 0, entries = 0, evicted;
+	uint32_t n = 0, zero = 0;
+	int rc = -1, r;
+
+	if (!st) {
+		snprintf(err, errlen, "out of memory reading tcp_stats");
+		return -1;
+	}
+	r = ebs_percpu_sum(m->map_fd[MAP_STATS], &zero, sizeof(*st), m->ncpus, (uint64_t *)st,
+			   TCP_STATS_WORDS);
+	if (r < 0) {
+		snprintf(err, errlen, "reading tcp_stats failed: %s", strerror(-r));
+		goto out;
+	}
+
+	for (uint32_t o = 1; o < EBS_TCP_STATE_ROWS; o++)
+		for (uint32_t w = 1; w < EBS_TCP_STATE_ROWS; w++)
+			n += st->trans[o][w] > 0;
+	s->tcp_trans = n ? calloc(n, sizeof(*s->tcp_trans)) : NULL;
+	if (n && !s->tcp_trans) {
+		snprintf(err, errlen, "out of memory for %u tcp transition rows", n);
+		goto out;
+	}
+	s->n_tcp_trans = n;
+	n = 0;
+	for (uint32_t st_i = 0; st_i < EBS_TCP_NSTATES; st_i++) {
+		struct ebs_tcp_state_row *row = &s->tcp_states[st_i];
+		uint32_t state = st_i + 1;
+
+		row->state = state;
+		row->name = ebs_tcp_state_name(state);
+		/* per-CPU deltas summed; a socket we saw leave but not enter
+		 * (an insert that raced a read) must not show as -1 */
+		row->sockets = st->sockets[state] > 0 ? st->sockets[state] : 0;
+		row->trans_in = row->trans_out = 0;
+	}
+	for (uint32_t o = 1; o < EBS_TCP_STATE_ROWS; o++)
+		for (uint32_t w = 1; w < EBS_TCP_STATE_ROWS; w++) {
+			uint64_t c = st->trans[o][w];
+
+			if (!c)
+				continue;
+			s->tcp_trans[n].old_state = o;
+			s->tcp_trans[n].new_state = w;
+			s->tcp_trans[n].count = c;
+			n++;
+			s->tcp_states[o - 1].trans_out += c;
+			s->tcp_states[w - 1].trans_in += c;
+			trans_total += c;
+		}
+
+	if (read_ports(m, s, &entries, err, errlen) < 0)
+		goto out;
+	/* LRU evictions are silent in the kernel: every key inserted and no
+	 * longer present was pushed out by a newer one */
+	evicted = st->port_inserts > entries ? st->port_inserts - entries : 0;
+
+	s->tcp.active_opens = st->active_opens;
+	s->tcp.passive_opens = st->passive_opens;
+	s->tcp.closes = st->closes;
+	s->tcp.resets_sent = st->resets_sent;
+	s->tcp.resets_received = st->resets_received;
+	s->tcp.retransmits = st->retransmits;
+	s->tcp.bytes_sent = st->bytes_sent;
+	s->tcp.bytes_received = st->bytes_received;
+	s->tcp.established = (uint64_t)s->tcp_states[0].sockets;
+	memcpy(s->tcp.connect.slot, st->connect, sizeof(s->tcp.connect.slot));
+	memcpy(s->tcp.rtt.slot, st->rtt, sizeof(s->tcp.rtt.slot));
+	memcpy(s->tcp.lifetime.slot, st->lifetime, sizeof(s->tcp.lifetime.slot));
+	s->tcp.socket_overflows = st->socket_overflows;
+	s->tcp.port_overflows = evicted + st->port_overflows;
+	s->tcp.rtt_samples = st->rtt_samples;
+
+	s->modules[EBS_FAM_TCP].events = trans_total + st->other_states + st->retransmits +
+					 st->resets_sent + st->resets_received + st->rtt_samples;
+	s->modules[EBS_FAM_TCP].overflows = st->socket_overflows + s->tcp.port_overflows;
+	rc = 0;
+out:
+	free(st);
+	return rc;
+}
+
+/* Only the state tracker is essential; without the others the module runs
+ * with those counters at zero. */
+static const struct ebs_hook tcp_hooks[] = {
+	{"sock", "inet_sock_set_state", "inet_sock_set_state_btf", "inet_sock_set_state_raw",
+	 "inet_sock_set_state_tp", .optional = false},
+	{"tcp", "tcp_retransmit_skb", "tcp_retransmit_skb_btf", "tcp_retransmit_skb_raw",
+	 "tcp_retransmit_skb_tp", .optional = true},
+	{"tcp", "tcp_send_reset", "tcp_send_reset_btf", "tcp_send_reset_raw", "tcp_send_reset_tp",
+	 .optional = true},
+	{"tcp", "tcp_receive_reset", "tcp_receive_reset_btf", "tcp_receive_reset_raw",
+	 "tcp_receive_reset_tp", .optional = true},
+	{"tcp", "tcp_probe", "tcp_probe_btf", "tcp_probe_raw", "tcp_probe_tp", .optional = true},
+};
+
+static const char *const tcp_maps[] = {
+	[MAP_STATS] = "tcp_stats",
+	[MAP_PORTS] = "tcp_ports",
+};
+
+const struct ebs_module_ops ebs_module_tcp = {
+	.name = "tcp",
+	.family = EBS_FAM_TCP,
+	.hooks = tcp_hooks,
+	.n_hooks = sizeof(tcp_hooks) / sizeof(tcp_hooks[0]),
+	.maps = tcp_maps,
+	.n_maps = sizeof(tcp_maps) / sizeof(tcp_maps[0]),
+	.open = tcp_open,
+	.load = tcp_load,
+	.read = tcp_read,
+	.destroy = tcp_destroy,
+};
