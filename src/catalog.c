@@ -205,11 +205,11 @@ const struct ebs_metric ebs_catalog[] = {
 	/* ---- scheduler: totals ---- */
 	R("sched.switches_voluntary", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.switches_vol,
 	  EBS_V_U64, "switches", "ebpf_events", "switches_voluntary", "ebsSchedSwitchesVoluntary", 1,
-	  C64, 0, "Context switches where the task blocked."),
+	  C64, 0, "Context switches where the task blocked (switches away from idle not counted)."),
 	R("sched.switches_involuntary", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.switches_invol,
 	  EBS_V_U64, "switches", "ebpf_events", "switches_involuntary",
 	  "ebsSchedSwitchesInvoluntary", 2, C64, 0,
-	  "Context switches where the task was preempted while runnable."),
+	  "Context switches where the task was preempted while runnable (switches away from idle not counted)."),
 	R("sched.migrations", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.migrations, EBS_V_U64,
 	  "tasks", "ebpf_events", "migrations", "ebsSchedMigrations", 3, C64, 0,
 	  "Task migrations between CPUs."),
@@ -238,7 +238,7 @@ const struct ebs_metric ebs_catalog[] = {
 	  "99th percentile run-queue latency over the last interval."),
 	R("sched.wakeup_overflows", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.wakeup_overflows,
 	  EBS_V_U64, "events", "ebpf_overflows", "sched_wakeups", "ebsSchedWakeupOverflows", 12, C64,
-	  0, "Wakeups not timed because the wakeup table was full."),
+	  0, "Run-queue enqueues (wakeups or preemptions) not timed because the wakeup table was full."),
 
 	/* ---- scheduler: per CPU ---- */
 	R("cpu.switches_voluntary", SCH, EBS_COUNTER, EBS_T_CPU, struct ebs_cpu_row, switches_vol,

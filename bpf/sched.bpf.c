@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Scheduler family: context switches per CPU split by whether the task
+ * left the run queue, run-queue latency per CPU (enqueue to switched in),
+ * wakeups, migrations per destination CPU, and fork/exec/exit counts.
+ *
+ * sched_switch runs on every context switch of the machine: one per-CPU
+ * array element for the counters and the histogram, and the run-queue
+ * bookkeeping runqlat does (one hash lookup for next, an update for a
+ * preempted prev, a delete when next had an enqueue time). */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "ebs_bits.bpf.h"
+#include "sched.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ebs_sched_cpu);
+} sched_cpu SEC(".maps");
+
+/* tid -> when it was put on a run queue; sized from max_threads by user
+ * space.  Preallocated (the default): no allocation inside the scheduler.
+ * An entry lives from the wakeup (or preemption) to the switch-in that
+ * consumes it; the last switch-out of a dying task removes a leftover. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32);
+	__type(value, struct ebs_sched_wakets);
+} sched_wakets SEC(".maps");
+
+/* Indexed by destination CPU; user space sets max_entries to the number
+ * of possible CPUs.  A plain array with an atomic add rather than a
+ * per-CPU array: a per-CPU copy of a CPU-indexed array costs ncpus^2
+ * words, and migrations are rare next to switches (at most one per
+ * wakeup, usually far fewer), so the contended add is cheap here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ebs_sched_migr);
+} sched_migr SEC(".maps");
+
+/* task_struct::state became __state (and unsigned int) in 5.14; only the
+ * flavour the running kernel has survives CO-RE relocation. */
+struct task_struct___ebs_new {
+	unsigned int __state;
+} __attribute__((preserve_access_index));
+
+struct task_struct___ebs_old {
+	long state;
+} __attribute__((preserve_access_index));
+
+/* The classic sched_switch record reports prev_state through
+ * __trace_sched_switch_state() (4.14+): 0 for TASK_RUNNING, one bit per
+ * state index below TASK_REPORT_MAX, and TASK_REPORT_MAX alone for a
+ * preempted task, whatever its state.  Before 4.14 it held the raw state,
+ * or TASK_STATE_MAX (0x800+) when preempted: the same test still splits
+ * those, except parked kthreads, and misses the dying-task cleanup. */
+#define EBS_REPORT_MAX 0x100
+#define EBS_REPORT_EXIT (0x10 | 0x20) /* X (EXIT_DEAD), Z (EXIT_ZOMBIE) */
+
+static __always_inline struct ebs_sched_cpu *this_cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&sched_cpu, &zero);
+}
+
+static __always_inline __u32 task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(struct task_struct___ebs_new, __state))
+		return BPF_CORE_READ((struct task_struct___ebs_new *)t, __state);
+	return (__u32)BPF_CORE_READ((struct task_struct___ebs_old *)t, state);
+}
+
+static __always_inline void enqueued(struct ebs_sched_cpu *c, __u32 pid, __u64 now)
+{
+	struct ebs_sched_wakets v = {.ts = now};
+
+	/* The idle tasks all have pid 0 and are never queued. */
+	if (!pid)
+		return;
+	/* BPF_ANY: an older time is stale (the task was woken while still
+	 * running and never switched in since).  Fails when the table is full
+	 * or its bucket lock is taken on this CPU. */
+	if (bpf_map_update_elem(&sched_wakets, &pid, &v, BPF_ANY))
+		c->wakeup_overflows++;
+}
+
+/* vol: prev left the run queue; dead: and it will never run again. */
+static __always_inline int on_switch(bool vol, bool dead, __u32 prev_pid, __u32 next_pid)
+{
+	struct ebs_sched_cpu *c = this_cpu();
+	struct ebs_sched_wakets *w;
+	__u64 now;
+
+	if (!c)
+		return 0;
+	now = bpf_ktime_get_ns();
+	/* Leaving idle is neither blocking nor a task being preempted: not
+	 * counted, so vol + invol is /proc/stat's ctxt minus idle's switches. */
+	if (prev_pid) {
+		if (vol) {
+			c->switches_vol++;
+			/* A wakeup that found the task still running leaves an
+			 * entry nothing consumes; drop it with the task.  The
+			 * lock-free lookup keeps the common miss cheap. */
+			if (dead && bpf_map_lookup_elem(&sched_wakets, &prev_pid))
+				bpf_map_delete_elem(&sched_wakets, &prev_pid);
+		} else {
+			c->switches_invol++;
+			/* Still runnable: its run-queue wait starts now, with
+			 * no wakeup to mark it (runqlat does the same). */
+			enqueued(c, prev_pid, now);
+		}
+	}
+	if (!next_pid)
+		return 0;
+	w = bpf_map_lookup_elem(&sched_wakets, &next_pid);
+	if (!w)
+		return 0; /* queued before the programs attached, or overflowed */
+	/* another CPU's clock may run a little ahead of ours */
+	if (now >= w->ts) {
+		c->runq[ebs_slot(now - w->ts)]++;
+		c->runq_samples++;
+	}
+	bpf_map_delete_elem(&sched_wakets, &next_pid);
+	return 0;
+}
+
+/* tp_btf and raw_tp: preempt is the tracepoint's own argument (4.4+), so
+ * a task preempted after setting a sleeping state, which stays queued, is
+ * involuntary here (runqlat's state-only test calls it blocked).
+ * prev_state, the fourth argument, only exists since 5.18; a raw_tp that
+ * read it would not attach on older kernels, and __state, read now, holds
+ * the same value after __schedule() decided to block or not. */
+static __always_inline int switch_task(bool preempt, struct task_struct *prev,
+				       struct task_struct *next)
+{
+	bool vol = !preempt && task_state(prev) != 0;
+	bool dead = vol && BPF_CORE_READ(prev, exit_state) != 0;
+
+	return on_switch(vol, dead, (__u32)BPF_CORE_READ(prev, pid),
+			 (__u32)BPF_CORE_READ(next, pid));
+}
+
+static __always_inline int on_wakeup(__u32 pid, bool new_task)
+{
+	struct ebs_sched_cpu *c = this_cpu();
+
+	if (!c)
+		return 0;
+	if (new_task)
+		c->wakeups_new++;
+	else
+		c->wakeups++;
+	enqueued(c, pid, bpf_ktime_get_ns());
+	return 0;
+}
+
+static __always_inline int on_migrate(int dest_cpu)
+{
+	__u32 key = (__u32)dest_cpu;
+	struct ebs_sched_migr *v = bpf_map_lookup_elem(&sched_migr, &key);
+
+	if (v)
+		__sync_fetch_and_add(&v->migrations, 1);
+	return 0;
+}
+
+enum ebs_proc_ev { PROC_FORK, PROC_EXEC, PROC_EXIT };
+
+static __always_inline int on_proc(enum ebs_proc_ev ev)
+{
+	struct ebs_sched_cpu *c = this_cpu();
+
+	if (!c)
+		return 0;
+	if (ev == PROC_FORK)
+		c->forks++;
+	else if (ev == PROC_EXEC)
+		c->execs++;
+	else
+		c->exits++;
+	return 0;
+}
+
+/* ---- sched_switch ---- */
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return switch_task(preempt, prev, next);
+}
+
+SEC("raw_tp/sched_switch")
+int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return switch_task(preempt, prev, next);
+}
+
+/* The record has no task pointers, only pids and the reported state (see
+ * EBS_REPORT_MAX): "R" and "R+" stayed queued, anything else blocked, and
+ * X/Z is a dying task's last switch. */
+SEC("tracepoint/sched/sched_switch")
+int sched_switch_tp(struct trace_event_raw_sched_switch *ctx)
+{
+	long st = ctx->prev_state;
+	bool vol = (st & (EBS_REPORT_MAX - 1)) && !(st & EBS_REPORT_MAX);
+	bool dead = vol && (st & EBS_REPORT_EXIT);
+
+	return on_switch(vol, dead, (__u32)ctx->prev_pid, (__u32)ctx->next_pid);
+}
+
+/* ---- sched_wakeup, sched_wakeup_new ---- */
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(sched_wakeup_btf, struct task_struct *p)
+{
+	return on_wakeup((__u32)BPF_CORE_READ(p, pid), false);
+}
+
+SEC("raw_tp/sched_wakeup")
+int BPF_PROG(sched_wakeup_raw, struct task_struct *p)
+{
+	return on_wakeup((__u32)BPF_CORE_READ(p, pid), false);
+}
+
+SEC("tracepoint/sched/sched_wakeup")
+int sched_wakeup_tp(struct trace_event_raw_sched_wakeup_template *ctx)
+{
+	return on_wakeup((__u32)ctx->pid, false);
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(sched_wakeup_new_btf, struct task_struct *p)
+{
+	return on_wakeup((__u32)BPF_CORE_READ(p, pid), true);
+}
+
+SEC("raw_tp/sched_wakeup_new")
+int BPF_PROG(sched_wakeup_new_raw, struct task_struct *p)
+{
+	return on_wakeup((__u32)BPF_CORE_READ(p, pid), true);
+}
+
+SEC("tracepoint/sched/sched_wakeup_new")
+int sched_wakeup_new_tp(struct trace_event_raw_sched_wakeup_template *ctx)
+{
+	return on_wakeup((__u32)ctx->pid, true);
+}
+
+/* ---- sched_migrate_task ---- */
+
+SEC("tp_btf/sched_migrate_task")
+int BPF_PROG(sched_migrate_task_btf, struct task_struct *p, int dest_cpu)
+{
+	return on_migrate(dest_cpu);
+}
+
+SEC("raw_tp/sched_migrate_task")
+int BPF_PROG(sched_migrate_task_raw, struct task_struct *p, int dest_cpu)
+{
+	return on_migrate(dest_cpu);
+}
+
+SEC("tracepoint/sched/sched_migrate_task")
+int sched_migrate_task_tp(struct trace_event_raw_sched_migrate_task *ctx)
+{
+	return on_migrate(ctx->dest_cpu);
+}
+
+/* ---- sched_process_fork, _exec, _exit ---- */
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sched_process_fork_btf)
+{
+	return on_proc(PROC_FORK);
+}
+
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(sched_process_fork_raw)
+{
+	return on_proc(PROC_FORK);
+}
+
+SEC("tracepoint/sched/sched_process_fork")
+int sched_process_fork_tp(void *ctx)
+{
+	return on_proc(PROC_FORK);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_process_exec_btf)
+{
+	return on_proc(PROC_EXEC);
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(sched_process_exec_raw)
+{
+	return on_proc(PROC_EXEC);
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int sched_process_exec_tp(void *ctx)
+{
+	return on_proc(PROC_EXEC);
+}
+
+/* Counting only: sched_wakets entries of exiting threads go at their last
+ * switch-out, which every exit has, hook or not. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit_btf)
+{
+	return on_proc(PROC_EXIT);
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(sched_process_exit_raw)
+{
+	return on_proc(PROC_EXIT);
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int sched_process_exit_tp(void *ctx)
+{
+	return on_proc(PROC_EXIT);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,192 @@
+/* Scheduler module: sched_switch counts switches per CPU and closes
+ * run-queue waits that sched_wakeup/_new (or a preemption) opened;
+ * sched_migrate_task counts arrivals per CPU; fork/exec/exit are counted.
+ * read() turns each CPU's copy of sched_cpu into that CPU's row and sums
+ * the rows into the totals. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "module.h"
+#include "sched.h"
+#include "sched.skel.h"
+
+_Static_assert(sizeof(struct ebs_sched_cpu) % sizeof(uint64_t) == 0,
+	       "ebs_sched_cpu is read as u64 words");
+_Static_assert(EBS_HIST_SLOTS == sizeof(((struct ebs_hist *)0)->slot) / sizeof(uint64_t),
+	       "kernel and snapshot histograms differ in size");
+
+enum { MAP_CPU, MAP_MIGR };
+
+static void sched_destroy(struct ebs_module *m)
+{
+	sched_bpf__destroy(m->skel);
+	m->skel = NULL;
+}
+
+static struct bpf_object *sched_open(struct ebs_module *m, const struct ebs_config *cfg,
+				     char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts,
+		    .btf_custom_path = cfg->btf_path[0] ? cfg->btf_path : NULL);
+	struct sched_bpf *skel;
+	int ncpus = m->ncpus > 0 ? m->ncpus : libbpf_num_possible_cpus();
+	int rc;
+
+	if (ncpus <= 0) {
+		snprintf(err, errlen, "sched: cannot count possible CPUs: %s", strerror(-ncpus));
+		return NULL;
+	}
+	skel = sched_bpf__open_opts(&opts);
+	if (!skel) {
+		snprintf(err, errlen, "opening the sched BPF object failed: %s", strerror(errno));
+		return NULL;
+	}
+	m->skel = skel;
+
+	rc = bpf_map__set_max_entries(skel->maps.sched_wakets,
+				      cfg->max_threads ? cfg->max_threads : 1);
+	if (rc < 0) {
+		snprintf(err, errlen, "sizing sched_wakets to %u entries failed: %s",
+			 cfg->max_threads, strerror(-rc));
+		sched_destroy(m);
+		return NULL;
+	}
+	rc = bpf_map__set_max_entries(skel->maps.sched_migr, (__u32)ncpus);
+	if (rc < 0) {
+		snprintf(err, errlen, "sizing sched_migr to %d CPUs failed: %s", ncpus,
+			 strerror(-rc));
+		sched_destroy(m);
+		return NULL;
+	}
+	return skel->obj;
+}
+
+static int sched_load(struct ebs_module *m)
+{
+	return sched_bpf__load(m->skel);
+}
+
+static void hist_add(struct ebs_hist *dst, const __u64 *src)
+{
+	for (unsigned b = 0; b < EBS_HIST_SLOTS; b++)
+		dst->slot[b] += src[b];
+}
+
+/* Per-CPU map values come in possible-CPU order, which is the CPU number
+ * wherever the possible mask has no holes (every architecture Linux
+ * numbers CPUs densely on); sched_migr is indexed by CPU number.  Both
+ * maps are read before the snapshot is touched, so a failed read leaves
+ * it without sched numbers rather than with half of them. */
+static int sched_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, size_t errlen)
+{
+	const size_t stride = ebs_round8(sizeof(struct ebs_sched_cpu));
+	const int ncpus = m->ncpus;
+	struct ebs_sched_migr *migr = NULL;
+	struct ebs_cpu_row *rows = NULL;
+	unsigned char *buf = NULL;
+	__u32 zero = 0;
+	int rc = -1;
+
+	if (ncpus <= 0) {
+		snprintf(err, errlen, "sched: no CPU count");
+		return -1;
+	}
+	buf = malloc(stride * (size_t)ncpus);
+	migr = calloc((size_t)ncpus, sizeof(*migr));
+	rows = calloc((size_t)ncpus, sizeof(*rows));
+	if (!buf || !migr || !rows) {
+		snprintf(err, errlen, "out of memory for %d CPU rows", ncpus);
+		goto out;
+	}
+	rc = ebs_percpu_lookup(m->map_fd[MAP_CPU], &zero, buf, sizeof(struct ebs_sched_cpu), ncpus);
+	if (rc < 0) {
+		snprintf(err, errlen, "reading sched_cpu failed: %s", strerror(-rc));
+		rc = -1;
+		goto out;
+	}
+	for (__u32 c = 0; c < (__u32)ncpus; c++)
+		/* ENOENT: pins loaded on a boot with fewer possible CPUs */
+		if (bpf_map_lookup_elem(m->map_fd[MAP_MIGR], &c, &migr[c]) < 0 && errno != ENOENT) {
+			snprintf(err, errlen, "reading sched_migr[%u] failed: %s", c,
+				 strerror(errno));
+			rc = -1;
+			goto out;
+		}
+
+	for (int c = 0; c < ncpus; c++) {
+		const struct ebs_sched_cpu *v =
+			(const struct ebs_sched_cpu *)(buf + stride * (size_t)c);
+		struct ebs_cpu_row *r = &rows[c];
+
+		r->cpu = (uint32_t)c;
+		r->switches_vol = v->switches_vol;
+		r->switches_invol = v->switches_invol;
+		r->migrations = migr[c].migrations;
+		r->runq_samples = v->runq_samples;
+		hist_add(&r->runq, v->runq);
+
+		s->sched.switches_vol += v->switches_vol;
+		s->sched.switches_invol += v->switches_invol;
+		s->sched.migrations += migr[c].migrations;
+		s->sched.wakeups += v->wakeups;
+		s->sched.wakeups_new += v->wakeups_new;
+		s->sched.forks += v->forks;
+		s->sched.execs += v->execs;
+		s->sched.exits += v->exits;
+		s->sched.runq_samples += v->runq_samples;
+		s->sched.wakeup_overflows += v->wakeup_overflows;
+		hist_add(&s->sched.runq, v->runq);
+	}
+	s->cpus = rows;
+	s->n_cpus = (uint32_t)ncpus;
+	rows = NULL;
+
+	s->modules[EBS_FAM_SCHED].events = s->sched.switches_vol + s->sched.switches_invol +
+					   s->sched.wakeups + s->sched.wakeups_new;
+	s->modules[EBS_FAM_SCHED].overflows = s->sched.wakeup_overflows;
+	rc = 0;
+out:
+	free(buf);
+	free(migr);
+	free(rows);
+	return rc;
+}
+
+/* sched_switch first: the core attaches in this order, so the consumer of
+ * enqueue times is in place before the producers start. */
+static const struct ebs_hook sched_hooks[] = {
+	{"sched", "sched_switch", "sched_switch_btf", "sched_switch_raw", "sched_switch_tp",
+	 .optional = false},
+	{"sched", "sched_wakeup", "sched_wakeup_btf", "sched_wakeup_raw", "sched_wakeup_tp",
+	 .optional = false},
+	{"sched", "sched_wakeup_new", "sched_wakeup_new_btf", "sched_wakeup_new_raw",
+	 "sched_wakeup_new_tp", .optional = false},
+	{"sched", "sched_migrate_task", "sched_migrate_task_btf", "sched_migrate_task_raw",
+	 "sched_migrate_task_tp", .optional = true},
+	{"sched", "sched_process_fork", "sched_process_fork_btf", "sched_process_fork_raw",
+	 "sched_process_fork_tp", .optional = true},
+	{"sched", "sched_process_exec", "sched_process_exec_btf", "sched_process_exec_raw",
+	 "sched_process_exec_tp", .optional = true},
+	{"sched", "sched_process_exit", "sched_process_exit_btf", "sched_process_exit_raw",
+	 "sched_process_exit_tp", .optional = true},
+};
+
+static const char *const sched_maps[] = {
+	[MAP_CPU] = "sched_cpu",
+	[MAP_MIGR] = "sched_migr",
+};
+
+const struct ebs_module_ops ebs_module_sched = {
+	.name = "sched",
+	.family = EBS_FAM_SCHED,
+	.hooks = sched_hooks,
+	.n_hooks = sizeof(sched_hooks) / sizeof(sched_hooks[0]),
+	.maps = sched_maps,
+	.n_maps = sizeof(sched_maps) / sizeof(sched_maps[0]),
+	.open = sched_open,
+	.load = sched_load,
+	.read = sched_read,
+	.destroy = sched_destroy,
+};
