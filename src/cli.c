@@ -175,6 +175,10 @@ static void print_human(const struct ebs_snapshot *s, struct rates *r)
 	strftime(when, sizeof(when), "%H:%M:%S", localtime(&t));
 	printf("\n== ebpfstats %s  %s  interval %.1f s\n", EBS_VERSION, when, secs);
 	print_modules(s);
+	if (s->interval_ns == 0) {
+		printf("(first snapshot: rates and percentiles follow after one interval)\n");
+		goto remember;
+	}
 
 	if (s->modules[EBS_FAM_SYSCALLS].status <= EBS_ST_DEGRADED) {
 		struct top *top = calloc(s->n_syscalls ? s->n_syscalls : 1, sizeof(*top));
@@ -235,6 +239,7 @@ static void print_human(const struct ebs_snapshot *s, struct rates *r)
 			       c->runq_pct.p50, c->runq_pct.p99);
 		}
 	}
+remember:
 	fflush(stdout);
 
 	/* remember counters for the next rates */
