@@ -66,3 +66,21 @@ int ebs_drop_caps(char *err, size_t errlen)
 	cap_free(caps);
 	return 0;
 }
+
+int ebs_raise_caps(char *err, size_t errlen)
+{
+	cap_t caps = cap_get_proc();
+
+	if (!caps) {
+		snprintf(err, errlen, "cap_get_proc: %s", strerror(errno));
+		return -1;
+	}
+	/* effective = permitted: what ebs_drop_caps() cleared comes back */
+	if (cap_fill(caps, CAP_EFFECTIVE, CAP_PERMITTED) < 0 || cap_set_proc(caps) < 0) {
+		snprintf(err, errlen, "raising capabilities: %s", strerror(errno));
+		cap_free(caps);
+		return -1;
+	}
+	cap_free(caps);
+	return 0;
+}

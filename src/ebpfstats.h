@@ -67,7 +67,7 @@ int ebs_config_set(struct ebs_config *cfg, const char *key, const char *value, c
 
 /* ---- snapshot ----------------------------------------------------------- */
 
-/* Values match EBPFSTATS-MIB's EbsModuleStatus. */
+/* Values match EBPFSTATS-MIB's EbsStatus. */
 enum ebs_status {
 	EBS_ST_OK = 1,		/* all hooks attached */
 	EBS_ST_DEGRADED = 2,	/* running without some optional hook; reason says which */
@@ -220,6 +220,8 @@ void ebs_close(struct ebs *e);
 /* Clears effective capabilities (kept permitted for a later reload).  Only
  * for processes that are ours alone: never call it inside collectd. */
 int ebs_drop_caps(char *err, size_t errlen);
+/* Makes the permitted capabilities effective again, around a reload. */
+int ebs_raise_caps(char *err, size_t errlen);
 
 /* Removes the pins under pin_path (all layouts); the programs detach when
  * the last process holding them closes.  Returns the number removed, -1 err. */

@@ -1,0 +1,109 @@
+/* Where EBPFSTATS-MIB's objects sit.  The subagent registers from these
+ * arcs and tests/test_mib_catalog.c checks them against mibs/EBPFSTATS-MIB.txt,
+ * so the MIB file and the code cannot drift apart.  Plain integers only: no
+ * net-snmp types, the unit test includes this without the agent SDK. */
+#ifndef EBS_SNMP_OIDS_H
+#define EBS_SNMP_OIDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+
+/* The only place in the code naming the root arc.  A placeholder under
+ * net-snmp's experimental netSnmpPlaypen (1.3.6.1.4.1.8072.9999.9999);
+ * moving to a registered enterprise number changes this line and the
+ * MODULE-IDENTITY's "::=" line in the MIB, nothing else (docs/snmp.md). */
+#define EBS_OID_ROOT 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 42
+#define EBS_OID_ROOT_LEN 10
+
+/* Arcs under the root. */
+#define EBS_ARC_OBJECTS 1
+#define EBS_ARC_CONFORMANCE 2
+
+/* Arcs under ebsObjects. */
+#define EBS_ARC_AGENT 1
+#define EBS_ARC_MODULE_TABLE 2
+#define EBS_ARC_SYSCALLS 3
+#define EBS_ARC_TCP 4
+#define EBS_ARC_SCHED 5
+#define EBS_ARC_HIST_TABLE 6
+
+#define EBS_MIB_MAX_PATH 4
+
+/* The arcs under ebsObjects of the node whose children are a metric's
+ * objects: the scalar group of its family for EBS_T_GLOBAL, the table's
+ * entry otherwise.  Returns how many arcs, 0 when the table is not in the
+ * MIB. */
+static inline unsigned ebs_mib_parent(enum ebs_table t, enum ebs_family fam,
+				      uint32_t arcs[EBS_MIB_MAX_PATH])
+{
+	switch (t) {
+	case EBS_T_GLOBAL:
+		switch (fam) {
+		case EBS_FAM_SYSCALLS: arcs[0] = EBS_ARC_SYSCALLS; return 1;
+		case EBS_FAM_TCP: arcs[0] = EBS_ARC_TCP; return 1;
+		case EBS_FAM_SCHED: arcs[0] = EBS_ARC_SCHED; return 1;
+		default: arcs[0] = EBS_ARC_AGENT; return 1;
+		}
+	case EBS_T_MODULE: arcs[0] = EBS_ARC_MODULE_TABLE; arcs[1] = 1; return 2;
+	case EBS_T_SYSCALL: arcs[0] = EBS_ARC_SYSCALLS; arcs[1] = 10; arcs[2] = 1; return 3;
+	case EBS_T_TCP_STATE: arcs[0] = EBS_ARC_TCP; arcs[1] = 20; arcs[2] = 1; return 3;
+	case EBS_T_TCP_PORT: arcs[0] = EBS_ARC_TCP; arcs[1] = 21; arcs[2] = 1; return 3;
+	case EBS_T_CPU: arcs[0] = EBS_ARC_SCHED; arcs[1] = 20; arcs[2] = 1; return 3;
+	case EBS_T_HIST: arcs[0] = EBS_ARC_HIST_TABLE; arcs[1] = 1; return 2;
+	default: return 0;
+	}
+}
+
+/* Objects of the MIB that are not catalog metrics: what the agent knows by
+ * itself, and the index columns (not-accessible, never served). */
+enum ebs_mib_local_id {
+	EBS_L_AGENT_VERSION,
+	EBS_L_AGENT_START_TIME,
+	EBS_L_HIST_NAME,
+	EBS_L_HIST_UNIT,
+	EBS_L_INDEX, /* index columns */
+};
+
+struct ebs_mib_local {
+	const char *name;   /* MIB descriptor */
+	enum ebs_mib_local_id id;
+	enum ebs_table table;
+	enum ebs_family family; /* for EBS_T_GLOBAL: whose scalar group */
+	unsigned subid;
+	const char *syntax; /* SYNTAX as written in the MIB */
+};
+
+/* i-th local object, NULL past the end. */
+static inline const struct ebs_mib_local *ebs_mib_local_at(size_t i)
+{
+	static const struct ebs_mib_local objs[] = {
+		{"ebsAgentVersion", EBS_L_AGENT_VERSION, EBS_T_GLOBAL, EBS_FAM_COUNT, 1,
+		 "DisplayString"},
+		{"ebsAgentStartTime", EBS_L_AGENT_START_TIME, EBS_T_GLOBAL, EBS_FAM_COUNT, 2,
+		 "DateAndTime"},
+		{"ebsHistName", EBS_L_HIST_NAME, EBS_T_HIST, EBS_FAM_COUNT, 3, "DisplayString"},
+		{"ebsHistUnit", EBS_L_HIST_UNIT, EBS_T_HIST, EBS_FAM_COUNT, 6, "DisplayString"},
+		{"ebsModuleIndex", EBS_L_INDEX, EBS_T_MODULE, EBS_FAM_COUNT, 1, "Unsigned32"},
+		{"ebsSyscallIndex", EBS_L_INDEX, EBS_T_SYSCALL, EBS_FAM_COUNT, 1, "Unsigned32"},
+		{"ebsTcpStateIndex", EBS_L_INDEX, EBS_T_TCP_STATE, EBS_FAM_COUNT, 1, "EbsTcpState"},
+		{"ebsTcpPortNumber", EBS_L_INDEX, EBS_T_TCP_PORT, EBS_FAM_COUNT, 1, "Unsigned32"},
+		{"ebsCpuIndex", EBS_L_INDEX, EBS_T_CPU, EBS_FAM_COUNT, 1, "Unsigned32"},
+		{"ebsHistId", EBS_L_INDEX, EBS_T_HIST, EBS_FAM_COUNT, 1, "EbsHistogramId"},
+		{"ebsHistBucket", EBS_L_INDEX, EBS_T_HIST, EBS_FAM_COUNT, 2, "Unsigned32"},
+	};
+	return i < sizeof(objs) / sizeof(objs[0]) ? &objs[i] : NULL;
+}
+
+/* Whether a catalog metric is served: it has an SNMP type and its table
+ * is in the MIB. */
+static inline bool ebs_mib_serves(const struct ebs_metric *m)
+{
+	uint32_t arcs[EBS_MIB_MAX_PATH];
+
+	return m->snmp_type != EBS_SNMP_NONE && m->snmp_name &&
+	       ebs_mib_parent(m->table, m->family, arcs) > 0;
+}
+
+#endif

@@ -1,0 +1,382 @@
+#!/bin/sh
+# EBPFSTATS-MIB end to end.
+#  1. The MIB: smilint -l 6 prints nothing, snmptranslate -Tp shows the tree
+#     (base MIBs from tests/mibs-fetch.sh; skipped when they cannot be had).
+#  2. A real snmpd master on 127.0.0.1:<high port> with a private AgentX
+#     socket, ebpfstats-agentx against it, a known workload, then numbers
+#     over snmpget/snmpwalk/snmpbulkwalk (numeric, and symbolic with the base
+#     MIBs): getppid calls, TCP opens and port accepts, one row per CPU,
+#     module statuses, histograms.  Bad requests: noSuchInstance,
+#     noSuchObject, GETBULK with max-repetitions 5000, SNMPv1 and Counter64.
+#  3. snmpd restarts: the subagent serves again within seconds, counters
+#     did not go backwards.  SIGHUP with a bad and a good file.  SIGTERM.
+#  4. Pins: a restarted subagent reuses the programs and keeps counting.
+# Needs root (loads BPF programs) and snmpd: exit 77 otherwise.
+set -u
+: "${top_builddir:=.}" "${top_srcdir:=.}"
+AGENT="$top_builddir/ebpfstats-agentx"
+EBS="$top_builddir/ebpfstats"
+WL="$top_builddir/tests/ebs-workload"
+MIB="$top_srcdir/mibs/EBPFSTATS-MIB.txt"
+ROOT=.1.3.6.1.4.1.8072.9999.9999.42
+O=$ROOT.1
+N_GETPPID=5000
+M_TCP=25
+WL_COMM=ebs-snmp-wl
+
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+no() { fail=$((fail + 1)); echo "not ok - $1"; }
+expect() { # expect NAME COND; returns COND's truth
+	if eval "$2"; then ok "$1"; else no "$1"; return 1; fi
+}
+finish() {
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit $?
+}
+
+# ---- 1. the MIB file -------------------------------------------------------
+mibdir=""
+if command -v smilint >/dev/null 2>&1 && mibdir=$(sh "$top_srcdir/tests/mibs-fetch.sh"); then
+	lint=$(SMIPATH="$mibdir" smilint -l 6 "$MIB" 2>&1)
+	expect "smilint -l 6 prints nothing${lint:+: $lint}" '[ -z "$lint" ]'
+	tree=$(snmptranslate -M "$mibdir:$top_srcdir/mibs" -m EBPFSTATS-MIB -Tp -IR ebpfstatsMIB 2>&1)
+	expect "snmptranslate -Tp shows the tree" \
+		'echo "$tree" | grep -q "Counter64 ebsHistCount(5)" &&
+		 echo "$tree" | grep -q "Index: ebsHistId, ebsHistBucket"'
+	num=$(snmptranslate -M "$mibdir:$top_srcdir/mibs" -m EBPFSTATS-MIB -On \
+		EBPFSTATS-MIB::ebsSyscallCalls 2>&1)
+	expect "ebsSyscallCalls is $O.3.10.1.3 (got $num)" '[ "$num" = "$O.3.10.1.3" ]'
+else
+	mibdir=""
+	echo "# smilint or the SMIv2 base MIBs are missing: MIB lint and symbolic checks skipped"
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "snmp.sh: the rest needs root (BPF); skipped"
+	[ "$fail" -eq 0 ] || finish
+	exit 77
+fi
+SNMPD=$(command -v snmpd || ls /usr/sbin/snmpd 2>/dev/null)
+if [ -z "$SNMPD" ] || ! command -v snmpget >/dev/null 2>&1; then
+	echo "snmp.sh: snmpd or snmpget missing (packages snmpd, snmp); skipped"
+	[ "$fail" -eq 0 ] || finish
+	exit 77
+fi
+
+# ---- 2. master, subagent, workload ----------------------------------------
+tmp=$(mktemp -d /tmp/ebs-snmp.XXXXXX)
+pin=/sys/fs/bpf/ebs-snmp-$$
+snmpd_pid="" agent_pid=""
+stop_pid() { # stop_pid PID: TERM, then KILL after 5 s
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null || return 0
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
+		sleep 0.5
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+cleanup() {
+	stop_pid "$agent_pid"
+	stop_pid "$snmpd_pid"
+	[ -d "$pin" ] && "$EBS" unload --pin-path "$pin" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+# Client tools and snmpd keep their state here, not in /var/lib/snmp, and
+# read no snmp.conf but ours; MIBS= loads no MIB files (numeric OIDs; the
+# symbolic checks name their MIB with -m).
+export SNMP_PERSISTENT_DIR="$tmp/persist" SNMPCONFPATH="$tmp" MIBS=
+mkdir -p "$SNMP_PERSISTENT_DIR"
+
+cat >"$tmp/snmpd.conf" <<EOF
+master agentx
+agentXSocket $tmp/agentx.sock
+agentXPerms 0600 0700
+agentXTimeout 1
+rocommunity public 127.0.0.1
+dontLogTCPWrappersConnects yes
+EOF
+
+start_snmpd() {
+	# -I -smux: no SMUX listener on tcp:199, which a system snmpd may hold
+	"$SNMPD" -f -C -I -smux -c "$tmp/snmpd.conf" -Lf "$tmp/snmpd.log" udp:127.0.0.1:"$port" &
+	snmpd_pid=$!
+	# up when it answers (sysUpTime lives in the master itself)
+	for _ in $(seq 1 40); do
+		snmpget -v2c -c public -r0 -t1 127.0.0.1:"$port" .1.3.6.1.2.1.1.3.0 >/dev/null 2>&1 &&
+			return 0
+		kill -0 "$snmpd_pid" 2>/dev/null || return 1
+		sleep 0.25
+	done
+	return 1
+}
+port=""
+for p in $(($$ % 20000 + 30000)) $(($$ % 20000 + 30001)) $(($$ % 20000 + 40000)); do
+	port=$p
+	start_snmpd && break
+	stop_pid "$snmpd_pid"
+	snmpd_pid="" port=""
+done
+if [ -z "$port" ]; then
+	no "snmpd master starts"
+	cat "$tmp/snmpd.log"
+	finish
+fi
+ok "snmpd master on udp:127.0.0.1:$port, AgentX at $tmp/agentx.sock"
+
+SNMP="-v2c -c public -r1 -t3 127.0.0.1:$port"
+get() { # get OID: the value alone, quotes stripped
+	snmpget $SNMP -Oqvt "$1" 2>&1 | sed 's/^"\(.*\)"$/\1/'
+}
+walk_values() { # walk_values OID
+	snmpwalk $SNMP -Oqv "$1" 2>&1
+}
+rows() { # rows OID: number of instances under a column
+	snmpwalk $SNMP -On "$1" 2>/dev/null | grep -c "^$1\."
+}
+isnum() { case "$1" in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac; }
+wait_until() { # wait_until SECONDS COND
+	_end=$(($(date +%s) + $1))
+	while [ "$(date +%s)" -le "$_end" ]; do
+		eval "$2" && return 0
+		sleep 0.25
+	done
+	return 1
+}
+
+cat >"$tmp/agent.yaml" <<EOF
+integrations:
+  ebpf:
+    pin_path: ""
+    interval: 1s
+    process_filter: [$WL_COMM]
+EOF
+start_agent() { # start_agent CONFIG LOG
+	"$AGENT" -f -x "$tmp/agentx.sock" -c "$1" -Lf "$2" -p "$tmp/agent.pid" &
+	agent_pid=$!
+	wait_until 20 'isnum "$(get $O.3.1.0)"'
+}
+start_agent "$tmp/agent.yaml" "$tmp/agent.log"
+expect "subagent registers and serves ebsSyscallsCalls.0" 'isnum "$(get $O.3.1.0)"'
+expect "pidfile names the subagent" '[ "$(cat "$tmp/agent.pid" 2>/dev/null)" = "$agent_pid" ]'
+version=$(get $O.1.1.0)
+expect "ebsAgentVersion.0 is a version ($version)" 'echo "$version" | grep -Eq "^[0-9]+\.[0-9]+"'
+
+# modules: three rows, every one ok(1) on this machine, names in index order
+names=$(walk_values $O.2.1.2 | tr -d '"' | tr '\n' ' ')
+expect "ebsModuleName rows are syscalls tcp sched (got $names)" '[ "$names" = "syscalls tcp sched " ]'
+for i in 1 2 3; do
+	st=$(get $O.2.1.3.$i)
+	expect "ebsModuleStatus.$i is ok(1) (got $st; reason: $(get $O.2.1.4.$i))" '[ "$st" = 1 ]'
+done
+
+# baselines, then the workload
+opens0=$(get $O.4.1.0)
+passive0=$(get $O.4.2.0)
+vol0=$(get $O.5.1.0)
+hist0=$(snmpwalk $SNMP -OqnU $O.6.1.5 2>/dev/null)
+expect "baseline ebsTcpActiveOpens.0 is a number ($opens0)" 'isnum "$opens0"'
+"$WL" getppid "$N_GETPPID" "$WL_COMM" || no "workload getppid"
+wlport=$("$WL" tcp "$M_TCP") || no "workload tcp"
+
+nr=$(printf '#include <sys/syscall.h>\nSYS_getppid\n' | ${CC:-cc} -E -P - 2>/dev/null | tail -n 1)
+if ! isnum "$nr"; then
+	# no compiler: find the row by name
+	nr=$(snmpwalk $SNMP -On $O.3.10.1.2 2>/dev/null | grep '"getppid"' |
+		sed "s/^$O.3.10.1.2.\([0-9]*\) .*/\1/")
+	nr=$((nr - 1))
+fi
+idx=$((nr + 1))
+wait_until 10 '[ "$(get $O.3.10.1.3.$idx)" = "$N_GETPPID" ] &&
+	[ "$(get $O.4.1.0)" -ge $((opens0 + M_TCP)) ] 2>/dev/null'
+calls=$(get $O.3.10.1.3.$idx)
+expect "ebsSyscallName.$idx (nr $nr + 1) is getppid" '[ "$(get $O.3.10.1.2.$idx)" = getppid ]'
+expect "ebsSyscallCalls.$idx is exactly $N_GETPPID (process_filter), got $calls" \
+	'[ "$calls" = "$N_GETPPID" ]'
+expect "ebsSyscallErrors.$idx is 0" '[ "$(get $O.3.10.1.4.$idx)" = 0 ]'
+expect "ebsSyscallsFiltered.0 counts other processes' calls" '[ "$(get $O.3.7.0)" -gt 0 ]'
+opens1=$(get $O.4.1.0)
+passive1=$(get $O.4.2.0)
+expect "ebsTcpActiveOpens.0 advanced by >= $M_TCP ($opens0 -> $opens1)" \
+	'[ "$opens1" -ge $((opens0 + M_TCP)) ]'
+expect "ebsTcpPassiveOpens.0 advanced by >= $M_TCP ($passive0 -> $passive1)" \
+	'[ "$passive1" -ge $((passive0 + M_TCP)) ]'
+acc=$(get $O.4.21.1.2.$wlport)
+expect "ebsTcpPortAccepts.$wlport (the workload's listener) is $M_TCP, got $acc" \
+	'[ "$acc" = "$M_TCP" ]'
+expect "ebsTcpStateTable has 12 rows" '[ "$(rows $O.4.20.1.2)" = 12 ]'
+expect "ebsTcpStateName.1 is ESTABLISHED" '[ "$(get $O.4.20.1.2.1)" = ESTABLISHED ]'
+expect "ebsTcpStateTransIn.1 (ESTABLISHED) >= $((2 * M_TCP))" \
+	'[ "$(get $O.4.20.1.4.1)" -ge $((2 * M_TCP)) ]'
+
+# one row per possible CPU
+ncpu=$(awk -F, '{n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-");
+	n += (r[2] == "" ? 1 : r[2] - r[1] + 1) } print n}' /sys/devices/system/cpu/possible)
+for col in 2 3 4 5 6 7 8; do
+	expect "ebsCpuTable column $col has $ncpu rows" '[ "$(rows $O.5.20.1.$col)" = "$ncpu" ]'
+done
+vol1=$(get $O.5.1.0)
+expect "ebsSchedSwitchesVoluntary.0 advanced ($vol0 -> $vol1)" '[ "$vol1" -gt "$vol0" ]'
+cpusum=$(walk_values $O.5.20.1.2 | awk '{s += $1} END {print s}')
+expect "per-CPU voluntary switches add up to about the total ($cpusum vs $vol1)" \
+	'[ "$cpusum" -gt 0 ] && [ "$cpusum" -le $((vol1 + vol1 / 2 + 1000)) ]'
+
+# histograms: 5 x 32 rows, bounds rising, counts never falling
+expect "ebsHistTable has 160 rows" '[ "$(rows $O.6.1.5)" = 160 ]'
+bounds_ok=$(snmpwalk $SNMP -OqnU $O.6.1.4 2>/dev/null | awk '
+	{ n = split($1, a, "."); h = a[n - 1]; if (h == ph && $2 <= pv) bad = 1; ph = h; pv = $2 }
+	END { print bad ? "no" : "yes" }')
+expect "ebsHistUpperBound rises inside each histogram" '[ "$bounds_ok" = yes ]'
+expect "ebsHistUpperBound.2.1 is 1, .2.32 is 4294967295" \
+	'[ "$(get $O.6.1.4.2.1)" = 1 ] && [ "$(get $O.6.1.4.2.32)" = 4294967295 ]'
+expect "ebsHistName.2.1 is runq_latency, ebsHistUnit.5.1 is ms" \
+	'[ "$(get $O.6.1.3.2.1)" = runq_latency ] && [ "$(get $O.6.1.6.5.1)" = ms ]'
+hist1=$(snmpwalk $SNMP -OqnU $O.6.1.5 2>/dev/null)
+mono=$(printf '%s\n' "$hist0" "==" "$hist1" | awk '
+	$1 == "==" { second = 1; next }
+	!second { before[$1] = $2; next }
+	($1 in before) && $2 < before[$1] { bad = bad " " $1 }
+	END { print bad == "" ? "yes" : bad }')
+expect "ebsHistCount never decreased between two polls" '[ "$mono" = yes ]'
+sysh=$(walk_values $O.6.1.5.1 | awk '{s += $1} END {print s}')
+expect "syscall latency histogram holds at least the workload's calls ($sysh)" \
+	'[ "$sysh" -ge "$N_GETPPID" ]'
+
+# ---- bad requests ----------------------------------------------------------
+out=$(snmpget $SNMP -On $O.3.10.1.3.65536 2>&1)
+expect "GET of a syscall row that does not exist: noSuchInstance" \
+	'echo "$out" | grep -q "No Such Instance"'
+out=$(snmpget $SNMP -On $O.1.1.1 2>&1)
+expect "GET of ebsAgentVersion.1 (bad instance): noSuchInstance" \
+	'echo "$out" | grep -q "No Such Instance"'
+out=$(snmpget $SNMP -On $O.3.9.0 2>&1)
+expect "GET of an undefined scalar: noSuchObject" 'echo "$out" | grep -q "No Such Object"'
+out=$(snmpget $SNMP -On $O.2.1.3.9 2>&1)
+expect "GET of module 9: noSuchInstance" 'echo "$out" | grep -q "No Such Instance"'
+
+# GETBULK with max-repetitions 5000: an answer, not an error, in order
+snmpbulkget $SNMP -On -Cn0 -Cr5000 $ROOT >"$tmp/bulk.out" 2>&1
+rc=$?
+nb=$(grep -c "^\." "$tmp/bulk.out")
+expect "GETBULK max-repetitions 5000 answers (rc $rc, $nb varbinds)" '[ $rc -eq 0 ] && [ "$nb" -ge 50 ]'
+ordered=$(awk '{ n = split($1, c, "."); 
+	if (NR > 1) { lt = 0; m = n < pn ? n : pn;
+		for (i = 2; i <= m; i++) if (c[i] != p[i]) { lt = (c[i] + 0 > p[i] + 0); break }
+		if (i > m) lt = n > pn;
+		if (!lt) bad = 1 }
+	for (i = 1; i <= n; i++) p[i] = c[i]; pn = n }
+	END { print bad ? "no" : "yes" }' "$tmp/bulk.out")
+expect "GETBULK varbinds come in increasing OID order" '[ "$ordered" = yes ]'
+snmpwalk $SNMP -On $O >"$tmp/walk.out" 2>&1
+head -n "$nb" "$tmp/walk.out" | cut -d' ' -f1 >"$tmp/walk.oids"
+cut -d' ' -f1 "$tmp/bulk.out" >"$tmp/bulk.oids"
+expect "GETBULK returns the same OIDs as a GETNEXT walk" 'cmp -s "$tmp/walk.oids" "$tmp/bulk.oids"' ||
+	{ diff "$tmp/walk.oids" "$tmp/bulk.oids" | head -n 20; head -n 8 "$tmp/walk.out"; }
+for sub in 2 5 6; do
+	snmpwalk $SNMP -On $O.$sub 2>/dev/null | cut -d' ' -f1 >"$tmp/w.$sub"
+	snmpbulkwalk $SNMP -On -Cr5000 $O.$sub 2>/dev/null | cut -d' ' -f1 >"$tmp/b.$sub"
+	expect "snmpbulkwalk -Cr5000 of $O.$sub equals snmpwalk ($(wc -l <"$tmp/w.$sub") OIDs)" \
+		'[ -s "$tmp/w.$sub" ] && cmp -s "$tmp/w.$sub" "$tmp/b.$sub"'
+done
+
+# SNMPv1 cannot carry Counter64 (RFC 3584 4.2.2.1): GET -> noSuchName,
+# GETNEXT/walk skip Counter64 objects; everything else is served.
+out=$(snmpget -v1 -c public -r1 -t3 127.0.0.1:"$port" -On $O.3.1.0 2>&1)
+expect "SNMPv1 GET of a Counter64 (ebsSyscallsCalls.0): noSuchName" \
+	'echo "$out" | grep -q "noSuchName"'
+out=$(snmpget -v1 -c public -r1 -t3 127.0.0.1:"$port" -On $O.3.4.0 2>&1)
+expect "SNMPv1 GET of a Gauge32 (ebsSyscallsLatencyP50.0) works" 'echo "$out" | grep -q "Gauge32"'
+snmpwalk -v1 -c public -r1 -t3 127.0.0.1:"$port" -On $O >"$tmp/v1.out" 2>&1
+expect "SNMPv1 walk skips every Counter64 and still serves the rest" \
+	'! grep -q Counter64 "$tmp/v1.out" && grep -q "$O.2.1.3.1 = INTEGER: 1" "$tmp/v1.out" &&
+	 grep -q "$O.6.1.4.1.1 = Gauge32: 1" "$tmp/v1.out"'
+
+# ---- symbolic, with the base MIBs -----------------------------------------
+if [ -n "$mibdir" ]; then
+	SYM="-M $mibdir:$top_srcdir/mibs -m EBPFSTATS-MIB"
+	out=$(snmpget $SNMP $SYM EBPFSTATS-MIB::ebsAgentVersion.0 2>&1)
+	expect "symbolic GET ebsAgentVersion.0" \
+		'echo "$out" | grep -q "^EBPFSTATS-MIB::ebsAgentVersion.0 = STRING: $version"'
+	out=$(snmpwalk $SYM $SNMP EBPFSTATS-MIB::ebsModuleStatus 2>&1)
+	expect "symbolic walk shows ebsModuleStatus.1 = INTEGER: ok(1)" \
+		'echo "$out" | grep -q "ebsModuleStatus.1 = INTEGER: ok(1)"'
+	out=$(snmptable $SYM $SNMP -Cf , EBPFSTATS-MIB::ebsTcpStateTable 2>&1)
+	expect "snmptable ebsTcpStateTable has 12 rows with names" \
+		'[ "$(echo "$out" | grep -c "^[A-Z_0-9]*,")" = 12 ]'
+	out=$(snmpget $SYM $SNMP EBPFSTATS-MIB::ebsHistUpperBound.syscallLatency.3 2>&1)
+	expect "symbolic index by enum label: ebsHistUpperBound.syscallLatency.3 = 7 ($out)" \
+		'echo "$out" | grep -q "= Gauge32: 7"'
+fi
+
+# ---- 3. master restart -----------------------------------------------------
+calls_before=$(get $O.3.10.1.3.$idx)
+ev_before=$(get $O.2.1.6.3)
+stop_pid "$snmpd_pid"
+snmpd_pid=""
+t0=$(date +%s)
+start_snmpd || no "snmpd restarts on port $port"
+wait_until 15 'isnum "$(get $O.3.1.0)"'
+t1=$(date +%s)
+expect "subagent serves again $((t1 - t0)) s after the master restarted (<= 10 s)" \
+	'isnum "$(get $O.3.1.0)" && [ $((t1 - t0)) -le 10 ]'
+expect "getppid calls kept across the master restart ($calls_before)" \
+	'[ "$(get $O.3.10.1.3.$idx)" = "$calls_before" ]'
+expect "ebsModuleEvents.3 (sched) did not go backwards" '[ "$(get $O.2.1.6.3)" -ge "$ev_before" ]'
+expect "the subagent logged the reconnect" 'grep -q "AgentX" "$tmp/agent.log"'
+
+# ---- SIGHUP ------------------------------------------------------------------
+cp "$tmp/agent.yaml" "$tmp/agent.good"
+printf 'integrations:\n  ebpf:\n    colect_syscalls: true\n' >"$tmp/agent.yaml"
+kill -HUP "$agent_pid"
+wait_until 5 'grep -q "agent.yaml:3:5: unknown key" "$tmp/agent.log"'
+expect "SIGHUP with a bad file logs file:line:col and keeps the old config" \
+	'grep -q "agent.yaml:3:5: unknown key .colect_syscalls.*keeping" "$tmp/agent.log" &&
+	 [ "$(get $O.3.10.1.3.$idx)" = "$calls_before" ]'
+cp "$tmp/agent.good" "$tmp/agent.yaml"
+loaded0=$(get $O.1.3.0)
+kill -HUP "$agent_pid"
+wait_until 10 'grep -q "reloaded .*agent.yaml" "$tmp/agent.log" && isnum "$(get $O.3.1.0)"'
+loaded1=$(get $O.1.3.0)
+expect "SIGHUP with a good file reloads (private programs: ebsAgentProgramsLoaded moves, $loaded0 -> $loaded1)" \
+	'grep -q "reloaded .*agent.yaml" "$tmp/agent.log" && [ "$loaded1" != "$loaded0" ]'
+expect "every module ok after the reload" \
+	'[ "$(walk_values $O.2.1.3 | tr "\n" " ")" = "1 1 1 " ]'
+
+# ---- SIGTERM -----------------------------------------------------------------
+kill -TERM "$agent_pid"
+wait_until 5 '! kill -0 "$agent_pid" 2>/dev/null'
+wait "$agent_pid"
+rc=$?
+expect "SIGTERM: exit 0 (got $rc), pidfile removed" '[ $rc -eq 0 ] && [ ! -e "$tmp/agent.pid" ]'
+agent_pid=""
+expect "the master no longer serves the subtree" \
+	'wait_until 5 "get $O.1.1.0 | grep -q \"No Such\""'
+
+# ---- 4. pins: a restarted subagent keeps counting --------------------------
+sed "s|pin_path: \"\"|pin_path: \"$pin\"|" "$tmp/agent.good" >"$tmp/pinned.yaml"
+start_agent "$tmp/pinned.yaml" "$tmp/pinned1.log"
+"$WL" getppid 1000 "$WL_COMM" || no "workload getppid (pinned)"
+wait_until 10 '[ "$(get $O.3.10.1.3.$idx)" = 1000 ]'
+expect "pinned: getppid calls 1000" '[ "$(get $O.3.10.1.3.$idx)" = 1000 ]'
+stop_pid "$agent_pid"
+agent_pid=""
+start_agent "$tmp/pinned.yaml" "$tmp/pinned2.log"
+"$WL" getppid 1000 "$WL_COMM" || no "workload getppid (pinned, restarted)"
+wait_until 10 '[ "$(get $O.3.10.1.3.$idx)" = 2000 ]'
+expect "pinned: the restarted subagent reads on from 1000 to 2000 (got $(get $O.3.10.1.3.$idx))" \
+	'[ "$(get $O.3.10.1.3.$idx)" = 2000 ]'
+loaded=$(get $O.1.3.0)
+expect "pinned: ebsAgentProgramsLoaded.0 is 0 (loaded before this subagent started), got $loaded" \
+	'[ "$loaded" = 0 ]'
+
+if [ "$fail" -ne 0 ]; then
+	for f in snmpd.log agent.log pinned1.log pinned2.log; do
+		[ -f "$tmp/$f" ] && { echo "==== $f"; tail -n 30 "$tmp/$f"; }
+	done
+fi
+finish

@@ -1,0 +1,626 @@
+/* EBPFSTATS-MIB against the catalog and the subagent's OID layout: every
+ * metric the agent serves has its MIB object at the OID the agent registers,
+ * with a matching SYNTAX, in an OBJECT-GROUP; every MIB object is served (or
+ * is a table, an entry, or one of the index columns listed in snmp/oids.h);
+ * the textual conventions' labels match the core's names.
+ *
+ * Reads mibs/EBPFSTATS-MIB.txt with a small SMIv2 tokenizer, so it needs no
+ * base MIBs and runs offline (smilint and snmptranslate run in tests/snmp.sh
+ * when the base MIBs can be fetched).  EBS_MIB_FILE overrides the path. */
+#include <ctype.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "catalog.h"
+#include "oids.h"
+
+#ifndef EBS_MIB_FILE
+#define EBS_MIB_FILE "mibs/EBPFSTATS-MIB.txt"
+#endif
+
+#define MAX_TOKENS 40000
+#define MAX_DEFS 400
+#define MAX_MEMBERS 64
+#define MAX_ENUMS 16
+
+struct def {
+	char name[64];
+	char kind[24];	   /* OBJECT-TYPE, OBJECT-IDENTIFIER, MODULE-IDENTITY, OBJECT-GROUP,
+			      TEXTUAL-CONVENTION, MODULE-COMPLIANCE */
+	char parent[64];
+	unsigned subid;
+	char syntax[64];   /* first word of SYNTAX: "Counter64", "SEQUENCE", "EbsStatus" */
+	char access[24];
+	char members[MAX_MEMBERS][64]; /* INDEX (objects) or OBJECTS (groups) */
+	unsigned nmembers;
+	char enum_label[MAX_ENUMS][32]; /* SYNTAX INTEGER { label(n), ... } */
+	unsigned enum_value[MAX_ENUMS];
+	unsigned nenums;
+};
+
+static char *tok[MAX_TOKENS];
+static size_t ntok;
+static struct def defs[MAX_DEFS];
+static size_t ndefs;
+
+/* ---- tokenizer ---------------------------------------------------------- */
+
+static void add_token(const char *s, size_t len)
+{
+	if (ntok >= MAX_TOKENS)
+		fail_msg("MIB too large for the test's tokenizer");
+	tok[ntok] = strndup(s, len);
+	assert_non_null(tok[ntok]);
+	ntok++;
+}
+
+static void tokenize(const char *p)
+{
+	while (*p) {
+		if (isspace((unsigned char)*p)) {
+			p++;
+		} else if (p[0] == '-' && p[1] == '-') {
+			/* ASN.1 comment: to the next "--" or the end of the line */
+			p += 2;
+			while (*p && *p != '\n' && !(p[0] == '-' && p[1] == '-'))
+				p++;
+			if (*p == '-')
+				p += 2;
+		} else if (*p == '"') {
+			const char *e = strchr(p + 1, '"');
+			assert_non_null(e);
+			add_token(p, (size_t)(e - p + 1));
+			p = e + 1;
+		} else if (!strncmp(p, "::=", 3)) {
+			add_token(p, 3);
+			p += 3;
+		} else if (!strncmp(p, "..", 2)) {
+			add_token(p, 2);
+			p += 2;
+		} else if (isalnum((unsigned char)*p)) {
+			const char *s = p;
+			while (isalnum((unsigned char)*p) || (*p == '-' && p[1] != '-'))
+				p++;
+			add_token(s, (size_t)(p - s));
+		} else {
+			add_token(p, 1);
+			p++;
+		}
+	}
+}
+
+/* ---- parser ------------------------------------------------------------- */
+
+static bool is(size_t i, const char *s)
+{
+	return i < ntok && !strcmp(tok[i], s);
+}
+
+static struct def *find(const char *name)
+{
+	for (size_t i = 0; i < ndefs; i++)
+		if (!strcmp(defs[i].name, name))
+			return &defs[i];
+	return NULL;
+}
+
+static struct def *new_def(const char *name, const char *kind)
+{
+	struct def *d;
+
+	assert_true(ndefs < MAX_DEFS);
+	if (find(name))
+		fail_msg("MIB defines %s twice", name);
+	d = &defs[ndefs++];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	snprintf(d->kind, sizeof(d->kind), "%s", kind);
+	return d;
+}
+
+/* { a, b, c } starting at i (the "{"); returns the index after "}". */
+static size_t parse_list(size_t i, struct def *d)
+{
+	assert_true(is(i, "{"));
+	for (i++; i < ntok && !is(i, "}"); i++) {
+		if (is(i, ","))
+			continue;
+		assert_true(d->nmembers < MAX_MEMBERS);
+		snprintf(d->members[d->nmembers++], sizeof(d->members[0]), "%s", tok[i]);
+	}
+	return i + 1;
+}
+
+/* INTEGER { label(n), ... } starting at i (the "{"). */
+static size_t parse_enums(size_t i, struct def *d)
+{
+	assert_true(is(i, "{"));
+	for (i++; i < ntok && !is(i, "}"); i++) {
+		if (is(i + 1, "(")) {
+			assert_true(d->nenums < MAX_ENUMS);
+			snprintf(d->enum_label[d->nenums], sizeof(d->enum_label[0]), "%s", tok[i]);
+			d->enum_value[d->nenums++] = (unsigned)strtoul(tok[i + 2], NULL, 10);
+			i += 3;
+		}
+	}
+	return i + 1;
+}
+
+/* Clauses of a macro invocation from i to its "::=": SYNTAX, MAX-ACCESS,
+ * INDEX, OBJECTS.  Returns the index of "::=". */
+static size_t parse_clauses(size_t i, struct def *d)
+{
+	for (; i < ntok && !is(i, "::="); i++) {
+		if (is(i, "SYNTAX")) {
+			snprintf(d->syntax, sizeof(d->syntax), "%s", tok[i + 1]);
+			if (is(i + 1, "INTEGER") && is(i + 2, "{"))
+				i = parse_enums(i + 2, d) - 1;
+		} else if (is(i, "MAX-ACCESS")) {
+			snprintf(d->access, sizeof(d->access), "%s", tok[i + 1]);
+		} else if (is(i, "INDEX") || is(i, "OBJECTS")) {
+			i = parse_list(i + 1, d) - 1;
+		}
+	}
+	return i;
+}
+
+/* "::= { parent n }" at i. */
+static void parse_value(size_t i, struct def *d)
+{
+	assert_true(is(i, "::=") && is(i + 1, "{") && is(i + 4, "}"));
+	snprintf(d->parent, sizeof(d->parent), "%s", tok[i + 2]);
+	d->subid = (unsigned)strtoul(tok[i + 3], NULL, 10);
+	if (d->subid == 0 && strcmp(tok[i + 3], "0"))
+		fail_msg("%s: value { %s %s } is not { parent number }", d->name, tok[i + 2],
+			 tok[i + 3]);
+}
+
+static void parse_mib(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	long len;
+	size_t i;
+
+	if (!f)
+		fail_msg("cannot open %s (set EBS_MIB_FILE)", path);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	assert_true(len > 0);
+	rewind(f);
+	buf = calloc(1, (size_t)len + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	tokenize(buf);
+	free(buf);
+
+	/* skip the IMPORTS clause: it names macros without defining them */
+	for (i = 0; i < ntok && !is(i, ";"); i++)
+		;
+	for (; i + 1 < ntok; i++) {
+		static const char *const macros[] = {"OBJECT-TYPE", "MODULE-IDENTITY", "OBJECT-GROUP",
+						     "MODULE-COMPLIANCE"};
+		bool done = false;
+
+		for (size_t m = 0; m < sizeof(macros) / sizeof(macros[0]); m++)
+			if (is(i + 1, macros[m])) {
+				struct def *d = new_def(tok[i], macros[m]);
+				i = parse_clauses(i + 2, d);
+				parse_value(i, d);
+				i += 4;
+				done = true;
+				break;
+			}
+		if (done)
+			continue;
+		if (is(i + 1, "OBJECT") && is(i + 2, "IDENTIFIER") && is(i + 3, "::=")) {
+			struct def *d = new_def(tok[i], "OBJECT-IDENTIFIER");
+			parse_value(i + 3, d);
+			i += 7;
+		} else if (is(i + 1, "::=") && is(i + 2, "TEXTUAL-CONVENTION")) {
+			struct def *d = new_def(tok[i], "TEXTUAL-CONVENTION");
+			/* a TC has no "::=" value: its clauses end with SYNTAX's type */
+			for (i += 3; i < ntok && !is(i, "SYNTAX"); i++)
+				;
+			snprintf(d->syntax, sizeof(d->syntax), "%s", tok[i + 1]);
+			if (is(i + 1, "INTEGER") && is(i + 2, "{"))
+				i = parse_enums(i + 2, d) - 1;
+		}
+	}
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Nodes the module imports, by their OIDs in SNMPv2-SMI and NET-SNMP-MIB. */
+static const struct {
+	const char *name;
+	uint32_t oid[9];
+	unsigned len;
+} imported[] = {
+	{"netSnmpPlaypen", {1, 3, 6, 1, 4, 1, 8072, 9999, 9999}, 9},
+	{"enterprises", {1, 3, 6, 1, 4, 1}, 6},
+};
+
+/* Full OID of a MIB node; returns its length. */
+static unsigned resolve(const char *name, uint32_t *out)
+{
+	uint32_t rev[64];
+	unsigned n = 0;
+
+	for (;;) {
+		const struct def *d;
+
+		for (size_t i = 0; i < sizeof(imported) / sizeof(imported[0]); i++)
+			if (!strcmp(name, imported[i].name)) {
+				unsigned len = imported[i].len;
+				memcpy(out, imported[i].oid, len * sizeof(uint32_t));
+				for (unsigned k = 0; k < n; k++)
+					out[len + k] = rev[n - 1 - k];
+				return len + n;
+			}
+		d = find(name);
+		if (!d)
+			fail_msg("MIB node %s has no definition in the module", name);
+		assert_true(n < 48);
+		rev[n++] = d->subid;
+		name = d->parent;
+	}
+}
+
+/* The OID the agent serves an object at: root, ebsObjects, parent, subid. */
+static unsigned agent_oid(enum ebs_table t, enum ebs_family fam, unsigned subid, uint32_t *out)
+{
+	static const uint32_t root[] = {EBS_OID_ROOT};
+	uint32_t arcs[EBS_MIB_MAX_PATH];
+	unsigned n = ebs_mib_parent(t, fam, arcs), len = 0;
+
+	assert_true(n > 0);
+	for (unsigned k = 0; k < EBS_OID_ROOT_LEN; k++)
+		out[len++] = root[k];
+	out[len++] = EBS_ARC_OBJECTS;
+	for (unsigned k = 0; k < n; k++)
+		out[len++] = arcs[k];
+	out[len++] = subid;
+	return len;
+}
+
+static void oid_str(const uint32_t *o, unsigned n, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned k = 0; k < n && used < len; k++)
+		used += (size_t)snprintf(buf + used, len - used, ".%u", (unsigned)o[k]);
+}
+
+static void check_at(const char *name, enum ebs_table t, enum ebs_family fam, unsigned subid)
+{
+	uint32_t want[64], got[64];
+	unsigned nw = agent_oid(t, fam, subid, want), ng = resolve(name, got);
+	char ws[512], gs[512];
+
+	oid_str(want, nw, ws, sizeof(ws));
+	oid_str(got, ng, gs, sizeof(gs));
+	if (strcmp(ws, gs))
+		fail_msg("%s: the agent serves it at %s, the MIB puts it at %s", name, ws, gs);
+}
+
+/* Base type of a SYNTAX, through the module's own textual conventions. */
+static const char *base_syntax(const char *syntax)
+{
+	const struct def *tc = find(syntax);
+	return tc && !strcmp(tc->kind, "TEXTUAL-CONVENTION") ? tc->syntax : syntax;
+}
+
+static bool syntax_fits(enum ebs_snmp_type t, const char *syntax)
+{
+	switch (t) {
+	case EBS_SNMP_COUNTER64: return !strcmp(syntax, "Counter64");
+	case EBS_SNMP_GAUGE32: return !strcmp(syntax, "Gauge32");
+	case EBS_SNMP_UNSIGNED32: return !strcmp(syntax, "Unsigned32");
+	case EBS_SNMP_INTEGER:
+		return !strcmp(base_syntax(syntax), "INTEGER") || !strcmp(syntax, "Integer32");
+	case EBS_SNMP_STRING: return !strcmp(syntax, "DisplayString");
+	case EBS_SNMP_TIMESTAMP: return !strcmp(syntax, "TimeStamp");
+	default: return false;
+	}
+}
+
+static bool in_a_group(const char *name)
+{
+	unsigned groups = 0;
+
+	for (size_t i = 0; i < ndefs; i++)
+		if (!strcmp(defs[i].kind, "OBJECT-GROUP"))
+			for (unsigned k = 0; k < defs[i].nmembers; k++)
+				groups += !strcmp(defs[i].members[k], name);
+	return groups == 1;
+}
+
+static const struct ebs_mib_local *local_by_name(const char *name)
+{
+	const struct ebs_mib_local *l;
+
+	for (size_t i = 0; (l = ebs_mib_local_at(i)); i++)
+		if (!strcmp(l->name, name))
+			return l;
+	return NULL;
+}
+
+static const struct ebs_metric *metric_by_name(const char *name)
+{
+	for (size_t i = 0; i < ebs_catalog_len; i++)
+		if (ebs_catalog[i].snmp_name && !strcmp(ebs_catalog[i].snmp_name, name))
+			return &ebs_catalog[i];
+	return NULL;
+}
+
+/* "SYN_SENT" / "syscall_latency" -> "synSent" / "syscallLatency" */
+static void camel(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+	bool up = false;
+
+	for (; *s && n + 1 < len; s++) {
+		if (*s == '_') {
+			up = true;
+			continue;
+		}
+		out[n++] = (char)(up ? toupper((unsigned char)*s) : tolower((unsigned char)*s));
+		up = false;
+	}
+	out[n] = '\0';
+}
+
+static void check_enum(const char *tc_name, unsigned lo, unsigned hi, const char *(*name)(uint32_t))
+{
+	const struct def *tc = find(tc_name);
+	char want[64];
+
+	assert_non_null(tc);
+	assert_string_equal(tc->kind, "TEXTUAL-CONVENTION");
+	assert_int_equal(tc->nenums, hi - lo + 1);
+	for (unsigned k = 0; k < tc->nenums; k++) {
+		assert_int_equal(tc->enum_value[k], lo + k);
+		camel(name(lo + k), want, sizeof(want));
+		if (strcmp(tc->enum_label[k], want))
+			fail_msg("%s: value %u is labelled %s in the MIB, the core calls it %s", tc_name,
+				 lo + k, tc->enum_label[k], want);
+	}
+}
+
+static const char *status_name(uint32_t v)
+{
+	return ebs_status_name((enum ebs_status)v);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static int setup(void **state)
+{
+	const char *path = getenv("EBS_MIB_FILE");
+
+	(void)state;
+	parse_mib(path && *path ? path : EBS_MIB_FILE);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ntok; i++)
+		free(tok[i]);
+	return 0;
+}
+
+static void test_root(void **state)
+{
+	static const uint32_t want[] = {EBS_OID_ROOT};
+	const struct def *m = find("ebpfstatsMIB");
+	uint32_t got[64];
+	unsigned n;
+
+	(void)state;
+	assert_non_null(m);
+	assert_string_equal(m->kind, "MODULE-IDENTITY");
+	n = resolve("ebpfstatsMIB", got);
+	assert_int_equal(n, EBS_OID_ROOT_LEN);
+	assert_memory_equal(got, want, sizeof(want));
+	assert_int_equal(find("ebsObjects")->subid, EBS_ARC_OBJECTS);
+	assert_int_equal(find("ebsConformance")->subid, EBS_ARC_CONFORMANCE);
+	/* conformance exists */
+	assert_non_null(find("ebsCompliance"));
+	assert_string_equal(find("ebsCompliance")->kind, "MODULE-COMPLIANCE");
+}
+
+/* Every metric the agent serves has its object, where the agent puts it. */
+static void test_catalog_metrics_in_mib(void **state)
+{
+	unsigned served = 0;
+
+	(void)state;
+	for (size_t i = 0; i < ebs_catalog_len; i++) {
+		const struct ebs_metric *m = &ebs_catalog[i];
+		const struct def *d;
+
+		if (!ebs_mib_serves(m)) {
+			if (m->snmp_name)
+				fail_msg("%s names %s but the agent cannot serve it", m->id, m->snmp_name);
+			continue;
+		}
+		served++;
+		d = find(m->snmp_name);
+		if (!d || strcmp(d->kind, "OBJECT-TYPE"))
+			fail_msg("%s: the MIB has no OBJECT-TYPE %s", m->id, m->snmp_name);
+		check_at(m->snmp_name, m->table, m->family, m->snmp_subid);
+		if (!syntax_fits(m->snmp_type, d->syntax))
+			fail_msg("%s: SYNTAX %s does not carry the catalog's type %d", m->snmp_name,
+				 d->syntax, (int)m->snmp_type);
+		if (strcmp(d->access, "read-only"))
+			fail_msg("%s: MAX-ACCESS %s, want read-only", m->snmp_name, d->access);
+		if (!in_a_group(m->snmp_name))
+			fail_msg("%s: not in exactly one OBJECT-GROUP", m->snmp_name);
+	}
+	assert_true(served > 60);
+}
+
+/* The agent's own objects and the index columns. */
+static void test_local_objects_in_mib(void **state)
+{
+	const struct ebs_mib_local *l;
+
+	(void)state;
+	for (size_t i = 0; (l = ebs_mib_local_at(i)); i++) {
+		const struct def *d = find(l->name);
+
+		if (!d || strcmp(d->kind, "OBJECT-TYPE"))
+			fail_msg("the MIB has no OBJECT-TYPE %s", l->name);
+		if (metric_by_name(l->name))
+			fail_msg("%s is both a catalog metric and agent-side", l->name);
+		check_at(l->name, l->table, l->family, l->subid);
+		if (strcmp(d->syntax, l->syntax))
+			fail_msg("%s: SYNTAX %s in the MIB, %s in snmp/oids.h", l->name, d->syntax,
+				 l->syntax);
+		if (l->id == EBS_L_INDEX) {
+			if (strcmp(d->access, "not-accessible"))
+				fail_msg("index %s: MAX-ACCESS %s, want not-accessible", l->name,
+					 d->access);
+		} else {
+			if (strcmp(d->access, "read-only"))
+				fail_msg("%s: MAX-ACCESS %s, want read-only", l->name, d->access);
+			if (!in_a_group(l->name))
+				fail_msg("%s: not in exactly one OBJECT-GROUP", l->name);
+		}
+	}
+}
+
+/* Every object of the MIB is served, or structure (tables, entries,
+ * indexes); every group member is a served object. */
+static void test_mib_objects_served(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ndefs; i++) {
+		const struct def *d = &defs[i];
+		const struct ebs_metric *m;
+
+		if (!strcmp(d->kind, "OBJECT-GROUP")) {
+			for (unsigned k = 0; k < d->nmembers; k++) {
+				const struct def *o = find(d->members[k]);
+				if (!o || strcmp(o->access, "read-only"))
+					fail_msg("group %s lists %s, not a read-only object", d->name,
+						 d->members[k]);
+			}
+			continue;
+		}
+		if (strcmp(d->kind, "OBJECT-TYPE"))
+			continue;
+		if (!strcmp(d->syntax, "SEQUENCE"))
+			continue; /* a table */
+		if (d->nmembers) {
+			/* an entry: its INDEX is the table's index columns, in order */
+			const struct def *first = find(d->members[0]);
+			assert_non_null(first);
+			for (unsigned k = 0; k < d->nmembers; k++) {
+				const struct ebs_mib_local *l = local_by_name(d->members[k]);
+				if (!l || l->id != EBS_L_INDEX || l->subid != k + 1)
+					fail_msg("%s: INDEX element %s is not index column %u in "
+						 "snmp/oids.h",
+						 d->name, d->members[k], k + 1);
+				if (strcmp(find(d->members[k])->parent, d->name))
+					fail_msg("%s: INDEX element %s is not one of its columns", d->name,
+						 d->members[k]);
+			}
+			continue;
+		}
+		m = metric_by_name(d->name);
+		if (m && ebs_mib_serves(m))
+			continue;
+		if (local_by_name(d->name))
+			continue;
+		fail_msg("MIB object %s is neither a catalog metric nor in snmp/oids.h: the agent "
+			 "does not serve it",
+			 d->name);
+	}
+}
+
+/* Each registration's sub-identifiers are contiguous after the index
+ * columns, as the agent's scalar-group and iterator registrations assume. */
+static void test_columns_contiguous(void **state)
+{
+	(void)state;
+	for (int t = 0; t < EBS_T_COUNT; t++)
+		for (int fam = 0; fam <= EBS_FAM_COUNT; fam++) {
+			bool used[64] = {false};
+			unsigned nindex = 0, hi = 0;
+			uint32_t arcs[EBS_MIB_MAX_PATH];
+			const struct ebs_mib_local *l;
+
+			if (!ebs_mib_parent((enum ebs_table)t, (enum ebs_family)fam, arcs))
+				continue;
+			if (t != EBS_T_GLOBAL && fam != EBS_FAM_COUNT)
+				continue; /* tables are one registration whatever the family */
+			for (size_t i = 0; i < ebs_catalog_len; i++) {
+				const struct ebs_metric *m = &ebs_catalog[i];
+				if (!ebs_mib_serves(m) || (int)m->table != t ||
+				    (t == EBS_T_GLOBAL && (int)m->family != fam))
+					continue;
+				assert_true(m->snmp_subid < 64);
+				if (used[m->snmp_subid])
+					fail_msg("%s: sub-id %u used twice", m->snmp_name, m->snmp_subid);
+				used[m->snmp_subid] = true;
+			}
+			for (size_t i = 0; (l = ebs_mib_local_at(i)); i++) {
+				if ((int)l->table != t || (t == EBS_T_GLOBAL && (int)l->family != fam))
+					continue;
+				if (used[l->subid])
+					fail_msg("%s: sub-id %u used twice", l->name, l->subid);
+				used[l->subid] = true;
+				nindex += l->id == EBS_L_INDEX;
+			}
+			for (unsigned s = 1; s < 64; s++)
+				if (used[s])
+					hi = s;
+			for (unsigned s = 1; s <= hi; s++)
+				if (!used[s])
+					fail_msg("%s table %s: sub-id %u missing between 1 and %u",
+						 ebs_table_name((enum ebs_table)t),
+						 fam < EBS_FAM_COUNT ? ebs_family_name((enum ebs_family)fam)
+								     : "",
+						 s, hi);
+			if (t != EBS_T_GLOBAL)
+				assert_true(nindex >= 1 && hi > nindex);
+		}
+}
+
+static void test_textual_conventions(void **state)
+{
+	(void)state;
+	check_enum("EbsStatus", EBS_ST_OK, EBS_ST_DISABLED, status_name);
+	check_enum("EbsHistogramId", 1, EBS_H_COUNT, ebs_hist_name);
+	check_enum("EbsTcpState", 1, EBS_TCP_NSTATES, ebs_tcp_state_name);
+	assert_string_equal(find("ebsModuleStatus")->syntax, "EbsStatus");
+	assert_string_equal(find("ebsHistId")->syntax, "EbsHistogramId");
+	assert_string_equal(find("ebsTcpStateIndex")->syntax, "EbsTcpState");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_root),
+		cmocka_unit_test(test_catalog_metrics_in_mib),
+		cmocka_unit_test(test_local_objects_in_mib),
+		cmocka_unit_test(test_mib_objects_served),
+		cmocka_unit_test(test_columns_contiguous),
+		cmocka_unit_test(test_textual_conventions),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
