@@ -127,7 +127,7 @@ const struct ebs_metric ebs_catalog[] = {
 	  "segments", "ebpf_events", "retransmits", "ebsTcpRetransmits", 6, C64, 0,
 	  "Segments retransmitted."),
 	R("tcp.established", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.established, EBS_V_U64,
-	  "sockets", "ebpf_sockets", "established", "ebsTcpEstablished", 7, G32, 0,
+	  "sockets", NULL, NULL, "ebsTcpEstablished", 7, G32, 0,
 	  "Sockets in ESTABLISHED now (among sockets seen since load)."),
 	R("tcp.connect.p50_us", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.connect_pct.p50,
 	  EBS_V_DOUBLE, "us", "ebpf_latency", "connect-p50", "ebsTcpConnectLatencyP50", 8, G32, 50,

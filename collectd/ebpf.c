@@ -1,0 +1,547 @@
+/* collectd read plugin over libebpfstats (`LoadPlugin ebpf`).
+ *
+ * A thin translation layer: <Plugin ebpf> options become a struct
+ * ebs_config, init opens the core (which loads the kernel programs or reuses
+ * the pinned ones another front-end loaded), and every read takes one core
+ * snapshot and dispatches each catalog metric that has a collectd type.
+ * Nothing here talks to libbpf; naming comes from the catalog helpers. */
+#include "collectd/core/daemon/collectd.h"
+#include "collectd/core/daemon/plugin.h"
+#include "collectd/core/utils/common/common.h"
+
+#include <math.h>
+
+#include "catalog.h"
+#include "ebpfstats.h"
+
+#define CD_PLUGIN "ebpf"
+#define CD_VALUE_LEN 1024 /* one option value as text; the core bounds it further */
+
+/* collectd option -> the core's YAML key (ebs_config_set names). */
+struct cd_option {
+	const char *name;
+	const char *key;
+	bool list; /* each value is one more entry */
+};
+
+static const struct cd_option cd_options[] = {
+	{"CollectSyscalls", "collect_syscalls", false},
+	{"CollectSyscallLatency", "collect_syscall_latency", false},
+	{"CollectTCP", "collect_tcp", false},
+	{"CollectScheduler", "collect_scheduler", false},
+	{"ProcessInclude", "process_filter", true},
+	{"ProcessExclude", "exclude_processes", true},
+	{"SampleRate", "sample_rate", false},
+	{"BTFPath", "btf_path", false},
+	{"PinPath", "pin_path", false},
+	{"MaxThreads", "map_sizes.threads", false},
+	{"MaxSockets", "map_sizes.sockets", false},
+	{"MaxPorts", "map_sizes.ports", false},
+};
+
+/* Options of the plugin itself, not of the core. */
+static const char *const cd_own_options[] = {"ConfigFile", "ReportPercentiles"};
+
+static const unsigned cd_pct_known[] = {50, 90, 99};
+
+static struct ebs_config cd_cfg;
+static char cd_config_file[EBS_PATH_LEN];
+static bool cd_pct_on[STATIC_ARRAY_SIZE(cd_pct_known)] = {true, true, true};
+static bool cd_pct_given; /* ReportPercentiles seen: it replaces the default set */
+/* A bad <Plugin ebpf> block must not stop collectd: the error is logged
+ * where it is found and init then refuses to start this plugin only. */
+static bool cd_config_failed;
+
+/* Only the read callback and shutdown use the handle, and collectd stops
+ * its read threads before it runs shutdown callbacks: no lock needed. */
+static struct ebs *cd_ebs;
+/* Status last logged per family (0: none yet), so a module that cannot run
+ * is logged once, not at every interval. */
+static enum ebs_status cd_logged[EBS_FAM_COUNT];
+
+/* ---- configuration ------------------------------------------------------ */
+
+static const struct cd_option *cd_option_find(const char *name)
+{
+	for (size_t i = 0; i < STATIC_ARRAY_SIZE(cd_options); i++)
+		if (strcasecmp(cd_options[i].name, name) == 0)
+			return &cd_options[i];
+	return NULL;
+}
+
+static size_t cd_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t row[64];
+
+	if (la >= STATIC_ARRAY_SIZE(row) || lb >= STATIC_ARRAY_SIZE(row))
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (tolower((unsigned char)a[i - 1]) !=
+					      tolower((unsigned char)b[j - 1]));
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/* The known option closest to a misspelt one (two edits at most), or NULL. */
+static const char *cd_option_suggest(const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = 3;
+
+	for (size_t i = 0; i < STATIC_ARRAY_SIZE(cd_options) + STATIC_ARRAY_SIZE(cd_own_options);
+	     i++) {
+		const char *cand = i < STATIC_ARRAY_SIZE(cd_options)
+					   ? cd_options[i].name
+					   : cd_own_options[i - STATIC_ARRAY_SIZE(cd_options)];
+		size_t d = cd_distance(name, cand);
+
+		if (d < best_d && d < strlen(name)) {
+			best_d = d;
+			best = cand;
+		}
+	}
+	return best;
+}
+
+/* One option value as the text ebs_config_set() parses, so the core's
+ * validation and messages apply to collectd options too. */
+static int cd_value_text(const oconfig_value_t *v, char *buf, size_t len)
+{
+	int n;
+
+	switch (v->type) {
+	case OCONFIG_TYPE_STRING:
+		n = snprintf(buf, len, "%s", v->value.string);
+		break;
+	case OCONFIG_TYPE_BOOLEAN:
+		n = snprintf(buf, len, "%s", v->value.boolean ? "true" : "false");
+		break;
+	case OCONFIG_TYPE_NUMBER: {
+		double d = v->value.number;
+
+		/* 50 is written "50", not "50.000000"; 12.5 stays visible in
+		 * the core's "must be an integer" message. */
+		if (isfinite(d) && d == floor(d) && fabs(d) < 1e15)
+			n = snprintf(buf, len, "%.0f", d);
+		else
+			n = snprintf(buf, len, "%g", d);
+		break;
+	}
+	default:
+		return -1;
+	}
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* ebs_config_set() says "key 'sample_rate': must be ..."; the option name
+ * is already in our prefix, so keep only what follows. */
+static const char *cd_strip_key(const char *err, const char *key)
+{
+	char prefix[80];
+	int n = snprintf(prefix, sizeof(prefix), "key '%s': ", key);
+
+	if (n > 0 && (size_t)n < sizeof(prefix) && strncmp(err, prefix, (size_t)n) == 0)
+		return err + n;
+	return err;
+}
+
+static int cd_apply_option(struct ebs_config *cfg, const oconfig_item_t *ci,
+			   const struct cd_option *opt)
+{
+	char text[CD_VALUE_LEN], err[EBS_ERR_LEN];
+
+	if (ci->values_num < 1 || (!opt->list && ci->values_num != 1)) {
+		ERROR("ebpf plugin: option '%s' takes %s", ci->key,
+		      opt->list ? "one or more process names" : "exactly one value");
+		return -1;
+	}
+	for (int i = 0; i < ci->values_num; i++) {
+		if (opt->list && ci->values[i].type != OCONFIG_TYPE_STRING) {
+			ERROR("ebpf plugin: option '%s': process names must be quoted strings",
+			      ci->key);
+			return -1;
+		}
+		if (cd_value_text(&ci->values[i], text, sizeof(text)) != 0) {
+			ERROR("ebpf plugin: option '%s': value longer than %d bytes", ci->key,
+			      CD_VALUE_LEN - 1);
+			return -1;
+		}
+		err[0] = '\0';
+		if (ebs_config_set(cfg, opt->key, text, err, sizeof(err)) != 0) {
+			ERROR("ebpf plugin: option '%s': %s", ci->key, cd_strip_key(err, opt->key));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int cd_config_percentiles(const oconfig_item_t *ci)
+{
+	bool on[STATIC_ARRAY_SIZE(cd_pct_known)] = {false};
+
+	if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_BOOLEAN &&
+	    !ci->values[0].value.boolean) {
+		/* `ReportPercentiles false`: no percentile gauges at all */
+		memset(cd_pct_on, 0, sizeof(cd_pct_on));
+		cd_pct_given = true;
+		return 0;
+	}
+	if (ci->values_num < 1) {
+		ERROR("ebpf plugin: option '%s' takes one or more of 50, 90, 99 (or false)",
+		      ci->key);
+		return -1;
+	}
+	for (int i = 0; i < ci->values_num; i++) {
+		const oconfig_value_t *v = &ci->values[i];
+		bool found = false;
+
+		for (size_t k = 0; v->type == OCONFIG_TYPE_NUMBER && k < STATIC_ARRAY_SIZE(on);
+		     k++) {
+			if (v->value.number == (double)cd_pct_known[k])
+				on[k] = found = true;
+		}
+		if (!found) {
+			char text[CD_VALUE_LEN];
+
+			if (cd_value_text(v, text, sizeof(text)) != 0)
+				sstrncpy(text, "?", sizeof(text));
+			ERROR("ebpf plugin: option '%s': '%s' is not a computed percentile "
+			      "(50, 90 and 99 are)",
+			      ci->key, text);
+			return -1;
+		}
+	}
+	/* Several ReportPercentiles lines add up; the first replaces the default. */
+	for (size_t k = 0; k < STATIC_ARRAY_SIZE(on); k++)
+		cd_pct_on[k] = (cd_pct_given && cd_pct_on[k]) || on[k];
+	cd_pct_given = true;
+	return 0;
+}
+
+/* Precedence: with ConfigFile the YAML file is the single source of the
+ * core's settings, so a core option beside it is an error rather than a
+ * silent override; only the plugin's own options (ReportPercentiles) may sit
+ * next to it.  Without ConfigFile, options apply over the built-in
+ * defaults.  Two passes make this independent of the order of lines.
+ * Returns -1 after logging every problem found. */
+static int cd_config_parse(const oconfig_item_t *ci)
+{
+	struct ebs_config cfg = cd_cfg;
+	const oconfig_item_t *file_item = NULL;
+	int errors = 0;
+
+	for (int i = 0; i < ci->children_num; i++) {
+		const oconfig_item_t *c = &ci->children[i];
+
+		if (strcasecmp(c->key, "ConfigFile") == 0) {
+			if (file_item || cd_config_file[0]) {
+				ERROR("ebpf plugin: option '%s' given twice", c->key);
+				errors++;
+			} else if (c->values_num != 1 ||
+				   c->values[0].type != OCONFIG_TYPE_STRING ||
+				   c->values[0].value.string[0] == '\0') {
+				ERROR("ebpf plugin: option '%s' takes one quoted file name",
+				      c->key);
+				errors++;
+			} else {
+				file_item = c;
+			}
+		} else if (strcasecmp(c->key, "ReportPercentiles") == 0) {
+			if (cd_config_percentiles(c) != 0)
+				errors++;
+		} else if (!cd_option_find(c->key)) {
+			const char *hint = cd_option_suggest(c->key);
+
+			if (hint)
+				ERROR("ebpf plugin: unknown option '%s' in <Plugin ebpf> "
+				      "(did you mean '%s'?)",
+				      c->key, hint);
+			else
+				ERROR("ebpf plugin: unknown option '%s' in <Plugin ebpf>", c->key);
+			errors++;
+		} else if (c->children_num > 0) {
+			ERROR("ebpf plugin: option '%s' is not a block", c->key);
+			errors++;
+		}
+	}
+
+	if (file_item) {
+		const char *path = file_item->values[0].value.string;
+		char err[EBS_ERR_LEN] = "";
+
+		if (ebs_config_load(&cfg, path, err, sizeof(err)) != 0) {
+			/* already "file:line:col: message" */
+			ERROR("ebpf plugin: %s", err[0] ? err : path);
+			errors++;
+		}
+		sstrncpy(cd_config_file, path, sizeof(cd_config_file));
+	}
+
+	for (int i = 0; i < ci->children_num; i++) {
+		const oconfig_item_t *c = &ci->children[i];
+		const struct cd_option *opt = cd_option_find(c->key);
+
+		if (!opt || c->children_num > 0)
+			continue;
+		if (cd_config_file[0]) {
+			ERROR("ebpf plugin: option '%s' cannot be combined with ConfigFile: "
+			      "set '%s' in %s, which is the single source of these settings",
+			      c->key, opt->key, cd_config_file);
+			errors++;
+			continue;
+		}
+		if (cd_apply_option(&cfg, c, opt) != 0)
+			errors++;
+		/* module reasons name the source: "collect_tcp is false in ..." */
+		sstrncpy(cfg.source, "<Plugin ebpf>", sizeof(cfg.source));
+	}
+
+	if (errors) {
+		cd_config_failed = true;
+		return -1;
+	}
+	cd_cfg = cfg;
+	return 0;
+}
+
+static int cd_config(oconfig_item_t *ci)
+{
+	/* collectd 5 refuses to start at all when a config callback fails,
+	 * whichever plugin it belongs to.  A mistake in this block must only
+	 * keep this plugin from starting: the errors are logged now, and init
+	 * fails so collectd unloads us and runs its other plugins. */
+	(void)cd_config_parse(ci);
+	return 0;
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static bool cd_running(enum ebs_status st)
+{
+	return st == EBS_ST_OK || st == EBS_ST_DEGRADED;
+}
+
+static void cd_log_modules(const struct ebs_snapshot *s)
+{
+	for (int f = 0; f < EBS_FAM_COUNT; f++) {
+		const struct ebs_module_stat *m = &s->modules[f];
+		const char *name = m->name ? m->name : ebs_family_name(f);
+
+		if (m->status == cd_logged[f])
+			continue;
+		cd_logged[f] = m->status;
+		switch (m->status) {
+		case EBS_ST_OK:
+			INFO("ebpf plugin: module %s ok (%s%s)", name, m->attach,
+			     m->reused_pins ? ", reusing pinned programs" : "");
+			break;
+		case EBS_ST_DEGRADED:
+			WARNING("ebpf plugin: module %s degraded (%s%s): %s", name, m->attach,
+				m->reused_pins ? ", reusing pinned programs" : "", m->reason);
+			break;
+		case EBS_ST_UNAVAILABLE:
+			WARNING("ebpf plugin: module %s unavailable, its metrics are not "
+				"reported: %s",
+				name, m->reason);
+			break;
+		case EBS_ST_DISABLED:
+			INFO("ebpf plugin: module %s disabled: %s", name, m->reason);
+			break;
+		}
+	}
+}
+
+static bool cd_pct_wanted(unsigned pct)
+{
+	for (size_t k = 0; k < STATIC_ARRAY_SIZE(cd_pct_known); k++)
+		if (cd_pct_known[k] == pct)
+			return cd_pct_on[k];
+	return false;
+}
+
+/* Every percentile metric points at p50/p90/p99 inside a struct ebs_pct;
+ * its samples field says whether the interval had any. */
+static bool cd_pct_empty(const struct ebs_metric *m, const void *row)
+{
+	const struct ebs_pct *p;
+	size_t field;
+
+	switch (m->pct) {
+	case 50: field = offsetof(struct ebs_pct, p50); break;
+	case 90: field = offsetof(struct ebs_pct, p90); break;
+	case 99: field = offsetof(struct ebs_pct, p99); break;
+	default: return false;
+	}
+	if (m->offset < field)
+		return false;
+	p = (const struct ebs_pct *)((const char *)row + (m->offset - field));
+	return p->samples == 0;
+}
+
+static bool cd_metric_wanted(const struct ebs_metric *m, const struct ebs_snapshot *s)
+{
+	if (!m->cd_type || m->vtype == EBS_V_STR || m->vtype == EBS_V_STRPTR)
+		return false;
+	if (m->pct && !cd_pct_wanted(m->pct))
+		return false;
+	/* a family that is not running has only zeros to offer */
+	if (m->family < EBS_FAM_COUNT && !cd_running(s->modules[m->family].status))
+		return false;
+	/* latency off: one hook, no timing, so no time or percentile series */
+	if (m->family == EBS_FAM_SYSCALLS && !cd_cfg.syscall_latency &&
+	    (m->pct || strcmp(m->unit, "ns") == 0))
+		return false;
+	return true;
+}
+
+static bool cd_row_wanted(const struct ebs_metric *m, const void *row)
+{
+	const struct ebs_module_stat *ms = row;
+
+	if (m->table != EBS_T_MODULE)
+		return true;
+	/* status is reported for every module, so a dashboard sees why one
+	 * is silent; its counters only while it runs */
+	if (m->offset == offsetof(struct ebs_module_stat, status))
+		return true;
+	if (!cd_running(ms->status))
+		return false;
+	if (m->offset == offsetof(struct ebs_module_stat, run_time_ns) ||
+	    m->offset == offsetof(struct ebs_module_stat, run_cnt))
+		return ms->bpf_stats;
+	return true;
+}
+
+static int cd_dispatch(const struct ebs_metric *m, const void *row, cdtime_t when)
+{
+	value_list_t vl = VALUE_LIST_INIT;
+	value_t value;
+
+	if (m->kind == EBS_COUNTER) {
+		uint64_t u = ebs_metric_u64(m, row);
+
+		value.derive = u > (uint64_t)INT64_MAX ? INT64_MAX : (derive_t)u;
+	} else if (m->pct && cd_pct_empty(m, row)) {
+		value.gauge = NAN; /* no samples in the interval: unknown, not 0 */
+	} else {
+		value.gauge = ebs_metric_double(m, row);
+	}
+	vl.values = &value;
+	vl.values_len = 1;
+	vl.time = when;
+	sstrncpy(vl.plugin, CD_PLUGIN, sizeof(vl.plugin));
+	ebs_cd_plugin_instance(m, row, vl.plugin_instance, sizeof(vl.plugin_instance));
+	sstrncpy(vl.type, m->cd_type, sizeof(vl.type));
+	ebs_cd_type_instance(m, row, vl.type_instance, sizeof(vl.type_instance));
+	return plugin_dispatch_values(&vl);
+}
+
+/* Dispatches every wanted catalog metric of one snapshot; returns how many
+ * values were dispatched. */
+static size_t cd_submit_snapshot(const struct ebs_snapshot *s)
+{
+	/* all values carry the snapshot's time: they describe one instant */
+	cdtime_t when = s->taken_unix_ms ? MS_TO_CDTIME_T(s->taken_unix_ms) : 0;
+	size_t sent = 0, failed = 0;
+
+	for (size_t i = 0; i < ebs_catalog_len; i++) {
+		const struct ebs_metric *m = &ebs_catalog[i];
+		size_t rows;
+
+		if (!cd_metric_wanted(m, s))
+			continue;
+		rows = ebs_table_rows(s, m->table);
+		for (size_t r = 0; r < rows; r++) {
+			const void *row = ebs_table_row(s, m->table, r);
+
+			if (!row || !cd_row_wanted(m, row))
+				continue;
+			if (cd_dispatch(m, row, when) != 0)
+				failed++;
+			else
+				sent++;
+		}
+	}
+	if (failed)
+		WARNING("ebpf plugin: %zu of %zu values were not dispatched", failed,
+			failed + sent);
+	return sent;
+}
+
+static int cd_read(user_data_t *ud)
+{
+	char err[EBS_ERR_LEN] = "";
+	const struct ebs_snapshot *s;
+
+	(void)ud;
+	if (!cd_ebs)
+		return -1;
+	s = ebs_snapshot(cd_ebs, err, sizeof(err));
+	if (!s) {
+		ERROR("ebpf plugin: taking a snapshot failed: %s", err[0] ? err : "unknown error");
+		return -1;
+	}
+	cd_log_modules(s);
+	cd_submit_snapshot(s);
+	/* 0 also when a module is unavailable: the others' values are good and
+	 * collectd must not back off the whole plugin for it */
+	return 0;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static int cd_init(void)
+{
+	char err[EBS_ERR_LEN] = "";
+
+	if (cd_config_failed) {
+		ERROR("ebpf plugin: not started: the <Plugin ebpf> block has errors (logged above)");
+		return -1;
+	}
+	if (cd_ebs)
+		return 0;
+	cd_ebs = ebs_open(&cd_cfg, err, sizeof(err));
+	if (!cd_ebs) {
+		ERROR("ebpf plugin: opening the eBPF core failed: %s", err[0] ? err : "unknown error");
+		return -1;
+	}
+	memset(cd_logged, 0, sizeof(cd_logged));
+	return 0;
+}
+
+static int cd_shutdown(void)
+{
+	/* private programs detach here; pinned ones stay for the next start
+	 * and the other front-ends, so counters continue across restarts */
+	ebs_close(cd_ebs);
+	cd_ebs = NULL;
+	return 0;
+}
+
+void module_register(void)
+{
+	ebs_config_init(&cd_cfg);
+	plugin_register_complex_config(CD_PLUGIN, cd_config);
+	plugin_register_init(CD_PLUGIN, cd_init);
+	/* The interval of the <LoadPlugin ebpf> block, else the global one:
+	 * collectd sets this plugin's context while module_register runs.  If
+	 * init fails collectd unregisters the read callback itself. */
+	plugin_register_complex_read(NULL, CD_PLUGIN, cd_read, plugin_get_interval(), NULL);
+	plugin_register_shutdown(CD_PLUGIN, cd_shutdown);
+}

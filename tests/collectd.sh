@@ -1,0 +1,271 @@
+#!/bin/bash
+# The collectd plugin inside a real collectd: `collectd -T`, then `collectd -f`
+# writing csv files (Interval 1) while a known workload runs; a bad option
+# that keeps only this plugin from starting; and counters that continue over
+# two restarts with pinned programs.  Needs root and collectd installed.
+# expect's conditions are eval'ed later, hence single quotes:
+# shellcheck disable=SC2016,SC2034
+set -u
+: "${top_builddir:=.}" "${top_srcdir:=.}"
+top_builddir=$(cd "$top_builddir" && pwd)
+top_srcdir=$(cd "$top_srcdir" && pwd)
+EBS="$top_builddir/ebpfstats"
+WL="$top_builddir/tests/ebs-workload"
+PLUGIN_SO="$top_builddir/.libs/ebpf.so"
+N=20000 # getppid calls
+M=25    # loopback connects
+
+if [ "$(id -u)" -ne 0 ]; then echo "collectd.sh: needs root; skipped"; exit 77; fi
+COLLECTD=$(command -v collectd || ls /usr/sbin/collectd 2>/dev/null)
+if [ -z "$COLLECTD" ]; then echo "collectd.sh: no collectd binary; skipped"; exit 77; fi
+
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+no() { fail=$((fail + 1)); echo "not ok - $1"; }
+expect() { # expect NAME COND
+	if eval "$2"; then ok "$1"; else no "$1"; fi
+}
+
+for f in "$PLUGIN_SO" "$WL" "$EBS"; do
+	if [ ! -x "$f" ] && [ ! -r "$f" ]; then
+		echo "collectd.sh: $f not built"
+		exit 1
+	fi
+done
+# collectd's own plugins and types: where this collectd was built to look
+SYS_PLUGINDIR=$("$COLLECTD" -h 2>/dev/null | sed -n 's/^ *Plugin directory *//p')
+: "${SYS_PLUGINDIR:=/usr/lib/collectd}"
+SYS_TYPESDB=/usr/share/collectd/types.db
+[ -r "$SYS_TYPESDB" ] || SYS_TYPESDB=$(ls /usr/share/collectd*/types.db /usr/local/share/collectd/types.db 2>/dev/null | head -n1)
+for p in csv load logfile; do
+	if [ ! -r "$SYS_PLUGINDIR/$p.so" ]; then
+		echo "collectd.sh: $SYS_PLUGINDIR/$p.so missing"
+		exit 1
+	fi
+done
+
+tmp=$(mktemp -d /tmp/ebs-collectd.XXXXXX)
+pin=/sys/fs/bpf/ebs-cd-test-$$
+pids=""
+cleanup() {
+	for p in $pids; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	"$EBS" unload --pin-path "$pin" >/dev/null 2>&1
+	rm -rf "$pin" "$tmp"
+}
+trap cleanup EXIT
+
+# One PluginDir must hold both ebpf.so and collectd's csv/load/logfile;
+# collectd refuses symlinks (it lstat()s), so the files are copied.
+mkdir -p "$tmp/plugins"
+cp "$PLUGIN_SO" "$tmp/plugins/ebpf.so"
+for p in csv load logfile; do cp "$SYS_PLUGINDIR/$p.so" "$tmp/plugins/"; done
+
+# gen_conf DIR EBPF_BLOCK_LINES
+gen_conf() {
+	mkdir -p "$1/csv"
+	cat >"$1/collectd.conf" <<EOF
+Hostname "ebs-test"
+FQDNLookup false
+BaseDir "$1"
+PIDFile "$1/collectd.pid"
+PluginDir "$tmp/plugins"
+TypesDB "$SYS_TYPESDB" "$top_srcdir/collectd/ebpf.types.db"
+Interval 1
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel info
+  File "$1/collectd.log"
+  Timestamp true
+</Plugin>
+LoadPlugin csv
+<Plugin csv>
+  DataDir "$1/csv"
+  StoreRates false
+</Plugin>
+LoadPlugin load
+LoadPlugin ebpf
+<Plugin ebpf>
+$2
+</Plugin>
+EOF
+}
+
+start_collectd() { # start_collectd DIR
+	"$COLLECTD" -f -C "$1/collectd.conf" >>"$1/stdout" 2>&1 &
+	cd_pid=$!
+	pids="$pids $cd_pid"
+}
+
+stop_collectd() {
+	kill "$cd_pid" 2>/dev/null
+	wait "$cd_pid" 2>/dev/null
+	local p rest=""
+	for p in $pids; do [ "$p" = "$cd_pid" ] || rest="$rest $p"; done
+	pids=$rest
+}
+
+now() { date +%s.%N; }
+
+# csv_files DIR PLUGIN_DIR TYPE-INSTANCE: every dated file of one value
+csv_files() { ls "$1/csv/ebs-test/$2/$3"-[0-9]*-[0-9]*-[0-9]* 2>/dev/null | sort; }
+
+# value_since DIR PLUGIN_DIR TYPE-INSTANCE EPOCH: last value stamped at or
+# after EPOCH, empty if none yet
+value_since() {
+	local files
+	files=$(csv_files "$1" "$2" "$3")
+	[ -n "$files" ] || return 0
+	# shellcheck disable=SC2086
+	cat $files | awk -F, -v t="$4" '$1 != "epoch" && $1 + 0 >= t + 0 { v = $2 } END { if (v != "") print v }'
+}
+
+# wait_value DIR PLUGIN_DIR TYPE-INSTANCE EPOCH [SECONDS]
+wait_value() {
+	local v i
+	for ((i = 0; i < ${5:-15} * 5; i++)); do
+		v=$(value_since "$1" "$2" "$3" "$4")
+		if [ -n "$v" ]; then
+			echo "$v"
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+# ---- 1. collectd -T, then the values of a known workload -----------------------
+d1="$tmp/run1"
+gen_conf "$d1" '  PinPath ""
+  ReportPercentiles 50 99'
+timeout 120 "$COLLECTD" -T -C "$d1/collectd.conf" >"$d1/test.out" 2>&1
+rc=$?
+expect "collectd -T passes (rc $rc)" '[ $rc -eq 0 ]'
+expect "collectd -T: the plugin read all three modules" \
+	'[ "$(grep -c "ebpf plugin: module .* ok" "$d1/collectd.log")" -eq 3 ]'
+expect "collectd -T: no ebpf error logged" '! grep -q "ebpf.*\(error\|failed\)" "$d1/collectd.log"'
+mv "$d1/collectd.log" "$d1/collectd-T.log"
+rm -rf "$d1/csv" && mkdir -p "$d1/csv"
+
+t_start=$(now)
+start_collectd "$d1"
+base_tcp=$(wait_value "$d1" ebpf-tcp ebpf_events-active_opens "$t_start" 20)
+expect "csv files appear within 20 s" '[ -n "$base_tcp" ]'
+# getppid has a row only once some process called it since the programs
+# were loaded; no file yet means 0
+base_ppid=$(value_since "$d1" ebpf-syscall ebpf_calls-getppid 0)
+: "${base_ppid:=0}" "${base_tcp:=0}"
+
+"$WL" getppid "$N" >/dev/null || no "workload getppid $N"
+"$WL" tcp "$M" >/dev/null || no "workload tcp $M"
+t_done=$(now)
+sleep 3 # three intervals
+ppid=$(wait_value "$d1" ebpf-syscall ebpf_calls-getppid "$t_done" 10)
+tcp=$(wait_value "$d1" ebpf-tcp ebpf_events-active_opens "$t_done" 10)
+: "${ppid:=0}" "${tcp:=0}"
+expect "getppid DERIVE advanced by >= $N (from $base_ppid to $ppid)" \
+	'[ $((ppid - base_ppid)) -ge $N ]'
+expect "TCP active opens advanced by >= $M (from $base_tcp to $tcp)" '[ $((tcp - base_tcp)) -ge $M ]'
+status=$(value_since "$d1" ebpf-self ebpf_status-syscalls 0)
+expect "self-metric: module status ok (1), got '$status'" '[ "${status%%.*}" = 1 ]'
+expect "per-CPU values under ebpf-cpu0" '[ -n "$(csv_files "$d1" ebpf-cpu0 ebpf_events-switches_voluntary)" ]'
+expect "percentile gauges reported: ebpf_latency-getppid-p99" \
+	'[ -n "$(csv_files "$d1" ebpf-syscall ebpf_latency-getppid-p99)" ]'
+expect "ReportPercentiles 50 99 leaves out p90" \
+	'! ls "$d1/csv/ebs-test/ebpf-syscall" | grep -q -- "-p90-"'
+expect "per-port values under ebpf-tcp_port" 'ls "$d1/csv/ebs-test/ebpf-tcp_port" | grep -q -- "-accepts-"'
+expect "TCP state values: ebpf_transitions-ESTABLISHED-in" \
+	'[ -n "$(csv_files "$d1" ebpf-tcp ebpf_transitions-ESTABLISHED-in)" ]'
+expect "collectd still running" 'kill -0 $cd_pid'
+stop_collectd
+expect "no ebpf errors in the log" '! grep -q "ebpf plugin:.*\(failed\|error\)" "$d1/collectd.log"'
+expect "no value dropped for an unknown type" '! grep -qi "dataset not found\|unknown type" "$d1/collectd.log"'
+echo "# sample of the csv tree:"
+(cd "$d1/csv/ebs-test" && for f in ebpf-syscall/ebpf_calls-getppid ebpf-syscall/ebpf_latency-getppid-p50 \
+	ebpf-tcp/ebpf_events-active_opens ebpf-tcp/ebpf_sockets-ESTABLISHED ebpf-cpu0/ebpf_events-switches_voluntary \
+	ebpf-self/ebpf_status-tcp ebpf-self/ebpf_time_ns-syscalls; do
+	g=$(ls "$f"-[0-9]* 2>/dev/null | tail -n1)
+	[ -n "$g" ] && echo "#   $g: $(tail -n1 "$g")"
+done)
+echo "#   $(find "$d1/csv/ebs-test" -path '*ebpf-*' -type f | wc -l) ebpf csv files"
+
+# ---- 2. a bad option: this plugin does not start, the others run --------------
+d2="$tmp/run2"
+gen_conf "$d2" '  PinPath ""
+  Frobnicate true'
+timeout 60 "$COLLECTD" -T -C "$d2/collectd.conf" >"$d2/test.out" 2>&1
+rc=$?
+expect "collectd -T fails with a bad option (rc $rc)" '[ $rc -ne 0 ]'
+rm -f "$d2/collectd.log"
+t_start=$(now)
+start_collectd "$d2"
+load=$(wait_value "$d2" load load "$t_start" 20)
+expect "the load plugin still writes csv" '[ -n "$load" ]'
+expect "the log names the option" \
+	'grep -q "ebpf plugin: unknown option .Frobnicate. in <Plugin ebpf>" "$d2/collectd.log"'
+expect "ebpf init failed cleanly" "grep -q \"Initialization of plugin .ebpf. failed\" \"$d2/collectd.log\""
+expect "collectd keeps running" 'kill -0 $cd_pid'
+expect "no ebpf values written" '! ls "$d2/csv/ebs-test" | grep -q "^ebpf-"'
+stop_collectd
+
+# ---- 3. ConfigFile: the YAML file is the single source -------------------------
+d4="$tmp/run4"
+mkdir -p "$d4"
+printf 'integrations:\n  ebpf:\n    pin_path: ""\n    collect_scheduler: false\n' >"$d4/ebpfstats.yaml"
+gen_conf "$d4" "  ConfigFile \"$d4/ebpfstats.yaml\""
+t_start=$(now)
+start_collectd "$d4"
+sched=$(wait_value "$d4" ebpf-self ebpf_status-sched "$t_start" 20)
+expect "ConfigFile: sched reported disabled (4), got '$sched'" '[ "${sched%%.*}" = 4 ]'
+expect "ConfigFile: the log says why" \
+	'grep -q "module sched disabled: collect_scheduler is false in $d4/ebpfstats.yaml" "$d4/collectd.log"'
+expect "ConfigFile: syscalls still reported" '[ -n "$(wait_value "$d4" ebpf-syscall ebpf_calls-total "$t_start" 10)" ]'
+expect "ConfigFile: no sched or per-CPU values" '! ls "$d4/csv/ebs-test" | grep -q "^ebpf-\(sched\|cpu\)"'
+stop_collectd
+# a family option beside ConfigFile is refused, naming it
+d5="$tmp/run5"
+gen_conf "$d5" "  ConfigFile \"$d4/ebpfstats.yaml\"
+  CollectTCP false"
+timeout 60 "$COLLECTD" -T -C "$d5/collectd.conf" >"$d5/test.out" 2>&1
+rc=$?
+expect "ConfigFile plus CollectTCP: init fails (rc $rc) naming the option" \
+	'[ $rc -ne 0 ] && grep -q "option .CollectTCP. cannot be combined with ConfigFile" "$d5/collectd.log"'
+
+# ---- 4. pinned programs: counters continue over two restarts -------------------
+d3="$tmp/run3"
+gen_conf "$d3" "  PinPath \"$pin\"
+  CollectTCP false
+  CollectScheduler false"
+t_start=$(now)
+start_collectd "$d3"
+wait_value "$d3" ebpf-self ebpf_status-syscalls "$t_start" 20 >/dev/null
+"$WL" getppid "$N" >/dev/null || no "workload getppid $N"
+t_done=$(now)
+v1=$(wait_value "$d3" ebpf-syscall ebpf_calls-getppid "$t_done" 10)
+: "${v1:=0}"
+stop_collectd
+expect "first start loaded and pinned the programs" '[ -d "$pin" ] && ! grep -q "reusing pinned" "$d3/collectd.log"'
+expect "first start counted the workload (getppid $v1 >= $N)" '[ "$v1" -ge $N ]'
+
+for run in 2 3; do
+	: >"$d3/collectd.log"
+	t_start=$(now)
+	start_collectd "$d3"
+	v=$(wait_value "$d3" ebpf-syscall ebpf_calls-getppid "$t_start" 20)
+	: "${v:=0}"
+	expect "restart $((run - 1)): pinned programs reused" \
+		'grep -q "module syscalls ok (.*reusing pinned programs)" "$d3/collectd.log"'
+	expect "restart $((run - 1)): getppid continues ($v >= $v1), no reset to zero" '[ "$v" -ge "$v1" ]'
+	"$WL" getppid "$N" >/dev/null || no "workload getppid $N"
+	t_done=$(now)
+	v1=$(wait_value "$d3" ebpf-syscall ebpf_calls-getppid "$t_done" 10)
+	: "${v1:=0}"
+	expect "restart $((run - 1)): the workload adds to it ($v1 >= $v + $N)" '[ "$v1" -ge $((v + N)) ]'
+	stop_collectd
+done
+"$EBS" unload --pin-path "$pin" >"$tmp/unload.out" 2>&1
+expect "pins removed" '[ ! -e "$pin" ]'
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,887 @@
+/* The collectd plugin without collectd: the plugin API is stubbed here, the
+ * plugin source is included so its static functions can be driven directly.
+ * Covers the <Plugin ebpf> options, value naming over a hand-built snapshot,
+ * and ebpf.types.db against the metric catalog. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../collectd/ebpf.c"
+
+#ifndef EBS_TYPES_DB
+#error "EBS_TYPES_DB must name collectd/ebpf.types.db"
+#endif
+
+/* ---- plugin API stubs ---------------------------------------------------- */
+
+#define MAX_LOGS 64
+#define MAX_VALUES 4096
+
+struct sent {
+	char id[4 * DATA_MAX_NAME_LEN + 4]; /* plugin/plugin_instance/type/type_instance */
+	char type[DATA_MAX_NAME_LEN];
+	value_t value;
+	cdtime_t time;
+	size_t values_len;
+};
+
+static char logs[MAX_LOGS][1024];
+static int log_levels[MAX_LOGS];
+static size_t n_logs;
+static struct sent sent[MAX_VALUES];
+static size_t n_sent;
+static char registered[8][64];
+static size_t n_registered;
+static plugin_read_cb registered_read;
+static cdtime_t registered_interval;
+static int (*registered_config)(oconfig_item_t *);
+
+void plugin_log(int level, const char *format, ...)
+{
+	va_list ap;
+
+	if (n_logs >= MAX_LOGS)
+		return;
+	va_start(ap, format);
+	vsnprintf(logs[n_logs], sizeof(logs[n_logs]), format, ap);
+	va_end(ap);
+	log_levels[n_logs++] = level;
+}
+
+static void note_registered(const char *what, const char *name)
+{
+	if (n_registered < 8)
+		snprintf(registered[n_registered++], sizeof(registered[0]), "%s:%s", what, name);
+}
+
+int plugin_register_complex_config(const char *type, int (*callback)(oconfig_item_t *))
+{
+	note_registered("config", type);
+	registered_config = callback;
+	return 0;
+}
+
+int plugin_register_init(const char *name, plugin_init_cb callback)
+{
+	(void)callback;
+	note_registered("init", name);
+	return 0;
+}
+
+int plugin_register_shutdown(const char *name, plugin_shutdown_cb callback)
+{
+	(void)callback;
+	note_registered("shutdown", name);
+	return 0;
+}
+
+int plugin_register_complex_read(const char *group, const char *name, plugin_read_cb callback,
+				 cdtime_t interval, user_data_t const *user_data)
+{
+	(void)group;
+	(void)user_data;
+	note_registered("read", name);
+	registered_read = callback;
+	registered_interval = interval;
+	return 0;
+}
+
+cdtime_t plugin_get_interval(void)
+{
+	return TIME_T_TO_CDTIME_T(7);
+}
+
+int plugin_dispatch_values(value_list_t const *vl)
+{
+	struct sent *s;
+
+	if (n_sent >= MAX_VALUES)
+		return -1;
+	s = &sent[n_sent++];
+	snprintf(s->id, sizeof(s->id), "%s/%s/%s/%s", vl->plugin, vl->plugin_instance, vl->type,
+		 vl->type_instance);
+	snprintf(s->type, sizeof(s->type), "%s", vl->type);
+	s->value = vl->values[0];
+	s->values_len = vl->values_len;
+	s->time = vl->time;
+	return 0;
+}
+
+char *sstrncpy(char *dest, const char *src, size_t n)
+{
+	if (n == 0)
+		return dest;
+	strncpy(dest, src, n - 1);
+	dest[n - 1] = '\0';
+	return dest;
+}
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static bool logged(const char *needle)
+{
+	for (size_t i = 0; i < n_logs; i++)
+		if (strstr(logs[i], needle))
+			return true;
+	return false;
+}
+
+static size_t logged_count(const char *needle)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_logs; i++)
+		if (strstr(logs[i], needle))
+			n++;
+	return n;
+}
+
+static void dump_logs(void)
+{
+	for (size_t i = 0; i < n_logs; i++)
+		print_message("log[%zu]: %s\n", i, logs[i]);
+}
+
+static const struct sent *find_sent(const char *id)
+{
+	for (size_t i = 0; i < n_sent; i++)
+		if (strcmp(sent[i].id, id) == 0)
+			return &sent[i];
+	return NULL;
+}
+
+static size_t count_sent(const char *needle)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_sent; i++)
+		if (strstr(sent[i].id, needle))
+			n++;
+	return n;
+}
+
+static int reset(void **state)
+{
+	(void)state;
+	n_logs = n_sent = n_registered = 0;
+	registered_read = NULL;
+	registered_config = NULL;
+	ebs_config_init(&cd_cfg);
+	cd_config_file[0] = '\0';
+	for (size_t k = 0; k < STATIC_ARRAY_SIZE(cd_pct_on); k++)
+		cd_pct_on[k] = true;
+	cd_pct_given = false;
+	cd_config_failed = false;
+	cd_ebs = NULL;
+	memset(cd_logged, 0, sizeof(cd_logged));
+	return 0;
+}
+
+static oconfig_value_t vs(const char *s)
+{
+	return (oconfig_value_t){.value.string = (char *)s, .type = OCONFIG_TYPE_STRING};
+}
+
+static oconfig_value_t vn(double d)
+{
+	return (oconfig_value_t){.value.number = d, .type = OCONFIG_TYPE_NUMBER};
+}
+
+static oconfig_value_t vb(bool b)
+{
+	return (oconfig_value_t){.value.boolean = b, .type = OCONFIG_TYPE_BOOLEAN};
+}
+
+#define ITEM(key_, ...)                                                                      \
+	{                                                                                    \
+		.key = (char *)(key_), .values = (oconfig_value_t[]){__VA_ARGS__},           \
+		.values_num = (int)(sizeof((oconfig_value_t[]){__VA_ARGS__}) /               \
+				    sizeof(oconfig_value_t))                                 \
+	}
+
+static int run_config(oconfig_item_t *children, int n)
+{
+	oconfig_item_t block = {
+		.key = (char *)"Plugin",
+		.values = (oconfig_value_t[]){vs("ebpf")},
+		.values_num = 1,
+		.children = children,
+		.children_num = n,
+	};
+	return cd_config_parse(&block);
+}
+
+#define RUN_CONFIG(arr) run_config((arr), (int)(sizeof(arr) / sizeof((arr)[0])))
+
+static char *write_tmp(const char *text)
+{
+	static char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/ebs-cd-test.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+/* ---- configuration ---------------------------------------------------------- */
+
+static void test_register(void **state)
+{
+	(void)state;
+	module_register();
+	assert_int_equal(n_registered, 4);
+	assert_string_equal(registered[0], "config:ebpf");
+	assert_string_equal(registered[1], "init:ebpf");
+	assert_string_equal(registered[2], "read:ebpf");
+	assert_string_equal(registered[3], "shutdown:ebpf");
+	assert_ptr_equal(registered_config, cd_config);
+	assert_ptr_equal(registered_read, cd_read);
+	assert_true(registered_interval == plugin_get_interval());
+}
+
+/* No <Plugin ebpf> block: the built-in defaults, every family on. */
+static void test_defaults(void **state)
+{
+	struct ebs_config def;
+
+	(void)state;
+	module_register();
+	ebs_config_init(&def);
+	assert_memory_equal(&cd_cfg, &def, sizeof(def));
+	assert_string_equal(cd_cfg.pin_path, "/sys/fs/bpf/ebpfstats");
+}
+
+static void test_every_option(void **state)
+{
+	oconfig_item_t c[] = {
+		ITEM("CollectSyscalls", vb(false)),
+		ITEM("CollectSyscallLatency", vb(false)),
+		ITEM("CollectTCP", vb(false)),
+		ITEM("CollectScheduler", vb(false)),
+		ITEM("ProcessInclude", vs("nginx"), vs("postgres")),
+		ITEM("ProcessExclude", vs("collectd")),
+		ITEM("SampleRate", vn(25)),
+		ITEM("BTFPath", vs("/boot/vmlinux.btf")),
+		ITEM("PinPath", vs("")),
+		ITEM("MaxThreads", vn(2048)),
+		ITEM("MaxSockets", vn(4096)),
+		ITEM("MaxPorts", vn(128)),
+		ITEM("ReportPercentiles", vn(50), vn(99)),
+	};
+
+	(void)state;
+	assert_int_equal(RUN_CONFIG(c), 0);
+	if (n_logs)
+		dump_logs();
+	assert_int_equal(n_logs, 0);
+	assert_false(cd_cfg.collect[EBS_FAM_SYSCALLS]);
+	assert_false(cd_cfg.syscall_latency);
+	assert_false(cd_cfg.collect[EBS_FAM_TCP]);
+	assert_false(cd_cfg.collect[EBS_FAM_SCHED]);
+	assert_int_equal(cd_cfg.n_include, 2);
+	assert_string_equal(cd_cfg.include[0], "nginx");
+	assert_string_equal(cd_cfg.include[1], "postgres");
+	assert_int_equal(cd_cfg.n_exclude, 1);
+	assert_string_equal(cd_cfg.exclude[0], "collectd");
+	assert_int_equal(cd_cfg.sample_rate, 25);
+	assert_string_equal(cd_cfg.btf_path, "/boot/vmlinux.btf");
+	assert_string_equal(cd_cfg.pin_path, "");
+	assert_int_equal(cd_cfg.max_threads, 2048);
+	assert_int_equal(cd_cfg.max_sockets, 4096);
+	assert_int_equal(cd_cfg.max_ports, 128);
+	assert_true(cd_pct_on[0]);
+	assert_false(cd_pct_on[1]);
+	assert_true(cd_pct_on[2]);
+	assert_false(cd_config_failed);
+	/* the core's "collect_tcp is false in ..." names where it was set */
+	assert_string_equal(cd_cfg.source, "<Plugin ebpf>");
+}
+
+/* Option names are case-insensitive as everywhere in collectd; values may
+ * be quoted strings, parsed by the core like the YAML file's. */
+static void test_case_and_string_values(void **state)
+{
+	oconfig_item_t c[] = {
+		ITEM("collecttcp", vs("off")),
+		ITEM("SAMPLERATE", vs("40")),
+	};
+
+	(void)state;
+	assert_int_equal(RUN_CONFIG(c), 0);
+	assert_false(cd_cfg.collect[EBS_FAM_TCP]);
+	assert_int_equal(cd_cfg.sample_rate, 40);
+}
+
+static void test_unknown_option(void **state)
+{
+	oconfig_item_t c[] = {
+		ITEM("CollectSyscalls", vb(true)),
+		ITEM("Frobnicate", vb(true)),
+	};
+
+	(void)state;
+	oconfig_item_t block = {.key = (char *)"Plugin", .children = c, .children_num = 2};
+
+	/* the callback collectd calls says "fine", or collectd would not
+	 * start at all; the failure surfaces in init */
+	assert_int_equal(cd_config(&block), 0);
+	assert_true(logged("ebpf plugin: unknown option 'Frobnicate' in <Plugin ebpf>"));
+	assert_int_equal(log_levels[0], LOG_ERR);
+	assert_true(cd_config_failed);
+	n_logs = 0;
+	cd_config_failed = false;
+	assert_int_equal(RUN_CONFIG(c), -1);
+	assert_true(logged("ebpf plugin: unknown option 'Frobnicate' in <Plugin ebpf>"));
+	assert_true(cd_config_failed);
+	/* init refuses without touching the kernel; collectd goes on */
+	assert_int_equal(cd_init(), -1);
+	assert_null(cd_ebs);
+	assert_true(logged("not started"));
+}
+
+static void test_unknown_option_suggestion(void **state)
+{
+	oconfig_item_t c[] = {ITEM("CollectTCPP", vb(true)), ITEM("ConfigFil", vs("/x"))};
+
+	(void)state;
+	assert_int_equal(RUN_CONFIG(c), -1);
+	assert_true(logged("unknown option 'CollectTCPP' in <Plugin ebpf> (did you mean "
+			   "'CollectTCP'?)"));
+	assert_true(logged("unknown option 'ConfigFil' in <Plugin ebpf> (did you mean "
+			   "'ConfigFile'?)"));
+}
+
+static void test_bad_values(void **state)
+{
+	oconfig_item_t c[] = {
+		ITEM("SampleRate", vn(250)),
+		ITEM("MaxPorts", vn(12.5)),
+		ITEM("CollectTCP", vs("maybe")),
+		ITEM("PinPath", vs("relative/dir")),
+		ITEM("ProcessInclude", vn(5)),
+		ITEM("ProcessExclude", vs("averyverylongprocessname")),
+		ITEM("SampleRate", vn(1), vn(2)),
+		{.key = (char *)"CollectSyscalls", .values_num = 0},
+	};
+
+	(void)state;
+	assert_int_equal(RUN_CONFIG(c), -1);
+	assert_true(logged("option 'SampleRate': must be an integer from 1 to 100, got '250'"));
+	assert_true(logged("option 'MaxPorts': must be an integer from 16 to 65536, got '12.5'"));
+	assert_true(logged("option 'CollectTCP': must be true or false, got 'maybe'"));
+	assert_true(logged("option 'PinPath': "));
+	assert_true(logged("option 'ProcessInclude': process names must be quoted strings"));
+	assert_true(logged("option 'ProcessExclude': has a process name longer than 15"));
+	assert_true(logged("option 'SampleRate' takes exactly one value"));
+	assert_true(logged("option 'CollectSyscalls' takes exactly one value"));
+	/* nothing applied */
+	assert_int_equal(cd_cfg.sample_rate, 100);
+	assert_true(cd_cfg.collect[EBS_FAM_TCP]);
+	assert_true(cd_config_failed);
+}
+
+static void test_config_file(void **state)
+{
+	char *path = write_tmp("integrations:\n  ebpf:\n    collect_tcp: false\n"
+			       "    sample_rate: 10\n    pin_path: \"\"\n");
+	char file[64];
+	oconfig_item_t c[] = {
+		ITEM("ReportPercentiles", vn(99)),
+		ITEM("ConfigFile", vs(path)),
+	};
+
+	(void)state;
+	snprintf(file, sizeof(file), "%s", path);
+	assert_int_equal(RUN_CONFIG(c), 0);
+	unlink(file);
+	assert_false(cd_cfg.collect[EBS_FAM_TCP]);
+	assert_true(cd_cfg.collect[EBS_FAM_SCHED]);
+	assert_int_equal(cd_cfg.sample_rate, 10);
+	assert_string_equal(cd_cfg.pin_path, "");
+	assert_string_equal(cd_cfg.source, file);
+	assert_false(cd_pct_on[0]);
+	assert_true(cd_pct_on[2]);
+}
+
+/* The core's "file:line:col: message" reaches the log unchanged. */
+static void test_config_file_error(void **state)
+{
+	char *path = write_tmp("integrations:\n  ebpf:\n    colect_syscalls: true\n");
+	char file[64], want[160];
+	oconfig_item_t c[] = {ITEM("ConfigFile", vs(path))};
+
+	(void)state;
+	snprintf(file, sizeof(file), "%s", path);
+	assert_int_equal(RUN_CONFIG(c), -1);
+	unlink(file);
+	snprintf(want, sizeof(want),
+		 "ebpf plugin: %s:3:5: unknown key 'colect_syscalls' (did you mean "
+		 "'collect_syscalls'?)",
+		 file);
+	if (!logged(want))
+		dump_logs();
+	assert_true(logged(want));
+	assert_true(cd_config_failed);
+	assert_int_equal(cd_init(), -1);
+}
+
+static void test_config_file_missing(void **state)
+{
+	oconfig_item_t c[] = {ITEM("ConfigFile", vs("/nonexistent/ebpfstats.yaml"))};
+
+	(void)state;
+	assert_int_equal(RUN_CONFIG(c), -1);
+	assert_true(logged("/nonexistent/ebpfstats.yaml"));
+}
+
+/* With ConfigFile the YAML is the single source: a core option beside it
+ * is an error naming it, wherever it stands in the block. */
+static void test_config_file_conflict(void **state)
+{
+	char *path = write_tmp("integrations:\n  ebpf:\n    collect_tcp: true\n");
+	char file[64];
+	oconfig_item_t c[] = {
+		ITEM("CollectTCP", vb(false)),
+		ITEM("ConfigFile", vs(path)),
+		ITEM("PinPath", vs("")),
+	};
+
+	(void)state;
+	snprintf(file, sizeof(file), "%s", path);
+	assert_int_equal(RUN_CONFIG(c), -1);
+	unlink(file);
+	assert_true(logged("option 'CollectTCP' cannot be combined with ConfigFile: set "
+			   "'collect_tcp' in"));
+	assert_true(logged("option 'PinPath' cannot be combined with ConfigFile: set 'pin_path'"));
+	assert_true(cd_cfg.collect[EBS_FAM_TCP]);
+}
+
+static void test_config_file_twice(void **state)
+{
+	char *path = write_tmp("integrations:\n  ebpf:\n    collect_tcp: true\n");
+	char file[64];
+	oconfig_item_t c[] = {ITEM("ConfigFile", vs(path)), ITEM("ConfigFile", vs(path))};
+
+	(void)state;
+	snprintf(file, sizeof(file), "%s", path);
+	assert_int_equal(RUN_CONFIG(c), -1);
+	unlink(file);
+	assert_true(logged("option 'ConfigFile' given twice"));
+}
+
+static void test_percentile_options(void **state)
+{
+	oconfig_item_t bad[] = {ITEM("ReportPercentiles", vn(50), vn(95))};
+	oconfig_item_t none[] = {ITEM("ReportPercentiles", vb(false))};
+	oconfig_item_t two[] = {ITEM("ReportPercentiles", vn(90)),
+				ITEM("ReportPercentiles", vn(50))};
+
+	(void)state;
+	assert_int_equal(RUN_CONFIG(bad), -1);
+	assert_true(logged("option 'ReportPercentiles': '95' is not a computed percentile"));
+
+	reset(NULL);
+	assert_int_equal(RUN_CONFIG(none), 0);
+	assert_false(cd_pct_on[0] || cd_pct_on[1] || cd_pct_on[2]);
+
+	reset(NULL);
+	assert_int_equal(RUN_CONFIG(two), 0);
+	assert_true(cd_pct_on[0]);
+	assert_true(cd_pct_on[1]);
+	assert_false(cd_pct_on[2]);
+}
+
+/* ---- value naming over a hand-built snapshot ------------------------------ */
+
+static struct ebs_syscall_row sys_rows[2];
+static struct ebs_cpu_row cpu_rows[2];
+static struct ebs_tcp_port_row port_rows[1];
+static struct ebs_tcp_trans_row trans_rows[1];
+static struct ebs_hist_row hist_rows[2];
+
+static void fill_snapshot(struct ebs_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	memset(sys_rows, 0, sizeof(sys_rows));
+	memset(cpu_rows, 0, sizeof(cpu_rows));
+	s->taken_unix_ms = 1700000000123ULL;
+	s->sequence = 2;
+	for (int f = 0; f < EBS_FAM_COUNT; f++) {
+		s->modules[f].name = ebs_family_name(f);
+		s->modules[f].status = EBS_ST_OK;
+		snprintf(s->modules[f].attach, sizeof(s->modules[f].attach), "tp_btf");
+		s->modules[f].events = 1000 + (uint64_t)f;
+		s->modules[f].overflows = 3;
+		s->modules[f].run_time_ns = 555;
+		s->modules[f].run_cnt = 66;
+		s->modules[f].bpf_stats = true;
+	}
+	s->sys.calls = 5000;
+	s->sys.pct = (struct ebs_pct){.p50 = 1.5, .p90 = 4, .p99 = 12, .samples = 100};
+
+	sys_rows[0] = (struct ebs_syscall_row){.nr = 39, .name = "getpid", .calls = 1};
+	sys_rows[1] = (struct ebs_syscall_row){
+		.nr = 110,
+		.name = "getppid",
+		.calls = 4321,
+		.errors = 2,
+		.latency_ns = 987654,
+		.pct = {.p50 = 0.25, .p90 = 0.5, .p99 = 2.75, .samples = 4321},
+	};
+	s->syscalls = sys_rows;
+	s->n_syscalls = 2;
+
+	cpu_rows[0] = (struct ebs_cpu_row){.cpu = 0, .switches_vol = 10};
+	cpu_rows[1] = (struct ebs_cpu_row){
+		.cpu = 1,
+		.switches_vol = 77,
+		.switches_invol = 8,
+		.runq_pct = {.p50 = 3, .p90 = 9, .p99 = 27, .samples = 5},
+	};
+	s->cpus = cpu_rows;
+	s->n_cpus = 2;
+
+	s->tcp.active_opens = 17;
+	s->tcp.established = 4;
+	for (uint32_t st = 1; st <= EBS_TCP_NSTATES; st++) {
+		s->tcp_states[st - 1].state = st;
+		s->tcp_states[st - 1].name = ebs_tcp_state_name(st);
+	}
+	s->tcp_states[0].sockets = 4;
+	s->tcp_states[0].trans_in = 21;
+	port_rows[0] = (struct ebs_tcp_port_row){.port = 443, .accepts = 9, .bytes_in = 1234};
+	s->tcp_ports = port_rows;
+	s->n_tcp_ports = 1;
+	trans_rows[0] = (struct ebs_tcp_trans_row){.old_state = 2, .new_state = 1, .count = 17};
+	s->tcp_trans = trans_rows;
+	s->n_tcp_trans = 1;
+
+	hist_rows[0] = (struct ebs_hist_row){.hist = EBS_H_SYSCALL, .bucket = 1, .count = 3};
+	hist_rows[1] = (struct ebs_hist_row){.hist = EBS_H_SYSCALL, .bucket = 2, .count = 4};
+	s->hist_rows = hist_rows;
+	s->n_hist_rows = 2;
+}
+
+static void assert_derive(const char *id, derive_t want)
+{
+	const struct sent *v = find_sent(id);
+
+	if (!v)
+		fail_msg("%s not dispatched", id);
+	assert_int_equal(v->values_len, 1);
+	assert_int_equal(v->value.derive, want);
+}
+
+static void assert_gauge(const char *id, double want)
+{
+	const struct sent *v = find_sent(id);
+
+	if (!v)
+		fail_msg("%s not dispatched", id);
+	assert_int_equal(v->values_len, 1);
+	assert_true(v->value.gauge == want);
+}
+
+static void test_naming(void **state)
+{
+	struct ebs_snapshot s;
+	size_t n;
+
+	(void)state;
+	fill_snapshot(&s);
+	n = cd_submit_snapshot(&s);
+	assert_int_equal(n, n_sent);
+
+	assert_derive("ebpf/syscall/ebpf_calls/getppid", 4321);
+	assert_derive("ebpf/syscall/ebpf_errors/getppid", 2);
+	assert_derive("ebpf/syscall/ebpf_time_ns/getppid", 987654);
+	assert_gauge("ebpf/syscall/ebpf_latency/getppid-p50", 0.25);
+	assert_gauge("ebpf/syscall/ebpf_latency/getppid-p99", 2.75);
+	assert_derive("ebpf/syscall/ebpf_calls/total", 5000);
+	assert_gauge("ebpf/syscall/ebpf_latency/total-p90", 4);
+
+	assert_derive("ebpf/cpu1/ebpf_events/switches_voluntary", 77);
+	assert_derive("ebpf/cpu0/ebpf_events/switches_voluntary", 10);
+	assert_gauge("ebpf/cpu1/ebpf_latency/runq-p99", 27);
+
+	assert_derive("ebpf/tcp/ebpf_events/active_opens", 17);
+	/* tcp.established is SNMP only: collectd has the per-state row */
+	assert_null(find_sent("ebpf/tcp/ebpf_sockets/established"));
+	assert_gauge("ebpf/tcp/ebpf_sockets/ESTABLISHED", 4);
+	assert_derive("ebpf/tcp/ebpf_transitions/ESTABLISHED-in", 21);
+	assert_derive("ebpf/tcp/ebpf_transitions/SYN_SENT-ESTABLISHED", 17);
+	assert_derive("ebpf/tcp_port/ebpf_events/443-accepts", 9);
+	assert_derive("ebpf/tcp_port/ebpf_bytes/443-in", 1234);
+
+	assert_gauge("ebpf/self/ebpf_status/syscalls", EBS_ST_OK);
+	assert_derive("ebpf/self/ebpf_events/tcp", 1001);
+	assert_derive("ebpf/self/ebpf_overflows/sched", 3);
+	assert_derive("ebpf/self/ebpf_time_ns/syscalls", 555);
+	assert_derive("ebpf/self/ebpf_events/syscalls-runs", 66);
+
+	/* histograms and text go over SNMP only */
+	assert_int_equal(count_sent("histogram"), 0);
+	assert_int_equal(count_sent("syscall_latency"), 0);
+
+	/* every value: plugin ebpf, one DERIVE or GAUGE, the snapshot's time */
+	for (size_t i = 0; i < n_sent; i++) {
+		assert_true(strncmp(sent[i].id, "ebpf/", 5) == 0);
+		assert_true(sent[i].time == MS_TO_CDTIME_T(s.taken_unix_ms));
+		assert_true(strncmp(sent[i].type, "ebpf_", 5) == 0);
+	}
+}
+
+/* Percentile gauges with no samples in the interval are unknown (NaN),
+ * not a latency of 0. */
+static void test_empty_percentiles_are_nan(void **state)
+{
+	struct ebs_snapshot s;
+	const struct sent *v;
+
+	(void)state;
+	fill_snapshot(&s);
+	cd_submit_snapshot(&s);
+	v = find_sent("ebpf/syscall/ebpf_latency/getpid-p50");
+	assert_non_null(v);
+	assert_true(isnan(v->value.gauge));
+	v = find_sent("ebpf/cpu0/ebpf_latency/runq-p90");
+	assert_non_null(v);
+	assert_true(isnan(v->value.gauge));
+	v = find_sent("ebpf/tcp/ebpf_latency/rtt-p50");
+	assert_non_null(v);
+	assert_true(isnan(v->value.gauge));
+}
+
+static void test_percentile_filter(void **state)
+{
+	struct ebs_snapshot s;
+	oconfig_item_t c[] = {ITEM("ReportPercentiles", vn(50), vn(99))};
+
+	(void)state;
+	assert_int_equal(RUN_CONFIG(c), 0);
+	fill_snapshot(&s);
+	cd_submit_snapshot(&s);
+	assert_non_null(find_sent("ebpf/syscall/ebpf_latency/getppid-p50"));
+	assert_non_null(find_sent("ebpf/syscall/ebpf_latency/getppid-p99"));
+	assert_non_null(find_sent("ebpf/tcp/ebpf_duration_ms/lifetime-p99"));
+	assert_int_equal(count_sent("-p90"), 0);
+	assert_int_equal(count_sent("/p90"), 0);
+	assert_true(count_sent("p50") > 0);
+
+	reset(NULL);
+	oconfig_item_t none[] = {ITEM("ReportPercentiles", vb(false))};
+	assert_int_equal(RUN_CONFIG(none), 0);
+	cd_submit_snapshot(&s);
+	assert_int_equal(count_sent("ebpf_latency"), 0);
+	assert_int_equal(count_sent("ebpf_duration_ms"), 0);
+	assert_true(count_sent("ebpf_calls") > 0);
+}
+
+/* A family that cannot run sends nothing but its status; the others go on,
+ * and the reason is logged once, not every interval. */
+static void test_unavailable_family(void **state)
+{
+	struct ebs_snapshot s;
+
+	(void)state;
+	fill_snapshot(&s);
+	s.modules[EBS_FAM_TCP].status = EBS_ST_UNAVAILABLE;
+	snprintf(s.modules[EBS_FAM_TCP].reason, sizeof(s.modules[EBS_FAM_TCP].reason),
+		 "tracepoint sock:inet_sock_set_state not found");
+	s.modules[EBS_FAM_SCHED].status = EBS_ST_DISABLED;
+	for (int i = 0; i < 3; i++) {
+		cd_log_modules(&s);
+		cd_submit_snapshot(&s);
+	}
+	assert_int_equal(logged_count("module tcp unavailable"), 1);
+	assert_true(logged("ebpf plugin: module tcp unavailable, its metrics are not reported: "
+			   "tracepoint sock:inet_sock_set_state not found"));
+	assert_int_equal(logged_count("module sched disabled"), 1);
+	assert_int_equal(logged_count("module syscalls ok"), 1);
+
+	n_sent = 0;
+	cd_submit_snapshot(&s);
+	assert_int_equal(count_sent("ebpf/tcp/"), 0);
+	assert_int_equal(count_sent("ebpf/tcp_port/"), 0);
+	assert_int_equal(count_sent("ebpf/sched/"), 0);
+	assert_int_equal(count_sent("ebpf/cpu"), 0);
+	assert_gauge("ebpf/self/ebpf_status/tcp", EBS_ST_UNAVAILABLE);
+	assert_gauge("ebpf/self/ebpf_status/sched", EBS_ST_DISABLED);
+	assert_null(find_sent("ebpf/self/ebpf_events/tcp"));
+	assert_derive("ebpf/syscall/ebpf_calls/getppid", 4321);
+
+	/* recovery is logged once too */
+	s.modules[EBS_FAM_TCP].status = EBS_ST_OK;
+	cd_log_modules(&s);
+	cd_log_modules(&s);
+	assert_int_equal(logged_count("module tcp ok"), 1);
+}
+
+static void test_run_time_needs_bpf_stats(void **state)
+{
+	struct ebs_snapshot s;
+
+	(void)state;
+	fill_snapshot(&s);
+	for (int f = 0; f < EBS_FAM_COUNT; f++)
+		s.modules[f].bpf_stats = false;
+	cd_submit_snapshot(&s);
+	assert_int_equal(count_sent("ebpf/self/ebpf_time_ns/"), 0);
+	assert_null(find_sent("ebpf/self/ebpf_events/syscalls-runs"));
+	assert_non_null(find_sent("ebpf/self/ebpf_events/syscalls"));
+}
+
+static void test_latency_off(void **state)
+{
+	struct ebs_snapshot s;
+	oconfig_item_t c[] = {ITEM("CollectSyscallLatency", vb(false))};
+
+	(void)state;
+	assert_int_equal(RUN_CONFIG(c), 0);
+	fill_snapshot(&s);
+	cd_submit_snapshot(&s);
+	assert_int_equal(count_sent("ebpf/syscall/ebpf_latency/"), 0);
+	assert_int_equal(count_sent("ebpf/syscall/ebpf_time_ns/"), 0);
+	assert_derive("ebpf/syscall/ebpf_calls/getppid", 4321);
+	/* other families keep their percentiles */
+	assert_non_null(find_sent("ebpf/cpu1/ebpf_latency/runq-p50"));
+}
+
+static void test_read_without_core(void **state)
+{
+	(void)state;
+	assert_int_equal(cd_read(NULL), -1);
+	assert_int_equal(cd_shutdown(), 0);
+}
+
+/* ---- ebpf.types.db against the catalog ----------------------------------------- */
+
+struct tdb_entry {
+	char type[DATA_MAX_NAME_LEN];
+	char ds[64];
+	bool used;
+};
+
+static size_t load_types_db(struct tdb_entry *e, size_t max)
+{
+	FILE *f = fopen(EBS_TYPES_DB, "r");
+	char line[512];
+	size_t n = 0;
+
+	if (!f)
+		fail_msg("cannot open %s", EBS_TYPES_DB);
+	while (fgets(line, sizeof(line), f)) {
+		char type[DATA_MAX_NAME_LEN], ds[64], extra[8];
+		int k;
+
+		if (line[0] == '#' || line[strspn(line, " \t\n")] == '\0')
+			continue;
+		k = sscanf(line, "%127s %63s %7s", type, ds, extra);
+		if (k != 2)
+			fail_msg("types.db line is not 'type ds': %s", line);
+		assert_true(n < max);
+		snprintf(e[n].type, sizeof(e[n].type), "%s", type);
+		snprintf(e[n].ds, sizeof(e[n].ds), "%s", ds);
+		e[n].used = false;
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(e[i].type, type) == 0)
+				fail_msg("%s listed twice in types.db", type);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static void test_types_db_matches_catalog(void **state)
+{
+	struct tdb_entry e[64];
+	size_t n = load_types_db(e, 64);
+
+	(void)state;
+	assert_true(n > 0);
+	for (size_t i = 0; i < ebs_catalog_len; i++) {
+		const struct ebs_metric *m = &ebs_catalog[i];
+		const char *want;
+		bool found = false;
+
+		if (!m->cd_type)
+			continue;
+		/* collectd rates counters itself: DERIVE; levels and percentiles GAUGE */
+		want = m->kind == EBS_COUNTER ? "value:DERIVE:" : "value:GAUGE:";
+		for (size_t j = 0; j < n; j++) {
+			if (strcmp(e[j].type, m->cd_type) != 0)
+				continue;
+			found = e[j].used = true;
+			if (strncmp(e[j].ds, want, strlen(want)) != 0)
+				fail_msg("%s: type %s is %s, want %s...", m->id, m->cd_type, e[j].ds,
+					 want);
+		}
+		if (!found)
+			fail_msg("%s: type %s missing from ebpf.types.db", m->id, m->cd_type);
+		assert_true(strlen(m->cd_type) < DATA_MAX_NAME_LEN);
+	}
+	for (size_t j = 0; j < n; j++)
+		if (!e[j].used)
+			fail_msg("types.db lists %s, which no catalog metric uses", e[j].type);
+}
+
+/* Every dispatched type exists in the file, so collectd never drops a
+ * value for an unknown data set. */
+static void test_dispatched_types_known(void **state)
+{
+	struct tdb_entry e[64];
+	size_t n = load_types_db(e, 64);
+	struct ebs_snapshot s;
+
+	(void)state;
+	fill_snapshot(&s);
+	cd_submit_snapshot(&s);
+	for (size_t i = 0; i < n_sent; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < n && !found; j++)
+			found = strcmp(e[j].type, sent[i].type) == 0;
+		if (!found)
+			fail_msg("%s dispatched with a type missing from types.db", sent[i].id);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_register, reset),
+		cmocka_unit_test_setup(test_defaults, reset),
+		cmocka_unit_test_setup(test_every_option, reset),
+		cmocka_unit_test_setup(test_case_and_string_values, reset),
+		cmocka_unit_test_setup(test_unknown_option, reset),
+		cmocka_unit_test_setup(test_unknown_option_suggestion, reset),
+		cmocka_unit_test_setup(test_bad_values, reset),
+		cmocka_unit_test_setup(test_config_file, reset),
+		cmocka_unit_test_setup(test_config_file_error, reset),
+		cmocka_unit_test_setup(test_config_file_missing, reset),
+		cmocka_unit_test_setup(test_config_file_conflict, reset),
+		cmocka_unit_test_setup(test_config_file_twice, reset),
+		cmocka_unit_test_setup(test_percentile_options, reset),
+		cmocka_unit_test_setup(test_naming, reset),
+		cmocka_unit_test_setup(test_empty_percentiles_are_nan, reset),
+		cmocka_unit_test_setup(test_percentile_filter, reset),
+		cmocka_unit_test_setup(test_unavailable_family, reset),
+		cmocka_unit_test_setup(test_run_time_needs_bpf_stats, reset),
+		cmocka_unit_test_setup(test_latency_off, reset),
+		cmocka_unit_test_setup(test_read_without_core, reset),
+		cmocka_unit_test_setup(test_types_db_matches_catalog, reset),
+		cmocka_unit_test_setup(test_dispatched_types_known, reset),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
