@@ -13,7 +13,11 @@
 
 #include <cmocka.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
 #include "catalog.h"
+#include "module.h"
 #include "workload.h"
 
 #define COMM "ebs-kt-wl"
@@ -360,9 +364,43 @@ static void test_disabled_family(void **state)
 	ebs_close(e);
 }
 
+/* Per-CPU values are summed word by word over every possible CPU. */
+static void test_percpu_sum(void **state)
+{
+	struct val {
+		uint64_t a, b;
+	};
+	int ncpus = libbpf_num_possible_cpus();
+	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "ebs_t_sum", 4, sizeof(struct val), 2,
+				NULL);
+	uint32_t key = 1;
+	uint64_t out[2];
+
+	(void)state;
+	assert_true(ncpus > 0);
+	assert_true(fd >= 0);
+	struct val *v = calloc((size_t)ncpus, sizeof(*v));
+	assert_non_null(v);
+	for (int c = 0; c < ncpus; c++)
+		v[c] = (struct val){.a = (uint64_t)c + 1, .b = 1000};
+	assert_int_equal(bpf_map_update_elem(fd, &key, v, BPF_ANY), 0);
+	assert_int_equal(ebs_percpu_sum(fd, &key, sizeof(struct val), ncpus, out, 2), 0);
+	assert_int_equal(out[0], (uint64_t)ncpus * (ncpus + 1) / 2);
+	assert_int_equal(out[1], 1000u * (uint64_t)ncpus);
+	key = 0; /* never written: zeros */
+	assert_int_equal(ebs_percpu_sum(fd, &key, sizeof(struct val), ncpus, out, 2), 0);
+	assert_int_equal(out[0] + out[1], 0);
+	key = 7; /* out of range: an error, and zeros */
+	assert_true(ebs_percpu_sum(fd, &key, sizeof(struct val), ncpus, out, 2) < 0);
+	assert_int_equal(out[0] + out[1], 0);
+	free(v);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_percpu_sum),
 		cmocka_unit_test(test_getppid_exact),
 		cmocka_unit_test(test_getppid_global_and_errors),
 		cmocka_unit_test(test_latency_off),
