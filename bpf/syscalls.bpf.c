@@ -16,12 +16,19 @@
 #include "ebs_bits.bpf.h"
 #include "syscalls.h"
 
+_Static_assert((EBS_SYS_MAX & (EBS_SYS_MAX - 1)) == 0, "io_mask indexing masks nr with EBS_SYS_MAX - 1");
+
 /* Knobs, set through the skeleton's rodata before load. */
 const volatile bool latency = false;	  /* sys_enter records start times */
 const volatile bool task_local = true;	  /* starts in sys_tstart, else sys_start */
 const volatile bool has_include = false;  /* sys_comms holds EBS_COMM_INCLUDE entries */
 const volatile bool has_exclude = false;  /* sys_comms holds EBS_COMM_EXCLUDE entries */
 const volatile __u32 sample_rate = 100;	  /* percent of entries timed */
+/* File I/O view: sys_exit adds the return value of the syscalls whose bit
+ * is set (read/write family, arch numbers from user space) to sys_bytes.
+ * Off: the verifier drops the code, and no syscall pays for it. */
+const volatile bool file_io = false;
+const volatile __u64 io_mask[EBS_SYS_MASK_WORDS] = {};
 /* exit and exit_group never reach sys_exit, so their start would never be
  * consumed.  Arch numbers come from user space; the default matches none. */
 const volatile __u32 nr_exit = (__u32)-1;
@@ -43,6 +50,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } sys_ctr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EBS_SYS_MAX + 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} sys_bytes SEC(".maps");
 
 /* Start times, one of two maps (user space creates only the one in use).
  * Task storage (5.11+): a cached per-task slot, freed with the task, bound
@@ -210,6 +224,16 @@ static __always_inline int on_exit(__u32 nr, long ret)
 	if (timed) {
 		v->lat_ns += lat;
 		v->hist[ebs_slot(lat)]++;
+	}
+	/* one bit test for every other syscall; a read or write that moved
+	 * bytes pays one more per-CPU lookup */
+	/* nr < EBS_SYS_MAX here, but it comes back from the stack without
+	 * its bound; the mask (a power of two) restores it for the verifier */
+	if (file_io && ret > 0 && (io_mask[(nr & (EBS_SYS_MAX - 1)) / 64] >> (nr % 64)) & 1) {
+		__u64 *b = bpf_map_lookup_elem(&sys_bytes, &nr);
+
+		if (b)
+			*b += (__u64)ret;
 	}
 	return 0;
 }

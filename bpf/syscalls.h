@@ -27,6 +27,13 @@ enum ebs_sys_ctr {
 	EBS_SYS_NCTR
 };
 
+/* sys_bytes[nr], per CPU: bytes (positive return values) of the syscalls
+ * whose bit is set in the io_mask knob; only with file_io on.  One more
+ * entry, EBS_SYS_BYTES_ON, is set by the loader when file_io is on, so a
+ * front-end reading pinned maps knows whether bytes are counted. */
+#define EBS_SYS_MASK_WORDS (EBS_SYS_MAX / 64)
+#define EBS_SYS_BYTES_ON EBS_SYS_MAX
+
 /* When the sampled syscall in flight on a thread began: the value of the
  * task storage sys_tstart, or of sys_start[tid] on kernels without it.
  * ts 0 means none. */

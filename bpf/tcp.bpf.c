@@ -18,6 +18,8 @@
 #include "tcp.h"
 
 #define EBS_EEXIST 17 /* errno.h is not usable next to vmlinux.h */
+#define EBS_AF_INET 2
+#define EBS_AF_INET6 10
 
 /* Knob, set through the skeleton's rodata before load: percent of
  * tcp_probe events whose RTT is recorded. */
@@ -49,6 +51,15 @@ struct {
 	__type(key, __u16);
 	__type(value, struct ebs_tcp_port);
 } tcp_ports SEC(".maps");
+
+/* Remote endpoint -> counters ("who talks to whom").  LRU like tcp_ports,
+ * sized from max_ports; per CPU for the same reason. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct ebs_tcp_peer_key);
+	__type(value, struct ebs_tcp_peer);
+} tcp_peers SEC(".maps");
 
 /* Older kernels define tcp_send_reset and tcp_retransmit_skb through the
  * tcp_event_sk_skb event class; newer ones give each its own record.  All
@@ -131,6 +142,72 @@ static __always_inline struct ebs_tcp_port *port_row(struct ebs_tcp_stats *st, _
 	return bpf_map_lookup_elem(&tcp_ports, &port);
 }
 
+/* The peer key of a socket: direction from whether it was accepted, the
+ * remote address, and the remote port (out) or local port (in).  False
+ * for other families and unknown ports. */
+static __always_inline bool peer_key(const struct sock *sk, bool passive, __u16 lport,
+				     struct ebs_tcp_peer_key *k)
+{
+	__u16 fam;
+
+	if (!sk)
+		return false;
+	fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__builtin_memset(k, 0, sizeof(*k));
+	if (fam == EBS_AF_INET) {
+		__u32 a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		k->family = 4;
+		__builtin_memcpy(k->addr, &a, sizeof(a));
+	} else if (fam == EBS_AF_INET6) {
+		k->family = 6;
+		BPF_CORE_READ_INTO(&k->addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		return false;
+	}
+	k->dir = passive ? EBS_TCP_PEER_IN : EBS_TCP_PEER_OUT;
+	k->port = passive ? lport : bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	return k->port != 0;
+}
+
+/* The peer row of a socket; with create (at connection establishment) a
+ * missing row is inserted, otherwise NULL. */
+static __always_inline struct ebs_tcp_peer *peer_row(struct ebs_tcp_stats *st,
+						     const struct sock *sk, bool passive,
+						     __u16 lport, bool create)
+{
+	struct ebs_tcp_peer_key k;
+	struct ebs_tcp_peer *p, zero = {};
+	long err;
+
+	if (!peer_key(sk, passive, lport, &k))
+		return NULL;
+	p = bpf_map_lookup_elem(&tcp_peers, &k);
+	if (p || !create)
+		return p;
+	err = bpf_map_update_elem(&tcp_peers, &k, &zero, BPF_NOEXIST);
+	if (err == 0)
+		st->peer_inserts++;
+	else if (err != -EBS_EEXIST) {
+		st->peer_overflows++;
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&tcp_peers, &k);
+}
+
+/* The peer row of a tracked socket, for events after the open; sockets
+ * the tracker does not know have no direction, so no row. */
+static __always_inline struct ebs_tcp_peer *peer_of(struct ebs_tcp_stats *st,
+						    const struct sock *sk)
+{
+	__u64 key = (__u64)(unsigned long)sk;
+	struct ebs_tcp_sock *ts = bpf_map_lookup_elem(&tcp_socks, &key);
+
+	if (!ts)
+		return NULL;
+	return peer_row(st, sk, ts->passive, ts->lport ? ts->lport : sk_lport(sk), false);
+}
+
 /* Entering CLOSE: the socket's totals go into the byte counters (and its
  * port row), and a socket whose birth we saw gets a lifetime sample. */
 static __always_inline void on_close(struct ebs_tcp_stats *st, const struct sock *sk,
@@ -156,6 +233,14 @@ static __always_inline void on_close(struct ebs_tcp_stats *st, const struct sock
 		if (p) {
 			p->bytes_out += sent;
 			p->bytes_in += rcvd;
+		}
+	}
+	if ((sent || rcvd) && ts) {
+		struct ebs_tcp_peer *pr = peer_row(st, sk, ts->passive, lport, false);
+
+		if (pr) {
+			pr->bytes_out += sent;
+			pr->bytes_in += rcvd;
 		}
 	}
 	if (ts && ts->born_ns && now > ts->born_ns)
@@ -186,14 +271,23 @@ static __always_inline int on_state(const struct sock *sk, __u64 old, __u64 new,
 	}
 	st->trans[old][new]++;
 	if (new == TCP_ESTABLISHED && old == TCP_SYN_SENT) {
+		struct ebs_tcp_peer *pr;
+
 		st->active_opens++;
+		pr = peer_row(st, sk, false, lport, true);
+		if (pr)
+			pr->connects++;
 	} else if (new == TCP_ESTABLISHED && old == TCP_SYN_RECV) {
 		struct ebs_tcp_port *p;
+		struct ebs_tcp_peer *pr;
 
 		st->passive_opens++;
 		p = port_row(st, lport, true);
 		if (p)
 			p->accepts++;
+		pr = peer_row(st, sk, true, lport, true);
+		if (pr)
+			pr->connects++;
 	} else if (new == TCP_LISTEN) {
 		/* 0 when listen() picks the port itself: that happens after
 		 * this event, and the first passive open adds the row */
@@ -272,6 +366,7 @@ static __always_inline int on_retransmit(const struct sock *sk)
 {
 	struct ebs_tcp_stats *st = stats();
 	struct ebs_tcp_port *p;
+	struct ebs_tcp_peer *pr;
 
 	if (!st)
 		return 0;
@@ -279,6 +374,9 @@ static __always_inline int on_retransmit(const struct sock *sk)
 	p = port_row(st, sk_lport(sk), false);
 	if (p)
 		p->retransmits++;
+	pr = peer_of(st, sk);
+	if (pr)
+		pr->retransmits++;
 	return 0;
 }
 
@@ -287,6 +385,7 @@ static __always_inline int on_reset(const struct sock *sk, bool sent)
 {
 	struct ebs_tcp_stats *st = stats();
 	struct ebs_tcp_port *p;
+	struct ebs_tcp_peer *pr;
 
 	if (!st)
 		return 0;
@@ -297,6 +396,9 @@ static __always_inline int on_reset(const struct sock *sk, bool sent)
 	p = port_row(st, sk_lport(sk), false);
 	if (p)
 		p->resets++;
+	pr = peer_of(st, sk);
+	if (pr)
+		pr->resets++;
 	return 0;
 }
 

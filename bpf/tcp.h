@@ -39,7 +39,8 @@ struct ebs_tcp_stats {
 	__u64 other_states;	/* transitions with a state outside 1..12 */
 	__u64 connect[EBS_HIST_SLOTS];	/* SYN_SENT -> ESTABLISHED, ns */
 	__u64 rtt[EBS_HIST_SLOTS];	/* smoothed RTT, ns */
-	__u64 lifetime[EBS_HIST_SLOTS]; /* birth seen -> CLOSE, ms (listeners too) */
+	__u64 lifetime[EBS_HIST_SLOTS]; /* birth seen -> CLOSE, ms (listeners too) */	__u64 peer_inserts;	/* new keys put into tcp_peers (evictions = inserts - entries) */
+	__u64 peer_overflows;	/* a peer row could not be created at all */
 };
 
 /* tcp_socks value, keyed by the struct sock address (__u64): what the
@@ -62,6 +63,29 @@ struct ebs_tcp_port {
 	__u64 resets;	   /* sent and received on sockets with this local port */
 	__u64 retransmits;
 	__u64 bytes_in;	   /* of server-side sockets closed on this port */
+	__u64 bytes_out;
+};
+
+/* tcp_peers key: one remote endpoint in one direction, an L4 flow edge.
+ * Outbound (this host connected): the peer's address and port.  Inbound
+ * (the peer connected): the peer's address and this host's port, so that
+ * the client's ephemeral ports fold into one row per service. */
+#define EBS_TCP_PEER_OUT 1
+#define EBS_TCP_PEER_IN 2
+
+struct ebs_tcp_peer_key {
+	__u8 dir;	/* EBS_TCP_PEER_OUT / _IN */
+	__u8 family;	/* 4 or 6 */
+	__u16 port;	/* host order */
+	__u8 addr[16];	/* network order; IPv4 in the first 4 bytes, rest 0 */
+};
+
+/* tcp_peers value, per CPU. */
+struct ebs_tcp_peer {
+	__u64 connects;	   /* connections established */
+	__u64 retransmits;
+	__u64 resets;	   /* sent and received */
+	__u64 bytes_in;	   /* of sockets closed, like the port rows */
 	__u64 bytes_out;
 };
 

@@ -29,6 +29,8 @@ static const struct cd_option cd_options[] = {
 	{"CollectSyscallLatency", "collect_syscall_latency", false},
 	{"CollectTCP", "collect_tcp", false},
 	{"CollectScheduler", "collect_scheduler", false},
+	{"CollectMemory", "collect_memory", false},
+	{"CollectFileIO", "collect_file_io", false},
 	{"ProcessInclude", "process_filter", true},
 	{"ProcessExclude", "exclude_processes", true},
 	{"SampleRate", "sample_rate", false},
@@ -406,6 +408,9 @@ static bool cd_metric_wanted(const struct ebs_metric *m, const struct ebs_snapsh
 	/* latency off: one hook, no timing, so no time or percentile series */
 	if (m->family == EBS_FAM_SYSCALLS && !cd_cfg.syscall_latency &&
 	    (m->pct || strcmp(m->unit, "ns") == 0))
+		return false;
+	/* the file I/O view of the syscalls module is off unless asked for */
+	if (!cd_cfg.file_io && strncmp(m->id, "file_io.", 8) == 0)
 		return false;
 	return true;
 }

@@ -47,6 +47,7 @@ static struct node nodes[] = {
 	{.name = "ebsSyscalls", .table = EBS_T_GLOBAL, .family = EBS_FAM_SYSCALLS},
 	{.name = "ebsTcp", .table = EBS_T_GLOBAL, .family = EBS_FAM_TCP},
 	{.name = "ebsSched", .table = EBS_T_GLOBAL, .family = EBS_FAM_SCHED},
+	{.name = "ebsMemory", .table = EBS_T_GLOBAL, .family = EBS_FAM_MEMORY},
 	{.name = "ebsModuleTable", .table = EBS_T_MODULE, .family = EBS_FAM_COUNT,
 	 .index_type = {ASN_UNSIGNED}, .nindex = 1},
 	{.name = "ebsSyscallTable", .table = EBS_T_SYSCALL, .family = EBS_FAM_SYSCALLS,
@@ -56,6 +57,13 @@ static struct node nodes[] = {
 	{.name = "ebsTcpPortTable", .table = EBS_T_TCP_PORT, .family = EBS_FAM_TCP,
 	 .index_type = {ASN_UNSIGNED}, .nindex = 1},
 	{.name = "ebsCpuTable", .table = EBS_T_CPU, .family = EBS_FAM_SCHED,
+	 .index_type = {ASN_UNSIGNED}, .nindex = 1},
+	/* rows only while the file I/O view is on: the module decides */
+	{.name = "ebsFileIoTable", .table = EBS_T_FILEIO, .family = EBS_FAM_SYSCALLS,
+	 .index_type = {ASN_UNSIGNED}, .nindex = 1},
+	{.name = "ebsTcpPeerTable", .table = EBS_T_TCP_PEER, .family = EBS_FAM_TCP,
+	 .index_type = {ASN_UNSIGNED}, .nindex = 1},
+	{.name = "ebsProcTable", .table = EBS_T_PROC, .family = EBS_FAM_MEMORY,
 	 .index_type = {ASN_UNSIGNED}, .nindex = 1},
 	/* rows exist only for histograms of running modules: the core decides */
 	{.name = "ebsHistTable", .table = EBS_T_HIST, .family = EBS_FAM_COUNT,

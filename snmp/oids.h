@@ -28,6 +28,7 @@
 #define EBS_ARC_TCP 4
 #define EBS_ARC_SCHED 5
 #define EBS_ARC_HIST_TABLE 6
+#define EBS_ARC_MEMORY 7
 
 #define EBS_MIB_MAX_PATH 4
 
@@ -44,6 +45,7 @@ static inline unsigned ebs_mib_parent(enum ebs_table t, enum ebs_family fam,
 		case EBS_FAM_SYSCALLS: arcs[0] = EBS_ARC_SYSCALLS; return 1;
 		case EBS_FAM_TCP: arcs[0] = EBS_ARC_TCP; return 1;
 		case EBS_FAM_SCHED: arcs[0] = EBS_ARC_SCHED; return 1;
+		case EBS_FAM_MEMORY: arcs[0] = EBS_ARC_MEMORY; return 1;
 		default: arcs[0] = EBS_ARC_AGENT; return 1;
 		}
 	case EBS_T_MODULE: arcs[0] = EBS_ARC_MODULE_TABLE; arcs[1] = 1; return 2;
@@ -52,6 +54,9 @@ static inline unsigned ebs_mib_parent(enum ebs_table t, enum ebs_family fam,
 	case EBS_T_TCP_PORT: arcs[0] = EBS_ARC_TCP; arcs[1] = 21; arcs[2] = 1; return 3;
 	case EBS_T_CPU: arcs[0] = EBS_ARC_SCHED; arcs[1] = 20; arcs[2] = 1; return 3;
 	case EBS_T_HIST: arcs[0] = EBS_ARC_HIST_TABLE; arcs[1] = 1; return 2;
+	case EBS_T_FILEIO: arcs[0] = EBS_ARC_SYSCALLS; arcs[1] = 11; arcs[2] = 1; return 3;
+	case EBS_T_TCP_PEER: arcs[0] = EBS_ARC_TCP; arcs[1] = 22; arcs[2] = 1; return 3;
+	case EBS_T_PROC: arcs[0] = EBS_ARC_MEMORY; arcs[1] = 20; arcs[2] = 1; return 3;
 	default: return 0;
 	}
 }
@@ -90,6 +95,9 @@ static inline const struct ebs_mib_local *ebs_mib_local_at(size_t i)
 		{"ebsTcpStateIndex", EBS_L_INDEX, EBS_T_TCP_STATE, EBS_FAM_COUNT, 1, "EbsTcpState"},
 		{"ebsTcpPortNumber", EBS_L_INDEX, EBS_T_TCP_PORT, EBS_FAM_COUNT, 1, "Unsigned32"},
 		{"ebsCpuIndex", EBS_L_INDEX, EBS_T_CPU, EBS_FAM_COUNT, 1, "Unsigned32"},
+		{"ebsFileIoIndex", EBS_L_INDEX, EBS_T_FILEIO, EBS_FAM_COUNT, 1, "Unsigned32"},
+		{"ebsTcpPeerIndex", EBS_L_INDEX, EBS_T_TCP_PEER, EBS_FAM_COUNT, 1, "Unsigned32"},
+		{"ebsProcPid", EBS_L_INDEX, EBS_T_PROC, EBS_FAM_COUNT, 1, "Unsigned32"},
 		{"ebsHistId", EBS_L_INDEX, EBS_T_HIST, EBS_FAM_COUNT, 1, "EbsHistogramId"},
 		{"ebsHistBucket", EBS_L_INDEX, EBS_T_HIST, EBS_FAM_COUNT, 2, "Unsigned32"},
 	};

@@ -21,10 +21,13 @@
 #define SYS EBS_FAM_SYSCALLS
 #define TCP EBS_FAM_TCP
 #define SCH EBS_FAM_SCHED
+#define MEM EBS_FAM_MEMORY
 #define AGT EBS_FAM_COUNT
 #define C64 EBS_SNMP_COUNTER64
 #define G32 EBS_SNMP_GAUGE32
 #define STR EBS_SNMP_STRING
+#define INT EBS_SNMP_INTEGER
+#define U32 EBS_SNMP_UNSIGNED32
 #define NO EBS_SNMP_NONE
 
 /* Percentile gauges come in threes; only p50/p99 are served over SNMP for
@@ -108,6 +111,45 @@ const struct ebs_metric ebs_catalog[] = {
 	  EBS_V_DOUBLE, "us", "ebpf_latency", "p99", "ebsSyscallLatencyP99", 8, G32, 99,
 	  "99th percentile latency of this system call over the last interval."),
 
+	/* ---- file I/O: a view of the syscalls module (collect_file_io) ---- */
+	R("file_io.read_bytes", SYS, EBS_COUNTER, EBS_T_GLOBAL, SNAP, fio.read_bytes, EBS_V_U64,
+	  "bytes", "ebpf_bytes", "total_read", "ebsSyscallsReadBytes", 8, C64, 0,
+	  "Bytes returned by read, readv, pread64, preadv, preadv2 (files, pipes and sockets)."),
+	R("file_io.write_bytes", SYS, EBS_COUNTER, EBS_T_GLOBAL, SNAP, fio.write_bytes, EBS_V_U64,
+	  "bytes", "ebpf_bytes", "total_write", "ebsSyscallsWriteBytes", 9, C64, 0,
+	  "Bytes accepted by write, writev, pwrite64, pwritev, pwritev2 (files, pipes and sockets)."),
+	R("file_io.read_calls", SYS, EBS_COUNTER, EBS_T_GLOBAL, SNAP, fio.read_calls, EBS_V_U64,
+	  "calls", "ebpf_calls", "total_read", NULL, 0, NO, 0,
+	  "Calls of the read family (SNMP: the rows of ebsFileIoTable)."),
+	R("file_io.write_calls", SYS, EBS_COUNTER, EBS_T_GLOBAL, SNAP, fio.write_calls, EBS_V_U64,
+	  "calls", "ebpf_calls", "total_write", NULL, 0, NO, 0,
+	  "Calls of the write family (SNMP: the rows of ebsFileIoTable)."),
+	R("file_io.opens", SYS, EBS_COUNTER, EBS_T_GLOBAL, SNAP, fio.opens, EBS_V_U64, "calls",
+	  "ebpf_calls", "total_open", NULL, 0, NO, 0,
+	  "Successful open, openat, openat2 and creat calls (SNMP: the rows of ebsFileIoTable)."),
+	R("file_io.open_errors", SYS, EBS_COUNTER, EBS_T_GLOBAL, SNAP, fio.open_errors, EBS_V_U64,
+	  "calls", "ebpf_errors", "total_open", NULL, 0, NO, 0,
+	  "Failed open, openat, openat2 and creat calls (SNMP: the rows of ebsFileIoTable)."),
+	R("file_io.name", SYS, EBS_INFO, EBS_T_FILEIO, struct ebs_fileio_row, name, EBS_V_STRPTR,
+	  "", NULL, NULL, "ebsFileIoName", 2, STR, 0, "System call name."),
+	R("file_io.calls", SYS, EBS_COUNTER, EBS_T_FILEIO, struct ebs_fileio_row, calls, EBS_V_U64,
+	  "calls", "ebpf_calls", NULL, "ebsFileIoCalls", 3, C64, 0, "Calls of this system call."),
+	R("file_io.errors", SYS, EBS_COUNTER, EBS_T_FILEIO, struct ebs_fileio_row, errors,
+	  EBS_V_U64, "calls", "ebpf_errors", NULL, "ebsFileIoErrors", 4, C64, 0,
+	  "Calls of this system call that returned an error."),
+	R("file_io.bytes", SYS, EBS_COUNTER, EBS_T_FILEIO, struct ebs_fileio_row, bytes, EBS_V_U64,
+	  "bytes", "ebpf_bytes", NULL, "ebsFileIoBytes", 5, C64, 0,
+	  "Bytes read or written by this system call (its non-negative return values)."),
+	R("file_io.p50_us", SYS, EBS_GAUGE, EBS_T_FILEIO, struct ebs_fileio_row, pct.p50,
+	  EBS_V_DOUBLE, "us", "ebpf_latency", "p50", "ebsFileIoLatencyP50", 6, G32, 50,
+	  "Median latency of this system call over the last interval."),
+	R("file_io.p90_us", SYS, EBS_GAUGE, EBS_T_FILEIO, struct ebs_fileio_row, pct.p90,
+	  EBS_V_DOUBLE, "us", "ebpf_latency", "p90", "ebsFileIoLatencyP90", 7, G32, 90,
+	  "90th percentile latency of this system call over the last interval."),
+	R("file_io.p99_us", SYS, EBS_GAUGE, EBS_T_FILEIO, struct ebs_fileio_row, pct.p99,
+	  EBS_V_DOUBLE, "us", "ebpf_latency", "p99", "ebsFileIoLatencyP99", 8, G32, 99,
+	  "99th percentile latency of this system call over the last interval."),
+
 	/* ---- tcp: scalars ---- */
 	R("tcp.active_opens", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.active_opens, EBS_V_U64,
 	  "connections", "ebpf_events", "active_opens", "ebsTcpActiveOpens", 1, C64, 0,
@@ -169,6 +211,10 @@ const struct ebs_metric ebs_catalog[] = {
 	  "samples", "ebpf_events", "rtt_samples", "ebsTcpRttSamples", 18, C64, 0,
 	  "RTT samples taken (sample_rate percent of tcp_probe events)."),
 
+	R("tcp.peer_overflows", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp_peer_overflows,
+	  EBS_V_U64, "peers", "ebpf_overflows", "tcp_peers", "ebsTcpPeerOverflows", 19, C64, 0,
+	  "Peer rows evicted (or never created) because the peer table was full."),
+
 	/* ---- tcp: per state ---- */
 	R("tcp.state.name", TCP, EBS_INFO, EBS_T_TCP_STATE, struct ebs_tcp_state_row, name,
 	  EBS_V_STRPTR, "", NULL, NULL, "ebsTcpStateName", 2, STR, 0, "TCP state name."),
@@ -201,6 +247,35 @@ const struct ebs_metric ebs_catalog[] = {
 	R("tcp.port.bytes_out", TCP, EBS_COUNTER, EBS_T_TCP_PORT, struct ebs_tcp_port_row,
 	  bytes_out, EBS_V_U64, "bytes", "ebpf_bytes", "out", "ebsTcpPortBytesOut", 6, C64, 0,
 	  "Bytes sent from this local port (counted at close)."),
+
+	/* ---- tcp: per remote endpoint (who talks to whom) ---- */
+	R("tcp.peer.direction", TCP, EBS_INFO, EBS_T_TCP_PEER, struct ebs_tcp_peer_row, dir,
+	  EBS_V_U32, "", NULL, NULL, "ebsTcpPeerDirection", 2, INT, 0,
+	  "out(1): this host connected to the peer's port; in(2): the peer connected to this host's port."),
+	R("tcp.peer.address_type", TCP, EBS_INFO, EBS_T_TCP_PEER, struct ebs_tcp_peer_row,
+	  addr_type, EBS_V_U32, "", NULL, NULL, "ebsTcpPeerAddressType", 3, INT, 0,
+	  "ipv4(1) or ipv6(2), InetAddressType's values."),
+	R("tcp.peer.address", TCP, EBS_INFO, EBS_T_TCP_PEER, struct ebs_tcp_peer_row, addr_str,
+	  EBS_V_STR, "", NULL, NULL, "ebsTcpPeerAddress", 4, STR, 0,
+	  "The peer's address in text form."),
+	R("tcp.peer.port", TCP, EBS_INFO, EBS_T_TCP_PEER, struct ebs_tcp_peer_row, port, EBS_V_U32,
+	  "", NULL, NULL, "ebsTcpPeerPort", 5, U32, 0,
+	  "The peer's port (out) or this host's port the peer connected to (in)."),
+	R("tcp.peer.connects", TCP, EBS_COUNTER, EBS_T_TCP_PEER, struct ebs_tcp_peer_row, connects,
+	  EBS_V_U64, "connections", "ebpf_events", "connects", "ebsTcpPeerConnects", 6, C64, 0,
+	  "Connections established between this host and the peer, in this direction."),
+	R("tcp.peer.retransmits", TCP, EBS_COUNTER, EBS_T_TCP_PEER, struct ebs_tcp_peer_row,
+	  retransmits, EBS_V_U64, "segments", "ebpf_events", "retransmits",
+	  "ebsTcpPeerRetransmits", 7, C64, 0, "Segments retransmitted to the peer."),
+	R("tcp.peer.resets", TCP, EBS_COUNTER, EBS_T_TCP_PEER, struct ebs_tcp_peer_row, resets,
+	  EBS_V_U64, "segments", "ebpf_events", "resets", "ebsTcpPeerResets", 8, C64, 0,
+	  "RST segments sent to or received from the peer."),
+	R("tcp.peer.bytes_in", TCP, EBS_COUNTER, EBS_T_TCP_PEER, struct ebs_tcp_peer_row, bytes_in,
+	  EBS_V_U64, "bytes", "ebpf_bytes", "in", "ebsTcpPeerBytesIn", 9, C64, 0,
+	  "Bytes received from the peer (counted at close)."),
+	R("tcp.peer.bytes_out", TCP, EBS_COUNTER, EBS_T_TCP_PEER, struct ebs_tcp_peer_row,
+	  bytes_out, EBS_V_U64, "bytes", "ebpf_bytes", "out", "ebsTcpPeerBytesOut", 10, C64, 0,
+	  "Bytes sent to and acknowledged by the peer (counted at close)."),
 
 	/* ---- scheduler: totals ---- */
 	R("sched.switches_voluntary", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.switches_vol,
@@ -263,6 +338,35 @@ const struct ebs_metric ebs_catalog[] = {
 	  EBS_V_DOUBLE, "us", "ebpf_latency", "runq-p99", "ebsCpuRunqLatencyP99", 8, G32, 99,
 	  "99th percentile run-queue latency on this CPU over the last interval."),
 
+	/* ---- memory ---- */
+	R("memory.faults_user", MEM, EBS_COUNTER, EBS_T_GLOBAL, SNAP, mem.faults_user, EBS_V_U64,
+	  "faults", "ebpf_events", "page_faults_user", "ebsMemoryFaultsUser", 1, C64, 0,
+	  "Page faults taken in user mode (exceptions:page_fault_user)."),
+	R("memory.faults_kernel", MEM, EBS_COUNTER, EBS_T_GLOBAL, SNAP, mem.faults_kernel,
+	  EBS_V_U64, "faults", "ebpf_events", "page_faults_kernel", "ebsMemoryFaultsKernel", 2, C64,
+	  0, "Page faults taken in kernel mode (exceptions:page_fault_kernel)."),
+	R("memory.oom_kills", MEM, EBS_COUNTER, EBS_T_GLOBAL, SNAP, mem.oom_kills, EBS_V_U64,
+	  "processes", "ebpf_events", "oom_kills", "ebsMemoryOomKills", 3, C64, 0,
+	  "Processes chosen as OOM victims (oom:mark_victim), global and cgroup OOMs."),
+	R("memory.oom_last_pid", MEM, EBS_GAUGE, EBS_T_GLOBAL, SNAP, mem.oom_last_pid, EBS_V_U32,
+	  "", "ebpf_pid", "oom_last", "ebsMemoryOomLastPid", 4, U32, 0,
+	  "Process id of the last OOM victim; 0 when there was none since load."),
+	R("memory.oom_last_comm", MEM, EBS_INFO, EBS_T_GLOBAL, SNAP, mem.oom_last_comm, EBS_V_STR,
+	  "", NULL, NULL, "ebsMemoryOomLastComm", 5, STR, 0,
+	  "Command name of the last OOM victim; empty when unknown."),
+	R("memory.proc_overflows", MEM, EBS_COUNTER, EBS_T_GLOBAL, SNAP, mem.proc_overflows,
+	  EBS_V_U64, "faults", "ebpf_overflows", "mem_procs", "ebsMemoryProcOverflows", 6, C64, 0,
+	  "Faults not attributed to a process because the process table was full."),
+	R("memory.proc.comm", MEM, EBS_INFO, EBS_T_PROC, struct ebs_proc_row, comm, EBS_V_STR, "",
+	  NULL, NULL, "ebsProcComm", 2, STR, 0,
+	  "Command name of the thread that made the process's first fault."),
+	R("memory.proc.faults_user", MEM, EBS_COUNTER, EBS_T_PROC, struct ebs_proc_row,
+	  faults_user, EBS_V_U64, "faults", NULL, NULL, "ebsProcFaultsUser", 3, C64, 0,
+	  "User-mode page faults of this process."),
+	R("memory.proc.faults_kernel", MEM, EBS_COUNTER, EBS_T_PROC, struct ebs_proc_row,
+	  faults_kernel, EBS_V_U64, "faults", NULL, NULL, "ebsProcFaultsKernel", 4, C64, 0,
+	  "Kernel-mode page faults of this process."),
+
 	/* ---- histograms (SNMP only: collectd gets the percentiles) ---- */
 	R("hist.upper", AGT, EBS_INFO, EBS_T_HIST, struct ebs_hist_row, upper, EBS_V_U64, "",
 	  NULL, NULL, "ebsHistUpperBound", 4, EBS_SNMP_UNSIGNED32, 0,
@@ -287,6 +391,8 @@ static const char *const table_names[EBS_T_COUNT] = {
 	[EBS_T_SYSCALL] = "syscall",	 [EBS_T_CPU] = "cpu",
 	[EBS_T_TCP_STATE] = "tcp_state", [EBS_T_TCP_TRANS] = "tcp_transition",
 	[EBS_T_TCP_PORT] = "tcp_port",	 [EBS_T_HIST] = "histogram",
+	[EBS_T_FILEIO] = "file_io",	 [EBS_T_TCP_PEER] = "tcp_peer",
+	[EBS_T_PROC] = "process",
 };
 
 const char *ebs_table_name(enum ebs_table t)
@@ -305,6 +411,9 @@ size_t ebs_table_rows(const struct ebs_snapshot *s, enum ebs_table t)
 	case EBS_T_TCP_TRANS: return s->n_tcp_trans;
 	case EBS_T_TCP_PORT: return s->n_tcp_ports;
 	case EBS_T_HIST: return s->n_hist_rows;
+	case EBS_T_FILEIO: return s->n_fileio;
+	case EBS_T_TCP_PEER: return s->n_tcp_peers;
+	case EBS_T_PROC: return s->n_procs;
 	default: return 0;
 	}
 }
@@ -322,6 +431,9 @@ const void *ebs_table_row(const struct ebs_snapshot *s, enum ebs_table t, size_t
 	case EBS_T_TCP_TRANS: return &s->tcp_trans[i];
 	case EBS_T_TCP_PORT: return &s->tcp_ports[i];
 	case EBS_T_HIST: return &s->hist_rows[i];
+	case EBS_T_FILEIO: return &s->fileio[i];
+	case EBS_T_TCP_PEER: return &s->tcp_peers[i];
+	case EBS_T_PROC: return &s->procs[i];
 	default: return NULL;
 	}
 }
@@ -376,6 +488,25 @@ void ebs_row_key(enum ebs_table t, const void *row, char *buf, size_t len)
 		snprintf(buf, len, "%s-%" PRIu32, ebs_hist_name(r->hist), r->bucket);
 		break;
 	}
+	case EBS_T_FILEIO: {
+		const struct ebs_fileio_row *r = row;
+		if (r->name)
+			snprintf(buf, len, "%s", r->name);
+		else
+			snprintf(buf, len, "sys_%" PRIu32, r->nr);
+		break;
+	}
+	case EBS_T_TCP_PEER: {
+		const struct ebs_tcp_peer_row *r = row;
+		snprintf(buf, len, "%s-%s-%" PRIu32, r->dir == EBS_PEER_IN ? "in" : "out",
+			 r->addr_str, r->port);
+		break;
+	}
+	case EBS_T_PROC: {
+		const struct ebs_proc_row *r = row;
+		snprintf(buf, len, "%" PRIu32 "-%s", r->pid, r->comm);
+		break;
+	}
 	default:
 		if (len)
 			buf[0] = '\0';
@@ -396,6 +527,9 @@ unsigned ebs_snmp_index(enum ebs_table t, const void *row, uint32_t idx[2])
 	case EBS_T_CPU: idx[0] = ((const struct ebs_cpu_row *)row)->cpu + 1; return 1;
 	case EBS_T_TCP_STATE: idx[0] = ((const struct ebs_tcp_state_row *)row)->state; return 1;
 	case EBS_T_TCP_PORT: idx[0] = ((const struct ebs_tcp_port_row *)row)->port; return 1;
+	case EBS_T_FILEIO: idx[0] = ((const struct ebs_fileio_row *)row)->nr + 1; return 1;
+	case EBS_T_TCP_PEER: idx[0] = ((const struct ebs_tcp_peer_row *)row)->index; return 1;
+	case EBS_T_PROC: idx[0] = ((const struct ebs_proc_row *)row)->pid; return 1;
 	case EBS_T_HIST:
 		idx[0] = ((const struct ebs_hist_row *)row)->hist;
 		idx[1] = ((const struct ebs_hist_row *)row)->bucket;
@@ -464,7 +598,7 @@ const char *ebs_metric_str(const struct ebs_metric *m, const void *row)
 
 static const char *const cd_family[EBS_FAM_COUNT + 1] = {
 	[EBS_FAM_SYSCALLS] = "syscall", [EBS_FAM_TCP] = "tcp", [EBS_FAM_SCHED] = "sched",
-	[EBS_FAM_COUNT] = "self",
+	[EBS_FAM_MEMORY] = "memory",	[EBS_FAM_COUNT] = "self",
 };
 
 void ebs_cd_plugin_instance(const struct ebs_metric *m, const void *row, char *buf, size_t len)
@@ -473,7 +607,14 @@ void ebs_cd_plugin_instance(const struct ebs_metric *m, const void *row, char *b
 	case EBS_T_CPU: ebs_row_key(m->table, row, buf, len); break;
 	case EBS_T_MODULE: snprintf(buf, len, "self"); break;
 	case EBS_T_TCP_PORT: snprintf(buf, len, "tcp_port"); break;
-	default: snprintf(buf, len, "%s", cd_family[m->family]);
+	case EBS_T_TCP_PEER: snprintf(buf, len, "tcp_peer"); break;
+	default:
+		/* the file I/O view lives in the syscalls module but is its own
+		 * family to an operator */
+		if (strncmp(m->id, "file_io.", 8) == 0)
+			snprintf(buf, len, "file_io");
+		else
+			snprintf(buf, len, "%s", cd_family[m->family]);
 	}
 }
 

@@ -22,6 +22,9 @@ enum ebs_table {
 	EBS_T_TCP_TRANS, /* struct ebs_tcp_trans_row, collectd only */
 	EBS_T_TCP_PORT,	 /* struct ebs_tcp_port_row, index port */
 	EBS_T_HIST,	 /* struct ebs_hist_row, index hist id, bucket */
+	EBS_T_FILEIO,	 /* struct ebs_fileio_row, index nr + 1 */
+	EBS_T_TCP_PEER,	 /* struct ebs_tcp_peer_row, index position (1..n) in the snapshot */
+	EBS_T_PROC,	 /* struct ebs_proc_row, index pid */
 	EBS_T_COUNT
 };
 
@@ -77,7 +80,7 @@ const struct ebs_metric *ebs_metric_find(const char *id);
 size_t ebs_table_rows(const struct ebs_snapshot *s, enum ebs_table t);
 const void *ebs_table_row(const struct ebs_snapshot *s, enum ebs_table t, size_t i);
 /* Human key of a row: "getppid", "cpu0", "ESTABLISHED", "SYN_SENT-ESTABLISHED",
- * "443", "syscalls"; "" for the global row. */
+ * "443", "syscalls", "out-192.0.2.1-443", "1234-nginx"; "" for the global row. */
 void ebs_row_key(enum ebs_table t, const void *row, char *buf, size_t len);
 /* Value of a metric in a row, converted to double / unsigned / text. */
 double ebs_metric_double(const struct ebs_metric *m, const void *row);
@@ -90,7 +93,8 @@ const char *ebs_hist_name(uint32_t id);
 const char *ebs_hist_unit(uint32_t id);
 
 /* collectd naming: plugin "ebpf", this plugin_instance ("syscall", "tcp",
- * "tcp_port", "sched", "cpu0", "self"), m->cd_type, and a type_instance of
+ * "tcp_port", "tcp_peer", "sched", "cpu0", "memory", "file_io" (metrics whose
+ * id starts with "file_io."), "self"), m->cd_type, and a type_instance of
  * the row key, m->cd_type_instance, or "<key>-<cd_type_instance>". */
 void ebs_cd_plugin_instance(const struct ebs_metric *m, const void *row, char *buf, size_t len);
 void ebs_cd_type_instance(const struct ebs_metric *m, const void *row, char *buf, size_t len);

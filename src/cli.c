@@ -223,6 +223,40 @@ static void print_human(const struct ebs_snapshot *s, struct rates *r)
 				printf(" %s=%" PRId64, s->tcp_states[i].name, s->tcp_states[i].sockets);
 		printf("\n");
 	}
+	if (s->modules[EBS_FAM_SYSCALLS].status <= EBS_ST_DEGRADED && s->n_fileio)
+		printf("file I/O since load: read %" PRIu64 " B in %" PRIu64 " calls, written %" PRIu64
+		       " B in %" PRIu64 " calls, opens %" PRIu64 " (+%" PRIu64 " failed)\n",
+		       s->fio.read_bytes, s->fio.read_calls, s->fio.write_bytes, s->fio.write_calls,
+		       s->fio.opens, s->fio.open_errors);
+	if (s->modules[EBS_FAM_TCP].status <= EBS_ST_DEGRADED && s->n_tcp_peers) {
+		const struct ebs_tcp_peer_row *best[5] = {NULL};
+
+		/* the five peers with most connections, since load */
+		for (uint32_t i = 0; i < s->n_tcp_peers; i++) {
+			const struct ebs_tcp_peer_row *p = &s->tcp_peers[i];
+			for (int k = 0; k < 5; k++)
+				if (!best[k] || p->connects > best[k]->connects) {
+					memmove(&best[k + 1], &best[k], (size_t)(4 - k) * sizeof(best[0]));
+					best[k] = p;
+					break;
+				}
+		}
+		printf("     peers: %" PRIu32 " rows, most connections since load:", s->n_tcp_peers);
+		for (int k = 0; k < 5 && best[k]; k++) {
+			char key[80];
+			ebs_row_key(EBS_T_TCP_PEER, best[k], key, sizeof(key));
+			printf(" %s=%" PRIu64, key, best[k]->connects);
+		}
+		printf("\n");
+	}
+	if (s->modules[EBS_FAM_MEMORY].status <= EBS_ST_DEGRADED) {
+		printf("memory since load: page faults user %" PRIu64 " kernel %" PRIu64
+		       "  OOM kills %" PRIu64,
+		       s->mem.faults_user, s->mem.faults_kernel, s->mem.oom_kills);
+		if (s->mem.oom_last_pid)
+			printf(" (last pid %" PRIu32 " %s)", s->mem.oom_last_pid, s->mem.oom_last_comm);
+		printf("  processes %" PRIu32 "\n", s->n_procs);
+	}
 	if (s->modules[EBS_FAM_SCHED].status <= EBS_ST_DEGRADED) {
 		printf("sched: runq p50 %.1f us p99 %.1f us  forks %" PRIu64 " execs %" PRIu64
 		       " exits %" PRIu64 "\n",

@@ -37,6 +37,8 @@ enum field {
 	F_LATENCY,
 	F_TCP,
 	F_SCHED,
+	F_MEMORY,
+	F_FILEIO,
 	F_INCLUDE,
 	F_EXCLUDE,
 	F_SAMPLE,
@@ -64,6 +66,8 @@ static const struct key_def ebpf_keys[] = {
 	{"collect_network", F_TCP},
 	{"collect_tcp_events", F_TCP},
 	{"collect_scheduler", F_SCHED},
+	{"collect_memory", F_MEMORY},
+	{"collect_file_io", F_FILEIO},
 	{"process_filter", F_INCLUDE},
 	{"process_include", F_INCLUDE},
 	{"exclude_processes", F_EXCLUDE},
@@ -91,6 +95,8 @@ static const struct key_def set_keys[] = {
 	{"collect_network", F_TCP},
 	{"collect_tcp_events", F_TCP},
 	{"collect_scheduler", F_SCHED},
+	{"collect_memory", F_MEMORY},
+	{"collect_file_io", F_FILEIO},
 	{"process_filter", F_INCLUDE},
 	{"process_include", F_INCLUDE},
 	{"exclude_processes", F_EXCLUDE},
@@ -108,9 +114,8 @@ static const struct key_def set_keys[] = {
 /* Settings of the agent whose `integrations: ebpf:` shape we share.  They
  * are still errors, but a did-you-mean would point at an unrelated key. */
 static const char *const foreign_keys[] = {
-	"programs_path",    "collect_file_io",	"collect_memory",   "collect_dns",
-	"collect_http",	    "container_filter", "namespace_filter", "ring_buffer_size",
-	"perf_buffer_size", "max_stack_depth",
+	"programs_path",    "collect_dns",	"collect_http",	    "container_filter",
+	"namespace_filter", "ring_buffer_size", "perf_buffer_size", "max_stack_depth",
 };
 
 struct range {
@@ -393,6 +398,10 @@ static bool *bool_field(struct ebs_config *cfg, enum field f)
 		return &cfg->collect[EBS_FAM_TCP];
 	case F_SCHED:
 		return &cfg->collect[EBS_FAM_SCHED];
+	case F_MEMORY:
+		return &cfg->collect[EBS_FAM_MEMORY];
+	case F_FILEIO:
+		return &cfg->file_io;
 	default:
 		return NULL;
 	}
@@ -544,6 +553,9 @@ void ebs_config_init(struct ebs_config *cfg)
 	cfg->enabled = true;
 	for (int i = 0; i < EBS_FAM_COUNT; i++)
 		cfg->collect[i] = true;
+	/* a page fault is far more frequent than the other families' events */
+	cfg->collect[EBS_FAM_MEMORY] = false;
+	cfg->file_io = false;
 	cfg->syscall_latency = true;
 	cfg->sample_rate = 100;
 	copy_str(cfg->pin_path, sizeof(cfg->pin_path), "/sys/fs/bpf/ebpfstats",

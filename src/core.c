@@ -14,12 +14,14 @@ static const struct ebs_module_ops *const module_ops[EBS_FAM_COUNT] = {
 	[EBS_FAM_SYSCALLS] = &ebs_module_syscalls,
 	[EBS_FAM_TCP] = &ebs_module_tcp,
 	[EBS_FAM_SCHED] = &ebs_module_sched,
+	[EBS_FAM_MEMORY] = &ebs_module_memory,
 };
 
 static const char *const collect_key[EBS_FAM_COUNT] = {
 	[EBS_FAM_SYSCALLS] = "collect_syscalls",
 	[EBS_FAM_TCP] = "collect_tcp",
 	[EBS_FAM_SCHED] = "collect_scheduler",
+	[EBS_FAM_MEMORY] = "collect_memory",
 };
 
 struct ebs {
@@ -226,6 +228,48 @@ static int module_load(struct ebs *e, struct ebs_module *m, char *note, size_t n
 	return 0;
 }
 
+/* Pins of our layout number can still hold maps of another shape (a layout
+ * bump forgotten, a hand-made pin); a per-CPU value or a key larger than
+ * ours would overflow the buffers read() passes to the kernel.  Every pinned
+ * map must have the type, key and value size this build's object declares. */
+static int pins_fit(struct ebs *e, struct ebs_module *m, const char *dir, char *err,
+		    size_t errlen)
+{
+	struct bpf_object *obj;
+	int rc = 0;
+
+	ebs_libbpf_reset();
+	obj = m->ops->open(m, &e->cfg, err, errlen);
+	if (!obj)
+		return -1;
+	for (unsigned i = 0; i < m->ops->n_maps && rc == 0; i++) {
+		const struct bpf_map *map = bpf_object__find_map_by_name(obj, m->ops->maps[i]);
+		struct bpf_map_info info;
+		uint32_t len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (!map || bpf_obj_get_info_by_fd(m->map_fd[i], &info, &len) < 0) {
+			snprintf(err, errlen, "cannot inspect pinned map %s at %s: %s",
+				 m->ops->maps[i], dir, map ? strerror(errno) : "not in this build");
+			rc = -1;
+		} else if (info.type != (uint32_t)bpf_map__type(map) ||
+			   info.key_size != bpf_map__key_size(map) ||
+			   info.value_size != bpf_map__value_size(map)) {
+			snprintf(err, errlen,
+				 "incompatible pins at %s: map %s is type %u, key %u B, value %u B, "
+				 "this build's is type %u, %u B, %u B; run 'ebpfstats unload' to "
+				 "remove them",
+				 dir, m->ops->maps[i], info.type, info.key_size, info.value_size,
+				 (unsigned)bpf_map__type(map), bpf_map__key_size(map),
+				 bpf_map__value_size(map));
+			rc = -1;
+		}
+	}
+	m->ops->destroy(m);
+	m->skel = NULL;
+	return rc;
+}
+
 static void module_start(struct ebs *e, enum ebs_family fam)
 {
 	struct ebs_module *m = &e->mods[fam];
@@ -278,6 +322,8 @@ static void module_start(struct ebs *e, enum ebs_family fam)
 			return;
 		}
 		rc = ebs_pin_reuse(m, dir, &meta, err, sizeof(err));
+		if (rc == 1 && pins_fit(e, m, dir, err, sizeof(err)) < 0)
+			rc = -1;
 		if (rc < 0) {
 			module_unload(m, true);
 			set_status(st, EBS_ST_UNAVAILABLE, "%s", err);
@@ -416,6 +462,9 @@ static void snapshot_free(struct ebs_snapshot *s)
 	free(s->cpus);
 	free(s->tcp_trans);
 	free(s->tcp_ports);
+	free(s->tcp_peers);
+	free(s->fileio);
+	free(s->procs);
 	free(s->hist_rows);
 	memset(s, 0, sizeof(*s));
 }
@@ -475,6 +524,14 @@ static void fill_percentiles(struct ebs_snapshot *s, const struct ebs_snapshot *
 		if (p && i < p->n_cpus && p->cpus[i].cpu == s->cpus[i].cpu)
 			prev = &p->cpus[i].runq;
 		ebs_hist_pct(&s->cpus[i].runq_pct, &s->cpus[i].runq, prev, 1000.0);
+	}
+	/* the file I/O rows are a view of syscall rows: same percentiles */
+	j = 0;
+	for (uint32_t i = 0; i < s->n_fileio; i++) {
+		while (j < s->n_syscalls && s->syscalls[j].nr < s->fileio[i].nr)
+			j++;
+		if (j < s->n_syscalls && s->syscalls[j].nr == s->fileio[i].nr)
+			s->fileio[i].pct = s->syscalls[j].pct;
 	}
 }
 

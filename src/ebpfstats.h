@@ -12,7 +12,7 @@
 #define EBS_VERSION "0.1.0"
 /* Bumped whenever a pinned map's key/value layout changes; it is part of the
  * pin path, so a front-end never reads maps of another layout. */
-#define EBS_PIN_LAYOUT 1
+#define EBS_PIN_LAYOUT 2
 
 #define EBS_HIST_SLOTS 32 /* log2 buckets: slot i holds [2^i, 2^(i+1)) */
 #define EBS_MAX_COMMS 16  /* process include/exclude list entries */
@@ -26,6 +26,8 @@ enum ebs_family {
 	EBS_FAM_SYSCALLS,
 	EBS_FAM_TCP,
 	EBS_FAM_SCHED,
+	/* appended: SNMP module indexes are family + 1 and must not move */
+	EBS_FAM_MEMORY,
 	EBS_FAM_COUNT
 };
 
@@ -36,6 +38,7 @@ struct ebs_config {
 	bool enabled;
 	bool collect[EBS_FAM_COUNT];
 	bool syscall_latency;	/* off: one hook (sys_exit), counts and errors only */
+	bool file_io;		/* syscalls module also counts read/write bytes */
 	char include[EBS_MAX_COMMS][EBS_COMM_LEN]; /* syscalls only from these comms */
 	unsigned n_include;
 	char exclude[EBS_MAX_COMMS][EBS_COMM_LEN]; /* never from these comms */
@@ -49,7 +52,8 @@ struct ebs_config {
 	uint32_t max_ports;	/* TCP local-port table entries */
 };
 
-/* Fills built-in defaults: every family on, latency on, 100 % sampling,
+/* Fills built-in defaults: every family on but memory and file I/O (their
+ * hooks fire most often), latency on, 100 % sampling,
  * pin_path /sys/fs/bpf/ebpfstats, 10 s interval. */
 void ebs_config_init(struct ebs_config *cfg);
 
@@ -131,6 +135,39 @@ struct ebs_tcp_port_row {
 	uint64_t accepts, resets, retransmits, bytes_in, bytes_out;
 };
 
+/* Direction of a TCP peer row (EBPFSTATS-MIB's ebsTcpPeerDirection). */
+enum ebs_peer_dir {
+	EBS_PEER_OUT = 1, /* this host connected to addr:port */
+	EBS_PEER_IN = 2,  /* addr connected to this host's port */
+};
+
+/* One remote endpoint: an L4 flow edge.  Rows are sorted by direction,
+ * family, address, port; index is the 1-based position in this snapshot. */
+struct ebs_tcp_peer_row {
+	uint32_t index;
+	uint32_t dir;	     /* enum ebs_peer_dir */
+	uint32_t addr_type;  /* InetAddressType: ipv4(1), ipv6(2) */
+	uint8_t addr[16];    /* network order; IPv4 in the first 4 bytes */
+	char addr_str[48];   /* "192.0.2.1", "2001:db8::1" */
+	uint32_t port;	     /* remote port (out) or local port (in) */
+	uint64_t connects, retransmits, resets, bytes_in, bytes_out;
+};
+
+/* Page faults of one process (tgid) that faulted since load and is alive. */
+struct ebs_proc_row {
+	uint32_t pid; /* tgid */
+	char comm[EBS_COMM_LEN];
+	uint64_t faults_user, faults_kernel;
+};
+
+/* One read/write-family or open syscall, for the file I/O view. */
+struct ebs_fileio_row {
+	uint32_t nr;
+	const char *name;
+	uint64_t calls, errors, bytes, latency_ns;
+	struct ebs_pct pct; /* µs, same as the syscall row's */
+};
+
 /* One histogram bucket, for the SNMP histogram table. */
 struct ebs_hist_row {
 	uint32_t hist;	  /* enum ebs_hist_id */
@@ -182,6 +219,9 @@ struct ebs_snapshot {
 	uint32_t n_tcp_trans;
 	struct ebs_tcp_port_row *tcp_ports; /* ascending port */
 	uint32_t n_tcp_ports;
+	struct ebs_tcp_peer_row *tcp_peers;
+	uint32_t n_tcp_peers;
+	uint64_t tcp_peer_overflows; /* peer rows evicted or never inserted */
 
 	struct {
 		uint64_t switches_vol, switches_invol, migrations;
@@ -193,6 +233,23 @@ struct ebs_snapshot {
 	} sched;
 	struct ebs_cpu_row *cpus; /* one per possible CPU, ascending */
 	uint32_t n_cpus;
+
+	/* file I/O view of the syscalls module (cfg->file_io) */
+	struct {
+		uint64_t read_bytes, write_bytes, read_calls, write_calls;
+		uint64_t opens, open_errors;
+	} fio;
+	struct ebs_fileio_row *fileio; /* ascending nr; only with cfg->file_io */
+	uint32_t n_fileio;
+
+	struct {
+		uint64_t faults_user, faults_kernel, oom_kills;
+		uint32_t oom_last_pid; /* 0: none since load */
+		char oom_last_comm[EBS_COMM_LEN];
+		uint64_t proc_overflows; /* faults of processes with no table row */
+	} mem;
+	struct ebs_proc_row *procs; /* ascending pid */
+	uint32_t n_procs;
 
 	struct ebs_hist_row *hist_rows; /* every bucket of every histogram */
 	uint32_t n_hist_rows;

@@ -66,6 +66,7 @@ struct ebs_module {
 extern const struct ebs_module_ops ebs_module_syscalls;
 extern const struct ebs_module_ops ebs_module_tcp;
 extern const struct ebs_module_ops ebs_module_sched;
+extern const struct ebs_module_ops ebs_module_memory;
 
 /* Per-CPU map helpers for modules (core.c). */
 /* Looks up key in a per-CPU map and sums the u64 words of each CPU's value:

@@ -21,6 +21,69 @@ _Static_assert(EBS_HIST_SLOTS == sizeof(((struct ebs_hist *)0)->slot) / sizeof(u
  * on machines with many CPUs. */
 #define SYS_BATCH 64
 
+/* The file I/O view: which syscalls it shows and how their bytes count.
+ * Numbers from this build's <sys/syscall.h>, i.e. the native ABI. */
+enum io_kind { IO_READ, IO_WRITE, IO_OPEN };
+
+static const struct {
+	long nr;
+	enum io_kind kind;
+} io_syscalls[] = {
+#ifdef SYS_read
+	{SYS_read, IO_READ},
+#endif
+#ifdef SYS_write
+	{SYS_write, IO_WRITE},
+#endif
+#ifdef SYS_pread64
+	{SYS_pread64, IO_READ},
+#endif
+#ifdef SYS_pwrite64
+	{SYS_pwrite64, IO_WRITE},
+#endif
+#ifdef SYS_readv
+	{SYS_readv, IO_READ},
+#endif
+#ifdef SYS_writev
+	{SYS_writev, IO_WRITE},
+#endif
+#ifdef SYS_preadv
+	{SYS_preadv, IO_READ},
+#endif
+#ifdef SYS_pwritev
+	{SYS_pwritev, IO_WRITE},
+#endif
+#ifdef SYS_preadv2
+	{SYS_preadv2, IO_READ},
+#endif
+#ifdef SYS_pwritev2
+	{SYS_pwritev2, IO_WRITE},
+#endif
+#ifdef SYS_open
+	{SYS_open, IO_OPEN},
+#endif
+#ifdef SYS_openat
+	{SYS_openat, IO_OPEN},
+#endif
+#ifdef SYS_openat2
+	{SYS_openat2, IO_OPEN},
+#endif
+#ifdef SYS_creat
+	{SYS_creat, IO_OPEN},
+#endif
+};
+#define N_IO (sizeof(io_syscalls) / sizeof(io_syscalls[0]))
+
+static bool io_nr(uint32_t nr, enum io_kind *kind)
+{
+	for (size_t i = 0; i < N_IO; i++)
+		if (io_syscalls[i].nr == (long)nr) {
+			*kind = io_syscalls[i].kind;
+			return true;
+		}
+	return false;
+}
+
 /* Private state behind m->skel: the skeleton plus the comm lists, which can
  * only be written into sys_comms once the object is loaded. */
 struct sys_priv {
@@ -93,6 +156,12 @@ static struct bpf_object *sys_open(struct ebs_module *m, const struct ebs_config
 	p->skel->rodata->has_include = cfg->n_include > 0;
 	p->skel->rodata->has_exclude = cfg->n_exclude > 0;
 	p->skel->rodata->sample_rate = rate;
+	p->skel->rodata->file_io = cfg->file_io;
+	for (size_t i = 0; i < N_IO; i++)
+		if (io_syscalls[i].kind != IO_OPEN && io_syscalls[i].nr >= 0 &&
+		    io_syscalls[i].nr < EBS_SYS_MAX)
+			p->skel->rodata->io_mask[io_syscalls[i].nr / 64] |=
+				1ULL << (io_syscalls[i].nr % 64);
 #ifdef __NR_exit
 	p->skel->rodata->nr_exit = __NR_exit;
 #endif
@@ -151,6 +220,20 @@ static int sys_load(struct ebs_module *m)
 	if (put_comms(comms, p->include, p->n_include, EBS_COMM_INCLUDE) < 0 ||
 	    put_comms(comms, p->exclude, p->n_exclude, EBS_COMM_EXCLUDE) < 0)
 		return -1;
+	if (p->skel->rodata->file_io) {
+		__u32 key = EBS_SYS_BYTES_ON;
+		uint64_t *on = calloc((size_t)m->ncpus, sizeof(*on));
+		int rc;
+
+		if (!on)
+			return -1;
+		on[0] = 1;
+		rc = bpf_map__update_elem(p->skel->maps.sys_bytes, &key, sizeof(key), on,
+					  sizeof(*on) * (size_t)m->ncpus, BPF_ANY);
+		free(on);
+		if (rc < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -173,7 +256,7 @@ static int read_batch(int fd, int ncpus, struct ebs_sys_val *sum, unsigned char 
 		      char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 keys[SYS_BATCH], in = 0, out = 0;
+	__u32 keys[SYS_BATCH] = {0}, in = 0, out = 0;
 	bool first = true;
 
 	for (;;) {
@@ -216,13 +299,71 @@ static int read_each(int fd, int ncpus, struct ebs_sys_val *sum, unsigned char *
 	return 0;
 }
 
-enum { MAP_STATS, MAP_CTR };
+enum { MAP_STATS, MAP_CTR, MAP_BYTES };
+
+/* The file I/O rows: the read/write/open syscalls that were called, with
+ * the bytes sys_exit added for them.  Called with s->syscalls filled. */
+static int read_fileio(struct ebs_module *m, struct ebs_snapshot *s, char *err, size_t errlen)
+{
+	uint32_t n = 0;
+
+	s->fileio = calloc(N_IO, sizeof(*s->fileio));
+	if (!s->fileio) {
+		snprintf(err, errlen, "out of memory for the file I/O rows");
+		return -1;
+	}
+	for (uint32_t i = 0; i < s->n_syscalls; i++) {
+		const struct ebs_syscall_row *r = &s->syscalls[i];
+		struct ebs_fileio_row *f;
+		enum io_kind kind;
+		uint64_t bytes = 0;
+		__u32 key = r->nr;
+		int rc;
+
+		if (!io_nr(r->nr, &kind) || n >= N_IO)
+			continue;
+		if (kind != IO_OPEN) {
+			rc = ebs_percpu_sum(m->map_fd[MAP_BYTES], &key, sizeof(__u64), m->ncpus,
+					    &bytes, 1);
+			if (rc < 0) {
+				snprintf(err, errlen, "reading sys_bytes[%u] failed: %s", key,
+					 strerror(-rc));
+				return -1;
+			}
+		}
+		f = &s->fileio[n++];
+		f->nr = r->nr;
+		f->name = r->name;
+		f->calls = r->calls;
+		f->errors = r->errors;
+		f->bytes = bytes;
+		f->latency_ns = r->latency_ns;
+		switch (kind) {
+		case IO_READ:
+			s->fio.read_bytes += bytes;
+			s->fio.read_calls += r->calls;
+			break;
+		case IO_WRITE:
+			s->fio.write_bytes += bytes;
+			s->fio.write_calls += r->calls;
+			break;
+		case IO_OPEN:
+			s->fio.opens += r->calls - r->errors;
+			s->fio.open_errors += r->errors;
+			break;
+		}
+	}
+	s->n_fileio = n;
+	return 0;
+}
 
 static int sys_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, size_t errlen)
 {
 	struct ebs_sys_val *sum = calloc(EBS_SYS_MAX, sizeof(*sum));
+	/* zeroed, like keys in read_batch: valgrind does not model the batch
+	 * command and would take what the kernel wrote for uninitialised */
 	unsigned char *vals =
-		malloc((size_t)SYS_BATCH * (size_t)m->ncpus * ebs_round8(sizeof(*sum)));
+		calloc((size_t)SYS_BATCH * (size_t)m->ncpus, ebs_round8(sizeof(*sum)));
 	uint64_t ctr[EBS_SYS_NCTR];
 	uint32_t n = 0;
 	int rc = -1;
@@ -275,6 +416,23 @@ static int sys_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 		s->sys.errors += v->errors;
 		s->sys.latency_ns += v->lat_ns;
 	}
+	{
+		__u32 on_key = EBS_SYS_BYTES_ON;
+		uint64_t on = 0;
+		int r = ebs_percpu_sum(m->map_fd[MAP_BYTES], &on_key, sizeof(__u64), m->ncpus, &on,
+				       1);
+
+		if (r < 0) {
+			snprintf(err, errlen, "reading sys_bytes[%u] failed: %s", on_key,
+				 strerror(-r));
+			rc = -1;
+			goto out;
+		}
+		if (on && read_fileio(m, s, err, errlen) < 0) {
+			rc = -1;
+			goto out;
+		}
+	}
 	s->sys.inflight_overflows = ctr[EBS_SYS_C_INFLIGHT_OVERFLOW];
 	s->sys.filtered = ctr[EBS_SYS_C_FILTERED];
 	s->modules[EBS_FAM_SYSCALLS].events = s->sys.calls;
@@ -311,6 +469,7 @@ static const struct ebs_hook sys_hooks[] = {
 static const char *const sys_maps[] = {
 	[MAP_STATS] = "sys_stats",
 	[MAP_CTR] = "sys_ctr",
+	[MAP_BYTES] = "sys_bytes",
 };
 
 const struct ebs_module_ops ebs_module_syscalls = {

@@ -4,6 +4,7 @@
  * tcp_send_reset and tcp_receive_reset count what they say; tcp:tcp_probe
  * gives sampled smoothed RTTs.  Listening services get a row per local port.
  * read() sums the per-CPU counters and walks the port table. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,14 +20,19 @@ _Static_assert(sizeof(struct ebs_tcp_port) % sizeof(uint64_t) == 0,
 	       "ebs_tcp_port is summed as u64 words");
 _Static_assert(EBS_HIST_SLOTS == sizeof(((struct ebs_hist *)0)->slot) / sizeof(uint64_t),
 	       "kernel and snapshot histograms differ in size");
+_Static_assert(sizeof(struct ebs_tcp_peer) % sizeof(uint64_t) == 0,
+	       "ebs_tcp_peer is summed as u64 words");
+_Static_assert(EBS_TCP_PEER_OUT == EBS_PEER_OUT && EBS_TCP_PEER_IN == EBS_PEER_IN,
+	       "kernel and snapshot peer directions differ");
 _Static_assert(EBS_TCP_STATE_ROWS == EBS_TCP_NSTATES + 1,
 	       "kernel state rows and snapshot states differ");
 
 #define TCP_STATS_WORDS (sizeof(struct ebs_tcp_stats) / sizeof(uint64_t))
 #define TCP_PORT_WORDS (sizeof(struct ebs_tcp_port) / sizeof(uint64_t))
+#define TCP_PEER_WORDS (sizeof(struct ebs_tcp_peer) / sizeof(uint64_t))
 #define NPORTS 65536
 
-enum { MAP_STATS, MAP_PORTS };
+enum { MAP_STATS, MAP_PORTS, MAP_PEERS };
 
 static void tcp_destroy(struct ebs_module *m)
 {
@@ -64,6 +70,14 @@ static struct bpf_object *tcp_open(struct ebs_module *m, const struct ebs_config
 	rc = bpf_map__set_max_entries(skel->maps.tcp_ports, cfg->max_ports ? cfg->max_ports : 1);
 	if (rc < 0) {
 		snprintf(err, errlen, "sizing tcp_ports to max_ports %u failed: %s",
+			 cfg->max_ports, strerror(-rc));
+		tcp_destroy(m);
+		return NULL;
+	}
+	/* the peer table shares the port table's bound (map_sizes.ports) */
+	rc = bpf_map__set_max_entries(skel->maps.tcp_peers, cfg->max_ports ? cfg->max_ports : 1);
+	if (rc < 0) {
+		snprintf(err, errlen, "sizing tcp_peers to max_ports %u failed: %s",
 			 cfg->max_ports, strerror(-rc));
 		tcp_destroy(m);
 		return NULL;
@@ -149,6 +163,107 @@ out:
 	return rc;
 }
 
+static int cmp_peer_key(const void *a, const void *b)
+{
+	const struct ebs_tcp_peer_key *x = a, *y = b;
+
+	if (x->dir != y->dir)
+		return x->dir < y->dir ? -1 : 1;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	int c = memcmp(x->addr, y->addr, sizeof(x->addr));
+	if (c)
+		return c;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+/* Walks tcp_peers into rows sorted by direction, family, address, port;
+ * the row index is the position.  Like read_ports, a walk restarted by an
+ * eviction is bounded (twice the table size) and duplicates dropped.
+ * *entries gets the number of distinct keys seen. */
+static int read_peers(struct ebs_module *m, struct ebs_snapshot *s, uint64_t *entries,
+		      char *err, size_t errlen)
+{
+	int fd = m->map_fd[MAP_PEERS];
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info), cap, n = 0, w = 0, walked = 0;
+	struct ebs_tcp_peer_key *keys, key, next;
+	uint64_t sum[TCP_PEER_WORDS];
+	int rc = -1, r;
+
+	*entries = 0;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
+		snprintf(err, errlen, "inspecting tcp_peers failed: %s", strerror(errno));
+		return -1;
+	}
+	cap = info.max_entries ? info.max_entries : 1;
+	keys = calloc(cap, sizeof(*keys));
+	if (!keys) {
+		snprintf(err, errlen, "out of memory walking tcp_peers");
+		return -1;
+	}
+	r = bpf_map_get_next_key(fd, NULL, &next);
+	while (r == 0 && n < cap && walked++ < 2 * cap) {
+		keys[n++] = next;
+		key = next;
+		r = bpf_map_get_next_key(fd, &key, &next);
+	}
+	if (r < 0 && r != -ENOENT) {
+		snprintf(err, errlen, "walking tcp_peers failed: %s", strerror(-r));
+		goto out;
+	}
+	qsort(keys, n, sizeof(*keys), cmp_peer_key);
+	for (uint32_t i = 0; i < n; i++)
+		if (w == 0 || cmp_peer_key(&keys[w - 1], &keys[i]) != 0)
+			keys[w++] = keys[i];
+	n = w;
+	*entries = n;
+	if (!n) {
+		rc = 0;
+		goto out;
+	}
+	s->tcp_peers = calloc(n, sizeof(*s->tcp_peers));
+	if (!s->tcp_peers) {
+		snprintf(err, errlen, "out of memory for %u tcp peer rows", n);
+		goto out;
+	}
+	w = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct ebs_tcp_peer v;
+		struct ebs_tcp_peer_row *row;
+
+		r = ebs_percpu_sum(fd, &keys[i], sizeof(struct ebs_tcp_peer), m->ncpus, sum,
+				   TCP_PEER_WORDS);
+		if (r == -ENOENT)
+			continue; /* evicted since the walk */
+		if (r < 0) {
+			snprintf(err, errlen, "reading a tcp_peers row failed: %s", strerror(-r));
+			goto out;
+		}
+		memcpy(&v, sum, sizeof(v));
+		row = &s->tcp_peers[w++];
+		row->index = w;
+		row->dir = keys[i].dir;
+		row->addr_type = keys[i].family == 6 ? 2 : 1;
+		memcpy(row->addr, keys[i].addr, sizeof(row->addr));
+		if (!inet_ntop(keys[i].family == 6 ? AF_INET6 : AF_INET, keys[i].addr, row->addr_str,
+			       sizeof(row->addr_str)))
+			snprintf(row->addr_str, sizeof(row->addr_str), "?");
+		row->port = keys[i].port;
+		row->connects = v.connects;
+		row->retransmits = v.retransmits;
+		row->resets = v.resets;
+		row->bytes_in = v.bytes_in;
+		row->bytes_out = v.bytes_out;
+	}
+	s->n_tcp_peers = w;
+	rc = 0;
+out:
+	free(keys);
+	return rc;
+}
+
 static int tcp_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, size_t errlen)
 {
 	struct ebs_tcp_stats *st = calloc(1, sizeof(*st));
@@ -208,6 +323,10 @@ static int tcp_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 	/* LRU evictions are silent in the kernel: every key inserted and no
 	 * longer present was pushed out by a newer one */
 	evicted = st->port_inserts > entries ? st->port_inserts - entries : 0;
+	if (read_peers(m, s, &entries, err, errlen) < 0)
+		goto out;
+	s->tcp_peer_overflows =
+		(st->peer_inserts > entries ? st->peer_inserts - entries : 0) + st->peer_overflows;
 
 	s->tcp.active_opens = st->active_opens;
 	s->tcp.passive_opens = st->passive_opens;
@@ -227,7 +346,8 @@ static int tcp_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 
 	s->modules[EBS_FAM_TCP].events = trans_total + st->other_states + st->retransmits +
 					 st->resets_sent + st->resets_received + st->rtt_samples;
-	s->modules[EBS_FAM_TCP].overflows = st->socket_overflows + s->tcp.port_overflows;
+	s->modules[EBS_FAM_TCP].overflows =
+		st->socket_overflows + s->tcp.port_overflows + s->tcp_peer_overflows;
 	rc = 0;
 out:
 	free(st);
@@ -251,6 +371,7 @@ static const struct ebs_hook tcp_hooks[] = {
 static const char *const tcp_maps[] = {
 	[MAP_STATS] = "tcp_stats",
 	[MAP_PORTS] = "tcp_ports",
+	[MAP_PEERS] = "tcp_peers",
 };
 
 const struct ebs_module_ops ebs_module_tcp = {

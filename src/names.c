@@ -12,6 +12,7 @@ const char *ebs_family_name(enum ebs_family fam)
 		[EBS_FAM_SYSCALLS] = "syscalls",
 		[EBS_FAM_TCP] = "tcp",
 		[EBS_FAM_SCHED] = "sched",
+		[EBS_FAM_MEMORY] = "memory",
 	};
 	return (unsigned)fam < EBS_FAM_COUNT ? names[fam] : "?";
 }

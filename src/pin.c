@@ -111,6 +111,16 @@ static int path_join(char *buf, size_t len, const char *a, const char *b, const 
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+static bool pin_map_is(int fd, uint32_t type, uint32_t key_size, uint32_t value_size)
+{
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.type == type &&
+	       info.key_size == key_size && info.value_size == value_size;
+}
+
 int ebs_pin_reuse(struct ebs_module *m, const char *dir, struct ebs_pin_meta *meta, char *err,
 		  size_t errlen)
 {
@@ -132,6 +142,16 @@ int ebs_pin_reuse(struct ebs_module *m, const char *dir, struct ebs_pin_meta *me
 		if (stat(dir, &st) == 0)
 			ebs_rm_rf(dir);
 		return 0;
+	}
+	/* A meta of another shape (a hand-made or foreign pin) would make the
+	 * kernel copy more than *meta holds: check before the lookup. */
+	if (!pin_map_is(fd, BPF_MAP_TYPE_ARRAY, sizeof(key), sizeof(*meta))) {
+		snprintf(err, errlen,
+			 "incompatible pins at %s: its meta is not one this build writes; run "
+			 "'ebpfstats unload' to remove them",
+			 dir);
+		close(fd);
+		return -1;
 	}
 	memset(meta, 0, sizeof(*meta));
 	if (bpf_map_lookup_elem(fd, &key, meta) < 0) {

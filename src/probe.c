@@ -207,6 +207,7 @@ uint64_t ebs_cfg_digest(const struct ebs_config *cfg, enum ebs_family fam)
 	switch (fam) {
 	case EBS_FAM_SYSCALLS:
 		vals[n++] = cfg->syscall_latency;
+		vals[n++] = cfg->file_io;
 		vals[n++] = cfg->sample_rate;
 		vals[n++] = cfg->max_threads;
 		MIX(cfg->include, sizeof(cfg->include[0]) * cfg->n_include);
@@ -218,6 +219,7 @@ uint64_t ebs_cfg_digest(const struct ebs_config *cfg, enum ebs_family fam)
 		vals[n++] = cfg->max_ports;
 		break;
 	case EBS_FAM_SCHED:
+	case EBS_FAM_MEMORY:
 		vals[n++] = cfg->max_threads;
 		break;
 	default:

@@ -155,6 +155,8 @@ integrations:
     pin_path: ""
     interval: 1s
     process_filter: [$WL_COMM]
+    collect_memory: true
+    collect_file_io: true
 EOF
 start_agent() { # start_agent CONFIG LOG
 	"$AGENT" -f -x "$tmp/agentx.sock" -c "$1" -Lf "$2" -p "$tmp/agent.pid" &
@@ -167,10 +169,11 @@ expect "pidfile names the subagent" '[ "$(cat "$tmp/agent.pid" 2>/dev/null)" = "
 version=$(get $O.1.1.0)
 expect "ebsAgentVersion.0 is a version ($version)" 'echo "$version" | grep -Eq "^[0-9]+\.[0-9]+"'
 
-# modules: three rows, every one ok(1) on this machine, names in index order
+# modules: four rows, every one ok(1) on this machine, names in index order
 names=$(walk_values $O.2.1.2 | tr -d '"' | tr '\n' ' ')
-expect "ebsModuleName rows are syscalls tcp sched (got $names)" '[ "$names" = "syscalls tcp sched " ]'
-for i in 1 2 3; do
+expect "ebsModuleName rows are syscalls tcp sched memory (got $names)" \
+	'[ "$names" = "syscalls tcp sched memory " ]'
+for i in 1 2 3 4; do
 	st=$(get $O.2.1.3.$i)
 	expect "ebsModuleStatus.$i is ok(1) (got $st; reason: $(get $O.2.1.4.$i))" '[ "$st" = 1 ]'
 done
@@ -214,6 +217,23 @@ expect "ebsTcpStateName.1 is ESTABLISHED" '[ "$(get $O.4.20.1.2.1)" = ESTABLISHE
 expect "ebsTcpStateTransIn.1 (ESTABLISHED) >= $((2 * M_TCP))" \
 	'[ "$(get $O.4.20.1.4.1)" -ge $((2 * M_TCP)) ]'
 
+# TCP peers: the workload's M connects to 127.0.0.1:$wlport are one
+# outbound row (direction out(1), ipv4(1)) and one inbound row
+peer=$(snmpwalk $SNMP -OqnU $O.4.22.1.5 2>/dev/null | awk -v p="$wlport" '$2 == p {
+	n = split($1, a, "."); print a[n] }' | while read -r i; do
+	[ "$(get $O.4.22.1.2.$i)" = 1 ] && [ "$(get $O.4.22.1.4.$i)" = 127.0.0.1 ] && echo "$i"
+done | head -n 1)
+expect "ebsTcpPeerTable has an out row for 127.0.0.1:$wlport (index ${peer:-none})" 'isnum "$peer"'
+expect "ebsTcpPeerConnects.$peer is $M_TCP, ebsTcpPeerAddressType ipv4(1)" \
+	'[ "$(get $O.4.22.1.6.$peer)" = "$M_TCP" ] && [ "$(get $O.4.22.1.3.$peer)" = 1 ]'
+expect "ebsTcpPeerOverflows.0 is a number" 'isnum "$(get $O.4.19.0)"'
+
+# memory and file I/O
+expect "ebsMemoryFaultsUser.0 counts page faults" '[ "$(get $O.7.1.0)" -gt 0 ] 2>/dev/null'
+expect "ebsMemoryOomLastPid.0 is a number" 'isnum "$(get $O.7.4.0)"'
+expect "ebsProcTable has rows" '[ "$(rows $O.7.20.1.3)" -gt 0 ] 2>/dev/null'
+expect "ebsSyscallsWriteBytes.0 is a number" 'isnum "$(get $O.3.9.0)"'
+
 # one row per possible CPU
 ncpu=$(awk -F, '{n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-");
 	n += (r[2] == "" ? 1 : r[2] - r[1] + 1) } print n}' /sys/devices/system/cpu/possible)
@@ -254,7 +274,7 @@ expect "GET of a syscall row that does not exist: noSuchInstance" \
 out=$(snmpget $SNMP -On $O.1.1.1 2>&1)
 expect "GET of ebsAgentVersion.1 (bad instance): noSuchInstance" \
 	'echo "$out" | grep -q "No Such Instance"'
-out=$(snmpget $SNMP -On $O.3.9.0 2>&1)
+out=$(snmpget $SNMP -On $O.3.12.0 2>&1)
 expect "GET of an undefined scalar: noSuchObject" 'echo "$out" | grep -q "No Such Object"'
 out=$(snmpget $SNMP -On $O.2.1.3.9 2>&1)
 expect "GET of module 9: noSuchInstance" 'echo "$out" | grep -q "No Such Instance"'
@@ -345,7 +365,7 @@ loaded1=$(get $O.1.3.0)
 expect "SIGHUP with a good file reloads (private programs: ebsAgentProgramsLoaded moves, $loaded0 -> $loaded1)" \
 	'grep -q "reloaded .*agent.yaml" "$tmp/agent.log" && [ "$loaded1" != "$loaded0" ]'
 expect "every module ok after the reload" \
-	'[ "$(walk_values $O.2.1.3 | tr "\n" " ")" = "1 1 1 " ]'
+	'[ "$(walk_values $O.2.1.3 | tr "\n" " ")" = "1 1 1 1 " ]'
 
 # ---- SIGTERM -----------------------------------------------------------------
 kill -TERM "$agent_pid"

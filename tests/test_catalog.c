@@ -195,6 +195,79 @@ static void test_accessors_and_naming(void **state)
 	assert_string_equal(ebs_hist_unit(EBS_H_TCP_LIFETIME), "ms");
 }
 
+/* The memory, file I/O and TCP peer rows: names a collectd user and an
+ * SNMP manager see. */
+static void test_new_families_naming(void **state)
+{
+	struct ebs_snapshot s;
+	struct ebs_fileio_row fio[1];
+	struct ebs_tcp_peer_row peers[2];
+	struct ebs_proc_row procs[1];
+	char buf[96];
+	uint32_t idx[2];
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	memset(peers, 0, sizeof(peers));
+	fio[0] = (struct ebs_fileio_row){.nr = 1, .name = "write", .calls = 3, .bytes = 4096};
+	s.fileio = fio;
+	s.n_fileio = 1;
+	s.fio.write_bytes = 4096;
+	peers[0] = (struct ebs_tcp_peer_row){.index = 1, .dir = EBS_PEER_OUT, .addr_type = 1,
+					     .addr_str = "192.0.2.7", .port = 443, .connects = 2};
+	peers[1] = (struct ebs_tcp_peer_row){.index = 2, .dir = EBS_PEER_IN, .addr_type = 2,
+					     .addr_str = "2001:db8::1", .port = 22};
+	s.tcp_peers = peers;
+	s.n_tcp_peers = 2;
+	procs[0] = (struct ebs_proc_row){.pid = 4242, .comm = "nginx", .faults_user = 9};
+	s.procs = procs;
+	s.n_procs = 1;
+	s.mem.oom_last_pid = 77;
+	snprintf(s.mem.oom_last_comm, sizeof(s.mem.oom_last_comm), "hog");
+
+	const struct ebs_metric *m = ebs_metric_find("file_io.bytes");
+	const void *row = ebs_table_row(&s, m->table, 0);
+	assert_int_equal(ebs_metric_u64(m, row), 4096);
+	ebs_cd_plugin_instance(m, row, buf, sizeof(buf));
+	assert_string_equal(buf, "file_io");
+	ebs_cd_type_instance(m, row, buf, sizeof(buf));
+	assert_string_equal(buf, "write");
+	ebs_snmp_index(m->table, row, idx);
+	assert_int_equal(idx[0], 2);
+
+	m = ebs_metric_find("file_io.write_bytes");
+	ebs_cd_plugin_instance(m, &s, buf, sizeof(buf));
+	assert_string_equal(buf, "file_io");
+	ebs_cd_type_instance(m, &s, buf, sizeof(buf));
+	assert_string_equal(buf, "total_write"); /* never the write row's name */
+
+	m = ebs_metric_find("tcp.peer.connects");
+	row = ebs_table_row(&s, m->table, 0);
+	ebs_cd_plugin_instance(m, row, buf, sizeof(buf));
+	assert_string_equal(buf, "tcp_peer");
+	ebs_cd_type_instance(m, row, buf, sizeof(buf));
+	assert_string_equal(buf, "out-192.0.2.7-443-connects");
+	ebs_row_key(m->table, ebs_table_row(&s, m->table, 1), buf, sizeof(buf));
+	assert_string_equal(buf, "in-2001:db8::1-22");
+	ebs_snmp_index(m->table, ebs_table_row(&s, m->table, 1), idx);
+	assert_int_equal(idx[0], 2);
+	m = ebs_metric_find("tcp.peer.address");
+	assert_string_equal(ebs_metric_str(m, ebs_table_row(&s, m->table, 1)), "2001:db8::1");
+
+	m = ebs_metric_find("memory.proc.faults_user");
+	row = ebs_table_row(&s, m->table, 0);
+	assert_int_equal(ebs_metric_u64(m, row), 9);
+	assert_null(m->cd_type); /* one series per pid would churn collectd */
+	ebs_snmp_index(m->table, row, idx);
+	assert_int_equal(idx[0], 4242);
+	m = ebs_metric_find("memory.oom_last_pid");
+	assert_int_equal(ebs_metric_u64(m, &s), 77);
+	ebs_cd_plugin_instance(m, &s, buf, sizeof(buf));
+	assert_string_equal(buf, "memory");
+	assert_string_equal(ebs_metric_str(ebs_metric_find("memory.oom_last_comm"), &s), "hog");
+	assert_string_equal(ebs_family_name(EBS_FAM_MEMORY), "memory");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_snmp_objects_unique),
 		cmocka_unit_test(test_collectd_types_consistent),
 		cmocka_unit_test(test_accessors_and_naming),
+		cmocka_unit_test(test_new_families_naming),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

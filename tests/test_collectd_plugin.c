@@ -268,6 +268,8 @@ static void test_every_option(void **state)
 		ITEM("CollectSyscallLatency", vb(false)),
 		ITEM("CollectTCP", vb(false)),
 		ITEM("CollectScheduler", vb(false)),
+		ITEM("CollectMemory", vb(true)),
+		ITEM("CollectFileIO", vb(true)),
 		ITEM("ProcessInclude", vs("nginx"), vs("postgres")),
 		ITEM("ProcessExclude", vs("collectd")),
 		ITEM("SampleRate", vn(25)),
@@ -288,6 +290,8 @@ static void test_every_option(void **state)
 	assert_false(cd_cfg.syscall_latency);
 	assert_false(cd_cfg.collect[EBS_FAM_TCP]);
 	assert_false(cd_cfg.collect[EBS_FAM_SCHED]);
+	assert_true(cd_cfg.collect[EBS_FAM_MEMORY]);
+	assert_true(cd_cfg.file_io);
 	assert_int_equal(cd_cfg.n_include, 2);
 	assert_string_equal(cd_cfg.include[0], "nginx");
 	assert_string_equal(cd_cfg.include[1], "postgres");

@@ -139,7 +139,8 @@ static void assert_defaults(const struct ebs_config *cfg)
 {
 	assert_true(cfg->enabled);
 	for (int i = 0; i < EBS_FAM_COUNT; i++)
-		assert_true(cfg->collect[i]);
+		assert_true(cfg->collect[i] == (i != EBS_FAM_MEMORY)); /* memory: off */
+	assert_false(cfg->file_io);
 	assert_true(cfg->syscall_latency);
 	assert_int_equal(cfg->n_include, 0);
 	assert_int_equal(cfg->n_exclude, 0);
@@ -202,6 +203,8 @@ static void test_full_file(void **state)
 	assert_false(cfg.syscall_latency);
 	assert_false(cfg.collect[EBS_FAM_TCP]);
 	assert_true(cfg.collect[EBS_FAM_SCHED]);
+	assert_true(cfg.collect[EBS_FAM_MEMORY]);
+	assert_true(cfg.file_io);
 	assert_int_equal(cfg.n_include, 2);
 	assert_string_equal(cfg.include[0], "nginx");
 	assert_string_equal(cfg.include[1], "postgres");
@@ -654,6 +657,10 @@ static void test_set_valid(void **state)
 	set_ok(&cfg, "collect_syscall_latency", "FALSE");
 	set_ok(&cfg, "collect_network", "false");
 	set_ok(&cfg, "collect_scheduler", "no");
+	set_ok(&cfg, "collect_memory", "yes");
+	set_ok(&cfg, "collect_file_io", "true");
+	assert_true(cfg.collect[EBS_FAM_MEMORY]);
+	assert_true(cfg.file_io);
 	set_ok(&cfg, "sample_rate", "10");
 	set_ok(&cfg, "btf_path", "/tmp/vmlinux");
 	set_ok(&cfg, "pin_path", "");

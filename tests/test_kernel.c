@@ -7,8 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -265,13 +275,15 @@ static void test_pins_shared_and_survive(void **state)
 	struct ebs *a = open_cfg(&cfg);
 	const struct ebs_snapshot *sa = snap(a);
 	for (int f = 0; f < EBS_FAM_COUNT; f++) {
+		if (!cfg.collect[f])
+			continue; /* off by default (memory) */
 		assert_running(sa, f);
 		assert_false(sa->modules[f].reused_pins);
 	}
 	struct ebs *b = open_cfg(&cfg);
 	const struct ebs_snapshot *sb = snap(b);
 	for (int f = 0; f < EBS_FAM_COUNT; f++)
-		assert_true(sb->modules[f].reused_pins);
+		assert_true(sb->modules[f].reused_pins || !cfg.collect[f]);
 	assert_int_equal(sa->loaded_unix_ms, sb->loaded_unix_ms);
 
 	uint64_t a0 = calls(sa, SYS_getppid);
@@ -337,6 +349,7 @@ static void test_missing_btf(void **state)
 	ebs_config_init(&cfg);
 	cfg.pin_path[0] = '\0';
 	snprintf(cfg.btf_path, sizeof(cfg.btf_path), "/nonexistent/vmlinux.btf");
+	cfg.collect[EBS_FAM_MEMORY] = true; /* every family, also those off by default */
 	struct ebs *e = open_cfg(&cfg);
 	const struct ebs_snapshot *s = snap(e);
 	for (int f = 0; f < EBS_FAM_COUNT; f++) {
@@ -361,6 +374,381 @@ static void test_disabled_family(void **state)
 	assert_int_equal(s->modules[EBS_FAM_TCP].status, EBS_ST_DISABLED);
 	assert_non_null(strstr(s->modules[EBS_FAM_TCP].reason, "collect_tcp"));
 	assert_running(s, EBS_FAM_SYSCALLS);
+	ebs_close(e);
+}
+
+
+/* ---- memory ------------------------------------------------------------ */
+
+static const struct ebs_proc_row *procrow(const struct ebs_snapshot *s, uint32_t pid)
+{
+	for (uint32_t i = 0; i < s->n_procs; i++)
+		if (s->procs[i].pid == pid)
+			return &s->procs[i];
+	return NULL;
+}
+
+static struct ebs *open_memory(void)
+{
+	struct ebs_config cfg;
+
+	ebs_config_init(&cfg);
+	cfg.pin_path[0] = '\0';
+	cfg.collect[EBS_FAM_MEMORY] = true;
+	return open_cfg(&cfg);
+}
+
+/* A child touches K fresh pages and waits: its process row has at least K
+ * user faults while it lives, and is gone once it has exited. */
+static void test_memory_faults(void **state)
+{
+	const size_t K = 300;
+	long pg = sysconf(_SC_PAGESIZE);
+	int ready[2], hold[2];
+	char c;
+
+	(void)state;
+	struct ebs *e = open_memory();
+	const struct ebs_snapshot *s = snap(e);
+	assert_running(s, EBS_FAM_MEMORY);
+	uint64_t u0 = s->mem.faults_user;
+
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(hold), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(ready[0]);
+		close(hold[1]);
+		prctl(PR_SET_NAME, "ebs-kt-mem");
+		unsigned char *p = mmap(NULL, K * (size_t)pg, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(1);
+		/* one fault per page: no huge page may cover them */
+		madvise(p, K * (size_t)pg, MADV_NOHUGEPAGE);
+		for (size_t i = 0; i < K; i++)
+			p[i * (size_t)pg] = 1;
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		if (read(hold[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	s = snap(e);
+	const struct ebs_proc_row *r = procrow(s, (uint32_t)pid);
+	if (!r)
+		fail_msg("no process row for pid %d among %u", (int)pid, s->n_procs);
+	assert_true(r->faults_user >= K);
+	assert_true(s->mem.faults_user - u0 >= K);
+	/* the first fault may come from the fork's copy-on-write, before the
+	 * name changed: the row keeps the comm of that first fault */
+	assert_true(strcmp(r->comm, "ebs-kt-mem") == 0 || strcmp(r->comm, "test_kernel") == 0 ||
+		    strncmp(r->comm, "lt-test_kernel", 14) == 0);
+	close(hold[1]);
+	int ws;
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	close(ready[0]);
+	s = snap(e);
+	assert_null(procrow(s, (uint32_t)pid)); /* reclaimed at exit */
+	assert_int_equal(s->mem.proc_overflows, 0);
+	ebs_close(e);
+}
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+/* A memory cgroup of limit bytes: cgroup v2 when /sys/fs/cgroup has the
+ * memory controller, else the v1 memory hierarchy.  procs gets the file a
+ * pid is written to.  0, or -1 with why. */
+static int make_memcg(char *dir, size_t len, char *procs, size_t plen, const char *limit,
+		      char *why, size_t wlen)
+{
+	char path[512];
+	struct stat st;
+	bool v2 = stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0;
+
+	if (v2) {
+		snprintf(dir, len, "/sys/fs/cgroup/ebs-kt-oom-%d", (int)getpid());
+		/* the root's memory controller must be on for children */
+		write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory");
+	} else if (stat("/sys/fs/cgroup/memory", &st) == 0) {
+		snprintf(dir, len, "/sys/fs/cgroup/memory/ebs-kt-oom-%d", (int)getpid());
+	} else {
+		snprintf(why, wlen, "no cgroup v2 memory controller and no v1 memory hierarchy");
+		return -1;
+	}
+	if (mkdir(dir, 0755) < 0) {
+		snprintf(why, wlen, "mkdir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, v2 ? "memory.max" : "memory.limit_in_bytes");
+	if (write_file(path, limit) < 0) {
+		snprintf(why, wlen, "setting %s: %s", path, strerror(errno));
+		rmdir(dir);
+		return -1;
+	}
+	/* no swap to escape to; absent without swap accounting */
+	snprintf(path, sizeof(path), "%s/memory.swap.max", dir);
+	if (v2)
+		write_file(path, "0");
+	snprintf(procs, plen, "%s/cgroup.procs", dir);
+	return 0;
+}
+
+/* A child in a 32 MiB memory cgroup touches 256 MiB: the OOM killer picks
+ * it, and the module counts one kill naming its pid and comm. */
+static void test_memory_oom(void **state)
+{
+	char dir[256], procs[300], why[400];
+
+	(void)state;
+	if (make_memcg(dir, sizeof(dir), procs, sizeof(procs), "33554432", why, sizeof(why)) <
+	    0) {
+		fprintf(stderr, "test_memory_oom: skipped: cannot create a memory cgroup: %s\n",
+			why);
+		skip();
+	}
+	struct ebs *e = open_memory();
+	const struct ebs_snapshot *s = snap(e);
+	uint64_t k0 = s->mem.oom_kills;
+	int go[2];
+	char c;
+
+	assert_int_equal(pipe(go), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(go[1]);
+		prctl(PR_SET_NAME, "ebs-kt-oom");
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		size_t sz = 256u << 20;
+		unsigned char *p = mmap(NULL, sz, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			_exit(3);
+		for (size_t i = 0; i < sz; i += 4096)
+			p[i] = 1;
+		_exit(4); /* not killed: the limit did not hold */
+	}
+	close(go[0]);
+	char pidbuf[32];
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
+	int moved = write_file(procs, pidbuf);
+	int werr = errno;
+	assert_int_equal(write(go[1], "g", 1), 1);
+	close(go[1]);
+	int ws;
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	rmdir(dir);
+	if (moved < 0) {
+		ebs_close(e);
+		fail_msg("moving the child into %s failed: %s", procs, strerror(werr));
+	}
+	if (!WIFSIGNALED(ws) || WTERMSIG(ws) != SIGKILL)
+		fail_msg("the child was not OOM-killed (status 0x%x)", ws);
+	s = snap(e);
+	assert_int_equal(s->mem.oom_kills - k0, 1);
+	assert_int_equal(s->mem.oom_last_pid, (uint32_t)pid);
+	assert_string_equal(s->mem.oom_last_comm, "ebs-kt-oom");
+	ebs_close(e);
+}
+
+/* ---- file I/O ---------------------------------------------------------- */
+
+static const struct ebs_fileio_row *fiorow(const struct ebs_snapshot *s, uint32_t nr)
+{
+	for (uint32_t i = 0; i < s->n_fileio; i++)
+		if (s->fileio[i].nr == nr)
+			return &s->fileio[i];
+	return NULL;
+}
+
+static uint64_t fio_bytes(const struct ebs_snapshot *s, uint32_t nr)
+{
+	const struct ebs_fileio_row *r = fiorow(s, nr);
+	return r ? r->bytes : 0;
+}
+
+/* A child named COMM writes B bytes to a file (write, pwrite64, writev),
+ * reads them back (read, pread64) and fails one open: with the comm filter
+ * on, the counters advance by exactly that. */
+static void test_file_io_bytes(void **state)
+{
+	enum { B1 = 10000, B2 = 3000, B3 = 777 };
+	const uint64_t B = B1 + B2 + 2 * B3;
+	struct ebs_config cfg;
+	static char buf[B1];
+
+	(void)state;
+	ebs_config_init(&cfg);
+	cfg.pin_path[0] = '\0';
+	cfg.file_io = true;
+	snprintf(cfg.include[0], EBS_COMM_LEN, "%s", COMM);
+	cfg.n_include = 1;
+	struct ebs *e = open_cfg(&cfg);
+	const struct ebs_snapshot *s = snap(e);
+	assert_running(s, EBS_FAM_SYSCALLS);
+	uint64_t w0 = s->fio.write_bytes, r0 = s->fio.read_bytes, o0 = s->fio.opens;
+	uint64_t oe0 = s->fio.open_errors, ww0 = fio_bytes(s, SYS_write);
+	uint64_t pw0 = fio_bytes(s, SYS_pwrite64), wv0 = fio_bytes(s, SYS_writev);
+
+	char path[] = "/tmp/ebs-kt-fio-XXXXXX";
+	int tfd = mkstemp(path);
+	assert_true(tfd >= 0);
+	close(tfd);
+	memset(buf, 'x', sizeof(buf));
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct iovec iov[2] = {{buf, B3}, {buf, B3}};
+		prctl(PR_SET_NAME, COMM);
+		int fd = open(path, O_RDWR | O_TRUNC);
+		if (fd < 0 || write(fd, buf, B1) != B1 || pwrite(fd, buf, B2, B1) != B2 ||
+		    lseek(fd, B1 + B2, SEEK_SET) < 0 || writev(fd, iov, 2) != 2 * B3)
+			_exit(1);
+		if (pread(fd, buf, B2, B1) != B2 || lseek(fd, 0, SEEK_SET) < 0 ||
+		    read(fd, buf, B1) != B1)
+			_exit(2);
+		close(fd);
+		if (open("/nonexistent/ebs-kt", O_RDONLY) >= 0)
+			_exit(3);
+		_exit(0);
+	}
+	int ws;
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	unlink(path);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	s = snap(e);
+	assert_int_equal(s->fio.write_bytes - w0, B);
+	assert_int_equal(s->fio.read_bytes - r0, B1 + B2);
+	assert_int_equal(fio_bytes(s, SYS_write) - ww0, B1);
+	assert_int_equal(fio_bytes(s, SYS_pwrite64) - pw0, B2);
+	assert_int_equal(fio_bytes(s, SYS_writev) - wv0, 2 * B3);
+	assert_true(s->fio.opens - o0 >= 1);
+	assert_true(s->fio.open_errors - oe0 >= 1);
+	assert_string_equal(fiorow(s, SYS_write)->name, "write");
+	ebs_close(e);
+
+	/* off (the default): the syscalls module shows no file I/O view */
+	e = open_private();
+	s = snap(e);
+	assert_int_equal(s->n_fileio, 0);
+	assert_int_equal(s->fio.write_bytes, 0);
+	ebs_close(e);
+}
+
+/* ---- TCP peers --------------------------------------------------------- */
+
+static const struct ebs_tcp_peer_row *peerrow(const struct ebs_snapshot *s, uint32_t dir,
+					      const char *addr, uint32_t port)
+{
+	for (uint32_t i = 0; i < s->n_tcp_peers; i++) {
+		const struct ebs_tcp_peer_row *r = &s->tcp_peers[i];
+		if (r->dir == dir && r->port == port && strcmp(r->addr_str, addr) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+/* One listener on addr (IPv4 or IPv6 text), one connect, accepted, data
+ * both ways, both ends closed.  *port gets the listener's port.  0 or -1. */
+static int connect_once(const char *addr, uint16_t *port)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t sl;
+	bool v6 = strchr(addr, ':') != NULL;
+	int l = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), c = -1, a = -1;
+	char b[100] = {0};
+	int rc = -1;
+
+	if (l < 0)
+		return -1;
+	if (v6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, addr, &s6->sin6_addr);
+		sl = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		inet_pton(AF_INET, addr, &s4->sin_addr);
+		sl = sizeof(*s4);
+	}
+	if (bind(l, (struct sockaddr *)&ss, sl) < 0 || listen(l, 4) < 0 ||
+	    getsockname(l, (struct sockaddr *)&ss, &sl) < 0)
+		goto out;
+	*port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+			 : ((struct sockaddr_in *)&ss)->sin_port);
+	c = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&ss, sl) < 0)
+		goto out;
+	a = accept(l, NULL, NULL);
+	if (a < 0 || write(c, b, sizeof(b)) != sizeof(b) || read(a, b, sizeof(b)) != sizeof(b) ||
+	    write(a, b, 10) != 10 || read(c, b, 10) != 10)
+		goto out;
+	rc = 0;
+out:
+	if (a >= 0)
+		close(a);
+	if (c >= 0)
+		close(c);
+	close(l);
+	return rc;
+}
+
+/* Connects to two loopback endpoints (127.0.0.1 and ::1, or 127.0.0.2
+ * without IPv6): two outbound peer rows, and two inbound ones. */
+static void test_tcp_peers(void **state)
+{
+	const char *a1 = "127.0.0.1", *a2 = "::1";
+	uint16_t p1 = 0, p2 = 0;
+
+	(void)state;
+	struct ebs *e = open_private();
+	const struct ebs_snapshot *s = snap(e);
+	assert_running(s, EBS_FAM_TCP);
+
+	assert_int_equal(connect_once(a1, &p1), 0);
+	if (connect_once(a2, &p2) < 0) {
+		a2 = "127.0.0.2";
+		assert_int_equal(connect_once(a2, &p2), 0);
+	}
+	usleep(100 * 1000); /* closes settle: bytes are added at CLOSE */
+	s = snap(e);
+	const struct ebs_tcp_peer_row *o1 = peerrow(s, EBS_PEER_OUT, a1, p1);
+	const struct ebs_tcp_peer_row *o2 = peerrow(s, EBS_PEER_OUT, a2, p2);
+	const struct ebs_tcp_peer_row *i1 = peerrow(s, EBS_PEER_IN, a1, p1);
+	const struct ebs_tcp_peer_row *i2 = peerrow(s, EBS_PEER_IN, a2, p2);
+	if (!o1 || !o2 || !i1 || !i2)
+		fail_msg("peer rows missing (%s:%u out %p, %s:%u out %p, in %p %p) among %u", a1,
+			 p1, (const void *)o1, a2, p2, (const void *)o2, (const void *)i1,
+			 (const void *)i2, s->n_tcp_peers);
+	assert_int_equal(o1->connects, 1);
+	assert_int_equal(o2->connects, 1);
+	assert_int_equal(i1->connects, 1);
+	assert_int_equal(o1->addr_type, 1);
+	assert_int_equal(o2->addr_type, strchr(a2, ':') ? 2 : 1);
+	/* the client sent 100 bytes and got 10, each acked (+1 for the FIN) */
+	assert_true(o1->bytes_out >= 100 && o1->bytes_in >= 10);
+	assert_true(i1->bytes_in >= 100 && i1->bytes_out >= 10);
+	for (uint32_t i = 0; i < s->n_tcp_peers; i++)
+		assert_int_equal(s->tcp_peers[i].index, i + 1);
+	assert_int_equal(s->tcp_peer_overflows, 0);
 	ebs_close(e);
 }
 
@@ -410,6 +798,10 @@ int main(void)
 		cmocka_unit_test(test_degradation),
 		cmocka_unit_test(test_missing_btf),
 		cmocka_unit_test(test_disabled_family),
+		cmocka_unit_test(test_memory_faults),
+		cmocka_unit_test(test_memory_oom),
+		cmocka_unit_test(test_file_io_bytes),
+		cmocka_unit_test(test_tcp_peers),
 	};
 
 	if (geteuid() != 0) {

@@ -612,6 +612,30 @@ static void test_textual_conventions(void **state)
 	assert_string_equal(find("ebsTcpStateIndex")->syntax, "EbsTcpState");
 }
 
+/* Every family has objects in the MIB, and every table of the catalog
+ * (but the collectd-only transition pairs) is in it. */
+static void test_every_family_and_table_served(void **state)
+{
+	(void)state;
+	for (int f = 0; f < EBS_FAM_COUNT; f++) {
+		unsigned n = 0;
+		for (size_t i = 0; i < ebs_catalog_len; i++)
+			n += (int)ebs_catalog[i].family == f && ebs_mib_serves(&ebs_catalog[i]);
+		if (!n)
+			fail_msg("family %s has no object in the MIB", ebs_family_name((enum ebs_family)f));
+	}
+	for (int t = 0; t < EBS_T_COUNT; t++) {
+		uint32_t arcs[EBS_MIB_MAX_PATH];
+		if (t == EBS_T_TCP_TRANS)
+			continue;
+		if (!ebs_mib_parent((enum ebs_table)t, EBS_FAM_COUNT, arcs))
+			fail_msg("table %s has no place in the MIB", ebs_table_name((enum ebs_table)t));
+	}
+	assert_non_null(find("ebsMemoryOomLastPid"));
+	assert_non_null(find("ebsTcpPeerTable"));
+	assert_non_null(find("ebsFileIoTable"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -621,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_mib_objects_served),
 		cmocka_unit_test(test_columns_contiguous),
 		cmocka_unit_test(test_textual_conventions),
+		cmocka_unit_test(test_every_family_and_table_served),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Memory family: user and kernel page faults (exceptions:page_fault_user /
+ * page_fault_kernel, x86 only) in total and per process, OOM kills
+ * (oom:mark_victim) with the last victim, and the removal of a process's
+ * row when its last thread exits (sched:sched_process_exit).
+ *
+ * Page faults are the hottest of these hooks: one per-CPU increment and one
+ * hash lookup per fault (a fault itself costs a microsecond or more).  A
+ * process's first fault inserts its row; when the table is full the fault
+ * is still counted in the totals and in proc_overflows. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "memory.h"
+
+#define EBS_EEXIST 17 /* errno.h is not usable next to vmlinux.h */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ebs_mem_stats);
+} mem_stats SEC(".maps");
+
+/* tgid -> faults; sized from max_threads.  A hash, not an LRU: rows leave
+ * when the process ends, and a full table must be visible as overflows
+ * rather than silently dropping a live process's counts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32);
+	__type(value, struct ebs_mem_proc);
+} mem_procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ebs_mem_oom);
+} mem_oom SEC(".maps");
+
+/* Since 6.8 mark_victim passes the task (and its record has uid); before,
+ * only the pid. */
+struct trace_event_raw_mark_victim___ebs {
+	int pid;
+	unsigned int uid;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool victim_is_task(void)
+{
+	return bpf_core_field_exists(struct trace_event_raw_mark_victim___ebs, uid);
+}
+
+static __always_inline struct ebs_mem_stats *stats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&mem_stats, &zero);
+}
+
+static __always_inline int on_fault(bool user)
+{
+	struct ebs_mem_stats *st = stats();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ebs_mem_proc *p;
+
+	if (!st)
+		return 0;
+	if (user)
+		st->faults_user++;
+	else
+		st->faults_kernel++;
+	p = bpf_map_lookup_elem(&mem_procs, &tgid);
+	if (!p) {
+		struct ebs_mem_proc n = {};
+		long err;
+
+		bpf_get_current_comm(n.comm, sizeof(n.comm));
+		err = bpf_map_update_elem(&mem_procs, &tgid, &n, BPF_NOEXIST);
+		if (err && err != -EBS_EEXIST) {
+			st->proc_overflows++;
+			return 0;
+		}
+		p = bpf_map_lookup_elem(&mem_procs, &tgid);
+		if (!p)
+			return 0;
+	}
+	if (user)
+		__sync_fetch_and_add(&p->faults_user, 1);
+	else
+		__sync_fetch_and_add(&p->faults_kernel, 1);
+	return 0;
+}
+
+static __always_inline int on_victim(__u32 tgid, const char *comm, bool comm_kernel)
+{
+	struct ebs_mem_stats *st = stats();
+	struct ebs_mem_oom *o;
+	__u32 zero = 0;
+
+	if (!st)
+		return 0;
+	st->oom_kills++;
+	o = bpf_map_lookup_elem(&mem_oom, &zero);
+	if (!o)
+		return 0;
+	o->pid = tgid;
+	__builtin_memset(o->comm, 0, sizeof(o->comm));
+	if (comm && comm_kernel)
+		bpf_probe_read_kernel_str(o->comm, sizeof(o->comm), comm);
+	o->seq++;
+	return 0;
+}
+
+static __always_inline int victim_from_task(struct task_struct *t)
+{
+	return on_victim(BPF_CORE_READ(t, tgid), t ? t->comm : NULL, t != NULL);
+}
+
+/* The last thread of a process is leaving: signal->live already dropped
+ * to 0 when the tracepoint fires (do_exit decrements it first). */
+static __always_inline int on_exit(struct task_struct *t)
+{
+	struct ebs_mem_stats *st;
+	__u32 tgid;
+
+	if (BPF_CORE_READ(t, signal, live.counter) != 0)
+		return 0;
+	tgid = BPF_CORE_READ(t, tgid);
+	if (bpf_map_delete_elem(&mem_procs, &tgid) == 0) {
+		st = stats();
+		if (st)
+			st->proc_exits++;
+	}
+	return 0;
+}
+
+/* ---- exceptions:page_fault_user / page_fault_kernel (x86) ------------- */
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(page_fault_user_btf)
+{
+	return on_fault(true);
+}
+
+SEC("raw_tp/page_fault_user")
+int BPF_PROG(page_fault_user_raw)
+{
+	return on_fault(true);
+}
+
+SEC("tracepoint/exceptions/page_fault_user")
+int page_fault_user_tp(void *ctx)
+{
+	return on_fault(true);
+}
+
+SEC("tp_btf/page_fault_kernel")
+int BPF_PROG(page_fault_kernel_btf)
+{
+	return on_fault(false);
+}
+
+SEC("raw_tp/page_fault_kernel")
+int BPF_PROG(page_fault_kernel_raw)
+{
+	return on_fault(false);
+}
+
+SEC("tracepoint/exceptions/page_fault_kernel")
+int page_fault_kernel_tp(void *ctx)
+{
+	return on_fault(false);
+}
+
+/* ---- oom:mark_victim -------------------------------------------------- */
+
+SEC("tp_btf/mark_victim")
+int BPF_PROG(mark_victim_btf)
+{
+	if (victim_is_task())
+		return victim_from_task((struct task_struct *)ctx[0]);
+	return on_victim((__u32)ctx[0], NULL, false);
+}
+
+SEC("raw_tp/mark_victim")
+int BPF_PROG(mark_victim_raw)
+{
+	if (victim_is_task())
+		return victim_from_task((struct task_struct *)ctx[0]);
+	return on_victim((__u32)ctx[0], NULL, false);
+}
+
+/* The record has the pid only (its comm is a __data_loc string). */
+SEC("tracepoint/oom/mark_victim")
+int mark_victim_tp(void *ctx)
+{
+	return on_victim((__u32)BPF_CORE_READ((struct trace_event_raw_mark_victim___ebs *)ctx, pid),
+			 NULL, false);
+}
+
+/* ---- sched:sched_process_exit ----------------------------------------- */
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_process_exit_btf, struct task_struct *t)
+{
+	return on_exit(t);
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(sched_process_exit_raw, struct task_struct *t)
+{
+	return on_exit(t);
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int sched_process_exit_tp(void *ctx)
+{
+	return on_exit(bpf_get_current_task_btf());
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,36 @@
+/* Memory family: map keys and values shared by bpf/memory.bpf.c and
+ * src/module_memory.c.  Changing a layout here means bumping
+ * EBS_PIN_LAYOUT, since front-ends read pinned maps of other builds. */
+#ifndef EBS_MEMORY_H
+#define EBS_MEMORY_H
+
+#include "ebs_abi.h"
+
+/* mem_stats[0], per CPU. */
+struct ebs_mem_stats {
+	__u64 faults_user;
+	__u64 faults_kernel;
+	__u64 oom_kills;
+	__u64 proc_overflows; /* faults of a process that found no room in mem_procs */
+	__u64 proc_exits;     /* mem_procs rows removed when their process ended */
+};
+
+/* mem_procs value, keyed by tgid (__u32): the bounded process table.  A
+ * row is created at the process's first fault and removed when its last
+ * thread exits. */
+struct ebs_mem_proc {
+	__u64 faults_user;   /* atomic adds: a process's threads fault on many CPUs */
+	__u64 faults_kernel;
+	char comm[EBS_COMM_LEN]; /* of the thread that made the first fault */
+};
+
+/* mem_oom[0]: the last OOM victim.  OOM kills are rare and serialised by
+ * the kernel's oom_lock, so a plain array element is enough. */
+struct ebs_mem_oom {
+	__u64 seq; /* victims recorded */
+	__u32 pid; /* tgid */
+	__u32 pad;
+	char comm[EBS_COMM_LEN];
+};
+
+#endif

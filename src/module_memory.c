@@ -1,0 +1,182 @@
+/* Memory module: page faults (user and kernel) in total and per process,
+ * OOM kills with the last victim.  The page-fault tracepoints exist on x86
+ * only; elsewhere the module runs degraded with the reason naming them, and
+ * OOM kills are still counted.  read() sums the per-CPU counters and walks
+ * the process table. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memory.h"
+#include "memory.skel.h"
+#include "module.h"
+
+_Static_assert(sizeof(struct ebs_mem_stats) % sizeof(uint64_t) == 0,
+	       "ebs_mem_stats is summed as u64 words");
+
+#define MEM_STATS_WORDS (sizeof(struct ebs_mem_stats) / sizeof(uint64_t))
+
+enum { MAP_STATS, MAP_PROCS, MAP_OOM };
+
+static void mem_destroy(struct ebs_module *m)
+{
+	memory_bpf__destroy(m->skel);
+	m->skel = NULL;
+}
+
+static struct bpf_object *mem_open(struct ebs_module *m, const struct ebs_config *cfg,
+				   char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts,
+		    .btf_custom_path = cfg->btf_path[0] ? cfg->btf_path : NULL);
+	struct memory_bpf *skel = memory_bpf__open_opts(&opts);
+	int rc;
+
+	if (!skel) {
+		snprintf(err, errlen, "opening the memory BPF object failed: %s", strerror(errno));
+		return NULL;
+	}
+	m->skel = skel;
+	rc = bpf_map__set_max_entries(skel->maps.mem_procs,
+				      cfg->max_threads ? cfg->max_threads : 1);
+	if (rc < 0) {
+		snprintf(err, errlen, "sizing mem_procs to max_threads %u failed: %s",
+			 cfg->max_threads, strerror(-rc));
+		mem_destroy(m);
+		return NULL;
+	}
+	return skel->obj;
+}
+
+static int mem_load(struct ebs_module *m)
+{
+	return memory_bpf__load(m->skel);
+}
+
+static int cmp_proc(const void *a, const void *b)
+{
+	uint32_t x = ((const struct ebs_proc_row *)a)->pid;
+	uint32_t y = ((const struct ebs_proc_row *)b)->pid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The table changes while we walk it: get_next_key restarts from the first
+ * key when ours was deleted meanwhile, so the walk is bounded by twice the
+ * table size and duplicates are dropped after sorting. */
+static int read_procs(struct ebs_module *m, struct ebs_snapshot *s, char *err, size_t errlen)
+{
+	int fd = m->map_fd[MAP_PROCS];
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info), cap, n = 0, walked = 0;
+	__u32 key, next;
+	int r;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
+		snprintf(err, errlen, "inspecting mem_procs failed: %s", strerror(errno));
+		return -1;
+	}
+	cap = info.max_entries ? info.max_entries : 1;
+	s->procs = calloc(cap, sizeof(*s->procs));
+	if (!s->procs) {
+		snprintf(err, errlen, "out of memory for %u process rows", cap);
+		return -1;
+	}
+	r = bpf_map_get_next_key(fd, NULL, &next);
+	while (r == 0 && n < cap && walked++ < 2 * cap) {
+		struct ebs_mem_proc v;
+
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &v) == 0) {
+			struct ebs_proc_row *row = &s->procs[n++];
+
+			row->pid = key;
+			memcpy(row->comm, v.comm, sizeof(row->comm));
+			row->comm[sizeof(row->comm) - 1] = '\0';
+			row->faults_user = v.faults_user;
+			row->faults_kernel = v.faults_kernel;
+		}
+		r = bpf_map_get_next_key(fd, &key, &next);
+	}
+	if (r < 0 && r != -ENOENT) {
+		snprintf(err, errlen, "walking mem_procs failed: %s", strerror(-r));
+		return -1;
+	}
+	qsort(s->procs, n, sizeof(*s->procs), cmp_proc);
+	{
+		uint32_t w = 0;
+
+		for (uint32_t i = 0; i < n; i++)
+			if (w == 0 || s->procs[w - 1].pid != s->procs[i].pid)
+				s->procs[w++] = s->procs[i];
+		n = w;
+	}
+	s->n_procs = n;
+	return 0;
+}
+
+static int mem_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, size_t errlen)
+{
+	struct ebs_mem_stats st;
+	struct ebs_mem_oom oom;
+	uint32_t zero = 0;
+	int r;
+
+	r = ebs_percpu_sum(m->map_fd[MAP_STATS], &zero, sizeof(st), m->ncpus, (uint64_t *)&st,
+			   MEM_STATS_WORDS);
+	if (r < 0) {
+		snprintf(err, errlen, "reading mem_stats failed: %s", strerror(-r));
+		return -1;
+	}
+	memset(&oom, 0, sizeof(oom));
+	if (bpf_map_lookup_elem(m->map_fd[MAP_OOM], &zero, &oom) < 0) {
+		snprintf(err, errlen, "reading mem_oom failed: %s", strerror(errno));
+		return -1;
+	}
+	if (read_procs(m, s, err, errlen) < 0)
+		return -1;
+	s->mem.faults_user = st.faults_user;
+	s->mem.faults_kernel = st.faults_kernel;
+	s->mem.oom_kills = st.oom_kills;
+	s->mem.proc_overflows = st.proc_overflows;
+	s->mem.oom_last_pid = oom.seq ? oom.pid : 0;
+	memcpy(s->mem.oom_last_comm, oom.comm, sizeof(s->mem.oom_last_comm));
+	s->mem.oom_last_comm[sizeof(s->mem.oom_last_comm) - 1] = '\0';
+	s->modules[EBS_FAM_MEMORY].events = st.faults_user + st.faults_kernel + st.oom_kills;
+	s->modules[EBS_FAM_MEMORY].overflows = st.proc_overflows;
+	return 0;
+}
+
+/* All optional: without the x86-only fault tracepoints the module still
+ * counts OOM kills, and says in its reason which hooks are missing. */
+static const struct ebs_hook mem_hooks[] = {
+	{"exceptions", "page_fault_user", "page_fault_user_btf", "page_fault_user_raw",
+	 "page_fault_user_tp", .optional = true},
+	{"exceptions", "page_fault_kernel", "page_fault_kernel_btf", "page_fault_kernel_raw",
+	 "page_fault_kernel_tp", .optional = true},
+	{"oom", "mark_victim", "mark_victim_btf", "mark_victim_raw", "mark_victim_tp",
+	 .optional = true},
+	{"sched", "sched_process_exit", "sched_process_exit_btf", "sched_process_exit_raw",
+	 "sched_process_exit_tp", .optional = true},
+};
+
+static const char *const mem_maps[] = {
+	[MAP_STATS] = "mem_stats",
+	[MAP_PROCS] = "mem_procs",
+	[MAP_OOM] = "mem_oom",
+};
+
+const struct ebs_module_ops ebs_module_memory = {
+	.name = "memory",
+	.family = EBS_FAM_MEMORY,
+	.hooks = mem_hooks,
+	.n_hooks = sizeof(mem_hooks) / sizeof(mem_hooks[0]),
+	.maps = mem_maps,
+	.n_maps = sizeof(mem_maps) / sizeof(mem_maps[0]),
+	.open = mem_open,
+	.load = mem_load,
+	.read = mem_read,
+	.destroy = mem_destroy,
+};
