@@ -1,0 +1,296 @@
+#!/bin/sh
+# snmp/ebpfstats-agentx.service, checked without systemd as PID 1:
+#  1. systemd-analyze verify is silent (ExecStart pointed at the build), and
+#     `systemd-analyze security --offline` rates the sandbox "OK" or better;
+#     the unit runs as a non-root user with only CAP_BPF and CAP_PERFMON,
+#     NoNewPrivileges, ProtectSystem=strict, bpffs writable, no shell.
+#  2. As root: the subagent runs the way the unit runs it -- user nobody in
+#     place of ebpfstats, the unit's ambient and bounding capabilities, no new
+#     privileges (setpriv) -- on programs a root process pinned first, as
+#     collectd would: without the unit's ExecStartPre commands it cannot use
+#     those pins, after them it serves every module; it drops its effective
+#     capabilities, reloads on SIGHUP and stops on SIGTERM, all with every
+#     file system read-only but bpffs (ProtectSystem=strict and
+#     ReadWritePaths, approximated in a mount namespace); every system call
+#     it made (strace) is inside the unit's SystemCallFilter and every socket
+#     family inside RestrictAddressFamilies.
+# Needs systemd-analyze (package systemd); part 2 root, snmpd, setpriv and
+# strace.  Exit 77 when nothing could be checked.
+set -u
+: "${top_builddir:=.}" "${top_srcdir:=.}"
+UNIT="$top_srcdir/snmp/ebpfstats-agentx.service"
+AGENT=$(cd "$top_builddir" && pwd)/ebpfstats-agentx
+EBS="$top_builddir/ebpfstats"
+O=.1.3.6.1.4.1.8072.9999.9999.42.1
+
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+no() { fail=$((fail + 1)); echo "not ok - $1"; }
+expect() {
+	if eval "$2"; then ok "$1"; else no "$1"; return 1; fi
+}
+finish() {
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit $?
+}
+skip_rest() {
+	echo "systemd.sh: $1; the rest skipped"
+	if [ "$pass" -eq 0 ] && [ "$fail" -eq 0 ]; then exit 77; fi
+	finish
+}
+# value KEY: the unit's value of KEY (the last one when repeated)
+value() { sed -n "s/^$1=//p" "$UNIT" | tail -n 1; }
+
+# ---- 1. the unit file ------------------------------------------------------
+expect "User= is a non-root user ($(value User))" \
+	'[ -n "$(value User)" ] && [ "$(value User)" != root ] && [ "$(value User)" != 0 ]'
+expect "AmbientCapabilities=CAP_BPF CAP_PERFMON" '[ "$(value AmbientCapabilities)" = "CAP_BPF CAP_PERFMON" ]'
+expect "CapabilityBoundingSet=CAP_BPF CAP_PERFMON" '[ "$(value CapabilityBoundingSet)" = "CAP_BPF CAP_PERFMON" ]'
+expect "NoNewPrivileges=yes" '[ "$(value NoNewPrivileges)" = yes ]'
+expect "ProtectSystem=strict" '[ "$(value ProtectSystem)" = strict ]'
+expect "bpffs stays writable (ReadWritePaths=$(value ReadWritePaths))" \
+	'value ReadWritePaths | grep -Eq "(^| )-?/sys/fs/bpf( |$)"'
+shells=$(sed -n 's/^Exec[A-Za-z]*=[-+!@:]*//p' "$UNIT" | awk '{ n = split($1, p, "/"); print p[n] }' |
+	grep -Ex '(ba|da|z|k|c|tc|fi)?sh' | sort -u | tr '\n' ' ')
+expect "no Exec line runs a shell${shells:+: $shells}" '[ -z "$shells" ]'
+root_cmds=$(sed -n 's/^Exec[A-Za-z]*=+//p' "$UNIT" | awk '{print $1}' | sort -u | tr '\n' ' ')
+expect "only install and chown run as root (+): $root_cmds" \
+	'[ "$root_cmds" = "/bin/chown /usr/bin/install " ]'
+
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+	skip_rest "systemd-analyze missing (package systemd)"
+fi
+tmp=$(mktemp -d /tmp/ebs-systemd.XXXXXX)
+snmpd_pid="" agent_pid="" pin=""
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null || return 0
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
+		sleep 0.5
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+}
+cleanup() {
+	# under strace, $agent_pid is strace's: stop the subagent by its own pid
+	[ -s "$tmp/run/agent.pid" ] && kill "$(cat "$tmp/run/agent.pid")" 2>/dev/null
+	stop_pid "$agent_pid"
+	stop_pid "$snmpd_pid"
+	[ -n "$pin" ] && [ -d "$pin" ] && "$EBS" unload --pin-path "$pin" >/dev/null 2>&1
+	[ -n "$pin" ] && rmdir "$pin" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# verify wants ExecStart to exist: point it at the build
+sed "s|^ExecStart=/usr/sbin/ebpfstats-agentx|ExecStart=$AGENT|" "$UNIT" >"$tmp/ebpfstats-agentx.service"
+if [ -x "$AGENT" ]; then
+	out=$(cd "$tmp" && systemd-analyze verify ./ebpfstats-agentx.service 2>&1)
+	rc=$?
+	expect "systemd-analyze verify: rc 0 and silent (rc $rc${out:+: $out})" '[ $rc -eq 0 ] && [ -z "$out" ]'
+else
+	echo "# $AGENT not built: verify skipped"
+fi
+out=$(cd "$tmp" && systemd-analyze security --offline=yes ./ebpfstats-agentx.service 2>&1)
+level=$(echo "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\) \([A-Z]*\).*/\1 \2/p')
+expect "systemd-analyze security --offline: exposure $level (at most 3.0)" \
+	'[ -n "$level" ] && awk -v l="${level% *}" "BEGIN { exit !(l <= 3.0) }"'
+
+# ---- 2. the service as the unit runs it -------------------------------------
+[ "$(id -u)" -eq 0 ] || skip_rest "part 2 needs root (BPF)"
+[ -x "$AGENT" ] || skip_rest "$AGENT not built"
+SNMPD=$(command -v snmpd || ls /usr/sbin/snmpd 2>/dev/null)
+[ -n "$SNMPD" ] && command -v snmpget >/dev/null 2>&1 || skip_rest "snmpd or snmpget missing"
+command -v setpriv >/dev/null 2>&1 || skip_rest "setpriv missing (package util-linux)"
+[ -d /sys/fs/bpf ] && [ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" = bpf_fs ] ||
+	skip_rest "no bpffs at /sys/fs/bpf (scripts/mounts)"
+STRACE=$(command -v strace || true)
+[ -n "$STRACE" ] || echo "# strace missing (package strace): the system call filter is not checked"
+
+user=nobody
+group=$(id -gn nobody)
+chmod 0755 "$tmp"
+mkdir -p "$tmp/run" "$tmp/persist"
+chown "$user:$group" "$tmp/run"
+pin=/sys/fs/bpf/ebs-systemd-$$
+export SNMP_PERSISTENT_DIR="$tmp/persist" SNMPCONFPATH="$tmp" MIBS=
+
+# snmpd with an AgentX socket the service user may use
+cat >"$tmp/snmpd.conf" <<EOF
+master agentx
+agentXSocket $tmp/agentx.sock
+agentXPerms 0666 0755
+agentXTimeout 1
+rocommunity public 127.0.0.1
+dontLogTCPWrappersConnects yes
+EOF
+port=""
+for p in $(($$ % 20000 + 30004)) $(($$ % 20000 + 30005)) $(($$ % 20000 + 40004)); do
+	"$SNMPD" -f -C -I -smux -c "$tmp/snmpd.conf" -Lf "$tmp/snmpd.log" udp:127.0.0.1:"$p" &
+	snmpd_pid=$!
+	for _ in $(seq 1 40); do
+		snmpget -v2c -c public -r0 -t1 127.0.0.1:"$p" .1.3.6.1.2.1.1.3.0 >/dev/null 2>&1 &&
+			{ port=$p; break; }
+		kill -0 "$snmpd_pid" 2>/dev/null || break
+		sleep 0.25
+	done
+	[ -n "$port" ] && break
+	stop_pid "$snmpd_pid"
+	snmpd_pid=""
+done
+[ -n "$port" ] || { no "snmpd master starts"; cat "$tmp/snmpd.log"; finish; }
+SNMP="-v2c -c public -r1 -t3 127.0.0.1:$port"
+get() { snmpget $SNMP -Oqvt "$1" 2>&1 | tr -d '"'; }
+wait_until() {
+	_end=$(($(date +%s) + $1))
+	while [ "$(date +%s)" -le "$_end" ]; do
+		eval "$2" && return 0
+		sleep 0.25
+	done
+	return 1
+}
+
+cat >"$tmp/ebpfstats.yaml" <<EOF
+integrations:
+  ebpf:
+    pin_path: $pin
+    interval: 1s
+EOF
+chmod 0644 "$tmp/ebpfstats.yaml"
+
+# a root process pins first, as collectd (root on Debian) may at boot
+"$EBS" show -n 1 -i 1 -c "$tmp/ebpfstats.yaml" >"$tmp/root-pins.out" 2>&1
+expect "a root process pinned the programs under $pin" '[ -d "$pin/v1" ] || ls "$pin"/v* >/dev/null 2>&1'
+
+# setpriv arguments from the unit's capability lines
+caps() { # CAP_BPF CAP_PERFMON -> +bpf,+perfmon
+	echo "$1" | tr ' ' '\n' | sed -n 's/^CAP_\(.*\)/+\1/p' | tr 'A-Z' 'a-z' | paste -sd, -
+}
+amb=$(caps "$(value AmbientCapabilities)")
+bnd=$(caps "$(value CapabilityBoundingSet)")
+nnp=""
+[ "$(value NoNewPrivileges)" = yes ] && nnp=--no-new-privs
+# ProtectSystem=strict, ProtectKernelTunables=yes, ReadWritePaths=-/sys/fs/bpf,
+# roughly: in a mount namespace of its own every mount is read-only but
+# /dev, /proc, bpffs and the directory for the pid file (the test's, the
+# unit writes none); the script says whether that held.
+cat >"$tmp/readonly.sh" <<EOF
+mount --bind "$tmp/run" "$tmp/run"
+awk '{ print \$5 }' /proc/self/mountinfo | while read -r m; do
+	case "\$m" in
+	/dev | /dev/* | /proc | /proc/* | /sys/fs/bpf | /sys/fs/bpf/* | /mnt/* | /media/* | $tmp/run) ;;
+	*) mount -o remount,bind,ro "\$m" 2>/dev/null ;;
+	esac
+done
+if ! touch /etc/.ebs-rw-probe 2>/dev/null && ! touch "$tmp/.ebs-rw-probe" 2>/dev/null &&
+	mkdir "$pin/rwprobe" && rmdir "$pin/rwprobe"; then
+	echo "read-only but bpffs: yes"
+else
+	echo "read-only but bpffs: no"
+fi
+exec "\$@"
+EOF
+start_service() { # start_service LOG [sandbox]: as the unit would run it
+	_log=$1
+	if [ -n "${2:-}" ]; then
+		set -- unshare --mount --propagation private sh "$tmp/readonly.sh"
+		[ -n "$STRACE" ] && set -- "$STRACE" -f -qq -o "$tmp/strace.log" "$@"
+	else
+		set --
+	fi
+	"$@" setpriv --reuid="$user" --regid="$group" --clear-groups \
+		--inh-caps=-all,"$amb" --ambient-caps=-all,"$amb" --bounding-set=-all,"$bnd" $nnp \
+		"$AGENT" -f -Le -x "$tmp/agentx.sock" -c "$tmp/ebpfstats.yaml" -p "$tmp/run/agent.pid" \
+		>"$_log" 2>&1 &
+	agent_pid=$!
+	wait_until 20 '[ "$(get $O.2.1.2.1)" = syscalls ]'
+}
+
+# without ExecStartPre: root's pins (0600) are closed to the service user
+start_service "$tmp/agent-nopre.log"
+st=$(get $O.2.1.3.1)
+reason=$(get $O.2.1.4.1)
+expect "without ExecStartPre the service user cannot use root's pins (status $st: $reason)" \
+	'[ "$st" = 3 ] && echo "$reason" | grep -q "Permission denied"'
+stop_pid "$agent_pid"
+agent_pid=""
+
+# the unit's ExecStartPre commands, as root, for user nobody and this pin dir
+sed -n 's/^ExecStartPre=+//p' "$UNIT" |
+	sed -e "s|/sys/fs/bpf/ebpfstats|$pin|g" -e "s/ebpfstats:ebpfstats/$user:$group/g" \
+		-e "s/-o ebpfstats -g ebpfstats/-o $user -g $group/g" >"$tmp/pre.cmds"
+pre_ok=yes
+while read -r cmd; do
+	# shellcheck disable=SC2086 # a command line of the unit, split as systemd does
+	$cmd || pre_ok=no
+done <"$tmp/pre.cmds"
+expect "the unit's ExecStartPre commands run ($(tr '\n' ';' <"$tmp/pre.cmds"))" '[ $pre_ok = yes ]'
+owner=$(stat -c %U "$pin")
+expect "the pin directory now belongs to the service user ($owner)" '[ "$owner" = "$user" ]'
+
+start_service "$tmp/agent.log" sandbox
+expect "file system read-only but for bpffs, as ProtectSystem=strict + ReadWritePaths make it" \
+	'grep -q "read-only but bpffs: yes" "$tmp/agent.log"'
+sts=$(snmpwalk $SNMP -Oqv $O.2.1.3 2>/dev/null | head -n 3 | tr '\n' ' ')
+expect "as $user with $amb: syscalls, tcp, sched ok (got $sts)" '[ "$sts" = "1 1 1 " ]' ||
+	tail -n 5 "$tmp/agent.log"
+loaded=$(get $O.1.3.0)
+expect "ebsAgentProgramsLoaded.0 is 0: the root process's programs are reused (got $loaded)" \
+	'[ "$loaded" = 0 ]'
+apid=$(cat "$tmp/run/agent.pid" 2>/dev/null)
+expect "the subagent wrote its pid file" '[ -n "$apid" ]' ||
+	apid=$(pgrep -P "$agent_pid" | head -n 1) # the child of strace
+if [ -n "$apid" ] && [ -r "/proc/$apid/status" ]; then
+	st=$(cat "/proc/$apid/status")
+	f() { echo "$st" | sed -n "s/^$1:[[:space:]]*//p" | awk '{print $1}'; }
+	want=000000c000000000 # CAP_PERFMON (38) and CAP_BPF (39)
+	expect "the subagent runs as uid $(f Uid) ($(id -u $user))" '[ "$(f Uid)" = "$(id -u $user)" ]'
+	expect "effective capabilities dropped after attach (CapEff $(f CapEff))" \
+		'[ "$(f CapEff)" = 0000000000000000 ]'
+	# the ambient set went with the inheritable one when the subagent dropped
+	expect "permitted and bounding are bpf+perfmon only, ambient cleared ($(f CapPrm) $(f CapBnd) $(f CapAmb))" \
+		'[ "$(f CapPrm)" = $want ] && [ "$(f CapBnd)" = $want ] && [ "$(f CapAmb)" = 0000000000000000 ]'
+	expect "no new privileges (NoNewPrivs $(f NoNewPrivs))" '[ "$(f NoNewPrivs)" = 1 ]'
+	kill -HUP "$apid"
+	wait_until 10 'grep -q "reloaded" "$tmp/agent.log"'
+	expect "SIGHUP (systemctl reload) reloads as $user" \
+		'grep -q "reloaded" "$tmp/agent.log" && [ "$(get $O.2.1.3.1)" = 1 ]'
+	kill -TERM "$apid"
+	wait_until 10 '! kill -0 "$apid" 2>/dev/null'
+	expect "SIGTERM stops it" '! kill -0 "$apid" 2>/dev/null'
+else
+	no "the subagent runs (pid '$apid')"
+fi
+stop_pid "$agent_pid"
+agent_pid=""
+
+if [ -n "$STRACE" ] && [ -s "$tmp/strace.log" ]; then
+	# expand SystemCallFilter's groups with systemd's own tables
+	expand() {
+		for s in "$@"; do
+			case "$s" in
+			@*) systemd-analyze syscall-filter "$s" | awk 'NR > 1 && NF && $1 !~ /^#/ { print $1 }' |
+				while read -r x; do expand "$x"; done ;;
+			*) echo "$s" ;;
+			esac
+		done
+	}
+	# shellcheck disable=SC2046
+	expand $(value SystemCallFilter) | sort -u >"$tmp/allowed"
+	awk -v p="execve(\"$AGENT\"" 'index($0, p) { on = 1 }
+		on { sub(/^[0-9]+ +/, ""); if ($0 ~ /^[a-z_0-9]+\(/) { sub(/\(.*/, ""); print } }' \
+		"$tmp/strace.log" | sort -u >"$tmp/used"
+	extra=$(comm -23 "$tmp/used" "$tmp/allowed" | tr '\n' ' ')
+	expect "all $(wc -l <"$tmp/used") system calls made are in SystemCallFilter=$(value SystemCallFilter)${extra:+ (not: $extra)}" \
+		'[ -s "$tmp/used" ] && [ -z "$extra" ]'
+	fams=$(grep -o 'socket(AF_[A-Z0-9]*' "$tmp/strace.log" | sed 's/socket(//' | sort -u | tr '\n' ' ')
+	bad=""
+	for fam in $fams; do
+		case " $(value RestrictAddressFamilies) " in *" $fam "*) ;; *) bad="$bad $fam" ;; esac
+	done
+	expect "socket families used ($fams) are in RestrictAddressFamilies${bad:+ (not:$bad)}" '[ -z "$bad" ]'
+fi
+finish

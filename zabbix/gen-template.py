@@ -1,0 +1,593 @@
+#!/usr/bin/env python3
+"""Writes the Zabbix 7.0 template for EBPFSTATS-MIB to stdout.
+
+    python3 zabbix/gen-template.py > zabbix/template_ebpfstats_snmp.yaml
+
+The YAML is what operators import; this script is how it is maintained: one
+table of metrics below, the YAML derived from it in Zabbix's export layout.
+tests/zabbix_template.sh checks that the committed YAML is this script's
+output, that every OID it names is an object of the MIB, and that the agent
+serves them.
+
+UUIDs are derived from each object's path in the template, so regenerating
+gives the same file and Zabbix recognises objects it imported before.  Zabbix
+accepts version-4 UUIDs only ("UUIDv4 is expected"), so the version and
+variant bits are set as a v4 UUID's are.
+
+No third-party modules: the YAML is written by hand, in the style of a Zabbix
+export (block lists, single quotes where YAML needs them).
+"""
+import hashlib
+import re
+import sys
+
+ROOT = "1.3.6.1.4.1.8072.9999.9999.42.1"
+TEMPLATE = "ebpfstats by SNMP"
+GROUP = "Templates/Operating systems"
+
+
+def uuid(*path):
+    h = bytearray(hashlib.sha256("/".join(("ebpfstats",) + path).encode()).digest()[:16])
+    h[6] = (h[6] & 0x0F) | 0x40  # version 4
+    h[8] = (h[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return h.hex()
+
+
+def oid(rel):
+    return ROOT + "." + rel
+
+
+# ---- preprocessing steps ------------------------------------------------------
+def walk_value(rel):
+    return {"type": "SNMP_WALK_VALUE", "parameters": [oid(rel), "0"]}
+
+
+PER_SECOND = {"type": "CHANGE_PER_SECOND", "parameters": [""]}
+US_TO_S = {"type": "MULTIPLIER", "parameters": ["0.000001"]}
+
+
+def item_tags(component, extra=()):
+    return [{"tag": "component", "value": component}] + [
+        {"tag": t, "value": v} for t, v in extra
+    ]
+
+
+# ---- master items: one SNMP walk per part of the MIB --------------------------
+# (key, name, walked subtrees, description)
+MASTERS = [
+    ("ebpfstats.walk.agent", "Agent and modules: walk", ["1", "2"],
+     "ebsAgent and ebsModuleTable in one GETBULK walk; the items of the "
+     "subagent and the module discovery read it."),
+    ("ebpfstats.walk.syscalls", "System calls: walk", ["3"],
+     "ebsSyscalls: the totals and ebsSyscallTable in one GETBULK walk."),
+    ("ebpfstats.walk.tcp", "TCP: walk", ["4"],
+     "ebsTcp: the totals, ebsTcpStateTable and ebsTcpPortTable in one GETBULK walk."),
+    ("ebpfstats.walk.sched", "Scheduler: walk", ["5"],
+     "ebsSched: the totals and ebsCpuTable in one GETBULK walk."),
+]
+
+# ---- dependent items on the scalars -------------------------------------------
+# (key, name, master, OID under ebsObjects, kind, units, component, description)
+#   kind: rate (Counter64 -> per second), us (Gauge32 µs -> seconds), gauge, text
+SCALARS = [
+    ("ebpfstats.agent.version", "Agent version", "agent", "1.1.0", "text", "", "ebpfstats",
+     "ebsAgentVersion: the ebpfstats version the subagent was built from."),
+    ("ebpfstats.agent.programs_loaded", "Kernel programs loaded at", "agent", "1.3.0", "ticks",
+     "uptime", "ebpfstats",
+     "ebsAgentProgramsLoaded: the subagent's uptime when the kernel programs now read were "
+     "loaded; 0 when another process (collectd, an earlier subagent) loaded them.  When it "
+     "changes, every counter restarted from zero."),
+    ("ebpfstats.syscalls.calls.rate", "System calls per second", "syscalls", "3.1.0", "rate",
+     "calls/s", "syscalls", "ebsSyscallsCalls: system calls made, after process_filter."),
+    ("ebpfstats.syscalls.errors.rate", "System call errors per second", "syscalls", "3.2.0",
+     "rate", "errors/s", "syscalls",
+     "ebsSyscallsErrors: system calls that returned an error."),
+    ("ebpfstats.syscalls.latency.p50", "System call latency p50", "syscalls", "3.4.0", "us",
+     "s", "syscalls", "ebsSyscallsLatencyP50, over the subagent's last interval."),
+    ("ebpfstats.syscalls.latency.p99", "System call latency p99", "syscalls", "3.5.0", "us",
+     "s", "syscalls", "ebsSyscallsLatencyP99, over the subagent's last interval."),
+    ("ebpfstats.syscalls.inflight_overflows.rate", "System call in-flight overflows per second",
+     "syscalls", "3.6.0", "rate", "events/s", "syscalls",
+     "ebsSyscallsInflightOverflows: calls not timed because map_sizes.threads was full."),
+    ("ebpfstats.syscalls.filtered.rate", "System calls filtered per second", "syscalls",
+     "3.7.0", "rate", "calls/s", "syscalls",
+     "ebsSyscallsFiltered: calls skipped by process_filter / exclude_processes."),
+    ("ebpfstats.tcp.active_opens.rate", "TCP active opens per second", "tcp", "4.1.0", "rate",
+     "conn/s", "tcp", "ebsTcpActiveOpens: connections this host opened."),
+    ("ebpfstats.tcp.passive_opens.rate", "TCP passive opens per second", "tcp", "4.2.0", "rate",
+     "conn/s", "tcp", "ebsTcpPassiveOpens: connections this host accepted."),
+    ("ebpfstats.tcp.closes.rate", "TCP closes per second", "tcp", "4.3.0", "rate", "conn/s",
+     "tcp", "ebsTcpCloses."),
+    ("ebpfstats.tcp.resets_sent.rate", "TCP resets sent per second", "tcp", "4.4.0", "rate",
+     "RST/s", "tcp", "ebsTcpResetsSent."),
+    ("ebpfstats.tcp.resets_received.rate", "TCP resets received per second", "tcp", "4.5.0",
+     "rate", "RST/s", "tcp", "ebsTcpResetsReceived."),
+    ("ebpfstats.tcp.retransmits.rate", "TCP retransmits per second", "tcp", "4.6.0", "rate",
+     "segments/s", "tcp", "ebsTcpRetransmits: segments retransmitted."),
+    ("ebpfstats.tcp.established", "TCP connections established", "tcp", "4.7.0", "gauge", "",
+     "tcp", "ebsTcpEstablished: sockets in ESTABLISHED now."),
+    ("ebpfstats.tcp.connect_latency.p99", "TCP connect latency p99", "tcp", "4.9.0", "us", "s",
+     "tcp", "ebsTcpConnectLatencyP99, over the subagent's last interval."),
+    ("ebpfstats.tcp.rtt.p99", "TCP smoothed RTT p99", "tcp", "4.11.0", "us", "s", "tcp",
+     "ebsTcpRttP99, over the subagent's last interval."),
+    ("ebpfstats.tcp.socket_overflows.rate", "TCP socket table overflows per second", "tcp",
+     "4.16.0", "rate", "events/s", "tcp",
+     "ebsTcpSocketOverflows: sockets not tracked because map_sizes.sockets was full."),
+    ("ebpfstats.tcp.port_overflows.rate", "TCP port table overflows per second", "tcp",
+     "4.17.0", "rate", "events/s", "tcp",
+     "ebsTcpPortOverflows: ports not tracked because map_sizes.ports was full."),
+    ("ebpfstats.sched.switches_voluntary.rate", "Voluntary context switches per second", "sched",
+     "5.1.0", "rate", "switches/s", "scheduler", "ebsSchedSwitchesVoluntary."),
+    ("ebpfstats.sched.switches_involuntary.rate", "Involuntary context switches per second",
+     "sched", "5.2.0", "rate", "switches/s", "scheduler", "ebsSchedSwitchesInvoluntary."),
+    ("ebpfstats.sched.migrations.rate", "Task migrations per second", "sched", "5.3.0", "rate",
+     "tasks/s", "scheduler", "ebsSchedMigrations."),
+    ("ebpfstats.sched.forks.rate", "Forks per second", "sched", "5.6.0", "rate", "tasks/s",
+     "scheduler", "ebsSchedForks."),
+    ("ebpfstats.sched.execs.rate", "Execs per second", "sched", "5.7.0", "rate", "tasks/s",
+     "scheduler", "ebsSchedExecs."),
+    ("ebpfstats.sched.runq.p50", "Run-queue latency p50", "sched", "5.10.0", "us", "s",
+     "scheduler", "ebsSchedRunqLatencyP50, over the subagent's last interval."),
+    ("ebpfstats.sched.runq.p99", "Run-queue latency p99", "sched", "5.11.0", "us", "s",
+     "scheduler", "ebsSchedRunqLatencyP99, over the subagent's last interval."),
+    ("ebpfstats.sched.wakeup_overflows.rate", "Wakeup table overflows per second", "sched",
+     "5.12.0", "rate", "events/s", "scheduler",
+     "ebsSchedWakeupOverflows: wakeups not timed because map_sizes.threads was full."),
+]
+
+MACROS = [
+    ("{$EBS.INTERVAL}", "1m", "How often the four SNMP walks run."),
+    ("{$EBS.NODATA.TIMEOUT}", "5m", "No answer from the subagent for this long is a problem."),
+    ("{$EBS.RUNQ.P99.MAX}", "0.02",
+     "Run-queue p99 (seconds) above which, for 5 minutes, the host is CPU-starved."),
+    ("{$EBS.CPU.RUNQ.P99.MAX}", "0.05", "The same for one CPU (seconds)."),
+    ("{$EBS.SYSCALL.ERRORS.PCT.MAX}", "60",
+     "Percent of all system calls failing, averaged over 5 minutes.  Every host has a "
+     "baseline (EAGAIN, ENOENT): look at a week of data first."),
+    ("{$EBS.SYSCALL.ERRORS.MAX}", "10000",
+     "Errors per second of one system call (5 minute average); use context macros, e.g. "
+     "{$EBS.SYSCALL.ERRORS.MAX:\"openat\"}."),
+    ("{$EBS.SYSCALL.P99.MAX}", "1",
+     "p99 latency (seconds) of one system call for 5 minutes; blocking calls (poll, "
+     "epoll_wait, futex) are slow by design, so set context macros per call."),
+    ("{$EBS.SYSCALL.MATCHES}", ".*", "System calls to discover (regular expression)."),
+    ("{$EBS.SYSCALL.NOT_MATCHES}", "CHANGE_IF_NEEDED", "System calls not to discover."),
+    ("{$EBS.TCP.RETRANS.MAX}", "10", "TCP retransmits per second (5 minute average)."),
+    ("{$EBS.TCP.RESETS.MAX}", "50",
+     "TCP resets sent plus received per second (5 minute average)."),
+    ("{$EBS.TCP.PORT.MATCHES}", ".*", "Local TCP ports to discover (regular expression)."),
+    ("{$EBS.TCP.PORT.NOT_MATCHES}", "CHANGE_IF_NEEDED", "Local TCP ports not to discover."),
+    ("{$EBS.TCP.PORT.RESETS.MAX}", "10",
+     "Resets per second on one local port (5 minute average); context: the port, e.g. "
+     "{$EBS.TCP.PORT.RESETS.MAX:\"443\"}."),
+]
+
+STATUS_MAP = "EBPFSTATS-MIB::EbsStatus"
+
+
+def expr_item(key):
+    return "/%s/%s" % (TEMPLATE, key)
+
+
+def dependent(path, key, name, master, pre, kind, units, component, description, extra_tags=()):
+    it = {
+        "uuid": uuid(*path, key),
+        "name": name,
+        "type": "DEPENDENT",
+        "key": key,
+    }
+    if kind == "text":
+        it["history"] = "7d"
+        it["trends"] = "0"
+        it["value_type"] = "CHAR"
+    elif kind in ("rate", "us", "ticks"):
+        it["value_type"] = "FLOAT"
+    if units:
+        it["units"] = units
+    it["description"] = description
+    steps = [pre]
+    if kind == "rate":
+        steps.append(PER_SECOND)
+    elif kind == "us":
+        steps.append(US_TO_S)
+    elif kind == "ticks":
+        steps.append({"type": "MULTIPLIER", "parameters": ["0.01"]})
+    elif kind == "text":
+        steps.append({"type": "DISCARD_UNCHANGED_HEARTBEAT", "parameters": ["1d"]})
+    it["preprocessing"] = steps
+    it["master_item"] = {"key": master}
+    it["tags"] = item_tags(component, extra_tags)
+    return it
+
+
+def trigger(path, expression, name, priority, description, opdata="Current: {ITEM.LASTVALUE1}"):
+    t = {
+        "uuid": uuid(*path, name),
+        "expression": expression,
+        "name": name,
+    }
+    if opdata:
+        t["opdata"] = opdata
+    t["priority"] = priority
+    t["description"] = description
+    t["tags"] = [{"tag": "scope", "value": "performance" if priority != "HIGH" else "availability"}]
+    return t
+
+
+def build():
+    items = []
+    for key, name, subtrees, desc in MASTERS:
+        items.append({
+            "uuid": uuid("item", key),
+            "name": name,
+            "type": "SNMP_AGENT",
+            "snmp_oid": "walk[%s]" % ",".join(oid(s) for s in subtrees),
+            "key": key,
+            "delay": "{$EBS.INTERVAL}",
+            "history": "0",
+            "trends": "0",
+            "value_type": "TEXT",
+            "description": desc,
+            "tags": item_tags("raw"),
+        })
+    masters = {k.split(".")[-1]: k for k, _, _, _ in MASTERS}
+    by_key = {}
+    for key, name, master, rel, kind, units, component, desc in SCALARS:
+        it = dependent(("item",), key, name, masters[master], walk_value(rel), kind, units,
+                       component, desc)
+        by_key[key] = it
+        items.append(it)
+
+    # the error ratio: two rates of the same walk, so the same instant
+    items.append({
+        "uuid": uuid("item", "ebpfstats.syscalls.errors.pct"),
+        "name": "System call errors, percent of calls",
+        "type": "CALCULATED",
+        "key": "ebpfstats.syscalls.errors.pct",
+        "delay": "{$EBS.INTERVAL}",
+        "value_type": "FLOAT",
+        "units": "%",
+        "params": "100*last(//ebpfstats.syscalls.errors.rate)"
+                  "/(last(//ebpfstats.syscalls.calls.rate)+0.001)",
+        "description": "Failed system calls as a percentage of all calls (rates of the "
+                       "same walk); +0.001 keeps an idle host from dividing by zero.",
+        "tags": item_tags("syscalls"),
+    })
+    items.append({
+        "uuid": uuid("item", "ebpfstats.tcp.resets.rate"),
+        "name": "TCP resets per second",
+        "type": "CALCULATED",
+        "key": "ebpfstats.tcp.resets.rate",
+        "delay": "{$EBS.INTERVAL}",
+        "value_type": "FLOAT",
+        "units": "RST/s",
+        "params": "last(//ebpfstats.tcp.resets_sent.rate)"
+                  "+last(//ebpfstats.tcp.resets_received.rate)",
+        "description": "Resets sent plus received.",
+        "tags": item_tags("tcp"),
+    })
+
+    def add_trigger(key, t):
+        for it in items:
+            if it["key"] == key:
+                it.setdefault("triggers", []).append(t)
+                return
+        raise KeyError(key)
+
+    add_trigger("ebpfstats.agent.programs_loaded", trigger(
+        ("trigger",), "nodata(%s,{$EBS.NODATA.TIMEOUT})=1" % expr_item(
+            "ebpfstats.agent.programs_loaded"),
+        "ebpfstats-agentx is not answering", "HIGH",
+        "No value from EBPFSTATS-MIB for {$EBS.NODATA.TIMEOUT}: the subagent is not running, "
+        "is not registered with snmpd, or snmpd's view hides the subtree (docs/snmp.md).",
+        opdata=None))
+    add_trigger("ebpfstats.agent.programs_loaded", trigger(
+        ("trigger",), "change(%s)<>0" % expr_item("ebpfstats.agent.programs_loaded"),
+        "ebpfstats kernel programs were (re)loaded", "INFO",
+        "ebsAgentProgramsLoaded, the counters' discontinuity time, changed: the counters "
+        "may have restarted from zero (a subagent restart with private programs, or "
+        "`ebpfstats unload`).  Zabbix discards the per-second values of counters that went "
+        "down, so rates recover by themselves."))
+    add_trigger("ebpfstats.sched.runq.p99", trigger(
+        ("trigger",), "min(%s,5m)>{$EBS.RUNQ.P99.MAX}" % expr_item("ebpfstats.sched.runq.p99"),
+        "High run-queue latency (p99 over {$EBS.RUNQ.P99.MAX}s for 5m)", "WARNING",
+        "Runnable tasks wait for a CPU: more demand than CPUs, or a CPU hog."))
+    add_trigger("ebpfstats.syscalls.errors.pct", trigger(
+        ("trigger",), "avg(%s,5m)>{$EBS.SYSCALL.ERRORS.PCT.MAX}" % expr_item(
+            "ebpfstats.syscalls.errors.pct"),
+        "Many system calls fail (over {$EBS.SYSCALL.ERRORS.PCT.MAX}% for 5m)", "WARNING",
+        "See the per-system-call items for which call fails."))
+    add_trigger("ebpfstats.tcp.retransmits.rate", trigger(
+        ("trigger",), "avg(%s,5m)>{$EBS.TCP.RETRANS.MAX}" % expr_item(
+            "ebpfstats.tcp.retransmits.rate"),
+        "TCP retransmits over {$EBS.TCP.RETRANS.MAX}/s for 5m", "WARNING",
+        "Packet loss or congestion on a path this host talks over."))
+    add_trigger("ebpfstats.tcp.resets.rate", trigger(
+        ("trigger",), "avg(%s,5m)>{$EBS.TCP.RESETS.MAX}" % expr_item("ebpfstats.tcp.resets.rate"),
+        "TCP resets over {$EBS.TCP.RESETS.MAX}/s for 5m", "WARNING",
+        "Connections refused or aborted: a service down, a port scan, or a misbehaving "
+        "client.  The TCP port discovery shows which local port."))
+    for key, what in (("ebpfstats.syscalls.inflight_overflows.rate", "threads"),
+                      ("ebpfstats.sched.wakeup_overflows.rate", "threads"),
+                      ("ebpfstats.tcp.socket_overflows.rate", "sockets"),
+                      ("ebpfstats.tcp.port_overflows.rate", "ports")):
+        add_trigger(key, trigger(
+            ("trigger",), "min(%s,15m)>0" % expr_item(key),
+            "ebpfstats map full: %s (map_sizes.%s)" % (by_key[key]["name"], what), "WARNING",
+            "A bounded kernel map is full, so some events are not counted; raise "
+            "map_sizes.%s in the ebpfstats configuration." % what))
+
+    rules = [modules_rule(masters), syscalls_rule(masters), cpus_rule(masters),
+             ports_rule(masters)]
+
+    template = {
+        "uuid": uuid("template"),
+        "template": TEMPLATE,
+        "name": TEMPLATE,
+        "description": (
+            "eBPF kernel statistics (system calls, TCP, scheduler) from ebpfstats-agentx "
+            "through snmpd: EBPFSTATS-MIB, mibs/EBPFSTATS-MIB.txt of ebpfstats.\n\n"
+            "Needs Zabbix 7.0 (walk[] items, SNMP walk preprocessing) and SNMPv2c or v3 on "
+            "the host interface: the counters are Counter64.  Four GETBULK walks per "
+            "{$EBS.INTERVAL} feed every item.  Latencies are in seconds, from the MIB's "
+            "microseconds.\n\nGenerated by zabbix/gen-template.py; see docs/zabbix.md."),
+        "groups": [{"name": GROUP}],
+        "items": items,
+        "discovery_rules": rules,
+        "tags": [{"tag": "class", "value": "os"}, {"tag": "target", "value": "ebpfstats"}],
+        "macros": [{"macro": m, "value": v, "description": d} for m, v, d in MACROS],
+        "valuemaps": [{
+            "uuid": uuid("valuemap", STATUS_MAP),
+            "name": STATUS_MAP,
+            "mappings": [{"value": str(v), "newvalue": n} for v, n in
+                         ((1, "ok"), (2, "degraded"), (3, "unavailable"), (4, "disabled"))],
+        }],
+    }
+    return {"zabbix_export": {
+        "version": "7.0",
+        "template_groups": [{"uuid": uuid("group", GROUP), "name": GROUP}],
+        "templates": [template],
+    }}
+
+
+def walk_to_json(*fields):
+    params = []
+    for macro, rel in fields:
+        params += [macro, oid(rel), "0"]
+    return {"type": "SNMP_WALK_TO_JSON", "parameters": params}
+
+
+def prototype(rule, key, name, master, rel, kind, units, component, desc, tags):
+    return dependent(("rule", rule), key, name, master, walk_value(rel + ".{#SNMPINDEX}"), kind,
+                     units, component, desc, tags)
+
+
+def proto_trigger(rule, expression, name, priority, description, opdata="Current: {ITEM.LASTVALUE1}"):
+    return trigger(("rule", rule), expression, name, priority, description, opdata)
+
+
+def match_filter(macro, matches, not_matches):
+    return {
+        "evaltype": "AND",
+        "conditions": [
+            {"macro": macro, "value": matches, "formulaid": "A"},
+            {"macro": macro, "value": not_matches, "operator": "NOT_MATCHES_REGEX",
+             "formulaid": "B"},
+        ],
+    }
+
+
+def modules_rule(masters):
+    r = "ebpfstats.module.discovery"
+    m = masters["agent"]
+    tags = (("module", "{#MODULE}"),)
+    status = prototype(r, "ebpfstats.module.status[{#SNMPINDEX}]", "Module {#MODULE}: status", m,
+                       "2.1.3", "gauge", "", "ebpfstats",
+                       "ebsModuleStatus: ok(1), degraded(2) without an optional hook, "
+                       "unavailable(3), disabled(4) in the configuration.", tags)
+    status["valuemap"] = {"name": STATUS_MAP}
+    status["trigger_prototypes"] = [
+        proto_trigger(r, "last(%s)=3" % expr_item("ebpfstats.module.status[{#SNMPINDEX}]"),
+                      "Module {#MODULE} is unavailable", "HIGH",
+                      "The module cannot run on this host; the item 'Module {#MODULE}: reason' "
+                      "says why (missing capability, BTF or tracepoint)."),
+        proto_trigger(r, "last(%s)=2" % expr_item("ebpfstats.module.status[{#SNMPINDEX}]"),
+                      "Module {#MODULE} is degraded", "WARNING",
+                      "The module runs without an optional hook; see 'Module {#MODULE}: reason'."),
+    ]
+    reason = prototype(r, "ebpfstats.module.reason[{#SNMPINDEX}]", "Module {#MODULE}: reason", m,
+                       "2.1.4", "text", "", "ebpfstats",
+                       "ebsModuleReason: why the module is degraded, unavailable or disabled.",
+                       tags)
+    events = prototype(r, "ebpfstats.module.events.rate[{#SNMPINDEX}]",
+                       "Module {#MODULE}: events per second", m, "2.1.6", "rate", "events/s",
+                       "ebpfstats", "ebsModuleEvents: kernel events the module aggregated.", tags)
+    overflows = prototype(r, "ebpfstats.module.overflows.rate[{#SNMPINDEX}]",
+                          "Module {#MODULE}: overflows per second", m, "2.1.7", "rate",
+                          "events/s", "ebpfstats",
+                          "ebsModuleOverflows: events that did not fit a bounded kernel map.",
+                          tags)
+    return {
+        "uuid": uuid("rule", r),
+        "name": "Module discovery",
+        "type": "DEPENDENT",
+        "key": r,
+        "description": "One row per ebpfstats module (syscalls, tcp, sched), ebsModuleTable.",
+        "item_prototypes": [status, reason, events, overflows],
+        "master_item": {"key": m},
+        "preprocessing": [walk_to_json(("{#MODULE}", "2.1.2"))],
+    }
+
+
+def syscalls_rule(masters):
+    r = "ebpfstats.syscall.discovery"
+    m = masters["syscalls"]
+    tags = (("syscall", "{#SYSCALL}"),)
+    calls = prototype(r, "ebpfstats.syscall.calls.rate[{#SNMPINDEX}]",
+                      "Syscall {#SYSCALL}: calls per second", m, "3.10.1.3", "rate", "calls/s",
+                      "syscalls", "ebsSyscallCalls.", tags)
+    errors = prototype(r, "ebpfstats.syscall.errors.rate[{#SNMPINDEX}]",
+                       "Syscall {#SYSCALL}: errors per second", m, "3.10.1.4", "rate",
+                       "errors/s", "syscalls", "ebsSyscallErrors.", tags)
+    errors["trigger_prototypes"] = [proto_trigger(
+        r, "avg(%s,5m)>{$EBS.SYSCALL.ERRORS.MAX:\"{#SYSCALL}\"}" % expr_item(
+            "ebpfstats.syscall.errors.rate[{#SNMPINDEX}]"),
+        "Syscall {#SYSCALL}: over {$EBS.SYSCALL.ERRORS.MAX:\"{#SYSCALL}\"} errors/s for 5m",
+        "WARNING", "Calls of {#SYSCALL} fail at an unusual rate.")]
+    p99 = prototype(r, "ebpfstats.syscall.latency.p99[{#SNMPINDEX}]",
+                    "Syscall {#SYSCALL}: latency p99", m, "3.10.1.8", "us", "s", "syscalls",
+                    "ebsSyscallLatencyP99, over the subagent's last interval.", tags)
+    p99["trigger_prototypes"] = [proto_trigger(
+        r, "min(%s,5m)>{$EBS.SYSCALL.P99.MAX:\"{#SYSCALL}\"}" % expr_item(
+            "ebpfstats.syscall.latency.p99[{#SNMPINDEX}]"),
+        "Syscall {#SYSCALL}: p99 latency over {$EBS.SYSCALL.P99.MAX:\"{#SYSCALL}\"}s for 5m",
+        "WARNING", "Calls of {#SYSCALL} are slow (or block by design: set a context macro).")]
+    return {
+        "uuid": uuid("rule", r),
+        "name": "System call discovery",
+        "type": "DEPENDENT",
+        "key": r,
+        "filter": match_filter("{#SYSCALL}", "{$EBS.SYSCALL.MATCHES}",
+                               "{$EBS.SYSCALL.NOT_MATCHES}"),
+        "description": "One row per system call made since the kernel programs were loaded "
+                       "(ebsSyscallTable; the index is the call's number plus one).",
+        "item_prototypes": [calls, errors, p99],
+        "master_item": {"key": m},
+        "preprocessing": [walk_to_json(("{#SYSCALL}", "3.10.1.2"))],
+    }
+
+
+# ebsCpuTable has no name column: the index is CPU + 1, and the CPU number
+# is what an operator knows (mpstat, top)
+CPU_JS = """var rows = JSON.parse(value);
+for (var i = 0; i < rows.length; i++) {
+    rows[i]['{#CPU}'] = String(parseInt(rows[i]['{#SNMPINDEX}'], 10) - 1);
+}
+return JSON.stringify(rows);"""
+
+
+def cpus_rule(masters):
+    r = "ebpfstats.cpu.discovery"
+    m = masters["sched"]
+    tags = (("cpu", "{#CPU}"),)
+    p99 = prototype(r, "ebpfstats.cpu.runq.p99[{#SNMPINDEX}]", "CPU {#CPU}: run-queue latency p99",
+                    m, "5.20.1.8", "us", "s", "scheduler",
+                    "ebsCpuRunqLatencyP99, over the subagent's last interval.", tags)
+    p99["trigger_prototypes"] = [proto_trigger(
+        r, "min(%s,5m)>{$EBS.CPU.RUNQ.P99.MAX}" % expr_item("ebpfstats.cpu.runq.p99[{#SNMPINDEX}]"),
+        "CPU {#CPU}: run-queue p99 over {$EBS.CPU.RUNQ.P99.MAX}s for 5m", "WARNING",
+        "Tasks wait for CPU {#CPU}: pinned work or interrupts concentrated there.")]
+    vol = prototype(r, "ebpfstats.cpu.switches_voluntary.rate[{#SNMPINDEX}]",
+                    "CPU {#CPU}: voluntary context switches per second", m, "5.20.1.2", "rate",
+                    "switches/s", "scheduler", "ebsCpuSwitchesVoluntary.", tags)
+    invol = prototype(r, "ebpfstats.cpu.switches_involuntary.rate[{#SNMPINDEX}]",
+                      "CPU {#CPU}: involuntary context switches per second", m, "5.20.1.3",
+                      "rate", "switches/s", "scheduler", "ebsCpuSwitchesInvoluntary.", tags)
+    mig = prototype(r, "ebpfstats.cpu.migrations.rate[{#SNMPINDEX}]",
+                    "CPU {#CPU}: migrations per second", m, "5.20.1.4", "rate", "tasks/s",
+                    "scheduler", "ebsCpuMigrations: tasks migrated to this CPU.", tags)
+    return {
+        "uuid": uuid("rule", r),
+        "name": "CPU discovery",
+        "type": "DEPENDENT",
+        "key": r,
+        "description": "One row per possible CPU (ebsCpuTable; the index is the CPU number "
+                       "plus one, {#CPU} the CPU number).",
+        "item_prototypes": [p99, vol, invol, mig],
+        "master_item": {"key": m},
+        "preprocessing": [walk_to_json(("{#RUNQ.SAMPLES}", "5.20.1.5")),
+                          {"type": "JAVASCRIPT", "parameters": [CPU_JS]}],
+    }
+
+
+def ports_rule(masters):
+    r = "ebpfstats.tcp.port.discovery"
+    m = masters["tcp"]
+    tags = (("port", "{#SNMPINDEX}"),)
+    protos = []
+    for col, what, units, desc in (("2", "accepts", "conn/s", "ebsTcpPortAccepts."),
+                                   ("3", "resets", "RST/s",
+                                    "ebsTcpPortResets: RST sent or received on the port."),
+                                   ("4", "retransmits", "segments/s", "ebsTcpPortRetransmits."),
+                                   ("5", "bytes_in", "Bps", "ebsTcpPortBytesIn (at close)."),
+                                   ("6", "bytes_out", "Bps", "ebsTcpPortBytesOut (at close).")):
+        p = prototype(r, "ebpfstats.tcp.port.%s.rate[{#SNMPINDEX}]" % what,
+                      "TCP port {#SNMPINDEX}: %s per second" % what.replace("_", " "), m,
+                      "4.21.1." + col, "rate", units, "tcp", desc, tags)
+        protos.append(p)
+    protos[1]["trigger_prototypes"] = [proto_trigger(
+        r, "avg(%s,5m)>{$EBS.TCP.PORT.RESETS.MAX:\"{#SNMPINDEX}\"}" % expr_item(
+            "ebpfstats.tcp.port.resets.rate[{#SNMPINDEX}]"),
+        "TCP port {#SNMPINDEX}: over {$EBS.TCP.PORT.RESETS.MAX:\"{#SNMPINDEX}\"} resets/s for 5m",
+        "WARNING", "Connections to or from local port {#SNMPINDEX} are reset.")]
+    return {
+        "uuid": uuid("rule", r),
+        "name": "TCP port discovery",
+        "type": "DEPENDENT",
+        "key": r,
+        "filter": match_filter("{#SNMPINDEX}", "{$EBS.TCP.PORT.MATCHES}",
+                               "{$EBS.TCP.PORT.NOT_MATCHES}"),
+        "description": "One row per local TCP port with traffic since the kernel programs "
+                       "were loaded (ebsTcpPortTable; the index is the port).",
+        "item_prototypes": protos,
+        "master_item": {"key": m},
+        "preprocessing": [walk_to_json(("{#PORT.ACCEPTS}", "4.21.1.2"))],
+    }
+
+
+# ---- YAML, written the way Zabbix exports it ----------------------------------
+PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_ ./()-]*$")
+RESERVED = {"yes", "no", "true", "false", "null", "on", "off", "y", "n", "~"}
+
+
+def scalar(s):
+    if "\n" in s:
+        return None  # block literal
+    if s and PLAIN.match(s) and s.lower() not in RESERVED and not s.endswith(" ") \
+            and ": " not in s and " #" not in s:
+        return s
+    return "'" + s.replace("'", "''") + "'"
+
+
+def emit(obj, indent, out):
+    pad = "  " * indent
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, (dict, list)):
+                if not v:
+                    continue
+                out.append("%s%s:" % (pad, k))
+                emit(v, indent + 1, out)
+            else:
+                s = scalar(v)
+                if s is None:
+                    out.append("%s%s: |" % (pad, k))
+                    for line in v.split("\n"):
+                        out.append(("%s  %s" % (pad, line)).rstrip())
+                else:
+                    out.append("%s%s: %s" % (pad, k, s))
+    elif isinstance(obj, list):
+        for v in obj:
+            if isinstance(v, dict):
+                sub = []
+                emit(v, indent + 1, sub)
+                sub[0] = pad + "- " + sub[0][len(pad) + 2:]
+                out.extend(sub)
+            else:
+                s = scalar(v)
+                if s is None:
+                    out.append("%s- |" % pad)
+                    for line in v.split("\n"):
+                        out.append(("%s  %s" % (pad, line)).rstrip())
+                else:
+                    out.append("%s- %s" % (pad, s))
+
+
+def main():
+    out = []
+    emit(build(), 0, out)
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
