@@ -1,0 +1,130 @@
+#!/bin/bash
+# Least privilege (issue 7).  The way snmp/ebpfstats-agentx.service runs
+# it: an unprivileged uid (nobody here) with only CAP_BPF and CAP_PERFMON
+# (ambient, bounding set reduced to them, no_new_privs), no tracefs access
+# (tracefs is root-only; tp_btf needs none).  The CLI and the subagent load
+# every module and count a known workload exactly, clear their effective
+# capabilities once attached (CapEff 0 in /proc/PID/status while they keep
+# running), the subagent reloads on SIGHUP by raising them again, pins made
+# by that uid are readable by it with no capability at all, and less than
+# both capabilities is refused with a reason.  Needs root (to drop to
+# nobody), setpriv (util-linux) and snmpd.
+# shellcheck disable=SC2016,SC2034,SC2046,SC2086,SC2317
+set -u
+. "${top_srcdir:-.}/tests/rel_lib.sh"
+need_root
+need_snmp
+command -v setpriv >/dev/null 2>&1 || skip "setpriv (util-linux) missing"
+UID_LOW=65534
+COMM=ebs-rel-cap
+N=2000
+nr=$(printf '#include <sys/syscall.h>\nSYS_getppid\n' | ${CC:-cc} -E -P - 2>/dev/null | tail -n 1)
+isnum "$nr" || nr=110
+CAP_BPF_PERFMON=000000c000000000 # bits 38 (CAP_PERFMON) and 39 (CAP_BPF)
+# as_user CAPS: the setpriv command line that runs a command as nobody with
+# exactly CAPS (e.g. +bpf,+perfmon); a plain command, so that `$(as_user
+# ...) CMD &` leaves CMD's own pid in $! (setpriv execs it)
+as_user() {
+	echo "setpriv --reuid=$UID_LOW --regid=$UID_LOW --clear-groups --no-new-privs" \
+		"--inh-caps=-all${1:+,$1} --ambient-caps=-all${1:+,$1} --bounding-set=-all${1:+,$1}"
+}
+LOW=$(as_user +bpf,+perfmon)
+chmod 0755 "$rel_tmp"
+status_of() { awk -v m="$1" '$1 == m { print $2 }' "$2"; }
+
+# ---- check and show as nobody with CAP_BPF + CAP_PERFMON ----------------------------
+$LOW "$EBS" check --pin-path "" >"$rel_tmp/c.out" 2>&1
+rc=$?
+cat "$rel_tmp/c.out"
+expect "nobody + CAP_BPF,CAP_PERFMON: check exits 0 (got $rc), every module ok through tp_btf" \
+	'[ $rc -eq 0 ] && [ "$(grep -c "ok  *attach=tp_btf bpf_stats=off" "$rel_tmp/c.out")" = 3 ]'
+if $LOW test -r /sys/kernel/tracing/events 2>/dev/null; then
+	note "tracefs is readable by uid $UID_LOW here; tp_btf does not need it anyway"
+else
+	note "tracefs is out of uid $UID_LOW's reach (root-only), which tp_btf does not need"
+fi
+printf 'integrations:\n  ebpf:\n    pin_path: ""\n    process_filter: [%s]\n' "$COMM" >"$rel_tmp/f.yaml"
+$LOW "$EBS" show -c "$rel_tmp/f.yaml" --json -i 2 >"$rel_tmp/s.json" 2>"$rel_tmp/s.err" &
+show=$!
+track "$show"
+sleep 0.8
+eff=$(cap_eff "$show") prm=$(cap_prm "$show")
+"$WL" getppid "$N" "$COMM"
+wait "$show"
+rc=$?
+untrack "$show"
+calls=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["metrics"]["syscall.calls"].get("getppid", 0))' "$rel_tmp/s.json" 2>&1)
+expect "nobody + CAP_BPF,CAP_PERFMON: show counts the workload exactly ($calls of $N, rc $rc)" \
+	'[ $rc -eq 0 ] && [ "$calls" = "$N" ]'
+expect "show, attached: CapEff $eff (cleared), CapPrm $prm (CAP_BPF,CAP_PERFMON kept)" \
+	'[ "$eff" = 0000000000000000 ] && [ "$prm" = $CAP_BPF_PERFMON ]'
+
+# ---- less than both: refused with a reason --------------------------------------------
+for caps in +bpf +perfmon ""; do
+	$(as_user "$caps") "$EBS" check --pin-path "" >"$rel_tmp/c.out" 2>&1
+	rc=$?
+	expect "nobody with only '${caps:-no capability}': check exits 2 (got $rc), missing capabilities" \
+		'[ $rc -eq 2 ] && [ "$(grep -c "unavailable reason: missing capabilities" "$rel_tmp/c.out")" = 3 ]'
+done
+
+# ---- root: the CLI clears its effective set too --------------------------------------
+"$EBS" show --pin-path "" -i 5 >/dev/null 2>&1 &
+show=$!
+track "$show"
+wait_until 10 '[ "$(held_link_ids $show | count_lines)" -ge 3 ] && [ "$(cap_eff $show)" = 0000000000000000 ]'
+expect "root show, attached ($(held_link_ids "$show" | count_lines) links): CapEff $(cap_eff "$show"), CapPrm $(cap_prm "$show")" \
+	'[ "$(cap_eff $show)" = 0000000000000000 ] && [ "$(held_link_ids $show | count_lines)" -ge 3 ]'
+stop_pid "$show" TERM
+
+# ---- the subagent as nobody ----------------------------------------------------------------
+AGENTX_PERMS="0666 0755"
+start_snmpd || { no "snmpd master starts"; finish; }
+cat >"$rel_tmp/agent.yaml" <<EOF
+integrations:
+  ebpf:
+    pin_path: ""
+    interval: 1s
+    process_filter: [$COMM]
+EOF
+chmod 0644 "$rel_tmp/agent.yaml"
+touch "$rel_tmp/agent.log" && chown $UID_LOW "$rel_tmp/agent.log"
+start_agent "$rel_tmp/agent.yaml" "$rel_tmp/agent.log" $LOW
+expect "subagent as nobody + CAP_BPF,CAP_PERFMON serves" 'isnum "$(get $O.3.1.0)"' || finish
+st=$(snmpwalk $(SNMP) -Oqv $O.2.1.3 2>&1 | tr '\n' ' ')
+expect "... every enabled module ok ($st)" 'snmp_modules_ok'
+expect "... runs as uid $UID_LOW" '[ "$(awk "/^Uid:/ {print \$2}" /proc/$agent_pid/status)" = $UID_LOW ]'
+eff=$(cap_eff "$agent_pid") prm=$(cap_prm "$agent_pid")
+expect "... CapEff $eff once attached, CapPrm $prm" \
+	'[ "$eff" = 0000000000000000 ] && [ "$prm" = $CAP_BPF_PERFMON ]'
+"$WL" getppid "$N" "$COMM"
+idx=$((nr + 1))
+wait_until 5 '[ "$(get1 $O.3.10.1.3.$idx)" = $N ]'
+expect "... counts the workload exactly ($(get $O.3.10.1.3.$idx))" '[ "$(get $O.3.10.1.3.$idx)" = $N ]'
+loaded0=$(get $O.1.3.0)
+P0=$(held_prog_ids "$agent_pid" | tr '\n' ' ')
+sleep 1.1 # ebsAgentProgramsLoaded has a resolution of 1 s or so
+kill -HUP "$agent_pid"
+wait_until 10 'grep -q "reloaded" "$rel_tmp/agent.log" && [ "$(get1 $O.1.3.0)" != "$loaded0" ]'
+P1=$(held_prog_ids "$agent_pid" | tr '\n' ' ')
+expect "SIGHUP as nobody: reloaded by raising CAP_BPF,CAP_PERFMON again (new programs, ebsAgentProgramsLoaded $loaded0 -> $(get $O.1.3.0))" \
+	'grep -q "reloaded" "$rel_tmp/agent.log" && snmp_modules_ok &&
+	 [ -n "$P1" ] && [ "$P1" != "$P0" ]'
+expect "... and cleared them again (CapEff $(cap_eff "$agent_pid"))" '[ "$(cap_eff $agent_pid)" = 0000000000000000 ]'
+wait_until 5 'all_gone "$P0"'
+expect "... the replaced private programs are gone" 'all_gone "$P0"'
+stop_pid "$agent_pid" TERM
+
+# ---- pins made by nobody, read by nobody without capabilities ----------------------------
+new_pin caps
+$LOW "$EBS" check --pin-path "$pin" >"$rel_tmp/c.out" 2>&1
+rc=$?
+expect "nobody + CAP_BPF,CAP_PERFMON pins under /sys/fs/bpf (rc $rc), the pins are nobody's, mode 0700" \
+	'[ $rc -eq 0 ] && [ "$(stat -c "%u %a" "$pin")" = "$UID_LOW 700" ] &&
+	 [ "$(stat -c %u "$pin/v$LAYOUT/syscalls/meta")" = $UID_LOW ]'
+$(as_user "") "$EBS" check --pin-path "$pin" >"$rel_tmp/c.out" 2>&1
+rc=$?
+expect "nobody with no capability at all reads those pins: check exits 0 (got $rc)" \
+	'[ $rc -eq 0 ] && [ "$(grep -c "ok  *attach=tp_btf (pinned by another process)" "$rel_tmp/c.out")" = 3 ]'
+$(as_user "") "$EBS" unload --pin-path "$pin" >"$rel_tmp/u.out" 2>&1
+expect "nobody unloads its own pins without capabilities" '[ $? -eq 0 ] && [ ! -e "$pin" ]'
+finish

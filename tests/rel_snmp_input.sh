@@ -1,0 +1,238 @@
+#!/bin/bash
+# Bad SNMP input against the subagent (issue 7): GETBULK with huge
+# max-repetitions and non-repeaters (also hand-built PDUs with values the
+# net-snmp tools refuse to send: 2^31-1, negative), GETNEXT past the end of
+# the subtree and from random OIDs (the answer must always lie after the
+# request), v1 and v2c side by side, SET (read-only MIB), a wrong
+# community, parallel managers.  Every answer must be correct and the
+# subagent must still be the same process serving the same data at the end.
+# Needs root and snmpd: exit 77 otherwise.
+# shellcheck disable=SC2016,SC2034,SC2046
+set -u
+. "${top_srcdir:-.}/tests/rel_lib.sh"
+need_root
+need_snmp
+command -v python3 >/dev/null 2>&1 || skip "python3 missing (hand-built PDUs)"
+
+SNMPD_EXTRA="rwcommunity private 127.0.0.1"
+start_snmpd || { no "snmpd master starts"; finish; }
+cat >"$rel_tmp/agent.yaml" <<EOF
+integrations:
+  ebpf:
+    pin_path: ""
+    interval: 1s
+EOF
+start_agent "$rel_tmp/agent.yaml" "$rel_tmp/agent.log"
+expect "subagent serves" 'isnum "$(get $O.3.1.0)"' || finish
+agent0=$agent_pid
+V1="-v1 -c public -r1 -t2 127.0.0.1:$port"
+V2="-v2c -c public -r1 -t2 127.0.0.1:$port"
+
+# oid_lt A B: A sorts before B (numeric, sub-identifier by sub-identifier)
+oid_lt() {
+	awk -v a="$1" -v b="$2" 'BEGIN { na = split(a, x, "."); nb = split(b, y, ".");
+		for (i = 2; i <= na && i <= nb; i++) if (x[i] != y[i]) exit !(x[i] + 0 < y[i] + 0);
+		exit !(na < nb) }'
+}
+under() { case "$1" in "$2" | "$2".*) return 0 ;; *) return 1 ;; esac; }
+
+snmpwalk $V2 -On $ROOT >"$rel_tmp/walk.out" 2>&1
+nwalk=$(grep -c "^\." "$rel_tmp/walk.out")
+last=$(grep "^\." "$rel_tmp/walk.out" | tail -n 1 | cut -d' ' -f1)
+expect "reference walk of the subtree ($nwalk objects, last $last)" '[ "$nwalk" -ge 200 ]'
+
+# ---- GETBULK ------------------------------------------------------------------
+for r in 65535 2147483647; do
+	snmpbulkget $V2 -On -Cn0 -Cr$r $ROOT >"$rel_tmp/bulk.out" 2>&1
+	rc=$?
+	nb=$(grep -c "^\." "$rel_tmp/bulk.out")
+	head -n "$nb" "$rel_tmp/walk.out" | cut -d' ' -f1 >"$rel_tmp/w.oids"
+	cut -d' ' -f1 "$rel_tmp/bulk.out" >"$rel_tmp/b.oids"
+	expect "GETBULK max-repetitions $r: an answer of $nb varbinds (snmpd caps it), rc $rc, same OIDs as a walk" \
+		'[ $rc -eq 0 ] && [ "$nb" -ge 50 ] && cmp -s "$rel_tmp/w.oids" "$rel_tmp/b.oids"'
+done
+# many varbinds, every one repeated
+oids=$(grep "^\." "$rel_tmp/walk.out" | awk 'NR % 7 == 1 { print $1 }' | head -n 40 | tr '\n' ' ')
+# shellcheck disable=SC2086
+snmpbulkget $V2 -On -Cn3 -Cr1000 $oids >"$rel_tmp/bulk2.out" 2>&1
+expect "GETBULK with 40 varbinds, 3 non-repeaters, max-repetitions 1000 answers" \
+	'[ $? -eq 0 ] && [ "$(grep -c "^\." "$rel_tmp/bulk2.out")" -ge 40 ]'
+snmpbulkwalk $V2 -On -Cr2147483647 $O >"$rel_tmp/bw.out" 2>&1
+expect "snmpbulkwalk -Cr2147483647 returns the walk" \
+	'[ "$(cut -d" " -f1 "$rel_tmp/bw.out")" = "$(grep "^$O\." "$rel_tmp/walk.out" | cut -d" " -f1)" ]'
+
+# Hand-built PDUs: values the tools will not send.  Prints
+# "error-status varbinds first-oid", or "timeout".
+cat >"$rel_tmp/pdu.py" <<'EOF'
+import socket, sys
+def ln(n):
+    if n < 128: return bytes([n])
+    b = n.to_bytes((n.bit_length() + 7) // 8, 'big'); return bytes([0x80 | len(b)]) + b
+def tlv(t, v): return bytes([t]) + ln(len(v)) + v
+def integer(i): return tlv(2, i.to_bytes(max(1, (i.bit_length() + 8) // 8), 'big', signed=True))
+def oid(s):
+    p = [int(x) for x in s.strip('.').split('.')]; out = bytes([40 * p[0] + p[1]])
+    for x in p[2:]:
+        e = [x & 0x7f]; x >>= 7
+        while x: e.insert(0, 0x80 | (x & 0x7f)); x >>= 7
+        out += bytes(e)
+    return tlv(6, out)
+def parse(b, i):
+    t = b[i]; n = b[i + 1]; i += 2
+    if n & 0x80:
+        k = n & 0x7f; n = int.from_bytes(b[i:i + k], 'big'); i += k
+    return t, b[i:i + n], i + n
+def dec_oid(v):
+    p = [v[0] // 40, v[0] % 40]; x = 0
+    for c in v[1:]:
+        x = (x << 7) | (c & 0x7f)
+        if not c & 0x80: p.append(x); x = 0
+    return '.' + '.'.join(map(str, p))
+port, kind, a, b = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+oids = sys.argv[5:]
+vbs = b''.join(tlv(0x30, oid(o) + b'\x05\x00') for o in oids)
+pdu = tlv({'get': 0xa0, 'next': 0xa1, 'bulk': 0xa5}[kind],
+          integer(4242) + integer(a) + integer(b) + tlv(0x30, vbs))
+msg = tlv(0x30, integer(1) + tlv(4, b'public') + pdu)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+s.sendto(msg, ('127.0.0.1', port))
+try: r = s.recv(65535)
+except socket.timeout: print('timeout'); sys.exit(0)
+_, body, _ = parse(r, 0); i = 0
+for _ in range(2): _, _, i = parse(body, i)
+_, p, _ = parse(body, i); j = 0
+_, _, j = parse(p, j); _, es, j = parse(p, j); _, _, j = parse(p, j); _, vl, _ = parse(p, j)
+n = 0; k = 0; first = '-'
+while k < len(vl):
+    _, vb, k = parse(vl, k); _, o, _ = parse(vb, 0)
+    if n == 0: first = dec_oid(o)
+    n += 1
+print(int.from_bytes(es, 'big'), n, first)
+EOF
+pdu() { python3 "$rel_tmp/pdu.py" "$port" "$@" 2>&1; }
+# pdu_check NAME WANT_N KIND A B OID...: noError with WANT_N varbinds
+# (or at least 50 when WANT_N is "many"); the first one's OID in pdu_first
+pdu_check() {
+	local name=$1 want=$2 es n
+	shift 2
+	set -- $(pdu "$@")
+	es=${1:-} n=${2:-} pdu_first=${3:-}
+	if [ "$es" = 0 ] && { [ "$n" = "$want" ] || { [ "$want" = many ] && [ "$n" -ge 50 ]; }; }; then
+		ok "$name (noError, $n varbinds)"
+	else
+		no "$name (got: $*)"
+		return 1
+	fi
+}
+first=$(grep "^\." "$rel_tmp/walk.out" | head -n 1 | cut -d' ' -f1)
+pdu_check "hand-built GETBULK max-repetitions 2^31-1" many bulk 0 2147483647 $ROOT &&
+	expect "  ... starting at the subtree's first object $first" '[ "$pdu_first" = "$first" ]'
+pdu_check "hand-built GETBULK non-repeaters 2^31-1 (more than the varbinds): one answer each" \
+	2 bulk 2147483647 2147483647 $ROOT $O.3.1.0
+# RFC 3416 4.2.3: negative values count as 0, so N + M * R = 0 varbinds
+pdu_check "hand-built GETBULK with negative non-repeaters and max-repetitions (RFC 3416: read as 0)" \
+	0 bulk -1 -5 $ROOT $O.3.1.0
+pdu_check "hand-built GETBULK non-repeaters -1, max-repetitions 3, two varbinds: 3 x 2" \
+	6 bulk -1 3 $ROOT $O.3.1.0
+long=$O.3.10.1.3$(printf '.4294967295%.0s' $(seq 1 100))
+pdu_check "hand-built GETNEXT of a 111-sub-identifier OID inside the syscall table" 1 next 0 0 "$long" &&
+	expect "  ... answers with an OID after it ($pdu_first)" 'oid_lt "$long" "$pdu_first"'
+pdu_check "hand-built GET of it: noSuchInstance/Object, not a timeout" 1 get 0 0 "$long"
+
+# ---- GETNEXT past the end and from random places -----------------------------
+out=$(snmpgetnext $V2 -On "$last" 2>&1)
+nxt=${out%% *}
+expect "v2c GETNEXT of the last object ($last) leaves the subtree: $out" \
+	'! under "$nxt" "$ROOT" && { oid_lt "$last" "$nxt" || echo "$out" | grep -q "No more variables"; }'
+out=$(snmpgetnext $V1 -On "$last" 2>&1)
+nxt=${out%% *}
+expect "v1 GETNEXT of the last object leaves the subtree or ends the MIB: $out" \
+	'echo "$out" | grep -q "noSuchName\|End of MIB" || { ! under "$nxt" "$ROOT" && oid_lt "$last" "$nxt"; }'
+for tail in .6.1.5.5.32 .6.1.5.5.4294967295 .6.1.99 .7 .99 .4.21.1.2.65536 .3.10.1.3.4294967295 .2.1.6.4; do
+	o=$O$tail
+	[ "$tail" = .99 ] && o=$ROOT.99
+	out=$(snmpgetnext $V2 -On "$o" 2>&1)
+	nxt=${out%% *}
+	expect "GETNEXT $o -> ${out:0:80}" \
+		'echo "$out" | grep -q "No more variables" || oid_lt "$o" "$nxt"'
+done
+# 300 GETNEXTs from random OIDs in and around the subtree: every answer
+# lies after its request, and answers inside the subtree are real objects
+bad=""
+for i in $(seq 1 300); do
+	o=$ROOT.$((RANDOM % 3)).$((RANDOM % 8)).$((RANDOM % 25)).$((RANDOM % 12)).$((RANDOM * RANDOM))
+	echo "$o"
+done >"$rel_tmp/rand.oids"
+# shellcheck disable=SC2086
+while read -r a; do
+	out=$(snmpgetnext -v2c -c public -r1 -t2 127.0.0.1:"$port" -On "$a" 2>&1)
+	n=${out%% *}
+	if ! oid_lt "$a" "$n" && ! echo "$out" | grep -q "No more variables"; then
+		bad="$bad $a->$n"
+	elif under "$n" "$ROOT" && ! grep -q "^$n " "$rel_tmp/walk.out"; then
+		# a row added since the reference walk is fine; anything else is not
+		case "$n" in "$O".3.10.* | "$O".4.21.* | "$O".4.22.*) ;; *) bad="$bad $a->$n?" ;; esac
+	fi
+done <"$rel_tmp/rand.oids"
+expect "300 random GETNEXTs: every answer after its request${bad:+:$bad}" '[ -z "$bad" ]'
+
+# ---- v1 and v2c side by side --------------------------------------------------
+# the module, CPU and histogram tables: rows that do not come and go
+for sub in 2 5.20 6; do
+	snmpwalk $V2 -On $O.$sub 2>&1 | grep -v Counter64 | cut -d' ' -f1 >"$rel_tmp/v2.$sub"
+	snmpwalk $V1 -On $O.$sub >"$rel_tmp/v1.$sub" 2>&1
+	expect "v1 walk of $O.$sub: exactly the v2c walk's non-Counter64 objects ($(wc -l <"$rel_tmp/v2.$sub"))" \
+		'! grep -q Counter64 "$rel_tmp/v1.$sub" && [ -s "$rel_tmp/v2.$sub" ] &&
+		 [ "$(cut -d" " -f1 "$rel_tmp/v1.$sub")" = "$(cat "$rel_tmp/v2.$sub")" ]'
+done
+a=$(snmpget $V1 -On -Oqv $O.2.1.3.1 $O.2.1.2.1 $O.6.1.4.1.3 2>&1 | tr '\n' ' ')
+b=$(snmpget $V2 -On -Oqv $O.2.1.3.1 $O.2.1.2.1 $O.6.1.4.1.3 2>&1 | tr '\n' ' ')
+expect "v1 and v2c GET the same status, name and bucket bound ($a)" '[ "$a" = "$b" ]'
+out=$(snmpget $V1 -On $O.3.1.0 $O.2.1.3.1 2>&1)
+expect "v1 GET of a Counter64 beside an Integer: the whole PDU fails noSuchName (v1 rules)" \
+	'echo "$out" | grep -q noSuchName'
+
+# ---- SET on a read-only MIB ---------------------------------------------------
+out=$(snmpset -v2c -c private -r1 -t2 127.0.0.1:"$port" $O.2.1.3.1 i 3 2>&1 | tr '\n' ' ')
+expect "v2c SET of ebsModuleStatus.1: refused as not writable (${out:0:70})" \
+	'echo "$out" | grep -qi "notWritable\|noAccess\|noCreation"'
+out=$(snmpset -v1 -c private -r1 -t2 127.0.0.1:"$port" $O.1.1.0 s x 2>&1 | tr '\n' ' ')
+expect "v1 SET of ebsAgentVersion.0: refused (${out:0:70})" \
+	'echo "$out" | grep -qi "noSuchName\|readOnly\|notWritable"'
+expect "status unchanged after the SETs" '[ "$(get $O.2.1.3.1)" = 1 ]'
+
+# ---- wrong community ----------------------------------------------------------
+bad0=$(get .1.3.6.1.2.1.11.4.0)
+out1=$(snmpget -v2c -c wrong -r0 -t1 127.0.0.1:"$port" $O.1.1.0 2>&1)
+out2=$(snmpget -v1 -c wrong -r0 -t1 127.0.0.1:"$port" $O.1.1.0 2>&1)
+out3=$(snmpbulkget -v2c -c wrong -r0 -t1 -Cr2147483647 127.0.0.1:"$port" $ROOT 2>&1)
+bad1=$(get .1.3.6.1.2.1.11.4.0)
+expect "wrong community (v2c GET, v1 GET, v2c GETBULK): no answer at all" \
+	'[ "$(printf "%s\\n" "$out1" "$out2" "$out3" | grep -c "^Timeout")" = 3 ]'
+expect "snmpInBadCommunityNames counted the three ($bad0 -> $bad1)" '[ $((bad1 - bad0)) -ge 3 ]'
+
+# ---- parallel managers ----------------------------------------------------------
+pids=""
+for i in 1 2 3 4 5 6; do
+	snmpbulkwalk $V2 -On -Cr$((i * 40)) $O.2 >"$rel_tmp/par.$i" 2>&1 &
+	pids="$pids $!"
+done
+snmpwalk $V1 -On $O.2 >"$rel_tmp/par.v1" 2>&1 &
+pids="$pids $!"
+for p in $pids; do wait "$p"; done
+same=yes
+for i in 2 3 4 5 6; do
+	[ "$(cut -d' ' -f1 "$rel_tmp/par.1")" = "$(cut -d' ' -f1 "$rel_tmp/par.$i")" ] || same=no
+done
+expect "6 parallel bulk walks (+1 v1 walk) of the module table return the same OIDs" \
+	'[ "$same" = yes ] && [ "$(grep -c "^\." "$rel_tmp/par.1")" -ge 20 ] && [ -s "$rel_tmp/par.v1" ]'
+
+# ---- still the same agent, still serving --------------------------------------
+expect "the subagent is the same process ($agent0) and serves" \
+	'[ "$agent_pid" = "$agent0" ] && kill -0 "$agent0" && [ "$(get $O.2.1.2.1)" = syscalls ]'
+snmpwalk $V2 -On $ROOT 2>&1 | cut -d' ' -f1 >"$rel_tmp/walk2.oids"
+n2=$(grep -c "^\." "$rel_tmp/walk2.oids")
+expect "a final walk still returns the subtree ($n2 objects)" '[ "$n2" -ge $((nwalk - 10)) ]'
+expect "no error in the subagent's log" '! grep -qi "error\|failed\|warning" "$rel_tmp/agent.log"'
+stop_pid "$agent_pid" TERM
+finish
