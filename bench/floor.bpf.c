@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The floor: one empty tp_btf program per hook ebpfstats uses.  What a
+ * family costs on top of these is what its own code costs; what these cost
+ * on top of nothing is the price of having a program on the hook at all
+ * (trampoline, the program call, and with BPF stats on two clock reads).
+ * bench/ebs-bench attaches the subset a case names. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#define FLOOR(event)                             \
+	SEC("tp_btf/" #event)                    \
+	int BPF_PROG(floor_##event)              \
+	{                                        \
+		return 0;                        \
+	}
+
+FLOOR(sys_enter)
+FLOOR(sys_exit)
+
+FLOOR(sched_switch)
+FLOOR(sched_wakeup)
+FLOOR(sched_wakeup_new)
+FLOOR(sched_migrate_task)
+FLOOR(sched_process_fork)
+FLOOR(sched_process_exec)
+FLOOR(sched_process_exit)
+
+FLOOR(inet_sock_set_state)
+FLOOR(tcp_retransmit_skb)
+FLOOR(tcp_send_reset)
+FLOOR(tcp_receive_reset)
+FLOOR(tcp_probe)
+
+char LICENSE[] SEC("license") = "GPL";
