@@ -39,6 +39,7 @@ static int wake_fd[2] = {-1, -1};
 
 struct agent {
 	const char *config_path; /* NULL: built-in defaults */
+	const char *pin_path;	 /* -P: overrides the configuration's pin_path */
 	struct ebs_config cfg;
 	struct ebs *ebs;
 	unsigned alarm;
@@ -48,8 +49,10 @@ struct agent {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " PROG " [-f] [-c FILE] [-x SOCKET] [-L LOGOPTS] [-p PIDFILE] [-D TOKENS] [-V]\n"
+		"usage: " PROG " [-f] [-c FILE] [-P DIR] [-x SOCKET] [-L LOGOPTS] [-p PIDFILE] [-D TOKENS] [-V]\n"
 		"  -c FILE     ebpfstats YAML configuration (default: built-in defaults)\n"
+		"  -P DIR      pin programs and maps under DIR, not the configuration's pin_path\n"
+		"              (\"\" = private programs); kept across reloads\n"
 		"  -x SOCKET   AgentX master socket (default: net-snmp's, /var/agentx/master)\n"
 		"  -f          stay in the foreground\n"
 		"  -L LOGOPTS  where to log, as for snmpd: -Le (stderr), -Lf FILE, -Lsd (syslog)\n"
@@ -59,6 +62,22 @@ static void usage(FILE *f)
 		"  -V          print the version\n"
 		"Signals: SIGHUP reloads -c FILE (a bad file keeps the running configuration),\n"
 		"SIGTERM and SIGINT stop.\n");
+}
+
+/* -P wins over the file, at start and at every reload: under systemd the
+ * unit binds the pin directory to a path the service user can reach. */
+static int override_pin_path(const struct agent *a, struct ebs_config *cfg, char *err,
+			     size_t errlen)
+{
+	char why[EBS_ERR_LEN];
+
+	if (!a->pin_path)
+		return 0;
+	if (ebs_config_set(cfg, "pin_path", a->pin_path, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "-P %s: %s", a->pin_path, why);
+		return -1;
+	}
+	return 0;
 }
 
 static uint64_t now_unix_ms(void)
@@ -177,7 +196,8 @@ static void do_reload(struct agent *a)
 		return;
 	}
 	ebs_config_init(&cfg);
-	if (ebs_config_load(&cfg, a->config_path, err, sizeof(err)) < 0) {
+	if (ebs_config_load(&cfg, a->config_path, err, sizeof(err)) < 0 ||
+	    override_pin_path(a, &cfg, err, sizeof(err)) < 0) {
 		snmp_log(LOG_ERR, PROG ": reload: %s; keeping the running configuration\n", err);
 		return;
 	}
@@ -225,9 +245,10 @@ int main(int argc, char **argv)
 	uint64_t start_ms;
 	int c, rc = 1;
 
-	while ((c = getopt(argc, argv, "c:x:fL:p:D:hV")) != -1) {
+	while ((c = getopt(argc, argv, "c:P:x:fL:p:D:hV")) != -1) {
 		switch (c) {
 		case 'c': a.config_path = optarg; break;
+		case 'P': a.pin_path = optarg; break;
 		case 'x': xsocket = optarg; break;
 		case 'f': foreground = true; break;
 		case 'L':
@@ -261,7 +282,8 @@ int main(int argc, char **argv)
 	}
 
 	ebs_config_init(&a.cfg);
-	if (a.config_path && ebs_config_load(&a.cfg, a.config_path, err, sizeof(err)) < 0) {
+	if ((a.config_path && ebs_config_load(&a.cfg, a.config_path, err, sizeof(err)) < 0) ||
+	    override_pin_path(&a, &a.cfg, err, sizeof(err)) < 0) {
 		snmp_log(LOG_ERR, PROG ": %s\n", err);
 		return EXIT_USAGE;
 	}

@@ -312,15 +312,20 @@ static void module_start(struct ebs *e, enum ebs_family fam)
 	pinned = cfg->pin_path[0] && e->host.bpffs_ok;
 	if (cfg->pin_path[0] && !e->host.bpffs_ok)
 		append(note, sizeof(note), "%s", e->host.bpffs_err);
+	/* A pin directory this process may not create or lock (a service uid
+	 * under systemd's bpffs, mounted 0700) is taken like no bpffs at all:
+	 * private programs and a degraded status saying why. */
+	if (pinned && (ebs_pin_dir(cfg, m->ops->name, dir, sizeof(dir)) < 0 ||
+		       (lock = ebs_pin_lock(cfg->pin_path, err, sizeof(err))) < 0)) {
+		append(note, sizeof(note), "%s: programs are private to this process",
+		       err[0] ? err : "pin path too long");
+		err[0] = '\0';
+		pinned = false;
+	}
 	if (pinned) {
 		struct ebs_pin_meta meta;
 		int rc;
 
-		if (ebs_pin_dir(cfg, m->ops->name, dir, sizeof(dir)) < 0 ||
-		    (lock = ebs_pin_lock(cfg->pin_path, err, sizeof(err))) < 0) {
-			set_status(st, EBS_ST_UNAVAILABLE, "%s", err[0] ? err : "pin path too long");
-			return;
-		}
 		rc = ebs_pin_reuse(m, dir, &meta, err, sizeof(err));
 		if (rc == 1 && pins_fit(e, m, dir, err, sizeof(err)) < 0)
 			rc = -1;

@@ -74,6 +74,29 @@ for how in umount tmpfs; do
 done
 expect "bpffs is still mounted outside the namespace" 'mount | grep -q "^bpf on /sys/fs/bpf type bpf"'
 
+# bpffs as systemd mounts it (0700) and a service uid with CAP_BPF and
+# CAP_PERFMON, whose pin directory root made for it (the shipped unit's
+# ExecStartPre): the uid cannot get through /sys/fs/bpf, so it runs on
+# private programs, degraded, and says why
+if command -v setpriv >/dev/null 2>&1; then
+	chmod 0644 "$rel_tmp/f.yaml"
+	unshare -m --propagation private bash -c '
+		mount -t bpf -o mode=700 bpf /sys/fs/bpf || exit 9
+		install -d -o 65534 /sys/fs/bpf/ebpfstats || exit 9
+		low="setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+bpf,+perfmon
+			--ambient-caps=-all,+bpf,+perfmon --bounding-set=-all,+bpf,+perfmon"
+		$low "$0" check -c "$3" --pin-path /sys/fs/bpf/ebpfstats >"$1" 2>&1; echo $? >"$1.rc"
+		$low "$0" show -c "$3" --pin-path /sys/fs/bpf/ebpfstats --json -i 1.5 >"$2" 2>"$2.err" &
+		s=$!; sleep 0.7; "$4" getppid "$5" "$6"; wait $s; echo $? >"$2.rc"' \
+		"$EBS" "$rel_tmp/ns.check" "$rel_tmp/ns.json" "$rel_tmp/f.yaml" "$WL" "$N" "$COMM"
+	rc=$(cat "$rel_tmp/ns.check.rc" 2>/dev/null)
+	expect "bpffs 0700 (systemd's), service uid: check exits 1 (got $rc), degraded to private programs" \
+		'[ "$rc" = 1 ] && [ "$(grep -c "degraded .*cannot create pin directory /sys/fs/bpf/ebpfstats: Permission denied: programs are private to this process" "$rel_tmp/ns.check")" = 3 ]'
+	calls=$(json_get "$rel_tmp/ns.json" 'm["syscall.calls"].get("getppid", 0)')
+	expect "... and show as that uid counts the workload exactly ($calls)" \
+		'[ "$(cat "$rel_tmp/ns.json.rc")" = 0 ] && [ "$calls" = "$N" ]'
+fi
+
 # ---- no BTF -------------------------------------------------------------------------------
 printf 'integrations:\n  ebpf:\n    pin_path: ""\n    btf_path: /nonexistent/vmlinux.btf\n' >"$rel_tmp/nobtf.yaml"
 "$EBS" check -c "$rel_tmp/nobtf.yaml" >"$rel_tmp/c.out" 2>&1
@@ -122,8 +145,9 @@ expect "ebsModuleStatus: syscalls ok(1), tcp degraded(2), sched unavailable(3) (
 expect "ebsModuleReason.3 names sched:sched_switch" 'get $O.2.1.4.3 | grep -q "sched:sched_switch"'
 expect "ebsModuleReason.2 names tcp:tcp_probe" 'get $O.2.1.4.2 | grep -q "tcp:tcp_probe"'
 "$WL" getppid "$N" "$COMM"
-wait_until 5 '[ "$(get1 $O.3.10.1.3.$((nr + 1)))" = $N ]'
-expect "syscalls served exactly ($N getppid)" '[ "$(get $O.3.10.1.3.$((nr + 1)))" = $N ]'
+wait_until 10 '[ "$(get1 $O.3.10.1.3.$((nr + 1)))" = $N ]'
+got=$(get $O.3.10.1.3.$((nr + 1)))
+expect "syscalls served exactly ($got of $N getppid)" '[ "$got" = $N ]'
 expect "no ebsCpuTable rows while sched is unavailable (and ebsSched scalars: noSuchInstance)" \
 	'! snmpwalk $(SNMP) -On $O.5.20 2>&1 | grep -q "^$O\.5\.20\." &&
 	 snmpget $(SNMP) -On $O.5.1.0 2>&1 | grep -q "No Such Instance"'

@@ -8,12 +8,16 @@
 #     place of ebpfstats, the unit's ambient and bounding capabilities, no new
 #     privileges (setpriv) -- on programs a root process pinned first, as
 #     collectd would: without the unit's ExecStartPre commands it cannot use
-#     those pins, after them it serves every module; it drops its effective
-#     capabilities, reloads on SIGHUP and stops on SIGTERM, all with every
-#     file system read-only but bpffs (ProtectSystem=strict and
-#     ReadWritePaths, approximated in a mount namespace); every system call
-#     it made (strace) is inside the unit's SystemCallFilter and every socket
-#     family inside RestrictAddressFamilies.
+#     those pins (private programs, degraded); under a bpffs mounted 0700 as
+#     systemd mounts it, it cannot reach the pin directory without the
+#     unit's BindPaths (degraded again); with both it serves every module on
+#     the root process's programs; it drops its effective capabilities,
+#     reloads on SIGHUP and stops on SIGTERM, all with every file system
+#     read-only but the bound pin directory (ProtectSystem=strict,
+#     RuntimeDirectory and BindPaths, approximated in a mount namespace);
+#     every system call it made (strace) is inside the unit's
+#     SystemCallFilter and every socket family inside
+#     RestrictAddressFamilies.
 # Needs systemd-analyze (package systemd); part 2 root, snmpd, setpriv and
 # strace.  Exit 77 when nothing could be checked.
 set -u
@@ -49,8 +53,16 @@ expect "AmbientCapabilities=CAP_BPF CAP_PERFMON" '[ "$(value AmbientCapabilities
 expect "CapabilityBoundingSet=CAP_BPF CAP_PERFMON" '[ "$(value CapabilityBoundingSet)" = "CAP_BPF CAP_PERFMON" ]'
 expect "NoNewPrivileges=yes" '[ "$(value NoNewPrivileges)" = yes ]'
 expect "ProtectSystem=strict" '[ "$(value ProtectSystem)" = strict ]'
-expect "bpffs stays writable (ReadWritePaths=$(value ReadWritePaths))" \
-	'value ReadWritePaths | grep -Eq "(^| )-?/sys/fs/bpf( |$)"'
+# systemd mounts /sys/fs/bpf 0700: the service user reaches its pins through
+# a bind mount, and the subagent is told where (-P)
+bind=$(value BindPaths)
+bind_src=${bind%%:*} bind_src=${bind_src#-} bind_dst=${bind#*:}
+expect "BindPaths=$bind shows /sys/fs/bpf/ebpfstats under RuntimeDirectory=$(value RuntimeDirectory)" \
+	'[ "$bind_src" = /sys/fs/bpf/ebpfstats ] && [ "${bind_dst#/run/$(value RuntimeDirectory)/}" != "$bind_dst" ]'
+expect "ExecStart points the subagent at it (-P $bind_dst)" \
+	'value ExecStart | grep -Eq -- " -P $bind_dst( |$)"'
+expect "ExecStartPre makes and hands over the BindPaths source" \
+	'[ "$(sed -n "s/^ExecStartPre=+//p" "$UNIT" | grep -c " $bind_src$")" = 2 ]'
 shells=$(sed -n 's/^Exec[A-Za-z]*=[-+!@:]*//p' "$UNIT" | awk '{ n = split($1, p, "/"); print p[n] }' |
 	grep -Ex '(ba|da|z|k|c|tc|fi)?sh' | sort -u | tr '\n' ' ')
 expect "no Exec line runs a shell${shells:+: $shells}" '[ -z "$shells" ]'
@@ -173,48 +185,68 @@ amb=$(caps "$(value AmbientCapabilities)")
 bnd=$(caps "$(value CapabilityBoundingSet)")
 nnp=""
 [ "$(value NoNewPrivileges)" = yes ] && nnp=--no-new-privs
-# ProtectSystem=strict, ProtectKernelTunables=yes, ReadWritePaths=-/sys/fs/bpf,
-# roughly: in a mount namespace of its own every mount is read-only but
-# /dev, /proc, bpffs and the directory for the pid file (the test's, the
-# unit writes none); the script says whether that held.
-cat >"$tmp/readonly.sh" <<EOF
+# The unit's namespace, roughly (systemd makes it for ExecStart after the
+# ExecStartPre commands ran): bpffs as systemd mounts it, 0700 and root's
+# (a fresh instance over /sys/fs/bpf: the pins stay in the host's); with
+# BINDS=yes the pin directory bound to $tmp/run/pins (RuntimeDirectory is
+# $tmp/run here, as the pid file's place); with RO=yes ProtectSystem=strict
+# + ProtectKernelTunables: every mount read-only but /dev, /proc and those
+# two, and the script says whether that held.
+pins=$tmp/run/${bind_dst#/run/$(value RuntimeDirectory)/}
+cat >"$tmp/ns.sh" <<EOF
 mount --bind "$tmp/run" "$tmp/run"
-awk '{ print \$5 }' /proc/self/mountinfo | while read -r m; do
-	case "\$m" in
-	/dev | /dev/* | /proc | /proc/* | /sys/fs/bpf | /sys/fs/bpf/* | /mnt/* | /media/* | $tmp/run) ;;
-	*) mount -o remount,bind,ro "\$m" 2>/dev/null ;;
-	esac
-done
-if ! touch /etc/.ebs-rw-probe 2>/dev/null && ! touch "$tmp/.ebs-rw-probe" 2>/dev/null &&
-	mkdir "$pin/rwprobe" && rmdir "$pin/rwprobe"; then
-	echo "read-only but bpffs: yes"
-else
-	echo "read-only but bpffs: no"
+if [ "\$BINDS" = yes ]; then
+	mkdir -p "$pins" && chown $user "$pins" && mount --bind "$pin" "$pins" || exit 9
+fi
+mount -t bpf -o mode=0700 bpf /sys/fs/bpf || exit 9
+if [ "\$RO" = yes ]; then
+	awk '{ print \$5 }' /proc/self/mountinfo | while read -r m; do
+		case "\$m" in
+		/dev | /dev/* | /proc | /proc/* | /mnt/* | /media/* | $tmp/run | $tmp/run/*) ;;
+		*) mount -o remount,bind,ro "\$m" 2>/dev/null ;;
+		esac
+	done
+	if ! touch /etc/.ebs-rw-probe 2>/dev/null && ! touch "$tmp/.ebs-rw-probe" 2>/dev/null &&
+		! mkdir /sys/fs/bpf/rwprobe 2>/dev/null && mkdir "$pins/rwprobe" && rmdir "$pins/rwprobe"; then
+		echo "read-only but the pin directory: yes"
+	else
+		echo "read-only but the pin directory: no"
+	fi
 fi
 exec "\$@"
 EOF
-start_service() { # start_service LOG [sandbox]: as the unit would run it
-	_log=$1
-	if [ -n "${2:-}" ]; then
-		set -- unshare --mount --propagation private sh "$tmp/readonly.sh"
+# start_service LOG [MODE] [AGENT ARGS]: as the unit would run it; MODE
+# "" (no namespace), ns (0700 bpffs), unit (0700 bpffs, BindPaths, read-only)
+start_service() {
+	_log=$1 _mode=${2:-}
+	shift $(($# < 2 ? $# : 2))
+	_args="$*"
+	case "$_mode" in
+	"") set -- ;;
+	ns) set -- env BINDS=no RO=no unshare --mount --propagation private sh "$tmp/ns.sh" ;;
+	unit)
+		set -- env BINDS=yes RO=yes unshare --mount --propagation private sh "$tmp/ns.sh"
 		[ -n "$STRACE" ] && set -- "$STRACE" -f -qq -o "$tmp/strace.log" "$@"
-	else
-		set --
-	fi
+		;;
+	esac
+	# shellcheck disable=SC2086 # the agent's extra arguments, split
 	"$@" setpriv --reuid="$user" --regid="$group" --clear-groups \
 		--inh-caps=-all,"$amb" --ambient-caps=-all,"$amb" --bounding-set=-all,"$bnd" $nnp \
 		"$AGENT" -f -Le -x "$tmp/agentx.sock" -c "$tmp/ebpfstats.yaml" -p "$tmp/run/agent.pid" \
-		>"$_log" 2>&1 &
+		$_args >"$_log" 2>&1 &
 	agent_pid=$!
 	wait_until 20 '[ "$(get $O.2.1.2.1)" = syscalls ]'
 }
 
-# without ExecStartPre: root's pins (0600) are closed to the service user
+# without ExecStartPre: root's pins (0600) are closed to the service user,
+# which runs private programs instead and says why
 start_service "$tmp/agent-nopre.log"
 st=$(get $O.2.1.3.1)
 reason=$(get $O.2.1.4.1)
-expect "without ExecStartPre the service user cannot use root's pins (status $st: $reason)" \
-	'[ "$st" = 3 ] && echo "$reason" | grep -q "Permission denied"'
+expect "without ExecStartPre the service user cannot use root's pins: degraded (status $st: $reason)" \
+	'[ "$st" = 2 ] && echo "$reason" | grep -q "Permission denied: programs are private to this process"'
+loaded=$(get $O.1.3.0)
+expect "... on programs of its own (ebsAgentProgramsLoaded.0 $loaded)" '[ "${loaded:-0}" -gt 0 ]'
 stop_pid "$agent_pid"
 agent_pid=""
 
@@ -231,11 +263,20 @@ expect "the unit's ExecStartPre commands run ($(tr '\n' ';' <"$tmp/pre.cmds"))" 
 owner=$(stat -c %U "$pin")
 expect "the pin directory now belongs to the service user ($owner)" '[ "$owner" = "$user" ]'
 
-start_service "$tmp/agent.log" sandbox
-expect "file system read-only but for bpffs, as ProtectSystem=strict + ReadWritePaths make it" \
-	'grep -q "read-only but bpffs: yes" "$tmp/agent.log"'
+# systemd's 0700 bpffs without BindPaths: /sys/fs/bpf/ebpfstats is out of reach
+start_service "$tmp/agent-nobind.log" ns
+st=$(get $O.2.1.3.1)
+reason=$(get $O.2.1.4.1)
+expect "under a 0700 bpffs without BindPaths: degraded (status $st: $reason)" \
+	'[ "$st" = 2 ] && echo "$reason" | grep -q "cannot create pin directory $pin: Permission denied"'
+stop_pid "$agent_pid"
+agent_pid=""
+
+start_service "$tmp/agent.log" unit -P "$pins"
+expect "file system read-only but the bound pin directory, as ProtectSystem=strict + BindPaths make it" \
+	'grep -q "read-only but the pin directory: yes" "$tmp/agent.log"'
 sts=$(snmpwalk $SNMP -Oqv $O.2.1.3 2>/dev/null | head -n 3 | tr '\n' ' ')
-expect "as $user with $amb: syscalls, tcp, sched ok (got $sts)" '[ "$sts" = "1 1 1 " ]' ||
+expect "as $user with $amb, -P $pins: syscalls, tcp, sched ok (got $sts)" '[ "$sts" = "1 1 1 " ]' ||
 	tail -n 5 "$tmp/agent.log"
 loaded=$(get $O.1.3.0)
 expect "ebsAgentProgramsLoaded.0 is 0: the root process's programs are reused (got $loaded)" \
