@@ -72,45 +72,6 @@ static void usage(void)
 	exit(2);
 }
 
-/* ebs_open() holds the only reference to the kernel's BPF stats switch
- * (an anon inode "bpf-stats").  Putting /dev/null on that fd number drops
- * the reference, so the stats go off, and keeps the number taken until
- * ebs_close() closes it. */
-static int stats_off(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int found = 0;
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		char path[64], link[64];
-		ssize_t n;
-		int fd, null;
-
-		if (de->d_name[0] == '.')
-			continue;
-		fd = atoi(de->d_name);
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		n = readlink(path, link, sizeof(link) - 1);
-		if (n < 0)
-			continue;
-		link[n] = '\0';
-		if (strcmp(link, "anon_inode:bpf-stats"))
-			continue;
-		null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (null < 0 || dup2(null, fd) < 0) {
-			closedir(d);
-			return -1;
-		}
-		close(null);
-		found++;
-	}
-	closedir(d);
-	return found;
-}
-
 /* ---- libebpfstats --------------------------------------------------------- */
 
 static int parse_family(struct ebs_config *cfg, char *list)
@@ -329,14 +290,12 @@ static int run_open(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	/* the kernel's run-time statistics, for the "kernel ns/run" column,
+	 * unless -S: the shipped default (bpf_stats: false) */
+	cfg.bpf_stats = !no_stats;
 	e = ebs_open(&cfg, err, sizeof(err));
 	if (!e) {
 		fprintf(stderr, "ebs-bench: %s\n", err);
-		return 1;
-	}
-	if (no_stats && stats_off() < 0) {
-		fprintf(stderr, "ebs-bench: turning BPF stats off failed: %s\n", strerror(errno));
-		ebs_close(e);
 		return 1;
 	}
 	{

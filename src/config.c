@@ -39,6 +39,7 @@ enum field {
 	F_SCHED,
 	F_MEMORY,
 	F_FILEIO,
+	F_BPFSTATS,
 	F_INCLUDE,
 	F_EXCLUDE,
 	F_SAMPLE,
@@ -68,6 +69,7 @@ static const struct key_def ebpf_keys[] = {
 	{"collect_scheduler", F_SCHED},
 	{"collect_memory", F_MEMORY},
 	{"collect_file_io", F_FILEIO},
+	{"bpf_stats", F_BPFSTATS},
 	{"process_filter", F_INCLUDE},
 	{"process_include", F_INCLUDE},
 	{"exclude_processes", F_EXCLUDE},
@@ -97,6 +99,7 @@ static const struct key_def set_keys[] = {
 	{"collect_scheduler", F_SCHED},
 	{"collect_memory", F_MEMORY},
 	{"collect_file_io", F_FILEIO},
+	{"bpf_stats", F_BPFSTATS},
 	{"process_filter", F_INCLUDE},
 	{"process_include", F_INCLUDE},
 	{"exclude_processes", F_EXCLUDE},
@@ -402,6 +405,8 @@ static bool *bool_field(struct ebs_config *cfg, enum field f)
 		return &cfg->collect[EBS_FAM_MEMORY];
 	case F_FILEIO:
 		return &cfg->file_io;
+	case F_BPFSTATS:
+		return &cfg->bpf_stats;
 	default:
 		return NULL;
 	}

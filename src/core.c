@@ -437,21 +437,33 @@ struct ebs *ebs_open(const struct ebs_config *cfg, char *err, size_t errlen)
 			append(e->stats[f].reason, sizeof(e->stats[f].reason), "%s", note);
 	}
 
-	/* Kernel-measured run time per program; costs a clock read per event,
-	 * which the benchmarks account for.  Needs CAP_SYS_ADMIN, or the
-	 * kernel.bpf_stats_enabled sysctl already on. */
-	e->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	/* Kernel-measured run time per program: two clock reads around every
+	 * run of every BPF program on the host while on (bench/RESULTS.md), so
+	 * only when asked (bpf_stats: true; needs CAP_SYS_ADMIN), or reported
+	 * when the kernel.bpf_stats_enabled sysctl is on anyway. */
+	if (cfg->bpf_stats)
+		e->stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
 	if (e->stats_fd >= 0) {
 		e->bpf_stats = true;
 	} else {
-		FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
-		int on = 0;
-		if (f) {
-			if (fscanf(f, "%d", &on) != 1)
+		int err_no = errno, on = 0;
+		FILE *sysctl = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+
+		if (sysctl) {
+			if (fscanf(sysctl, "%d", &on) != 1)
 				on = 0;
-			fclose(f);
+			fclose(sysctl);
 		}
 		e->bpf_stats = on == 1;
+		if (cfg->bpf_stats && !e->bpf_stats)
+			for (int f = 0; f < EBS_FAM_COUNT; f++)
+				if (e->running[f])
+					append(e->stats[f].reason, sizeof(e->stats[f].reason),
+					       "bpf_stats: cannot enable kernel BPF statistics (%s%s)",
+					       strerror(err_no),
+					       err_no == EPERM ? ": needs CAP_SYS_ADMIN, or sysctl "
+								 "kernel.bpf_stats_enabled=1"
+							       : "");
 	}
 	for (int f = 0; f < EBS_FAM_COUNT; f++)
 		e->stats[f].bpf_stats = e->bpf_stats && e->running[f];

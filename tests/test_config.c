@@ -141,6 +141,7 @@ static void assert_defaults(const struct ebs_config *cfg)
 	for (int i = 0; i < EBS_FAM_COUNT; i++)
 		assert_true(cfg->collect[i] == (i != EBS_FAM_MEMORY)); /* memory: off */
 	assert_false(cfg->file_io);
+	assert_false(cfg->bpf_stats);
 	assert_true(cfg->syscall_latency);
 	assert_int_equal(cfg->n_include, 0);
 	assert_int_equal(cfg->n_exclude, 0);
@@ -661,6 +662,8 @@ static void test_set_valid(void **state)
 	set_ok(&cfg, "collect_file_io", "true");
 	assert_true(cfg.collect[EBS_FAM_MEMORY]);
 	assert_true(cfg.file_io);
+	set_ok(&cfg, "bpf_stats", "true");
+	assert_true(cfg.bpf_stats);
 	set_ok(&cfg, "sample_rate", "10");
 	set_ok(&cfg, "btf_path", "/tmp/vmlinux");
 	set_ok(&cfg, "pin_path", "");

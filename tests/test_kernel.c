@@ -124,6 +124,51 @@ static void test_getppid_exact(void **state)
 	ebs_close(e);
 }
 
+/* bpf_stats: off by default, so the programs run without the kernel's two
+ * clock reads (unless an administrator turned the sysctl on); on, the
+ * kernel counts every run: at least one per syscall of the workload. */
+static void test_bpf_stats_knob(void **state)
+{
+	const unsigned N = 2000;
+	struct ebs_config cfg;
+	int sysctl_on = 0;
+	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+
+	(void)state;
+	if (f) {
+		if (fscanf(f, "%d", &sysctl_on) != 1)
+			sysctl_on = 0;
+		fclose(f);
+	}
+	ebs_config_init(&cfg);
+	cfg.pin_path[0] = '\0';
+	cfg.collect[EBS_FAM_TCP] = cfg.collect[EBS_FAM_SCHED] = false;
+	struct ebs *e = open_cfg(&cfg);
+	const struct ebs_snapshot *s = snap(e);
+	assert_running(s, EBS_FAM_SYSCALLS);
+	if (sysctl_on) {
+		print_message("  kernel.bpf_stats_enabled=1 on this host: the off case is not checked\n");
+	} else {
+		assert_false(s->modules[EBS_FAM_SYSCALLS].bpf_stats);
+		assert_int_equal(wl_getppid(COMM, N), 0);
+		s = snap(e);
+		assert_int_equal(s->modules[EBS_FAM_SYSCALLS].run_cnt, 0);
+	}
+	ebs_close(e);
+
+	cfg.bpf_stats = true;
+	e = open_cfg(&cfg);
+	s = snap(e);
+	assert_true(s->modules[EBS_FAM_SYSCALLS].bpf_stats);
+	uint64_t c0 = s->modules[EBS_FAM_SYSCALLS].run_cnt;
+	uint64_t t0 = s->modules[EBS_FAM_SYSCALLS].run_time_ns;
+	assert_int_equal(wl_getppid(COMM, N), 0);
+	s = snap(e);
+	assert_true(s->modules[EBS_FAM_SYSCALLS].run_cnt - c0 >= N);
+	assert_true(s->modules[EBS_FAM_SYSCALLS].run_time_ns > t0);
+	ebs_close(e);
+}
+
 /* Without a filter the global count includes everybody: at least N. */
 static void test_getppid_global_and_errors(void **state)
 {
@@ -791,6 +836,7 @@ int main(void)
 		cmocka_unit_test(test_percpu_sum),
 		cmocka_unit_test(test_getppid_exact),
 		cmocka_unit_test(test_getppid_global_and_errors),
+		cmocka_unit_test(test_bpf_stats_knob),
 		cmocka_unit_test(test_latency_off),
 		cmocka_unit_test(test_tcp_connects),
 		cmocka_unit_test(test_sched_pingpong),
