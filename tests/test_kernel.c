@@ -32,6 +32,17 @@
 
 #define COMM "ebs-kt-wl"
 
+/* scripts/sanitize valgrind sets EBS_UNDER_VALGRIND=1.  Under memcheck a
+ * forked child runs as "memcheck-amd64-" until its prctl, valgrind's own
+ * system calls share the workload's comm, and everything is ~50x slower:
+ * the few checks that depend on those are loosened there, and say so. */
+static bool under_valgrind(void)
+{
+	const char *v = getenv("EBS_UNDER_VALGRIND");
+
+	return v && strcmp(v, "1") == 0;
+}
+
 static char pin_root[128];
 
 static struct ebs *open_cfg(struct ebs_config *cfg)
@@ -354,7 +365,10 @@ static void test_pins_shared_and_survive(void **state)
 	struct ebs *d = open_cfg(&cfg);
 	const struct ebs_snapshot *sd = snap(d);
 	assert_false(sd->modules[EBS_FAM_SYSCALLS].reused_pins);
-	assert_true(calls(sd, SYS_getppid) < a1); /* fresh programs, fresh counters */
+	/* fresh programs, fresh counters (under valgrind the machine's own
+	 * getppid calls during the slow load may add up past a1) */
+	if (!under_valgrind())
+		assert_true(calls(sd, SYS_getppid) < a1);
 	ebs_close(d);
 	assert_true(ebs_unload(cfg.pin_path, err, sizeof(err)) > 0);
 }
@@ -492,7 +506,8 @@ static void test_memory_faults(void **state)
 	/* the first fault may come from the fork's copy-on-write, before the
 	 * name changed: the row keeps the comm of that first fault */
 	assert_true(strcmp(r->comm, "ebs-kt-mem") == 0 || strcmp(r->comm, "test_kernel") == 0 ||
-		    strncmp(r->comm, "lt-test_kernel", 14) == 0);
+		    strncmp(r->comm, "lt-test_kernel", 14) == 0 ||
+		    (under_valgrind() && strncmp(r->comm, "memcheck-", 9) == 0));
 	close(hold[1]);
 	int ws;
 	assert_int_equal(waitpid(pid, &ws, 0), pid);
@@ -679,11 +694,20 @@ static void test_file_io_bytes(void **state)
 	unlink(path);
 	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
 	s = snap(e);
-	assert_int_equal(s->fio.write_bytes - w0, B);
-	assert_int_equal(s->fio.read_bytes - r0, B1 + B2);
-	assert_int_equal(fio_bytes(s, SYS_write) - ww0, B1);
-	assert_int_equal(fio_bytes(s, SYS_pwrite64) - pw0, B2);
-	assert_int_equal(fio_bytes(s, SYS_writev) - wv0, 2 * B3);
+	if (under_valgrind()) {
+		/* valgrind's own reads and writes carry the child's comm */
+		assert_true(s->fio.write_bytes - w0 >= B);
+		assert_true(s->fio.read_bytes - r0 >= B1 + B2);
+		assert_true(fio_bytes(s, SYS_write) - ww0 >= B1);
+		assert_true(fio_bytes(s, SYS_pwrite64) - pw0 >= B2);
+		assert_true(fio_bytes(s, SYS_writev) - wv0 >= 2 * B3);
+	} else {
+		assert_int_equal(s->fio.write_bytes - w0, B);
+		assert_int_equal(s->fio.read_bytes - r0, B1 + B2);
+		assert_int_equal(fio_bytes(s, SYS_write) - ww0, B1);
+		assert_int_equal(fio_bytes(s, SYS_pwrite64) - pw0, B2);
+		assert_int_equal(fio_bytes(s, SYS_writev) - wv0, 2 * B3);
+	}
 	assert_true(s->fio.opens - o0 >= 1);
 	assert_true(s->fio.open_errors - oe0 >= 1);
 	assert_string_equal(fiorow(s, SYS_write)->name, "write");
