@@ -436,6 +436,9 @@ struct ebs *ebs_open(const struct ebs_config *cfg, char *err, size_t errlen)
 		if (note[0] && e->running[f])
 			append(e->stats[f].reason, sizeof(e->stats[f].reason), "%s", note);
 	}
+	/* The kernel's BTF, parsed (~5 MB), only chooses and loads programs:
+	 * a long-running front-end has no use for it after this. */
+	ebs_host_free(&e->host);
 
 	/* Kernel-measured run time per program: two clock reads around every
 	 * run of every BPF program on the host while on (bench/RESULTS.md), so
