@@ -58,27 +58,21 @@ struct key_def {
 	enum field f;
 };
 
-/* Aliases are separate rows so messages can name the key as written. */
+/* Aliases are separate rows so messages can name the key as written.  The
+ * keys with a value of their own, shared by the file and ebs_config_set(). */
+#define SCALAR_KEYS                                                                              \
+	{"enabled", F_ENABLED}, {"collect_syscalls", F_SYSCALLS},                                \
+	    {"collect_syscall_latency", F_LATENCY}, {"collect_tcp", F_TCP},                      \
+	    {"collect_network", F_TCP}, {"collect_tcp_events", F_TCP},                           \
+	    {"collect_scheduler", F_SCHED}, {"collect_memory", F_MEMORY},                        \
+	    {"collect_file_io", F_FILEIO}, {"bpf_stats", F_BPFSTATS},                            \
+	    {"process_filter", F_INCLUDE}, {"process_include", F_INCLUDE},                       \
+	    {"exclude_processes", F_EXCLUDE}, {"process_exclude", F_EXCLUDE},                    \
+	    {"sample_rate", F_SAMPLE}, {"btf_path", F_BTF}, {"pin_path", F_PIN},                 \
+	    {"interval", F_INTERVAL}, {"scrape_interval", F_INTERVAL}
+
 static const struct key_def ebpf_keys[] = {
-	{"enabled", F_ENABLED},
-	{"collect_syscalls", F_SYSCALLS},
-	{"collect_syscall_latency", F_LATENCY},
-	{"collect_tcp", F_TCP},
-	{"collect_network", F_TCP},
-	{"collect_tcp_events", F_TCP},
-	{"collect_scheduler", F_SCHED},
-	{"collect_memory", F_MEMORY},
-	{"collect_file_io", F_FILEIO},
-	{"bpf_stats", F_BPFSTATS},
-	{"process_filter", F_INCLUDE},
-	{"process_include", F_INCLUDE},
-	{"exclude_processes", F_EXCLUDE},
-	{"process_exclude", F_EXCLUDE},
-	{"sample_rate", F_SAMPLE},
-	{"btf_path", F_BTF},
-	{"pin_path", F_PIN},
-	{"interval", F_INTERVAL},
-	{"scrape_interval", F_INTERVAL},
+	SCALAR_KEYS,
 	{"map_sizes", F_MAPS},
 };
 
@@ -90,25 +84,7 @@ static const struct key_def size_keys[] = {
 
 /* ebs_config_set() flattens map_sizes into dotted names. */
 static const struct key_def set_keys[] = {
-	{"enabled", F_ENABLED},
-	{"collect_syscalls", F_SYSCALLS},
-	{"collect_syscall_latency", F_LATENCY},
-	{"collect_tcp", F_TCP},
-	{"collect_network", F_TCP},
-	{"collect_tcp_events", F_TCP},
-	{"collect_scheduler", F_SCHED},
-	{"collect_memory", F_MEMORY},
-	{"collect_file_io", F_FILEIO},
-	{"bpf_stats", F_BPFSTATS},
-	{"process_filter", F_INCLUDE},
-	{"process_include", F_INCLUDE},
-	{"exclude_processes", F_EXCLUDE},
-	{"process_exclude", F_EXCLUDE},
-	{"sample_rate", F_SAMPLE},
-	{"btf_path", F_BTF},
-	{"pin_path", F_PIN},
-	{"interval", F_INTERVAL},
-	{"scrape_interval", F_INTERVAL},
+	SCALAR_KEYS,
 	{"map_sizes.threads", F_THREADS},
 	{"map_sizes.sockets", F_SOCKETS},
 	{"map_sizes.ports", F_PORTS},
