@@ -378,25 +378,6 @@ static bool cd_pct_wanted(unsigned pct)
 	return false;
 }
 
-/* Every percentile metric points at p50/p90/p99 inside a struct ebs_pct;
- * its samples field says whether the interval had any. */
-static bool cd_pct_empty(const struct ebs_metric *m, const void *row)
-{
-	const struct ebs_pct *p;
-	size_t field;
-
-	switch (m->pct) {
-	case 50: field = offsetof(struct ebs_pct, p50); break;
-	case 90: field = offsetof(struct ebs_pct, p90); break;
-	case 99: field = offsetof(struct ebs_pct, p99); break;
-	default: return false;
-	}
-	if (m->offset < field)
-		return false;
-	p = (const struct ebs_pct *)((const char *)row + (m->offset - field));
-	return p->samples == 0;
-}
-
 static bool cd_metric_wanted(const struct ebs_metric *m, const struct ebs_snapshot *s)
 {
 	if (!m->cd_type || m->vtype == EBS_V_STR || m->vtype == EBS_V_STRPTR)
@@ -443,7 +424,7 @@ static int cd_dispatch(const struct ebs_metric *m, const void *row, cdtime_t whe
 		uint64_t u = ebs_metric_u64(m, row);
 
 		value.derive = u > (uint64_t)INT64_MAX ? INT64_MAX : (derive_t)u;
-	} else if (m->pct && cd_pct_empty(m, row)) {
+	} else if (ebs_metric_unknown(m, row)) {
 		value.gauge = NAN; /* no samples in the interval: unknown, not 0 */
 	} else {
 		value.gauge = ebs_metric_double(m, row);

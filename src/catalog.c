@@ -1,5 +1,6 @@
 /* The metric catalog.  Every metric is one row; front-ends iterate it. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -541,6 +542,25 @@ unsigned ebs_snmp_index(enum ebs_table t, const void *row, uint32_t idx[2])
 static const void *field(const struct ebs_metric *m, const void *row)
 {
 	return (const char *)row + m->offset;
+}
+
+/* Every percentile metric points at p50/p90/p99 inside a struct ebs_pct;
+ * its samples field says whether the interval had any. */
+bool ebs_metric_unknown(const struct ebs_metric *m, const void *row)
+{
+	const struct ebs_pct *p;
+	size_t pos;
+
+	switch (m->pct) {
+	case 50: pos = offsetof(struct ebs_pct, p50); break;
+	case 90: pos = offsetof(struct ebs_pct, p90); break;
+	case 99: pos = offsetof(struct ebs_pct, p99); break;
+	default: return false;
+	}
+	if (m->offset < pos)
+		return false;
+	p = (const struct ebs_pct *)((const char *)row + (m->offset - pos));
+	return p->samples == 0;
 }
 
 double ebs_metric_double(const struct ebs_metric *m, const void *row)

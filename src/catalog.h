@@ -86,6 +86,9 @@ void ebs_row_key(enum ebs_table t, const void *row, char *buf, size_t len);
 double ebs_metric_double(const struct ebs_metric *m, const void *row);
 uint64_t ebs_metric_u64(const struct ebs_metric *m, const void *row);
 const char *ebs_metric_str(const struct ebs_metric *m, const void *row);
+/* A percentile whose interval had no samples: unknown (collectd NaN), not 0.
+ * False for every other metric. */
+bool ebs_metric_unknown(const struct ebs_metric *m, const void *row);
 
 const char *ebs_table_name(enum ebs_table t);
 /* Histogram name ("runq_latency") and unit ("ns", "ms") by enum ebs_hist_id. */

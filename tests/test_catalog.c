@@ -96,6 +96,7 @@ static void test_accessors_and_naming(void **state)
 	memset(cpus, 0, sizeof(cpus));
 	sys[0] = (struct ebs_syscall_row){.nr = 110, .name = "getppid", .calls = 42, .errors = 1};
 	sys[0].pct.p99 = 12.6;
+	sys[0].pct.samples = 3;
 	sys[1] = (struct ebs_syscall_row){.nr = 999, .name = NULL, .calls = 7};
 	s.syscalls = sys;
 	s.n_syscalls = 2;
@@ -138,6 +139,9 @@ static void test_accessors_and_naming(void **state)
 	assert_float_equal(ebs_metric_double(m, row), 12.6, 1e-9);
 	ebs_cd_type_instance(m, row, buf, sizeof(buf));
 	assert_string_equal(buf, "getppid-p99");
+	assert_false(ebs_metric_unknown(m, row));
+	assert_true(ebs_metric_unknown(m, ebs_table_row(&s, m->table, 1))); /* no samples */
+	assert_false(ebs_metric_unknown(ebs_metric_find("syscall.calls"), ebs_table_row(&s, m->table, 1)));
 
 	m = ebs_metric_find("cpu.switches_voluntary");
 	row = ebs_table_row(&s, m->table, 1);
