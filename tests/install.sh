@@ -62,12 +62,12 @@ if [ -x "$top_builddir/ebpfstats-agentx" ]; then
 	u=/usr/lib/systemd/system/ebpfstats-agentx.service
 	expect "$u" "has $u"
 	expect "the installed unit runs /usr/sbin/ebpfstats-agentx -c /etc/ebpfstats/ebpfstats.yaml" \
-		'grep -qx "ExecStart=/usr/sbin/ebpfstats-agentx -f -Le -c /etc/ebpfstats/ebpfstats.yaml" "$D$u"'
+		'grep -qx "ExecStart=/usr/sbin/ebpfstats-agentx -f -Le -c /etc/ebpfstats/ebpfstats.yaml -P /run/ebpfstats/pins" "$D$u"'
 	# the same unit under another prefix names that prefix
 	mk install DESTDIR="$tmp/opt" prefix=/opt/ebs >"$tmp/install-opt.log" 2>&1
 	other=$(sed -n 's/^ExecStart=//p' "$tmp/opt/opt/ebs/lib/systemd/system/ebpfstats-agentx.service" 2>&1)
 	expect "with prefix=/opt/ebs the unit says so ($other)" \
-		'[ "$other" = "/opt/ebs/sbin/ebpfstats-agentx -f -Le -c /opt/ebs/etc/ebpfstats/ebpfstats.yaml" ]'
+		'[ "$other" = "/opt/ebs/sbin/ebpfstats-agentx -f -Le -c /opt/ebs/etc/ebpfstats/ebpfstats.yaml -P /run/ebpfstats/pins" ]'
 else
 	echo "# ebpfstats-agentx not built (no net-snmp agent SDK): subagent and unit not checked"
 fi
@@ -101,9 +101,12 @@ else
 fi
 
 if mibs=$(sh "$top_srcdir/tests/mibs-fetch.sh" 2>/dev/null); then
-	out=$(MIBS='' snmptranslate -M "$mibs:$D/usr/share/snmp/mibs" -m EBPFSTATS-MIB -On \
-		EBPFSTATS-MIB::ebsAgentVersion.0 2>&1)
-	expect "snmptranslate finds the installed MIB ($out)" \
+	# its own persistent directory (not /var/lib/snmp); on first use it
+	# says "Created directory: …/cert_indexes" on stderr, kept apart
+	mkdir -p "$tmp/persist"
+	out=$(SNMP_PERSISTENT_DIR="$tmp/persist" MIBS='' snmptranslate -M "$mibs:$D/usr/share/snmp/mibs" -m EBPFSTATS-MIB -On \
+		EBPFSTATS-MIB::ebsAgentVersion.0 2>"$tmp/snmptranslate.err")
+	expect "snmptranslate finds the installed MIB ($out$(grep -v '^Created directory' "$tmp/snmptranslate.err"))" \
 		'[ "$out" = .1.3.6.1.4.1.8072.9999.9999.42.1.1.1.0 ]'
 fi
 
