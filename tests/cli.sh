@@ -2,19 +2,10 @@
 # The ebpfstats CLI end to end: check's statuses and exit codes, --json with
 # numbers from a known workload, config errors, unload.
 set -u
-: "${top_builddir:=.}" "${top_srcdir:=.}"
-EBS="$top_builddir/ebpfstats"
-WL="$top_builddir/tests/ebs-workload"
-if [ "$(id -u)" -ne 0 ]; then echo "cli.sh: needs root; skipped"; exit 77; fi
-tmp=$(mktemp -d /tmp/ebs-cli.XXXXXX)
-pin=/sys/fs/bpf/ebs-cli-$$
-trap '"$EBS" unload --pin-path "$pin" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-no() { fail=$((fail + 1)); echo "not ok - $1"; }
-expect() { # expect NAME COND
-	if eval "$2"; then ok "$1"; else no "$1"; fi
-}
+# shellcheck source=tests/lib.sh
+. "${top_srcdir:-.}/tests/lib.sh"
+need_root "needs root"
+new_pin cli
 
 # check: all three ok on this machine, exit 0
 "$EBS" check --pin-path "" >"$tmp/check.out" 2>&1
@@ -62,6 +53,4 @@ expect "json: module status is text" '[ "$status" = ok ]'
 expect "show left pins for the other front-ends" '[ -d "$pin/v2/syscalls" ]'
 "$EBS" unload --pin-path "$pin" >"$tmp/unload.out"
 expect "unload removes every pin" '[ ! -e "$pin" ] && grep -q "removed [1-9][0-9]* pins" "$tmp/unload.out"'
-
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -6,25 +6,15 @@
 # expect's conditions are eval'ed later, hence single quotes:
 # shellcheck disable=SC2016,SC2034
 set -u
-: "${top_builddir:=.}" "${top_srcdir:=.}"
-top_builddir=$(cd "$top_builddir" && pwd)
-top_srcdir=$(cd "$top_srcdir" && pwd)
-EBS="$top_builddir/ebpfstats"
-WL="$top_builddir/tests/ebs-workload"
+# shellcheck source=tests/lib.sh
+. "${top_srcdir:-.}/tests/lib.sh"
 PLUGIN_SO="$top_builddir/.libs/ebpf.so"
 N=20000 # getppid calls
 M=25    # loopback connects
 
-if [ "$(id -u)" -ne 0 ]; then echo "collectd.sh: needs root; skipped"; exit 77; fi
+need_root "needs root"
 COLLECTD=$(command -v collectd || ls /usr/sbin/collectd 2>/dev/null)
-if [ -z "$COLLECTD" ]; then echo "collectd.sh: no collectd binary; skipped"; exit 77; fi
-
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-no() { fail=$((fail + 1)); echo "not ok - $1"; }
-expect() { # expect NAME COND
-	if eval "$2"; then ok "$1"; else no "$1"; fi
-}
+[ -n "$COLLECTD" ] || skip "no collectd binary"
 
 for f in "$PLUGIN_SO" "$WL" "$EBS"; do
 	if [ ! -x "$f" ] && [ ! -r "$f" ]; then
@@ -44,17 +34,7 @@ for p in csv load logfile; do
 	fi
 done
 
-tmp=$(mktemp -d /tmp/ebs-collectd.XXXXXX)
-pin=/sys/fs/bpf/ebs-cd-test-$$
-pids=""
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	"$EBS" unload --pin-path "$pin" >/dev/null 2>&1
-	rm -rf "$pin" "$tmp"
-}
-trap cleanup EXIT
+new_pin cd-test
 
 # One PluginDir must hold both ebpf.so and collectd's csv/load/logfile;
 # collectd refuses symlinks (it lstat()s), so the files are copied.
@@ -95,15 +75,13 @@ EOF
 start_collectd() { # start_collectd DIR
 	"$COLLECTD" -f -C "$1/collectd.conf" >>"$1/stdout" 2>&1 &
 	cd_pid=$!
-	pids="$pids $cd_pid"
+	track "$cd_pid"
 }
 
 stop_collectd() {
 	kill "$cd_pid" 2>/dev/null
 	wait "$cd_pid" 2>/dev/null
-	local p rest=""
-	for p in $pids; do [ "$p" = "$cd_pid" ] || rest="$rest $p"; done
-	pids=$rest
+	untrack "$cd_pid"
 }
 
 now() { date +%s.%N; }
@@ -266,6 +244,4 @@ for run in 2 3; do
 done
 "$EBS" unload --pin-path "$pin" >"$tmp/unload.out" 2>&1
 expect "pins removed" '[ ! -e "$pin" ]'
-
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

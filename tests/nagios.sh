@@ -18,32 +18,13 @@
 # Needs root, snmpd, check_snmp (monitoring-plugins-standard) and python3:
 # exit 77 otherwise.
 set -u
-: "${top_builddir:=.}" "${top_srcdir:=.}"
-AGENT="$top_builddir/ebpfstats-agentx"
-WL="$top_builddir/tests/ebs-workload"
+# shellcheck source=tests/lib.sh
+. "${top_srcdir:-.}/tests/lib.sh"
 CFG="$top_srcdir/nagios/ebpfstats.cfg"
 SERVICES="$top_srcdir/nagios/ebpfstats-services.cfg.example"
 PLUGIN="$top_srcdir/nagios/check_ebpfstats"
 CHECK_SNMP=${CHECK_SNMP:-/usr/lib/nagios/plugins/check_snmp}
-O=.1.3.6.1.4.1.8072.9999.9999.42.1
 WL_COMM=ebs-nagios-wl
-
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-no() { fail=$((fail + 1)); echo "not ok - $1"; }
-expect() { # expect NAME COND
-	if eval "$2"; then ok "$1"; else no "$1"; return 1; fi
-}
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit $?
-}
-skip() {
-	echo "nagios.sh: $1; skipped"
-	[ "$fail" -eq 0 ] || finish
-	exit 77
-}
 
 # ---- the definitions themselves (no root needed) ---------------------------
 names=$(awk '$1 == "command_name" { print $2 }' "$CFG")
@@ -163,96 +144,29 @@ rc=$?
 expect "check_ebpfstats: bad range is UNKNOWN (3): $out" '[ $rc -eq 3 ]'
 
 # ---- live: needs root, snmpd, check_snmp, python3 --------------------------
-[ "$(id -u)" -eq 0 ] || skip "the rest needs root (BPF)"
-SNMPD=$(command -v snmpd || ls /usr/sbin/snmpd 2>/dev/null)
-[ -n "$SNMPD" ] && command -v snmpget >/dev/null 2>&1 || skip "snmpd or snmpget missing (packages snmpd, snmp)"
+need_root "the rest needs root (BPF)"
+need_snmp
 [ -x "$CHECK_SNMP" ] || skip "$CHECK_SNMP missing (package monitoring-plugins-standard)"
 command -v python3 >/dev/null 2>&1 || skip "python3 missing (the TCP workloads)"
 
-tmp=$(mktemp -d /tmp/ebs-nagios.XXXXXX)
-snmpd_pid="" agent_pid="" hogs=""
-stop_pid() { # stop_pid PID: TERM, then KILL after 5 s
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null || return 0
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
-		sleep 0.5
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
+hogs=""
 stop_hogs() {
 	for h in $hogs; do kill "$h" 2>/dev/null; done
 	for h in $hogs; do wait "$h" 2>/dev/null; done
 	hogs=""
 }
-cleanup() {
-	stop_hogs
-	stop_pid "$agent_pid"
-	stop_pid "$snmpd_pid"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-export SNMP_PERSISTENT_DIR="$tmp/persist" SNMPCONFPATH="$tmp" MIBS=
-mkdir -p "$SNMP_PERSISTENT_DIR" "$tmp/plugins" "$tmp/state"
+cleanup_hook() { stop_hogs; }
+mkdir -p "$tmp/plugins" "$tmp/state"
 # $USER1$: check_snmp where Debian has it, check_ebpfstats from the tree
 ln -s "$CHECK_SNMP" "$tmp/plugins/check_snmp"
 printf '#!/bin/sh\nexec sh "%s" "$@"\n' "$PLUGIN" >"$tmp/plugins/check_ebpfstats"
 chmod +x "$tmp/plugins/check_ebpfstats"
 
-cat >"$tmp/snmpd.conf" <<EOF
-master agentx
-agentXSocket $tmp/agentx.sock
-agentXPerms 0600 0700
-agentXTimeout 1
-rocommunity public 127.0.0.1
-dontLogTCPWrappersConnects yes
-EOF
-start_snmpd() {
-	"$SNMPD" -f -C -I -smux -c "$tmp/snmpd.conf" -Lf "$tmp/snmpd.log" udp:127.0.0.1:"$port" &
-	snmpd_pid=$!
-	for _ in $(seq 1 40); do
-		snmpget -v2c -c public -r0 -t1 127.0.0.1:"$port" .1.3.6.1.2.1.1.3.0 >/dev/null 2>&1 &&
-			return 0
-		kill -0 "$snmpd_pid" 2>/dev/null || return 1
-		sleep 0.25
-	done
-	return 1
-}
-port=""
-for p in $(($$ % 20000 + 30000)) $(($$ % 20000 + 30001)) $(($$ % 20000 + 40000)); do
-	port=$p
-	start_snmpd && break
-	stop_pid "$snmpd_pid"
-	snmpd_pid="" port=""
-done
-[ -n "$port" ] || { no "snmpd master starts"; cat "$tmp/snmpd.log"; finish; }
+start_master
 ok "snmpd master on udp:127.0.0.1:$port"
 
-SNMP="-v2c -c public -r1 -t3 127.0.0.1:$port"
-get() { snmpget $SNMP -Oqv "$1" 2>&1 | tr -d '"'; }
-isnum() { case "$1" in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac; }
-wait_until() { # wait_until SECONDS COND
-	_end=$(($(date +%s) + $1))
-	while [ "$(date +%s)" -le "$_end" ]; do
-		eval "$2" && return 0
-		sleep 0.2
-	done
-	return 1
-}
-start_agent() { # start_agent CONFIG LOG [ENV=VALUE]
-	env ${3:+"$3"} "$AGENT" -f -x "$tmp/agentx.sock" -c "$1" -Lf "$2" &
-	agent_pid=$!
-	wait_until 20 '[ "$(get $O.2.1.2.1)" = syscalls ]'
-}
-cat >"$tmp/agent.yaml" <<EOF
-integrations:
-  ebpf:
-    pin_path: ""
-    interval: 1s
-    process_filter: [$WL_COMM]
-EOF
+AGENT_READY='[ "$(get $O.2.1.2.1)" = syscalls ]'
+agent_conf "$tmp/agent.yaml" "$WL_COMM"
 
 # nagios NAME ARG1 ARG2...: expand the command_line of NAME as Nagios does
 # ($USER1$, $HOSTADDRESS$, $ARGn$), point MP_STATE_PATH at the test's state,
@@ -342,8 +256,7 @@ for m in 1 2 3; do
 done
 check check_ebs_modules 0 "syscalls ok, tcp ok, sched ok" -- public
 
-nr=$(printf '#include <sys/syscall.h>\nSYS_flock\n' | ${CC:-cc} -E -P - 2>/dev/null | tail -n 1)
-isnum "$nr" || nr=73 # x86_64
+nr=$(syscall_nr flock) || nr=73 # x86_64
 flock_idx=$((nr + 1))
 
 # ---- 2. rates: one threshold set per command, four rounds ------------------
@@ -452,7 +365,7 @@ stop_hogs
 stop_pid "$agent_pid"
 agent_pid=""
 start_agent "$tmp/agent.yaml" "$tmp/agent-hidden.log" \
-	EBPFSTATS_TEST_HIDE_TRACEPOINT=tcp:tcp_probe,sched:sched_switch ||
+	env EBPFSTATS_TEST_HIDE_TRACEPOINT=tcp:tcp_probe,sched:sched_switch ||
 	no "subagent with hidden tracepoints serves"
 check check_ebs_module 0 "module_status 1" -- public 1
 check check_ebs_module 1 "WARNING.*module_status \\*2\\*.*tcp:tcp_probe" -- public 2
@@ -471,10 +384,4 @@ agent_pid=""
 wait_until 5 'get $O.2.1.2.1 | grep -q "No Such"'
 check check_ebs_module 3 "No Such Object" -- public 1
 check check_ebs_modules 3 "UNKNOWN - no ebsModuleTable rows" -- public
-
-if [ "$fail" -ne 0 ]; then
-	for f in snmpd.log agent.log agent-hidden.log agent-nosched.log; do
-		[ -f "$tmp/$f" ] && { echo "==== $f"; tail -n 20 "$tmp/$f"; }
-	done
-fi
 finish

@@ -11,6 +11,7 @@
 # nobody), setpriv (util-linux) and snmpd.
 # shellcheck disable=SC2016,SC2034,SC2046,SC2086,SC2317
 set -u
+# shellcheck source=tests/rel_lib.sh
 . "${top_srcdir:-.}/tests/rel_lib.sh"
 need_root
 need_snmp
@@ -18,8 +19,7 @@ command -v setpriv >/dev/null 2>&1 || skip "setpriv (util-linux) missing"
 UID_LOW=65534
 COMM=ebs-rel-cap
 N=2000
-nr=$(printf '#include <sys/syscall.h>\nSYS_getppid\n' | ${CC:-cc} -E -P - 2>/dev/null | tail -n 1)
-isnum "$nr" || nr=110
+nr=$(syscall_nr getppid) || nr=110
 CAP_BPF_PERFMON=000000c000000000 # bits 38 (CAP_PERFMON) and 39 (CAP_BPF)
 # as_user CAPS: the setpriv command line that runs a command as nobody with
 # exactly CAPS (e.g. +bpf,+perfmon); a plain command, so that `$(as_user
@@ -78,19 +78,13 @@ stop_pid "$show" TERM
 
 # ---- the subagent as nobody ----------------------------------------------------------------
 AGENTX_PERMS="0666 0755"
-start_snmpd || { no "snmpd master starts"; finish; }
-cat >"$rel_tmp/agent.yaml" <<EOF
-integrations:
-  ebpf:
-    pin_path: ""
-    interval: 1s
-    process_filter: [$COMM]
-EOF
+start_master
+agent_conf "$rel_tmp/agent.yaml" "$COMM"
 chmod 0644 "$rel_tmp/agent.yaml"
 touch "$rel_tmp/agent.log" && chown $UID_LOW "$rel_tmp/agent.log"
 start_agent "$rel_tmp/agent.yaml" "$rel_tmp/agent.log" $LOW
 expect "subagent as nobody + CAP_BPF,CAP_PERFMON serves" 'isnum "$(get $O.3.1.0)"' || finish
-st=$(snmpwalk $(SNMP) -Oqv $O.2.1.3 2>&1 | tr '\n' ' ')
+st=$(snmpwalk $SNMP -Oqv $O.2.1.3 2>&1 | tr '\n' ' ')
 expect "... every enabled module ok ($st)" 'snmp_modules_ok'
 expect "... runs as uid $UID_LOW" '[ "$(awk "/^Uid:/ {print \$2}" /proc/$agent_pid/status)" = $UID_LOW ]'
 eff=$(cap_eff "$agent_pid") prm=$(cap_prm "$agent_pid")
@@ -118,7 +112,7 @@ stop_pid "$agent_pid" TERM
 # As the systemd unit does (ExecStartPre install -d -o ebpfstats): root makes
 # the pin directory and gives it to the service's uid.  /sys/fs/bpf itself
 # must let that uid through: mounted by hand it is 1777, systemd's is 0700.
-new_pin caps
+new_pin rel-caps
 if ! $(as_user "") test -x /sys/fs/bpf; then
 	note "/sys/fs/bpf ($(stat -c %a /sys/fs/bpf)) is closed to uid $UID_LOW: pin part skipped"
 	finish

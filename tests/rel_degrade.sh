@@ -9,14 +9,14 @@
 # Needs root and snmpd; capsh (libcap2-bin) for the capability part.
 # shellcheck disable=SC2016,SC2034,SC2046,SC2086,SC2317
 set -u
+# shellcheck source=tests/rel_lib.sh
 . "${top_srcdir:-.}/tests/rel_lib.sh"
 need_root
 need_snmp
 command -v unshare >/dev/null 2>&1 || skip "unshare (util-linux) missing"
 COMM=ebs-rel-dg
 N=2500
-nr=$(printf '#include <sys/syscall.h>\nSYS_getppid\n' | ${CC:-cc} -E -P - 2>/dev/null | tail -n 1)
-isnum "$nr" || nr=110
+nr=$(syscall_nr getppid) || nr=110
 
 status_of() { awk -v m="$1" '$1 == m { print $2 }' "$2"; }
 # json_get FILE EXPR: a Python expression over m (the metrics)
@@ -129,18 +129,12 @@ expect "sched_switch missing: show keeps counting syscalls exactly ($out)" \
 	'[ "$out" = "0 ok ok unavailable $N" ]'
 
 # ---- the subagent keeps serving what works ----------------------------------------------------
-start_snmpd || { no "snmpd master starts"; finish; }
-cat >"$rel_tmp/agent.yaml" <<EOF
-integrations:
-  ebpf:
-    pin_path: ""
-    interval: 1s
-    process_filter: [$COMM]
-EOF
+start_master
+agent_conf "$rel_tmp/agent.yaml" "$COMM"
 start_agent "$rel_tmp/agent.yaml" "$rel_tmp/agent.log" \
 	env EBPFSTATS_TEST_HIDE_TRACEPOINT=sched:sched_switch,tcp:tcp_probe
 expect "subagent without sched_switch and tcp_probe serves" 'isnum "$(get $O.3.1.0)"'
-st=$(snmpwalk $(SNMP) -Oqv $O.2.1.3 2>&1 | head -n 3 | tr '\n' ' ')
+st=$(snmpwalk $SNMP -Oqv $O.2.1.3 2>&1 | head -n 3 | tr '\n' ' ')
 expect "ebsModuleStatus: syscalls ok(1), tcp degraded(2), sched unavailable(3) ($st)" '[ "$st" = "1 2 3 " ]'
 expect "ebsModuleReason.3 names sched:sched_switch" 'get $O.2.1.4.3 | grep -q "sched:sched_switch"'
 expect "ebsModuleReason.2 names tcp:tcp_probe" 'get $O.2.1.4.2 | grep -q "tcp:tcp_probe"'
@@ -149,8 +143,8 @@ wait_until 10 '[ "$(get1 $O.3.10.1.3.$((nr + 1)))" = $N ]'
 got=$(get $O.3.10.1.3.$((nr + 1)))
 expect "syscalls served exactly ($got of $N getppid)" '[ "$got" = $N ]'
 expect "no ebsCpuTable rows while sched is unavailable (and ebsSched scalars: noSuchInstance)" \
-	'! snmpwalk $(SNMP) -On $O.5.20 2>&1 | grep -q "^$O\.5\.20\." &&
-	 snmpget $(SNMP) -On $O.5.1.0 2>&1 | grep -q "No Such Instance"'
+	'! snmpwalk $SNMP -On $O.5.20 2>&1 | grep -q "^$O\.5\.20\." &&
+	 snmpget $SNMP -On $O.5.1.0 2>&1 | grep -q "No Such Instance"'
 stop_pid "$agent_pid" TERM
 
 # ---- no CAP_BPF ---------------------------------------------------------------------------
@@ -168,7 +162,7 @@ if command -v capsh >/dev/null 2>&1; then
 	start_agent "$rel_tmp/agent.yaml" "$rel_tmp/agent-nocap.log" capsh --drop=cap_bpf,cap_perfmon,cap_sys_admin -- -c 'exec "$0" "$@"'
 	expect "subagent without the capabilities still serves (ebsAgentVersion.0 = $(get $O.1.1.0))" \
 		'get $O.1.1.0 | grep -Eq "^[0-9]+\.[0-9]+"'
-	st=$(snmpwalk $(SNMP) -Oqv $O.2.1.3 2>&1 | tr '\n' ' ')
+	st=$(snmpwalk $SNMP -Oqv $O.2.1.3 2>&1 | tr '\n' ' ')
 	expect "... every enabled module unavailable(3) ($st)" \
 		'[ "$(echo "$st" | tr " " "\n" | grep -c "^3$")" -ge 3 ] && ! echo "$st" | grep -q "[12]"'
 	expect "... ebsModuleReason.1 says which capabilities" 'get $O.2.1.4.1 | grep -q "missing capabilities"'
@@ -176,7 +170,7 @@ if command -v capsh >/dev/null 2>&1; then
 	# Pins loaded by a privileged process: reading them needs no capability
 	# on this kernel (bpf() checks CAP_BPF for loading and map creation,
 	# not for BPF_OBJ_GET and lookups), only access to the bpffs files.
-	new_pin dgcap
+	new_pin rel-dgcap
 	"$EBS" check --pin-path "$pin" >/dev/null 2>&1
 	$DROP -c '"$0" check --pin-path "$2" >"$1" 2>&1' "$EBS" "$rel_tmp/c3.out" "$pin"
 	rc=$?

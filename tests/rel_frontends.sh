@@ -9,6 +9,7 @@
 # counted twice).  Needs root, collectd and snmpd: exit 77 otherwise.
 # shellcheck disable=SC2016,SC2034,SC2046,SC2086,SC2317
 set -u
+# shellcheck source=tests/rel_lib.sh
 . "${top_srcdir:-.}/tests/rel_lib.sh"
 need_root
 need_snmp
@@ -24,7 +25,7 @@ for p in csv logfile; do
 done
 N=3000
 COMM=ebs-rel-fe
-new_pin fe
+new_pin rel-fe
 
 # ---- configuration shared by both front-ends ---------------------------------
 cat >"$rel_tmp/ebpfstats.yaml" <<EOF
@@ -72,8 +73,7 @@ cd_value() {
 	cat "$rel_tmp"/csv/ebs-rel/ebpf-syscall/ebpf_calls-getppid-* 2>/dev/null |
 		awk -F, -v t="$1" '$1 != "epoch" && $1 + 0 >= t + 0 { v = $2 } END { if (v != "") print v + 0 }'
 }
-nr=$(printf '#include <sys/syscall.h>\nSYS_getppid\n' | ${CC:-cc} -E -P - 2>/dev/null | tail -n 1)
-isnum "$nr" || nr=110
+nr=$(syscall_nr getppid) || nr=110
 idx=$((nr + 1))
 snmp_value() { get1 $O.3.10.1.3.$idx; }
 # both_report WANT: collectd (a value stamped after now) and SNMP say WANT
@@ -83,7 +83,7 @@ both_report() {
 	wait_until 15 '[ "$(cd_value $t)" = "$want" ] && [ "$(snmp_value)" = "$want" ]'
 }
 
-start_snmpd || { no "snmpd master starts"; finish; }
+start_master
 
 # ---- collectd first: it loads and pins ----------------------------------------
 start_collectd

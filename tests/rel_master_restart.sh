@@ -8,6 +8,7 @@
 # Needs root and snmpd: exit 77 otherwise.
 # shellcheck disable=SC2016,SC2034,SC2046,SC2086,SC2317
 set -u
+# shellcheck source=tests/rel_lib.sh
 . "${top_srcdir:-.}/tests/rel_lib.sh"
 need_root
 need_snmp
@@ -15,21 +16,15 @@ RESTARTS=5
 MAX_MS=2000
 WL_COMM=ebs-rel-mr
 
-start_snmpd || { no "snmpd master starts"; finish; }
+start_master
 ok "snmpd master on udp:127.0.0.1:$port"
 
-cat >"$rel_tmp/agent.yaml" <<EOF
-integrations:
-  ebpf:
-    pin_path: ""
-    interval: 1s
-EOF
+agent_conf "$rel_tmp/agent.yaml"
 start_agent "$rel_tmp/agent.yaml" "$rel_tmp/agent.log"
 expect "subagent serves" 'isnum "$(get $O.3.1.0)"' || finish
 agent0=$agent_pid
 
-nr=$(printf '#include <sys/syscall.h>\nSYS_getppid\n' | ${CC:-cc} -E -P - 2>/dev/null | tail -n 1)
-isnum "$nr" || nr=110
+nr=$(syscall_nr getppid) || nr=110
 idx=$((nr + 1))
 # Counter64s: syscalls calls/errors, getppid calls, TCP active/passive
 # opens, voluntary switches, every module's events, one histogram bucket
@@ -48,8 +43,7 @@ wl_pid=$!
 track "$wl_pid"
 (
 	while :; do
-		# shellcheck disable=SC2046
-		snmpbulkwalk $(SNMP) -On -Cr50 $O >/dev/null 2>&1
+		snmpbulkwalk $SNMP -On -Cr50 $O >/dev/null 2>&1
 	done
 ) &
 walk_pid=$!

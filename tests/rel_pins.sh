@@ -9,10 +9,11 @@
 # whether the loader or only a reader still runs.  Needs root: exit 77.
 # shellcheck disable=SC2016,SC2034,SC2046,SC2086,SC2317
 set -u
+# shellcheck source=tests/rel_lib.sh
 . "${top_srcdir:-.}/tests/rel_lib.sh"
 need_root
 command -v bpftool >/dev/null 2>&1 || skip "bpftool missing"
-new_pin pins
+new_pin rel-pins
 
 check() { # check: runs `ebpfstats check` on $pin into $rel_tmp/check.out, sets rc
 	"$EBS" check --pin-path "$pin" >"$rel_tmp/check.out" 2>&1

@@ -11,17 +11,17 @@
 # Needs root and snmpd; collectd for its part.
 # shellcheck disable=SC2016,SC2034,SC2046,SC2086,SC2317
 set -u
+# shellcheck source=tests/rel_lib.sh
 . "${top_srcdir:-.}/tests/rel_lib.sh"
 need_root
 need_snmp
 A=ebs-rel-sig-a
 B=ebs-rel-sig-b
 N=1500
-nr=$(printf '#include <sys/syscall.h>\nSYS_getppid\n' | ${CC:-cc} -E -P - 2>/dev/null | tail -n 1)
-isnum "$nr" || nr=110
+nr=$(syscall_nr getppid) || nr=110
 idx=$((nr + 1))
 
-start_snmpd || { no "snmpd master starts"; finish; }
+start_master
 cfg=$rel_tmp/agent.yaml
 good() { # good COMM: a config counting only COMM's syscalls
 	printf 'integrations:\n  ebpf:\n    pin_path: ""\n    interval: 1s\n    process_filter: [%s]\n' "$1" >"$cfg"
@@ -154,7 +154,7 @@ wait_until 5 'all_gone "$P"'
 expect "ebpfstats show SIGKILL: its programs are gone as well" '[ -n "$P" ] && all_gone "$P"'
 
 # with pins: SIGTERM leaves the pinned programs attached for the next one
-new_pin sig
+new_pin rel-sig
 printf 'integrations:\n  ebpf:\n    pin_path: "%s"\n    interval: 1s\n' "$pin" >"$rel_tmp/pinned.yaml"
 start_agent "$rel_tmp/pinned.yaml" "$rel_tmp/agent-pinned.log"
 P=$(pinned_prog_ids "$pin" | tr '\n' ' ')

@@ -9,19 +9,15 @@
 # Needs root and snmpd: exit 77 otherwise.
 # shellcheck disable=SC2016,SC2034,SC2046
 set -u
+# shellcheck source=tests/rel_lib.sh
 . "${top_srcdir:-.}/tests/rel_lib.sh"
 need_root
 need_snmp
 command -v python3 >/dev/null 2>&1 || skip "python3 missing (hand-built PDUs)"
 
 SNMPD_EXTRA="rwcommunity private 127.0.0.1"
-start_snmpd || { no "snmpd master starts"; finish; }
-cat >"$rel_tmp/agent.yaml" <<EOF
-integrations:
-  ebpf:
-    pin_path: ""
-    interval: 1s
-EOF
+start_master
+agent_conf "$rel_tmp/agent.yaml"
 start_agent "$rel_tmp/agent.yaml" "$rel_tmp/agent.log"
 expect "subagent serves" 'isnum "$(get $O.3.1.0)"' || finish
 agent0=$agent_pid

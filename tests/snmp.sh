@@ -13,28 +13,12 @@
 #  4. Pins: a restarted subagent reuses the programs and keeps counting.
 # Needs root (loads BPF programs) and snmpd: exit 77 otherwise.
 set -u
-: "${top_builddir:=.}" "${top_srcdir:=.}"
-AGENT="$top_builddir/ebpfstats-agentx"
-EBS="$top_builddir/ebpfstats"
-WL="$top_builddir/tests/ebs-workload"
+# shellcheck source=tests/lib.sh
+. "${top_srcdir:-.}/tests/lib.sh"
 MIB="$top_srcdir/mibs/EBPFSTATS-MIB.txt"
-ROOT=.1.3.6.1.4.1.8072.9999.9999.42
-O=$ROOT.1
 N_GETPPID=5000
 M_TCP=25
 WL_COMM=ebs-snmp-wl
-
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-no() { fail=$((fail + 1)); echo "not ok - $1"; }
-expect() { # expect NAME COND; returns COND's truth
-	if eval "$2"; then ok "$1"; else no "$1"; return 1; fi
-}
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit $?
-}
 
 # ---- 1. the MIB file -------------------------------------------------------
 mibdir=""
@@ -53,116 +37,24 @@ else
 	echo "# smilint or the SMIv2 base MIBs are missing: MIB lint and symbolic checks skipped"
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "snmp.sh: the rest needs root (BPF); skipped"
-	[ "$fail" -eq 0 ] || finish
-	exit 77
-fi
-SNMPD=$(command -v snmpd || ls /usr/sbin/snmpd 2>/dev/null)
-if [ -z "$SNMPD" ] || ! command -v snmpget >/dev/null 2>&1; then
-	echo "snmp.sh: snmpd or snmpget missing (packages snmpd, snmp); skipped"
-	[ "$fail" -eq 0 ] || finish
-	exit 77
-fi
+need_root "the rest needs root (BPF)"
+need_snmp
 
 # ---- 2. master, subagent, workload ----------------------------------------
-tmp=$(mktemp -d /tmp/ebs-snmp.XXXXXX)
-pin=/sys/fs/bpf/ebs-snmp-$$
-snmpd_pid="" agent_pid=""
-stop_pid() { # stop_pid PID: TERM, then KILL after 5 s
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null || return 0
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
-		sleep 0.5
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-cleanup() {
-	stop_pid "$agent_pid"
-	stop_pid "$snmpd_pid"
-	[ -d "$pin" ] && "$EBS" unload --pin-path "$pin" >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-# Client tools and snmpd keep their state here, not in /var/lib/snmp, and
-# read no snmp.conf but ours; MIBS= loads no MIB files (numeric OIDs; the
-# symbolic checks name their MIB with -m).
-export SNMP_PERSISTENT_DIR="$tmp/persist" SNMPCONFPATH="$tmp" MIBS=
-mkdir -p "$SNMP_PERSISTENT_DIR"
-
-cat >"$tmp/snmpd.conf" <<EOF
-master agentx
-agentXSocket $tmp/agentx.sock
-agentXPerms 0600 0700
-agentXTimeout 1
-rocommunity public 127.0.0.1
-dontLogTCPWrappersConnects yes
-EOF
-
-start_snmpd() {
-	# -I -smux: no SMUX listener on tcp:199, which a system snmpd may hold
-	"$SNMPD" -f -C -I -smux -c "$tmp/snmpd.conf" -Lf "$tmp/snmpd.log" udp:127.0.0.1:"$port" &
-	snmpd_pid=$!
-	# up when it answers (sysUpTime lives in the master itself)
-	for _ in $(seq 1 40); do
-		snmpget -v2c -c public -r0 -t1 127.0.0.1:"$port" .1.3.6.1.2.1.1.3.0 >/dev/null 2>&1 &&
-			return 0
-		kill -0 "$snmpd_pid" 2>/dev/null || return 1
-		sleep 0.25
-	done
-	return 1
-}
-port=""
-for p in $(($$ % 20000 + 30000)) $(($$ % 20000 + 30001)) $(($$ % 20000 + 40000)); do
-	port=$p
-	start_snmpd && break
-	stop_pid "$snmpd_pid"
-	snmpd_pid="" port=""
-done
-if [ -z "$port" ]; then
-	no "snmpd master starts"
-	cat "$tmp/snmpd.log"
-	finish
-fi
+new_pin snmp
+start_master
 ok "snmpd master on udp:127.0.0.1:$port, AgentX at $tmp/agentx.sock"
 
-SNMP="-v2c -c public -r1 -t3 127.0.0.1:$port"
-get() { # get OID: the value alone, quotes stripped
-	snmpget $SNMP -Oqvt "$1" 2>&1 | sed 's/^"\(.*\)"$/\1/'
-}
 walk_values() { # walk_values OID
 	snmpwalk $SNMP -Oqv "$1" 2>&1
 }
 rows() { # rows OID: number of instances under a column
 	snmpwalk $SNMP -On "$1" 2>/dev/null | grep -c "^$1\."
 }
-isnum() { case "$1" in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac; }
-wait_until() { # wait_until SECONDS COND
-	_end=$(($(date +%s) + $1))
-	while [ "$(date +%s)" -le "$_end" ]; do
-		eval "$2" && return 0
-		sleep 0.25
-	done
-	return 1
-}
 
-cat >"$tmp/agent.yaml" <<EOF
-integrations:
-  ebpf:
-    pin_path: ""
-    interval: 1s
-    process_filter: [$WL_COMM]
-    collect_memory: true
-    collect_file_io: true
-EOF
-start_agent() { # start_agent CONFIG LOG
-	"$AGENT" -f -x "$tmp/agentx.sock" -c "$1" -Lf "$2" -p "$tmp/agent.pid" &
-	agent_pid=$!
-	wait_until 20 'isnum "$(get $O.3.1.0)"'
-}
+agent_conf "$tmp/agent.yaml" "$WL_COMM" "collect_memory: true" "collect_file_io: true"
+AGENT_READY='isnum "$(get $O.3.1.0)"'
+AGENT_PIDFILE=$tmp/agent.pid
 start_agent "$tmp/agent.yaml" "$tmp/agent.log"
 expect "subagent registers and serves ebsSyscallsCalls.0" 'isnum "$(get $O.3.1.0)"'
 expect "pidfile names the subagent" '[ "$(cat "$tmp/agent.pid" 2>/dev/null)" = "$agent_pid" ]'
@@ -187,8 +79,7 @@ expect "baseline ebsTcpActiveOpens.0 is a number ($opens0)" 'isnum "$opens0"'
 "$WL" getppid "$N_GETPPID" "$WL_COMM" || no "workload getppid"
 wlport=$("$WL" tcp "$M_TCP") || no "workload tcp"
 
-nr=$(printf '#include <sys/syscall.h>\nSYS_getppid\n' | ${CC:-cc} -E -P - 2>/dev/null | tail -n 1)
-if ! isnum "$nr"; then
+if ! nr=$(syscall_nr getppid); then
 	# no compiler: find the row by name
 	nr=$(snmpwalk $SNMP -On $O.3.10.1.2 2>/dev/null | grep '"getppid"' |
 		sed "s/^$O.3.10.1.2.\([0-9]*\) .*/\1/")
@@ -235,8 +126,7 @@ expect "ebsProcTable has rows" '[ "$(rows $O.7.20.1.3)" -gt 0 ] 2>/dev/null'
 expect "ebsSyscallsWriteBytes.0 is a number" 'isnum "$(get $O.3.9.0)"'
 
 # one row per possible CPU
-ncpu=$(awk -F, '{n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-");
-	n += (r[2] == "" ? 1 : r[2] - r[1] + 1) } print n}' /sys/devices/system/cpu/possible)
+ncpu=$(possible_cpus)
 for col in 2 3 4 5 6 7 8; do
 	expect "ebsCpuTable column $col has $ncpu rows" '[ "$(rows $O.5.20.1.$col)" = "$ncpu" ]'
 done
@@ -372,6 +262,7 @@ kill -TERM "$agent_pid"
 wait_until 5 '! kill -0 "$agent_pid" 2>/dev/null'
 wait "$agent_pid"
 rc=$?
+untrack "$agent_pid"
 expect "SIGTERM: exit 0 (got $rc), pidfile removed" '[ $rc -eq 0 ] && [ ! -e "$tmp/agent.pid" ]'
 agent_pid=""
 expect "the master no longer serves the subtree" \
@@ -393,10 +284,4 @@ expect "pinned: the restarted subagent reads on from 1000 to 2000 (got $(get $O.
 loaded=$(get $O.1.3.0)
 expect "pinned: ebsAgentProgramsLoaded.0 is 0 (loaded before this subagent started), got $loaded" \
 	'[ "$loaded" = 0 ]'
-
-if [ "$fail" -ne 0 ]; then
-	for f in snmpd.log agent.log pinned1.log pinned2.log; do
-		[ -f "$tmp/$f" ] && { echo "==== $f"; tail -n 30 "$tmp/$f"; }
-	done
-fi
 finish

@@ -21,25 +21,12 @@
 # Needs systemd-analyze (package systemd); part 2 root, snmpd, setpriv and
 # strace.  Exit 77 when nothing could be checked.
 set -u
-: "${top_builddir:=.}" "${top_srcdir:=.}"
+# shellcheck source=tests/lib.sh
+. "${top_srcdir:-.}/tests/lib.sh"
 UNIT="$top_srcdir/snmp/ebpfstats-agentx.service"
-AGENT=$(cd "$top_builddir" && pwd)/ebpfstats-agentx
-EBS="$top_builddir/ebpfstats"
-O=.1.3.6.1.4.1.8072.9999.9999.42.1
-
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-no() { fail=$((fail + 1)); echo "not ok - $1"; }
-expect() {
-	if eval "$2"; then ok "$1"; else no "$1"; return 1; fi
-}
-finish() {
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit $?
-}
-skip_rest() {
-	echo "systemd.sh: $1; the rest skipped"
+# what passed stands: a skip skips the rest, exit 77 only when nothing ran
+skip() {
+	echo "systemd.sh: $*; the rest skipped"
 	if [ "$pass" -eq 0 ] && [ "$fail" -eq 0 ]; then exit 77; fi
 	finish
 }
@@ -71,31 +58,12 @@ expect "only install and chown run as root (+): $root_cmds" \
 	'[ "$root_cmds" = "/bin/chown /usr/bin/install " ]'
 
 if ! command -v systemd-analyze >/dev/null 2>&1; then
-	skip_rest "systemd-analyze missing (package systemd)"
+	skip "systemd-analyze missing (package systemd)"
 fi
-tmp=$(mktemp -d /tmp/ebs-systemd.XXXXXX)
-snmpd_pid="" agent_pid="" pin=""
-stop_pid() {
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null || return 0
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
-		sleep 0.5
-	done
-	kill -9 "$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-}
-cleanup() {
+cleanup_hook() {
 	# under strace, $agent_pid is strace's: stop the subagent by its own pid
 	[ -s "$tmp/run/agent.pid" ] && kill "$(cat "$tmp/run/agent.pid")" 2>/dev/null
-	stop_pid "$agent_pid"
-	stop_pid "$snmpd_pid"
-	[ -n "$pin" ] && [ -d "$pin" ] && "$EBS" unload --pin-path "$pin" >/dev/null 2>&1
-	[ -n "$pin" ] && rmdir "$pin" 2>/dev/null
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
 
 # verify wants ExecStart to exist: point it at the build
 sed "s|^ExecStart=/usr/sbin/ebpfstats-agentx|ExecStart=$AGENT|" "$UNIT" >"$tmp/ebpfstats-agentx.service"
@@ -112,58 +80,24 @@ expect "systemd-analyze security --offline: exposure $level (at most 3.0)" \
 	'[ -n "$level" ] && awk -v l="${level% *}" "BEGIN { exit !(l <= 3.0) }"'
 
 # ---- 2. the service as the unit runs it -------------------------------------
-[ "$(id -u)" -eq 0 ] || skip_rest "part 2 needs root (BPF)"
-[ -x "$AGENT" ] || skip_rest "$AGENT not built"
-SNMPD=$(command -v snmpd || ls /usr/sbin/snmpd 2>/dev/null)
-[ -n "$SNMPD" ] && command -v snmpget >/dev/null 2>&1 || skip_rest "snmpd or snmpget missing"
-command -v setpriv >/dev/null 2>&1 || skip_rest "setpriv missing (package util-linux)"
+need_root "part 2 needs root (BPF)"
+need_snmp
+command -v setpriv >/dev/null 2>&1 || skip "setpriv missing (package util-linux)"
 [ -d /sys/fs/bpf ] && [ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" = bpf_fs ] ||
-	skip_rest "no bpffs at /sys/fs/bpf (scripts/mounts)"
+	skip "no bpffs at /sys/fs/bpf (scripts/mounts)"
 STRACE=$(command -v strace || true)
 [ -n "$STRACE" ] || echo "# strace missing (package strace): the system call filter is not checked"
 
 user=nobody
 group=$(id -gn nobody)
 chmod 0755 "$tmp"
-mkdir -p "$tmp/run" "$tmp/persist"
+mkdir -p "$tmp/run"
 chown "$user:$group" "$tmp/run"
-pin=/sys/fs/bpf/ebs-systemd-$$
-export SNMP_PERSISTENT_DIR="$tmp/persist" SNMPCONFPATH="$tmp" MIBS=
+new_pin systemd
 
 # snmpd with an AgentX socket the service user may use
-cat >"$tmp/snmpd.conf" <<EOF
-master agentx
-agentXSocket $tmp/agentx.sock
-agentXPerms 0666 0755
-agentXTimeout 1
-rocommunity public 127.0.0.1
-dontLogTCPWrappersConnects yes
-EOF
-port=""
-for p in $(($$ % 20000 + 30004)) $(($$ % 20000 + 30005)) $(($$ % 20000 + 40004)); do
-	"$SNMPD" -f -C -I -smux -c "$tmp/snmpd.conf" -Lf "$tmp/snmpd.log" udp:127.0.0.1:"$p" &
-	snmpd_pid=$!
-	for _ in $(seq 1 40); do
-		snmpget -v2c -c public -r0 -t1 127.0.0.1:"$p" .1.3.6.1.2.1.1.3.0 >/dev/null 2>&1 &&
-			{ port=$p; break; }
-		kill -0 "$snmpd_pid" 2>/dev/null || break
-		sleep 0.25
-	done
-	[ -n "$port" ] && break
-	stop_pid "$snmpd_pid"
-	snmpd_pid=""
-done
-[ -n "$port" ] || { no "snmpd master starts"; cat "$tmp/snmpd.log"; finish; }
-SNMP="-v2c -c public -r1 -t3 127.0.0.1:$port"
-get() { snmpget $SNMP -Oqvt "$1" 2>&1 | tr -d '"'; }
-wait_until() {
-	_end=$(($(date +%s) + $1))
-	while [ "$(date +%s)" -le "$_end" ]; do
-		eval "$2" && return 0
-		sleep 0.25
-	done
-	return 1
-}
+AGENTX_PERMS="0666 0755"
+start_master 4
 
 cat >"$tmp/ebpfstats.yaml" <<EOF
 integrations:
@@ -235,6 +169,7 @@ start_service() {
 		"$AGENT" -f -Le -x "$tmp/agentx.sock" -c "$tmp/ebpfstats.yaml" -p "$tmp/run/agent.pid" \
 		$_args >"$_log" 2>&1 &
 	agent_pid=$!
+	track "$agent_pid"
 	wait_until 20 '[ "$(get $O.2.1.2.1)" = syscalls ]'
 }
 

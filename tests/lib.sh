@@ -1,0 +1,201 @@
+# Shared by the shell tests (tests/*.sh); sourced, not run:
+#	set -u
+#	. "${top_srcdir:-.}/tests/lib.sh"
+# POSIX sh: dash runs the #!/bin/sh tests.  tests/rel_lib.sh sources it and
+# adds what only the reliability tests (bash) use.  What it gives:
+#  - paths: top_builddir, top_srcdir (absolute), EBS, AGENT, WL; ROOT and O
+#    (the MIB's subtree and its ebsObjects).
+#  - TAP-ish lines and counters: ok, no, expect NAME COND (COND eval'ed, so
+#    quoted '...'), note, finish (the summary line, exit 0 or 1), skip REASON
+#    (exit 77, or finish when something failed already; a test may redefine
+#    it), need_root [REASON].
+#  - isnum, now_ms, wait_until SECONDS COND.
+#  - cleanup at exit: $tmp (a fresh directory), processes given to track
+#    (stopped last first), pins made by new_pin (unloaded), cleanup_hook (a
+#    test redefines it for more); with a failure, or EBS_SHOW_LOGS set, the
+#    last EBS_LOG_TAIL (25) lines of every $tmp/*.log.
+#  - a private snmpd master and the subagent: need_snmp (skips without them),
+#    start_snmpd / start_master, SNMP (client options), get, get1,
+#    agent_conf, start_agent.
+#  - for workloads: syscall_nr NAME, possible_cpus.
+# expect's conditions are eval'ed later, hence single quotes:
+# shellcheck shell=sh disable=SC2016,SC2034
+: "${top_builddir:=.}" "${top_srcdir:=.}"
+top_builddir=$(cd "$top_builddir" && pwd)
+top_srcdir=$(cd "$top_srcdir" && pwd)
+EBS="$top_builddir/ebpfstats"
+AGENT="$top_builddir/ebpfstats-agentx"
+WL="$top_builddir/tests/ebs-workload"
+ROOT=.1.3.6.1.4.1.8072.9999.9999.42
+O=$ROOT.1
+TEST_NAME=$(basename "$0")
+
+# ---- results ------------------------------------------------------------------
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+no() { fail=$((fail + 1)); echo "not ok - $1"; }
+expect() { # expect NAME COND: COND is eval'ed; returns its truth
+	if eval "$2"; then ok "$1"; else no "$1"; return 1; fi
+}
+note() { echo "# $*"; }
+finish() {
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit $?
+}
+skip() {
+	echo "$TEST_NAME: $*; skipped"
+	[ "$fail" -eq 0 ] || finish
+	exit 77
+}
+need_root() { [ "$(id -u)" -eq 0 ] || skip "${1:-needs root (loads BPF programs)}"; }
+isnum() { case "$1" in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+wait_until() { # wait_until SECONDS COND: polls COND every 0.1 s
+	# the deadline in $1, not in a variable a nested call would overwrite
+	set -- "$(($(now_ms) + $1 * 1000))" "$2"
+	while [ "$(now_ms)" -le "$1" ]; do
+		eval "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- cleanup: processes by pid, pins, temp dir ------------------------------------
+test_pids="" test_pins="" pin=""
+tmp=$(mktemp -d "/tmp/ebs-${TEST_NAME%.sh}.XXXXXX")
+track() { test_pids="$1 $test_pids"; }
+untrack() {
+	_ut_rest=""
+	for _ut_p in $test_pids; do [ "$_ut_p" = "$1" ] || _ut_rest="$_ut_rest $_ut_p"; done
+	test_pids=$_ut_rest
+}
+stop_pid() { # stop_pid PID [SIG]: SIG (TERM), then KILL after 5 s; reaps
+	[ -n "${1:-}" ] || return 0
+	kill -"${2:-TERM}" "$1" 2>/dev/null || { untrack "$1"; return 0; }
+	_sp_i=0
+	while [ $_sp_i -lt 50 ] && kill -0 "$1" 2>/dev/null; do
+		sleep 0.1
+		_sp_i=$((_sp_i + 1))
+	done
+	kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	untrack "$1"
+	return 0
+}
+new_pin() { # new_pin NAME: sets $pin to /sys/fs/bpf/ebs-NAME-PID, unloaded at exit
+	pin="/sys/fs/bpf/ebs-$1-$$"
+	test_pins="$test_pins $pin"
+}
+cleanup_hook() { :; }
+test_cleanup() {
+	cleanup_hook
+	for _cl_p in $test_pids; do stop_pid "$_cl_p"; done
+	for _cl_p in $test_pins; do
+		[ -e "$_cl_p" ] && "$EBS" unload --pin-path "$_cl_p" >/dev/null 2>&1
+		rm -rf "$_cl_p" 2>/dev/null
+	done
+	if [ "$fail" -ne 0 ] || [ -n "${EBS_SHOW_LOGS:-}" ]; then
+		for _cl_p in "$tmp"/*.log; do
+			[ -f "$_cl_p" ] && { echo "==== $_cl_p (tail)"; tail -n "${EBS_LOG_TAIL:-25}" "$_cl_p"; }
+		done
+	fi
+	rm -rf "$tmp"
+}
+trap test_cleanup EXIT
+trap 'exit 1' INT TERM
+
+# ---- snmpd master and the subagent ----------------------------------------------------
+snmpd_pid="" agent_pid="" port="" SNMP="" SNMPD=""
+AGENTX_PERMS="0600 0700" # the AgentX socket's and its directory's
+SNMPD_EXTRA=""           # more snmpd.conf lines
+SNMP_TIMEOUT=3           # seconds a client waits for an answer, once retried
+need_snmp() {
+	SNMPD=$(command -v snmpd || ls /usr/sbin/snmpd 2>/dev/null)
+	[ -n "$SNMPD" ] && command -v snmpget >/dev/null 2>&1 ||
+		skip "snmpd or snmpget missing (packages snmpd, snmp)"
+	[ -x "$AGENT" ] || skip "ebpfstats-agentx not built (libsnmp-dev)"
+	# Client tools and snmpd keep their state here, not in /var/lib/snmp, and
+	# read no snmp.conf but ours; MIBS= loads no MIB files (numeric OIDs;
+	# symbolic checks name their MIB with -m).
+	export SNMP_PERSISTENT_DIR="$tmp/persist" SNMPCONFPATH="$tmp" MIBS=
+	mkdir -p "$SNMP_PERSISTENT_DIR"
+}
+start_snmpd() { # start_snmpd [OFFSET]: on $port, or when that is empty on
+	# the first of three ports from $$ + OFFSET that works; sets port,
+	# snmpd_pid and SNMP; the AgentX socket is $tmp/agentx.sock
+	cat >"$tmp/snmpd.conf" <<EOF
+master agentx
+agentXSocket $tmp/agentx.sock
+agentXPerms $AGENTX_PERMS
+agentXTimeout 1
+rocommunity public 127.0.0.1
+dontLogTCPWrappersConnects yes
+$SNMPD_EXTRA
+EOF
+	_ss_given=$port _ss_cand=$port
+	[ -n "$_ss_cand" ] || _ss_cand="$(($$ % 20000 + 30000 + ${1:-0})) \
+$(($$ % 20000 + 30001 + ${1:-0})) $(($$ % 20000 + 40000 + ${1:-0}))"
+	for _ss_p in $_ss_cand; do
+		port=$_ss_p
+		# -I -smux: no SMUX listener on tcp:199, which a system snmpd may hold
+		"$SNMPD" -f -C -I -smux -c "$tmp/snmpd.conf" -Lf "$tmp/snmpd.log" \
+			udp:127.0.0.1:"$port" &
+		snmpd_pid=$!
+		track "$snmpd_pid"
+		# up when it answers (sysUpTime lives in the master itself)
+		if wait_until 10 'snmpget -v2c -c public -r0 -t1 127.0.0.1:$port .1.3.6.1.2.1.1.3.0 \
+			>/dev/null 2>&1 || ! kill -0 $snmpd_pid 2>/dev/null' &&
+			kill -0 "$snmpd_pid" 2>/dev/null; then
+			SNMP="-v2c -c public -r1 -t$SNMP_TIMEOUT 127.0.0.1:$port"
+			return 0
+		fi
+		stop_pid "$snmpd_pid"
+		snmpd_pid=""
+	done
+	port=$_ss_given
+	return 1
+}
+start_master() { # start_master [OFFSET]: start_snmpd, or the test fails here
+	start_snmpd "$@" && return 0
+	no "snmpd master starts"
+	finish
+}
+get() { # get OID: the value alone, quotes stripped
+	# shellcheck disable=SC2086
+	snmpget $SNMP -Oqvt "$1" 2>&1 | sed 's/^"\(.*\)"$/\1/'
+}
+get1() { # get1 OID: one try, short timeout (for polling)
+	snmpget -v2c -c public -r0 -t1 127.0.0.1:"$port" -Oqvt "$1" 2>/dev/null | sed 's/^"\(.*\)"$/\1/'
+}
+agent_conf() { # agent_conf FILE [COMM [LINE...]]: a config for private programs,
+	# a 1 s interval, only COMM's processes when given, and LINEs (under ebpf:)
+	_ac_file=$1
+	shift
+	{
+		printf 'integrations:\n  ebpf:\n    pin_path: ""\n    interval: 1s\n'
+		[ $# -eq 0 ] || printf '    process_filter: [%s]\n' "$1"
+		[ $# -le 1 ] || { shift; printf '    %s\n' "$@"; }
+	} >"$_ac_file"
+}
+AGENT_READY='isnum "$(get1 $O.1.3.0)"' # what start_agent waits for
+AGENT_PIDFILE=""                       # start_agent's -p, when set
+start_agent() { # start_agent CONFIG LOG [PREFIX...]: PREFIX runs it (env, setpriv ...)
+	_sa_cfg=$1 _sa_log=$2
+	shift 2
+	"$@" "$AGENT" -f -x "$tmp/agentx.sock" -c "$_sa_cfg" -Lf "$_sa_log" \
+		${AGENT_PIDFILE:+-p "$AGENT_PIDFILE"} &
+	agent_pid=$!
+	track "$agent_pid"
+	wait_until 20 "$AGENT_READY"
+}
+
+# ---- workloads --------------------------------------------------------------------------
+syscall_nr() { # syscall_nr NAME: its number from <sys/syscall.h>; false without a compiler
+	_sn=$(printf '#include <sys/syscall.h>\nSYS_%s\n' "$1" | ${CC:-cc} -E -P - 2>/dev/null | tail -n 1)
+	isnum "$_sn" && echo "$_sn"
+}
+possible_cpus() { # how many CPUs are possible: the rows of every per-CPU table
+	awk -F, '{n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-");
+		n += (r[2] == "" ? 1 : r[2] - r[1] + 1) } print n}' /sys/devices/system/cpu/possible
+}
