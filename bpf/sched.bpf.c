@@ -5,8 +5,11 @@
  *
  * sched_switch runs on every context switch of the machine: one per-CPU
  * array element for the counters and the histogram, and the run-queue
- * bookkeeping runqlat does (one hash lookup for next, an update for a
- * preempted prev, a delete when next had an enqueue time). */
+ * bookkeeping runqlat does: with tp_btf, a task storage slot of next (and
+ * of a preempted prev), no hashing and no lock; else one hash lookup for
+ * next, an update for a preempted prev, a delete when next had an enqueue
+ * time.  tp_btf's task pointers are trusted and read with plain loads;
+ * raw_tp's with probe reads (a helper call per field). */
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
@@ -16,6 +19,10 @@
 #include "ebs_bits.bpf.h"
 #include "sched.h"
 
+/* Knob, set through the skeleton's rodata before load: enqueue times in
+ * sched_twakets (true, tp_btf programs only) or in sched_wakets. */
+const volatile bool task_local = false;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -23,10 +30,25 @@ struct {
 	__type(value, struct ebs_sched_cpu);
 } sched_cpu SEC(".maps");
 
-/* tid -> when it was put on a run queue; sized from max_threads by user
- * space.  Preallocated (the default): no allocation inside the scheduler.
- * An entry lives from the wakeup (or preemption) to the switch-in that
- * consumes it; the last switch-out of a dying task removes a leftover. */
+/* When a task was put on a run queue, in one of two maps (user space
+ * creates only the one in use).  Task storage (tp_btf, 5.11+): a slot of
+ * the task itself, reached from the trusted task pointers sched_switch and
+ * sched_wakeup hand over, freed with the task, so bounded by the tasks
+ * that exist; ts 0 means no wait open.  Its elements come from the BPF
+ * memory allocator's per-CPU caches, which is safe under the run-queue
+ * lock these tracepoints run with. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ebs_sched_wakets);
+} sched_twakets SEC(".maps");
+
+/* tid -> enqueue time, for raw_tp and the classic tracepoint; sized from
+ * max_threads by user space.  Preallocated (the default): no allocation
+ * inside the scheduler.  An entry lives from the wakeup (or preemption) to
+ * the switch-in that consumes it; the last switch-out of a dying task
+ * removes a leftover. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
@@ -65,6 +87,11 @@ struct task_struct___ebs_old {
 #define EBS_REPORT_MAX 0x100
 #define EBS_REPORT_EXIT (0x10 | 0x20) /* X (EXIT_DEAD), Z (EXIT_ZOMBIE) */
 
+/* One field of a task.  btf is a constant in every caller, so only one
+ * side survives: a plain load on tp_btf's trusted pointers, a probe read
+ * on raw_tp's untyped ones. */
+#define RD(btf, p, field) ((btf) ? (p)->field : BPF_CORE_READ(p, field))
+
 static __always_inline struct ebs_sched_cpu *this_cpu(void)
 {
 	__u32 zero = 0;
@@ -72,20 +99,36 @@ static __always_inline struct ebs_sched_cpu *this_cpu(void)
 	return bpf_map_lookup_elem(&sched_cpu, &zero);
 }
 
-static __always_inline __u32 task_state(struct task_struct *t)
+static __always_inline __u32 task_state(bool btf, struct task_struct *t)
 {
-	if (bpf_core_field_exists(struct task_struct___ebs_new, __state))
-		return BPF_CORE_READ((struct task_struct___ebs_new *)t, __state);
-	return (__u32)BPF_CORE_READ((struct task_struct___ebs_old *)t, state);
+	if (bpf_core_field_exists(struct task_struct___ebs_new, __state)) {
+		struct task_struct___ebs_new *n = (void *)t;
+
+		return btf ? n->__state : BPF_CORE_READ(n, __state);
+	}
+	struct task_struct___ebs_old *o = (void *)t;
+
+	return (__u32)(btf ? o->state : BPF_CORE_READ(o, state));
 }
 
-static __always_inline void enqueued(struct ebs_sched_cpu *c, __u32 pid, __u64 now)
+/* Opens a run-queue wait for task t (pid; t only with btf). */
+static __always_inline void enqueued(bool btf, struct ebs_sched_cpu *c, struct task_struct *t,
+				     __u32 pid, __u64 now)
 {
-	struct ebs_sched_wakets v = {.ts = now};
+	struct ebs_sched_wakets v = {.ts = now}, *w;
 
 	/* The idle tasks all have pid 0 and are never queued. */
 	if (!pid)
 		return;
+	if (btf && task_local) {
+		/* NULL: out of memory, or the storage busy on this CPU */
+		w = bpf_task_storage_get(&sched_twakets, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (w)
+			w->ts = now;
+		else
+			c->wakeup_overflows++;
+		return;
+	}
 	/* BPF_ANY: an older time is stale (the task was woken while still
 	 * running and never switched in since).  Fails when the table is full
 	 * or its bucket lock is taken on this CPU. */
@@ -93,8 +136,11 @@ static __always_inline void enqueued(struct ebs_sched_cpu *c, __u32 pid, __u64 n
 		c->wakeup_overflows++;
 }
 
-/* vol: prev left the run queue; dead: and it will never run again. */
-static __always_inline int on_switch(bool vol, bool dead, __u32 prev_pid, __u32 next_pid)
+/* vol: prev left the run queue; dead: and it will never run again.  The
+ * task pointers are only used with btf. */
+static __always_inline int on_switch(bool btf, bool vol, bool dead, __u32 prev_pid,
+				     __u32 next_pid, struct task_struct *prev,
+				     struct task_struct *next)
 {
 	struct ebs_sched_cpu *c = this_cpu();
 	struct ebs_sched_wakets *w;
@@ -109,28 +155,39 @@ static __always_inline int on_switch(bool vol, bool dead, __u32 prev_pid, __u32 
 		if (vol) {
 			c->switches_vol++;
 			/* A wakeup that found the task still running leaves an
-			 * entry nothing consumes; drop it with the task.  The
-			 * lock-free lookup keeps the common miss cheap. */
-			if (dead && bpf_map_lookup_elem(&sched_wakets, &prev_pid))
+			 * entry nothing consumes; drop it with the task (task
+			 * storage goes with the task by itself).  The lock-free
+			 * lookup keeps the common miss cheap. */
+			if (!(btf && task_local) && dead &&
+			    bpf_map_lookup_elem(&sched_wakets, &prev_pid))
 				bpf_map_delete_elem(&sched_wakets, &prev_pid);
 		} else {
 			c->switches_invol++;
 			/* Still runnable: its run-queue wait starts now, with
 			 * no wakeup to mark it (runqlat does the same). */
-			enqueued(c, prev_pid, now);
+			enqueued(btf, c, prev, prev_pid, now);
 		}
 	}
 	if (!next_pid)
 		return 0;
-	w = bpf_map_lookup_elem(&sched_wakets, &next_pid);
-	if (!w)
-		return 0; /* queued before the programs attached, or overflowed */
+	if (btf && task_local) {
+		w = bpf_task_storage_get(&sched_twakets, next, 0, 0);
+		if (!w || !w->ts)
+			return 0; /* queued before the programs attached, or overflowed */
+	} else {
+		w = bpf_map_lookup_elem(&sched_wakets, &next_pid);
+		if (!w)
+			return 0;
+	}
 	/* another CPU's clock may run a little ahead of ours */
 	if (now >= w->ts) {
 		c->runq[ebs_slot(now - w->ts)]++;
 		c->runq_samples++;
 	}
-	bpf_map_delete_elem(&sched_wakets, &next_pid);
+	if (btf && task_local)
+		w->ts = 0;
+	else
+		bpf_map_delete_elem(&sched_wakets, &next_pid);
 	return 0;
 }
 
@@ -140,17 +197,19 @@ static __always_inline int on_switch(bool vol, bool dead, __u32 prev_pid, __u32 
  * prev_state, the fourth argument, only exists since 5.18; a raw_tp that
  * read it would not attach on older kernels, and __state, read now, holds
  * the same value after __schedule() decided to block or not. */
-static __always_inline int switch_task(bool preempt, struct task_struct *prev,
+static __always_inline int switch_task(bool btf, bool preempt, struct task_struct *prev,
 				       struct task_struct *next)
 {
-	bool vol = !preempt && task_state(prev) != 0;
-	bool dead = vol && BPF_CORE_READ(prev, exit_state) != 0;
+	bool vol = !preempt && task_state(btf, prev) != 0;
+	/* exit_state only matters to the hash, which must drop a dying
+	 * task's leftover itself */
+	bool dead = vol && !(btf && task_local) && RD(btf, prev, exit_state) != 0;
 
-	return on_switch(vol, dead, (__u32)BPF_CORE_READ(prev, pid),
-			 (__u32)BPF_CORE_READ(next, pid));
+	return on_switch(btf, vol, dead, (__u32)RD(btf, prev, pid), (__u32)RD(btf, next, pid),
+			 prev, next);
 }
 
-static __always_inline int on_wakeup(__u32 pid, bool new_task)
+static __always_inline int on_wakeup(bool btf, struct task_struct *p, __u32 pid, bool new_task)
 {
 	struct ebs_sched_cpu *c = this_cpu();
 
@@ -160,7 +219,7 @@ static __always_inline int on_wakeup(__u32 pid, bool new_task)
 		c->wakeups_new++;
 	else
 		c->wakeups++;
-	enqueued(c, pid, bpf_ktime_get_ns());
+	enqueued(btf, c, p, pid, bpf_ktime_get_ns());
 	return 0;
 }
 
@@ -196,13 +255,13 @@ static __always_inline int on_proc(enum ebs_proc_ev ev)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return switch_task(preempt, prev, next);
+	return switch_task(true, preempt, prev, next);
 }
 
 SEC("raw_tp/sched_switch")
 int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return switch_task(preempt, prev, next);
+	return switch_task(false, preempt, prev, next);
 }
 
 /* The record has no task pointers, only pids and the reported state (see
@@ -215,7 +274,7 @@ int sched_switch_tp(struct trace_event_raw_sched_switch *ctx)
 	bool vol = (st & (EBS_REPORT_MAX - 1)) && !(st & EBS_REPORT_MAX);
 	bool dead = vol && (st & EBS_REPORT_EXIT);
 
-	return on_switch(vol, dead, (__u32)ctx->prev_pid, (__u32)ctx->next_pid);
+	return on_switch(false, vol, dead, (__u32)ctx->prev_pid, (__u32)ctx->next_pid, NULL, NULL);
 }
 
 /* ---- sched_wakeup, sched_wakeup_new ---- */
@@ -223,37 +282,37 @@ int sched_switch_tp(struct trace_event_raw_sched_switch *ctx)
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(sched_wakeup_btf, struct task_struct *p)
 {
-	return on_wakeup((__u32)BPF_CORE_READ(p, pid), false);
+	return on_wakeup(true, p, (__u32)p->pid, false);
 }
 
 SEC("raw_tp/sched_wakeup")
 int BPF_PROG(sched_wakeup_raw, struct task_struct *p)
 {
-	return on_wakeup((__u32)BPF_CORE_READ(p, pid), false);
+	return on_wakeup(false, p, (__u32)BPF_CORE_READ(p, pid), false);
 }
 
 SEC("tracepoint/sched/sched_wakeup")
 int sched_wakeup_tp(struct trace_event_raw_sched_wakeup_template *ctx)
 {
-	return on_wakeup((__u32)ctx->pid, false);
+	return on_wakeup(false, NULL, (__u32)ctx->pid, false);
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(sched_wakeup_new_btf, struct task_struct *p)
 {
-	return on_wakeup((__u32)BPF_CORE_READ(p, pid), true);
+	return on_wakeup(true, p, (__u32)p->pid, true);
 }
 
 SEC("raw_tp/sched_wakeup_new")
 int BPF_PROG(sched_wakeup_new_raw, struct task_struct *p)
 {
-	return on_wakeup((__u32)BPF_CORE_READ(p, pid), true);
+	return on_wakeup(false, p, (__u32)BPF_CORE_READ(p, pid), true);
 }
 
 SEC("tracepoint/sched/sched_wakeup_new")
 int sched_wakeup_new_tp(struct trace_event_raw_sched_wakeup_template *ctx)
 {
-	return on_wakeup((__u32)ctx->pid, true);
+	return on_wakeup(false, NULL, (__u32)ctx->pid, true);
 }
 
 /* ---- sched_migrate_task ---- */
@@ -315,7 +374,8 @@ int sched_process_exec_tp(void *ctx)
 }
 
 /* Counting only: sched_wakets entries of exiting threads go at their last
- * switch-out, which every exit has, hook or not. */
+ * switch-out, which every exit has, hook or not (sched_twakets slots with
+ * the task). */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit_btf)
 {

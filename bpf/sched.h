@@ -19,8 +19,9 @@ struct ebs_sched_cpu {
 	__u64 execs;		/* sched_process_exec: successful execs */
 	__u64 exits;		/* sched_process_exit: per thread */
 	__u64 runq_samples;	/* tasks switched in with a known enqueue time */
-	/* an enqueue time that did not fit sched_wakets: that task's next
-	 * run-queue wait goes unmeasured */
+	/* an enqueue time that did not fit sched_wakets (or that task
+	 * storage could not take: out of memory, or busy on this CPU): that
+	 * task's next run-queue wait goes unmeasured */
 	__u64 wakeup_overflows;
 	__u64 runq[EBS_HIST_SLOTS]; /* enqueue -> switched in, ns, log2 slots */
 };
@@ -30,8 +31,10 @@ struct ebs_sched_migr {
 	__u64 migrations;
 };
 
-/* sched_wakets value, keyed by the kernel tid (__u32): when the task was
- * last put on a run queue (woken, or preempted while runnable). */
+/* sched_wakets value, keyed by the kernel tid (__u32), and the value of
+ * the task storage sched_twakets: when the task was last put on a run
+ * queue (woken, or preempted while runnable); 0 in task storage when no
+ * wait is open. */
 struct ebs_sched_wakets {
 	__u64 ts; /* bpf_ktime_get_ns() */
 };

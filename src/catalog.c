@@ -314,7 +314,7 @@ const struct ebs_metric ebs_catalog[] = {
 	  "99th percentile run-queue latency over the last interval."),
 	R("sched.wakeup_overflows", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.wakeup_overflows,
 	  EBS_V_U64, "events", "ebpf_overflows", "sched_wakeups", "ebsSchedWakeupOverflows", 12, C64,
-	  0, "Run-queue enqueues (wakeups or preemptions) not timed because the wakeup table was full."),
+	  0, "Run-queue enqueues (wakeups or preemptions) not timed: no enqueue-time slot (wakeup table full, or task storage allocation failed)."),
 
 	/* ---- scheduler: per CPU ---- */
 	R("cpu.switches_voluntary", SCH, EBS_COUNTER, EBS_T_CPU, struct ebs_cpu_row, switches_vol,

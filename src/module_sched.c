@@ -18,6 +18,29 @@ _Static_assert(EBS_HIST_SLOTS == sizeof(((struct ebs_hist *)0)->slot) / sizeof(u
 	       "kernel and snapshot histograms differ in size");
 
 enum { MAP_CPU, MAP_MIGR };
+/* Indexes into sched_hooks[]: the hooks that open and close run-queue
+ * waits. */
+enum { HOOK_SWITCH, HOOK_WAKEUP, HOOK_WAKEUP_NEW };
+
+/* Enqueue times in task storage: the tp_btf programs only (their task
+ * pointers are what bpf_task_storage_get() takes), on all three hooks that
+ * share them, and task storage with its helper (5.11).  The helper probe
+ * uses raw_tp, whose helper set tp_btf shares for this one.
+ * EBPFSTATS_TEST_HASH_STATE forces the hash, so tests can run the bounded
+ * table on any kernel. */
+static bool task_storage_usable(const struct ebs_module *m)
+{
+	const char *env = getenv("EBPFSTATS_TEST_HASH_STATE");
+
+	if (env && *env && strcmp(env, "0") != 0)
+		return false;
+	if (m->chosen[HOOK_SWITCH] != EBS_ATT_BTF || m->chosen[HOOK_WAKEUP] != EBS_ATT_BTF ||
+	    m->chosen[HOOK_WAKEUP_NEW] != EBS_ATT_BTF)
+		return false;
+	return libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1 &&
+	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_task_storage_get,
+				       NULL) == 1;
+}
 
 static void sched_destroy(struct ebs_module *m)
 {
@@ -32,6 +55,7 @@ static struct bpf_object *sched_open(struct ebs_module *m, const struct ebs_conf
 		    .btf_custom_path = cfg->btf_path[0] ? cfg->btf_path : NULL);
 	struct sched_bpf *skel;
 	int ncpus = m->ncpus > 0 ? m->ncpus : libbpf_num_possible_cpus();
+	bool task_local;
 	int rc;
 
 	if (ncpus <= 0) {
@@ -45,6 +69,19 @@ static struct bpf_object *sched_open(struct ebs_module *m, const struct ebs_conf
 	}
 	m->skel = skel;
 
+	/* Only the enqueue-time map the programs use is created; the verifier
+	 * prunes the code of the other one through the task_local knob. */
+	task_local = task_storage_usable(m);
+	skel->rodata->task_local = task_local;
+	rc = bpf_map__set_autocreate(skel->maps.sched_twakets, task_local);
+	if (rc == 0)
+		rc = bpf_map__set_autocreate(skel->maps.sched_wakets, !task_local);
+	if (rc < 0) {
+		snprintf(err, errlen, "setting up the sched enqueue-time map failed: %s",
+			 strerror(-rc));
+		sched_destroy(m);
+		return NULL;
+	}
 	rc = bpf_map__set_max_entries(skel->maps.sched_wakets,
 				      cfg->max_threads ? cfg->max_threads : 1);
 	if (rc < 0) {
@@ -157,12 +194,12 @@ out:
 /* sched_switch first: the core attaches in this order, so the consumer of
  * enqueue times is in place before the producers start. */
 static const struct ebs_hook sched_hooks[] = {
-	{"sched", "sched_switch", "sched_switch_btf", "sched_switch_raw", "sched_switch_tp",
-	 .optional = false},
-	{"sched", "sched_wakeup", "sched_wakeup_btf", "sched_wakeup_raw", "sched_wakeup_tp",
-	 .optional = false},
-	{"sched", "sched_wakeup_new", "sched_wakeup_new_btf", "sched_wakeup_new_raw",
-	 "sched_wakeup_new_tp", .optional = false},
+	[HOOK_SWITCH] = {"sched", "sched_switch", "sched_switch_btf", "sched_switch_raw",
+			 "sched_switch_tp", .optional = false},
+	[HOOK_WAKEUP] = {"sched", "sched_wakeup", "sched_wakeup_btf", "sched_wakeup_raw",
+			 "sched_wakeup_tp", .optional = false},
+	[HOOK_WAKEUP_NEW] = {"sched", "sched_wakeup_new", "sched_wakeup_new_btf",
+			     "sched_wakeup_new_raw", "sched_wakeup_new_tp", .optional = false},
 	{"sched", "sched_migrate_task", "sched_migrate_task_btf", "sched_migrate_task_raw",
 	 "sched_migrate_task_tp", .optional = true},
 	{"sched", "sched_process_fork", "sched_process_fork_btf", "sched_process_fork_raw",

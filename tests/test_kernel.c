@@ -247,6 +247,31 @@ static uint64_t trans(const struct ebs_snapshot *s, uint32_t from, uint32_t to)
 	return 0;
 }
 
+/* Whether this process holds a BPF map of that name (private programs:
+ * the maps of an open handle are held by its fds). */
+static bool holds_map(const char *name)
+{
+	for (int fd = 0; fd < 4096; fd++) {
+		struct bpf_map_info mi;
+		uint32_t ml = sizeof(mi);
+		char path[64], link[64];
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)
+			continue;
+		link[n] = '\0';
+		memset(&mi, 0, sizeof(mi));
+		if (strcmp(link, "anon_inode:bpf-map") != 0 ||
+		    bpf_obj_get_info_by_fd(fd, &mi, &ml) < 0)
+			continue;
+		if (strcmp(mi.name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* M loopback connects: M active opens, M passive opens, M accepts on the
  * listener's port, M SYN_SENT->ESTABLISHED transitions. */
 static void test_tcp_connects(void **state)
@@ -262,6 +287,7 @@ static void test_tcp_connects(void **state)
 	uint64_t t0 = trans(s, 2 /* SYN_SENT */, 1 /* ESTABLISHED */);
 	uint64_t c0 = s->tcp.closes, rs0 = s->tcp.resets_sent, rr0 = s->tcp.resets_received;
 	int64_t est0 = s->tcp_states[0].sockets;
+	uint64_t so0 = s->tcp.socket_overflows;
 
 	assert_int_equal(wl_tcp(M, &port), 0);
 	assert_int_equal(wl_tcp_refused(), 0);
@@ -280,18 +306,18 @@ static void test_tcp_connects(void **state)
 	/* every connection was closed again: no leak in the live gauge */
 	assert_true(s->tcp_states[0].sockets <= est0 + 2);
 	assert_true(s->tcp.connect_pct.samples >= M);
+	assert_int_equal(s->tcp.socket_overflows, so0);
 	ebs_close(e);
 }
 
 /* K ping-pong round trips: each side blocks K times, so at least K
  * voluntary switches and K run-queue samples; F forks counted. */
-static void test_sched_pingpong(void **state)
+static void sched_pingpong(void)
 {
 	const unsigned K = 3000, F = 25;
 	struct ebs *e = open_private();
 	const struct ebs_snapshot *s = snap(e);
 
-	(void)state;
 	assert_running(s, EBS_FAM_SCHED);
 	assert_int_equal(s->n_cpus, (uint32_t)sysconf(_SC_NPROCESSORS_CONF));
 	uint64_t vol0 = s->sched.switches_vol, rq0 = s->sched.runq_samples;
@@ -313,6 +339,47 @@ static void test_sched_pingpong(void **state)
 	assert_int_equal(cpu_vol, s->sched.switches_vol);
 	assert_true(cpu_vol - cpu_vol0 >= K);
 	assert_true(s->sched.runq_pct.samples >= K);
+	ebs_close(e);
+}
+
+static void test_sched_pingpong(void **state)
+{
+	(void)state;
+	sched_pingpong();
+}
+
+/* The same from the bounded hash that raw_tp and the classic tracepoint
+ * use (EBPFSTATS_TEST_HASH_STATE). */
+static void test_sched_pingpong_hash(void **state)
+{
+	(void)state;
+	setenv("EBPFSTATS_TEST_HASH_STATE", "1", 1);
+	sched_pingpong();
+	unsetenv("EBPFSTATS_TEST_HASH_STATE");
+}
+
+/* Which map sched keeps enqueue times in follows the attach kind: task
+ * storage with tp_btf, the hash when told to (or with raw_tp). */
+static void test_sched_state_maps(void **state)
+{
+	(void)state;
+	struct ebs *e = open_private();
+	const struct ebs_snapshot *s = snap(e);
+	bool btf = strcmp(s->modules[EBS_FAM_SCHED].attach, "tp_btf") == 0;
+
+	assert_running(s, EBS_FAM_SCHED);
+	if (btf) {
+		assert_true(holds_map("sched_twakets"));
+		assert_false(holds_map("sched_wakets"));
+	}
+	ebs_close(e);
+	setenv("EBPFSTATS_TEST_HASH_STATE", "1", 1);
+	e = open_private();
+	unsetenv("EBPFSTATS_TEST_HASH_STATE");
+	s = snap(e);
+	assert_running(s, EBS_FAM_SCHED);
+	assert_true(holds_map("sched_wakets"));
+	assert_false(holds_map("sched_twakets"));
 	ebs_close(e);
 }
 
@@ -864,6 +931,8 @@ int main(void)
 		cmocka_unit_test(test_latency_off),
 		cmocka_unit_test(test_tcp_connects),
 		cmocka_unit_test(test_sched_pingpong),
+		cmocka_unit_test(test_sched_pingpong_hash),
+		cmocka_unit_test(test_sched_state_maps),
 		cmocka_unit_test(test_pins_shared_and_survive),
 		cmocka_unit_test(test_degradation),
 		cmocka_unit_test(test_missing_btf),

@@ -88,7 +88,9 @@ SCALARS = [
      "s", "syscalls", "ebsSyscallsLatencyP99, over the subagent's last interval."),
     ("ebpfstats.syscalls.inflight_overflows.rate", "System call in-flight overflows per second",
      "syscalls", "3.6.0", "rate", "events/s", "syscalls",
-     "ebsSyscallsInflightOverflows: calls not timed because map_sizes.threads was full."),
+     "ebsSyscallsInflightOverflows: calls not timed for want of a slot: the in-flight "
+     "table (map_sizes.threads, where task storage is not used) was full, or task "
+     "storage could not be allocated."),
     ("ebpfstats.syscalls.filtered.rate", "System calls filtered per second", "syscalls",
      "3.7.0", "rate", "calls/s", "syscalls",
      "ebsSyscallsFiltered: calls skipped by process_filter / exclude_processes."),
@@ -132,7 +134,9 @@ SCALARS = [
      "scheduler", "ebsSchedRunqLatencyP99, over the subagent's last interval."),
     ("ebpfstats.sched.wakeup_overflows.rate", "Wakeup table overflows per second", "sched",
      "5.12.0", "rate", "events/s", "scheduler",
-     "ebsSchedWakeupOverflows: wakeups not timed because map_sizes.threads was full."),
+     "ebsSchedWakeupOverflows: wakeups not timed for want of a slot: the wakeup table "
+     "(map_sizes.threads, where task storage is not used) was full, or task storage "
+     "could not be allocated."),
 ]
 
 MACROS = [
