@@ -42,6 +42,8 @@ struct ebs {
 
 /* ---- small helpers ---------------------------------------------------- */
 
+#define BATCH_CHUNK 256U
+
 size_t ebs_round8(size_t n)
 {
 	return (n + 7) & ~(size_t)7;
@@ -51,6 +53,71 @@ int ebs_percpu_lookup(int fd, const void *key, void *buf, size_t value_size, int
 {
 	memset(buf, 0, ebs_round8(value_size) * (size_t)ncpus);
 	return bpf_map_lookup_elem(fd, key, buf) < 0 ? -errno : 0;
+}
+
+int ebs_percpu_hash_read(int fd, size_t key_size, size_t value_size, int ncpus, uint32_t cap,
+			 void *keys, uint64_t *sums, size_t nwords)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t stride = ebs_round8(value_size), vsize = stride * (size_t)ncpus;
+	uint32_t chunk = BATCH_CHUNK, n = 0;
+	uint64_t in = 0, out = 0; /* the batch position: a u32 bucket for hash maps */
+	unsigned char *kbuf = NULL, *vbuf = NULL;
+	const char *no_batch = getenv("EBPFSTATS_TEST_NO_BATCH");
+	bool first = true;
+	int rc;
+
+	/* tests take the key-by-key path of older kernels this way */
+	if (no_batch && *no_batch && strcmp(no_batch, "0") != 0)
+		return -EOPNOTSUPP;
+	for (;;) {
+		__u32 count = chunk;
+
+		if (!kbuf) {
+			kbuf = malloc(key_size * chunk);
+			vbuf = malloc(vsize * chunk);
+			if (!kbuf || !vbuf) {
+				rc = -ENOMEM;
+				break;
+			}
+		}
+		rc = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, kbuf, vbuf, &count, &opts);
+		if (rc < 0 && rc != -ENOENT) {
+			if (rc == -ENOSPC && chunk < (1U << 20)) {
+				/* one bucket holds more keys than a chunk: a bigger one */
+				chunk *= 2;
+				free(kbuf);
+				free(vbuf);
+				kbuf = vbuf = NULL;
+				continue;
+			}
+			if (first && (rc == -EINVAL || rc == -EOPNOTSUPP || rc == -524 /* ENOTSUPP */))
+				rc = -EOPNOTSUPP;
+			break;
+		}
+		for (__u32 i = 0; i < count && i < chunk && n < cap; i++, n++) {
+			uint64_t *sum = sums + (size_t)n * nwords;
+
+			memcpy((unsigned char *)keys + (size_t)n * key_size, kbuf + (size_t)i * key_size,
+			       key_size);
+			memset(sum, 0, nwords * sizeof(uint64_t));
+			for (int c = 0; c < ncpus; c++) {
+				const uint64_t *v =
+					(const uint64_t *)(vbuf + (size_t)i * vsize + stride * (size_t)c);
+				for (size_t w = 0; w < nwords; w++)
+					sum[w] += v[w];
+			}
+		}
+		if (rc == -ENOENT || n >= cap) {
+			rc = (int)n;
+			break;
+		}
+		in = out;
+		first = false;
+	}
+	free(kbuf);
+	free(vbuf);
+	return rc;
 }
 
 int ebs_percpu_sum(int fd, const void *key, size_t value_size, int ncpus, uint64_t *out,

@@ -788,6 +788,15 @@ static void test_file_io_bytes(void **state)
 	ebs_close(e);
 }
 
+/* The same, through the key-by-key reads of kernels without batch
+ * operations on hash maps. */
+static void test_tcp_connects_walk(void **state)
+{
+	setenv("EBPFSTATS_TEST_NO_BATCH", "1", 1);
+	test_tcp_connects(state);
+	unsetenv("EBPFSTATS_TEST_NO_BATCH");
+}
+
 /* ---- TCP peers --------------------------------------------------------- */
 
 static const struct ebs_tcp_peer_row *peerrow(const struct ebs_snapshot *s, uint32_t dir,
@@ -921,6 +930,13 @@ static void test_percpu_sum(void **state)
 	close(fd);
 }
 
+static void test_tcp_peers_walk(void **state)
+{
+	setenv("EBPFSTATS_TEST_NO_BATCH", "1", 1);
+	test_tcp_peers(state);
+	unsetenv("EBPFSTATS_TEST_NO_BATCH");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -930,6 +946,7 @@ int main(void)
 		cmocka_unit_test(test_bpf_stats_knob),
 		cmocka_unit_test(test_latency_off),
 		cmocka_unit_test(test_tcp_connects),
+		cmocka_unit_test(test_tcp_connects_walk),
 		cmocka_unit_test(test_sched_pingpong),
 		cmocka_unit_test(test_sched_pingpong_hash),
 		cmocka_unit_test(test_sched_state_maps),
@@ -941,6 +958,7 @@ int main(void)
 		cmocka_unit_test(test_memory_oom),
 		cmocka_unit_test(test_file_io_bytes),
 		cmocka_unit_test(test_tcp_peers),
+		cmocka_unit_test(test_tcp_peers_walk),
 	};
 
 	if (geteuid() != 0) {
