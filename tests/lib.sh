@@ -49,6 +49,10 @@ skip() {
 	exit 77
 }
 need_root() { [ "$(id -u)" -eq 0 ] || skip "${1:-needs root (loads BPF programs)}"; }
+# scripts/sanitize asan runs the suite with ASAN_OPTIONS set: freed memory
+# then waits in ASan's quarantine, and RSS says nothing about leaks
+# (LeakSanitizer does)
+under_asan() { [ -n "${ASAN_OPTIONS:-}" ]; }
 isnum() { case "$1" in '' | *[!0-9]*) return 1 ;; *) return 0 ;; esac; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 wait_until() { # wait_until SECONDS COND: polls COND every 0.1 s

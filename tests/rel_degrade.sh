@@ -40,22 +40,29 @@ show_counts() {
 # `check` into ns.check (exit code in ns.check.rc) and `show --json` over an
 # interval with the workload into ns.json; what /sys/fs/bpf then holds in
 # ns.check.bpffs
-ns_check() {
+ns_check() { # ns_check SETUP PIN_PATH [RUNNER]: RUNNER (split) runs check and show
 	unshare -m --propagation private bash -c "$1"'
-		"$0" check -c "$7" --pin-path "$4" >"$1" 2>&1; echo $? >"$1.rc"
-		"$0" show -c "$7" --pin-path "$4" --json -i 1.5 >"$2" 2>"$2.err" & s=$!
+		$8 "$0" check -c "$7" --pin-path "$4" >"$1" 2>&1; echo $? >"$1.rc"
+		$8 "$0" show -c "$7" --pin-path "$4" --json -i 1.5 >"$2" 2>"$2.err" & s=$!
 		sleep 0.7; "$3" getppid "$5" "$6"; wait $s; echo $? >"$2.rc"
 		ls -A /sys/fs/bpf >"$1.bpffs"' \
-		"$EBS" "$rel_tmp/ns.check" "$rel_tmp/ns.json" "$WL" "$2" "$N" "$COMM" "$rel_tmp/f.yaml"
+		"$EBS" "$rel_tmp/ns.check" "$rel_tmp/ns.json" "$WL" "$2" "$N" "$COMM" "$rel_tmp/f.yaml" "${3:-}"
+}
+# ns_expect WHAT RC LINE: ns_check's check exited RC with 3 module lines
+# matching LINE (grep -E), and its show counted every call of the workload
+ns_expect() {
+	_rc=$(cat "$rel_tmp/ns.check.rc" 2>/dev/null) _want=$2 _line=$3
+	# (expect evals its condition with its own $1 $2: hence the copies)
+	expect "$1: check exits $2 (got $_rc), every module: $3" \
+		'[ "$_rc" = "$_want" ] && [ "$(grep -Ec "$_line" "$rel_tmp/ns.check")" = 3 ]'
+	_calls=$(json_get "$rel_tmp/ns.json" 'm["syscall.calls"].get("getppid", 0)')
+	expect "$1: show runs and counts every call of the workload ($_calls of $N)" \
+		'[ "$(cat "$rel_tmp/ns.json.rc")" = 0 ] && [ "$_calls" = "$N" ]'
 }
 ns_check 'umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug/tracing 2>/dev/null
 	umount /sys/kernel/debug 2>/dev/null
 	if [ -d /sys/kernel/tracing/events ] || [ -d /sys/kernel/debug/tracing/events ]; then exit 9; fi;' ""
-rc=$(cat "$rel_tmp/ns.check.rc" 2>/dev/null)
-expect "no tracefs (private mount namespace): check exits 0 (got $rc), every module ok through tp_btf" \
-	'[ "$rc" = 0 ] && [ "$(grep -c "ok  *attach=tp_btf" "$rel_tmp/ns.check")" = 3 ]'
-calls=$(json_get "$rel_tmp/ns.json" 'm["syscall.calls"].get("getppid", 0)')
-expect "no tracefs: show counts every call of the workload ($calls of $N)" '[ "$calls" = "$N" ]'
+ns_expect "no tracefs (private mount namespace)" 0 "ok  *attach=tp_btf"
 expect "tracefs is still mounted outside the namespace" '[ -d /sys/kernel/tracing/events ]'
 
 # ---- no bpffs -------------------------------------------------------------------------
@@ -63,12 +70,8 @@ for how in umount tmpfs; do
 	setup='umount /sys/fs/bpf || exit 9;'
 	[ "$how" = tmpfs ] && setup='mount -t tmpfs -o mode=1777 ebs-rel-tmpfs /sys/fs/bpf || exit 9;'
 	ns_check "$setup" "/sys/fs/bpf/ebs-rel-dg-$$"
-	rc=$(cat "$rel_tmp/ns.check.rc" 2>/dev/null)
-	expect "no bpffs ($how): check exits 1 (got $rc), every module degraded: not on a bpf filesystem" \
-		'[ "$rc" = 1 ] && [ "$(grep -c "^[a-z]*  *degraded .*reason: pin_path /sys/fs/bpf/ebs-rel-dg-$$ is not on a bpf filesystem" "$rel_tmp/ns.check")" = 3 ]'
-	calls=$(json_get "$rel_tmp/ns.json" 'm["syscall.calls"].get("getppid", 0)')
-	expect "no bpffs ($how): show runs on private programs and counts the workload ($calls)" \
-		'[ "$(cat "$rel_tmp/ns.json.rc")" = 0 ] && [ "$calls" = "$N" ]'
+	ns_expect "no bpffs ($how)" 1 \
+		"^[a-z]*  *degraded .*reason: pin_path /sys/fs/bpf/ebs-rel-dg-$$ is not on a bpf filesystem"
 	[ "$how" = tmpfs ] && expect "no bpffs (tmpfs): nothing was written into the tmpfs" \
 		'[ ! -s "$rel_tmp/ns.check.bpffs" ]'
 done
@@ -80,21 +83,12 @@ expect "bpffs is still mounted outside the namespace" 'mount | grep -q "^bpf on 
 # private programs, degraded, and says why
 if command -v setpriv >/dev/null 2>&1; then
 	chmod 0644 "$rel_tmp/f.yaml"
-	unshare -m --propagation private bash -c '
-		mount -t bpf -o mode=700 bpf /sys/fs/bpf || exit 9
-		install -d -o 65534 /sys/fs/bpf/ebpfstats || exit 9
-		low="setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+bpf,+perfmon
-			--ambient-caps=-all,+bpf,+perfmon --bounding-set=-all,+bpf,+perfmon"
-		$low "$0" check -c "$3" --pin-path /sys/fs/bpf/ebpfstats >"$1" 2>&1; echo $? >"$1.rc"
-		$low "$0" show -c "$3" --pin-path /sys/fs/bpf/ebpfstats --json -i 1.5 >"$2" 2>"$2.err" &
-		s=$!; sleep 0.7; "$4" getppid "$5" "$6"; wait $s; echo $? >"$2.rc"' \
-		"$EBS" "$rel_tmp/ns.check" "$rel_tmp/ns.json" "$rel_tmp/f.yaml" "$WL" "$N" "$COMM"
-	rc=$(cat "$rel_tmp/ns.check.rc" 2>/dev/null)
-	expect "bpffs 0700 (systemd's), service uid: check exits 1 (got $rc), degraded to private programs" \
-		'[ "$rc" = 1 ] && [ "$(grep -c "degraded .*cannot create pin directory /sys/fs/bpf/ebpfstats: Permission denied: programs are private to this process" "$rel_tmp/ns.check")" = 3 ]'
-	calls=$(json_get "$rel_tmp/ns.json" 'm["syscall.calls"].get("getppid", 0)')
-	expect "... and show as that uid counts the workload exactly ($calls)" \
-		'[ "$(cat "$rel_tmp/ns.json.rc")" = 0 ] && [ "$calls" = "$N" ]'
+	ns_check 'mount -t bpf -o mode=700 bpf /sys/fs/bpf || exit 9
+		install -d -o 65534 /sys/fs/bpf/ebpfstats || exit 9;' /sys/fs/bpf/ebpfstats \
+		"setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all,+bpf,+perfmon
+		 --ambient-caps=-all,+bpf,+perfmon --bounding-set=-all,+bpf,+perfmon"
+	ns_expect "bpffs 0700 (systemd's), service uid" 1 \
+		"degraded .*cannot create pin directory /sys/fs/bpf/ebpfstats: Permission denied: programs are private to this process"
 fi
 
 # ---- no BTF -------------------------------------------------------------------------------

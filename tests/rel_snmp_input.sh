@@ -38,14 +38,28 @@ last=$(grep "^\." "$rel_tmp/walk.out" | tail -n 1 | cut -d' ' -f1)
 expect "reference walk of the subtree ($nwalk objects, last $last)" '[ "$nwalk" -ge 200 ]'
 
 # ---- GETBULK ------------------------------------------------------------------
+# like_walk FILE [whole]: FILE's OIDs are the first ones (whole: all) of a
+# walk made just before or just after it (a process calling a system call
+# for the first time adds a syscall row in between; two such rows in a few
+# ms are not expected)
+like_walk() {
+	grep "^\." "$1" | cut -d' ' -f1 >"$rel_tmp/b.oids"
+	_n=$(wc -l <"$rel_tmp/b.oids")
+	[ "${2:-}" = whole ] && _n=1000000
+	snmpwalk $V2 -On $ROOT >"$rel_tmp/walk2.out" 2>&1
+	for _w in "$rel_tmp/walk.out" "$rel_tmp/walk2.out"; do
+		grep "^\." "$_w" | head -n "$_n" | cut -d' ' -f1 | cmp -s - "$rel_tmp/b.oids" && break
+	done
+	_ok=$?
+	mv "$rel_tmp/walk2.out" "$rel_tmp/walk.out"
+	return $_ok
+}
 for r in 65535 2147483647; do
 	snmpbulkget $V2 -On -Cn0 -Cr$r $ROOT >"$rel_tmp/bulk.out" 2>&1
 	rc=$?
 	nb=$(grep -c "^\." "$rel_tmp/bulk.out")
-	head -n "$nb" "$rel_tmp/walk.out" | cut -d' ' -f1 >"$rel_tmp/w.oids"
-	cut -d' ' -f1 "$rel_tmp/bulk.out" >"$rel_tmp/b.oids"
 	expect "GETBULK max-repetitions $r: an answer of $nb varbinds (snmpd caps it), rc $rc, same OIDs as a walk" \
-		'[ $rc -eq 0 ] && [ "$nb" -ge 50 ] && cmp -s "$rel_tmp/w.oids" "$rel_tmp/b.oids"'
+		'[ $rc -eq 0 ] && [ "$nb" -ge 50 ] && like_walk "$rel_tmp/bulk.out"'
 done
 # many varbinds, every one repeated
 oids=$(grep "^\." "$rel_tmp/walk.out" | awk 'NR % 7 == 1 { print $1 }' | head -n 40 | tr '\n' ' ')
@@ -53,9 +67,9 @@ oids=$(grep "^\." "$rel_tmp/walk.out" | awk 'NR % 7 == 1 { print $1 }' | head -n
 snmpbulkget $V2 -On -Cn3 -Cr1000 $oids >"$rel_tmp/bulk2.out" 2>&1
 expect "GETBULK with 40 varbinds, 3 non-repeaters, max-repetitions 1000 answers" \
 	'[ $? -eq 0 ] && [ "$(grep -c "^\." "$rel_tmp/bulk2.out")" -ge 40 ]'
-snmpbulkwalk $V2 -On -Cr2147483647 $O >"$rel_tmp/bw.out" 2>&1
-expect "snmpbulkwalk -Cr2147483647 returns the walk" \
-	'[ "$(cut -d" " -f1 "$rel_tmp/bw.out")" = "$(grep "^$O\." "$rel_tmp/walk.out" | cut -d" " -f1)" ]'
+snmpbulkwalk $V2 -On -Cr2147483647 $ROOT >"$rel_tmp/bw.out" 2>&1
+expect "snmpbulkwalk -Cr2147483647 returns the walk ($(grep -c "^\." "$rel_tmp/bw.out") objects)" \
+	'like_walk "$rel_tmp/bw.out" whole'
 
 # Hand-built PDUs: values the tools will not send.  Prints
 # "error-status varbinds first-oid", or "timeout".
