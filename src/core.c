@@ -74,8 +74,9 @@ int ebs_percpu_hash_read(int fd, size_t key_size, size_t value_size, int ncpus, 
 		__u32 count = chunk;
 
 		if (!kbuf) {
-			kbuf = malloc(key_size * chunk);
-			vbuf = malloc(vsize * chunk);
+			/* zeroed: valgrind does not model BPF_MAP_LOOKUP_BATCH's writes */
+			kbuf = calloc(chunk, key_size);
+			vbuf = calloc(chunk, vsize);
 			if (!kbuf || !vbuf) {
 				rc = -ENOMEM;
 				break;
