@@ -42,7 +42,10 @@ struct ebs {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-#define BATCH_CHUNK 256U
+/* Keys per batch lookup: at most 256, and no more than fit in 256 KiB of
+ * per-CPU values, so that machines with many CPUs keep the buffer small. */
+#define BATCH_KEYS_MAX 256U
+#define BATCH_BYTES (256U * 1024U)
 
 size_t ebs_round8(size_t n)
 {
@@ -55,13 +58,14 @@ int ebs_percpu_lookup(int fd, const void *key, void *buf, size_t value_size, int
 	return bpf_map_lookup_elem(fd, key, buf) < 0 ? -errno : 0;
 }
 
-int ebs_percpu_hash_read(int fd, size_t key_size, size_t value_size, int ncpus, uint32_t cap,
-			 void *keys, uint64_t *sums, size_t nwords)
+int ebs_percpu_map_read(int fd, size_t key_size, size_t value_size, int ncpus, uint32_t cap,
+			void *keys, uint64_t *sums, size_t nwords)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	size_t stride = ebs_round8(value_size), vsize = stride * (size_t)ncpus;
-	uint32_t chunk = BATCH_CHUNK, n = 0;
-	uint64_t in = 0, out = 0; /* the batch position: a u32 bucket for hash maps */
+	uint32_t chunk = vsize ? (uint32_t)(BATCH_BYTES / vsize) : BATCH_KEYS_MAX, n = 0;
+	/* the batch position: a u32 bucket (hash maps) or index (arrays) */
+	uint64_t in = 0, out = 0;
 	unsigned char *kbuf = NULL, *vbuf = NULL;
 	const char *no_batch = getenv("EBPFSTATS_TEST_NO_BATCH");
 	bool first = true;
@@ -70,6 +74,10 @@ int ebs_percpu_hash_read(int fd, size_t key_size, size_t value_size, int ncpus, 
 	/* tests take the key-by-key path of older kernels this way */
 	if (no_batch && *no_batch && strcmp(no_batch, "0") != 0)
 		return -EOPNOTSUPP;
+	if (chunk > BATCH_KEYS_MAX)
+		chunk = BATCH_KEYS_MAX;
+	if (chunk == 0)
+		chunk = 1;
 	for (;;) {
 		__u32 count = chunk;
 

@@ -75,13 +75,15 @@ int ebs_percpu_sum(int fd, const void *key, size_t value_size, int ncpus, uint64
 		   size_t nwords);
 /* Looks up key and copies every CPU's value into buf (ncpus * round8(value_size)). */
 int ebs_percpu_lookup(int fd, const void *key, void *buf, size_t value_size, int ncpus);
-/* Reads a whole per-CPU hash map with batch lookups (one system call per
- * chunk of keys instead of two per key), each value summed over the CPUs:
- * up to cap keys of key_size into keys, their nwords-word sums into sums.
- * Returns the number of entries, -EOPNOTSUPP when the kernel has no batch
- * operations for this map (walk it key by key instead), or another -errno. */
-int ebs_percpu_hash_read(int fd, size_t key_size, size_t value_size, int ncpus, uint32_t cap,
-			 void *keys, uint64_t *sums, size_t nwords);
+/* Reads a whole per-CPU hash or array map with batch lookups (one system
+ * call per chunk of keys instead of one or two per key), each value summed
+ * over the CPUs: up to cap keys of key_size into keys, their nwords-word
+ * sums into sums, in the kernel's order (index order for arrays).  Returns
+ * the number of entries, -EOPNOTSUPP when the kernel has no batch
+ * operations for this map (read it key by key instead; the test variable
+ * EBPFSTATS_TEST_NO_BATCH=1 forces that), or another -errno. */
+int ebs_percpu_map_read(int fd, size_t key_size, size_t value_size, int ncpus, uint32_t cap,
+			void *keys, uint64_t *sums, size_t nwords);
 size_t ebs_round8(size_t n);
 
 #endif

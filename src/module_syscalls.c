@@ -17,9 +17,6 @@ _Static_assert(EBS_HIST_SLOTS == sizeof(((struct ebs_hist *)0)->slot) / sizeof(u
 	       "kernel and snapshot histograms differ in size");
 
 #define SYS_VAL_WORDS (sizeof(struct ebs_sys_val) / sizeof(uint64_t))
-/* Keys per batch lookup: bounds the value buffer (ncpus * 280 bytes per key)
- * on machines with many CPUs. */
-#define SYS_BATCH 64
 
 /* The file I/O view: which syscalls it shows and how their bytes count.
  * Numbers from this build's <sys/syscall.h>, i.e. the native ABI. */
@@ -249,53 +246,59 @@ static void add_cpus(struct ebs_sys_val *dst, const unsigned char *percpu, int n
 	}
 }
 
-/* Whole-table read in chunks of SYS_BATCH keys: 8 syscalls per read
- * instead of 512.  1 when the kernel has no batch ops for this map (the
- * caller falls back), 0 done, -1 err. */
-static int read_batch(int fd, int ncpus, struct ebs_sys_val *sum, unsigned char *vals,
-		      char *err, size_t errlen)
+/* sys_stats whole with batch lookups (3 system calls instead of 512 here),
+ * straight into sum: an array's batch comes in index order.  1 when the
+ * kernel has no batch operations for it (read it key by key), 0, -1. */
+static int read_batch(int fd, int ncpus, struct ebs_sys_val *sum, char *err, size_t errlen)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 keys[SYS_BATCH] = {0}, in = 0, out = 0;
-	bool first = true;
+	__u32 *keys = calloc(EBS_SYS_MAX, sizeof(*keys));
+	int n, rc = -1;
 
-	for (;;) {
-		__u32 count = SYS_BATCH;
-		int rc = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count,
-					      &opts);
-
-		if (rc < 0 && rc != -ENOENT) {
-			if (first && (rc == -EINVAL || rc == -EOPNOTSUPP || rc == -524 /* ENOTSUPP */))
-				return 1;
-			snprintf(err, errlen, "batch lookup in sys_stats failed: %s",
-				 strerror(-rc));
-			return -1;
-		}
-		for (__u32 i = 0; i < count && i < SYS_BATCH; i++)
-			if (keys[i] < EBS_SYS_MAX)
-				add_cpus(&sum[keys[i]],
-					 vals + (size_t)i * (size_t)ncpus * ebs_round8(sizeof(*sum)),
-					 ncpus);
-		if (rc == -ENOENT)
-			return 0;
-		in = out;
-		first = false;
+	if (!keys) {
+		snprintf(err, errlen, "out of memory reading sys_stats");
+		return -1;
 	}
+	n = ebs_percpu_map_read(fd, sizeof(*keys), sizeof(*sum), ncpus, EBS_SYS_MAX, keys,
+				(uint64_t *)sum, SYS_VAL_WORDS);
+	if (n == -EOPNOTSUPP) {
+		rc = 1;
+	} else if (n < 0) {
+		snprintf(err, errlen, "batch lookup in sys_stats failed: %s", strerror(-n));
+	} else {
+		rc = 0;
+		for (int i = 0; i < n; i++)
+			if (keys[i] != (__u32)i) {
+				/* not index order: this kernel's batch is not what we
+				 * know; the key-by-key read is */
+				memset(sum, 0, EBS_SYS_MAX * sizeof(*sum));
+				rc = 1;
+				break;
+			}
+	}
+	free(keys);
+	return rc;
 }
 
-static int read_each(int fd, int ncpus, struct ebs_sys_val *sum, unsigned char *vals,
-		     char *err, size_t errlen)
+static int read_each(int fd, int ncpus, struct ebs_sys_val *sum, char *err, size_t errlen)
 {
+	unsigned char *vals = malloc((size_t)ncpus * ebs_round8(sizeof(*sum)));
+
+	if (!vals) {
+		snprintf(err, errlen, "out of memory reading sys_stats");
+		return -1;
+	}
 	for (__u32 nr = 0; nr < EBS_SYS_MAX; nr++) {
 		int rc = ebs_percpu_lookup(fd, &nr, vals, sizeof(*sum), ncpus);
 
 		if (rc < 0) {
 			snprintf(err, errlen, "reading sys_stats[%u] failed: %s", nr,
 				 strerror(-rc));
+			free(vals);
 			return -1;
 		}
 		add_cpus(&sum[nr], vals, ncpus);
 	}
+	free(vals);
 	return 0;
 }
 
@@ -360,15 +363,11 @@ static int read_fileio(struct ebs_module *m, struct ebs_snapshot *s, char *err, 
 static int sys_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, size_t errlen)
 {
 	struct ebs_sys_val *sum = calloc(EBS_SYS_MAX, sizeof(*sum));
-	/* zeroed, like keys in read_batch: valgrind does not model the batch
-	 * command and would take what the kernel wrote for uninitialised */
-	unsigned char *vals =
-		calloc((size_t)SYS_BATCH * (size_t)m->ncpus, ebs_round8(sizeof(*sum)));
 	uint64_t ctr[EBS_SYS_NCTR];
 	uint32_t n = 0;
 	int rc = -1;
 
-	if (!sum || !vals) {
+	if (!sum) {
 		snprintf(err, errlen, "out of memory reading sys_stats");
 		goto out;
 	}
@@ -380,9 +379,9 @@ static int sys_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 			goto out;
 		}
 	}
-	rc = read_batch(m->map_fd[MAP_STATS], m->ncpus, sum, vals, err, errlen);
+	rc = read_batch(m->map_fd[MAP_STATS], m->ncpus, sum, err, errlen);
 	if (rc == 1)
-		rc = read_each(m->map_fd[MAP_STATS], m->ncpus, sum, vals, err, errlen);
+		rc = read_each(m->map_fd[MAP_STATS], m->ncpus, sum, err, errlen);
 	if (rc < 0)
 		goto out;
 
@@ -441,7 +440,6 @@ static int sys_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 	rc = 0;
 out:
 	free(sum);
-	free(vals);
 	return rc;
 }
 

@@ -200,8 +200,8 @@ static int read_ports(struct ebs_module *m, struct ebs_snapshot *s, uint64_t *en
 		snprintf(err, errlen, "out of memory reading tcp_ports");
 		goto out;
 	}
-	n = ebs_percpu_hash_read(fd, sizeof(*keys), sizeof(struct ebs_tcp_port), m->ncpus, cap,
-				 keys, sums, TCP_PORT_WORDS);
+	n = ebs_percpu_map_read(fd, sizeof(*keys), sizeof(struct ebs_tcp_port), m->ncpus, cap,
+				keys, sums, TCP_PORT_WORDS);
 	if (n == -EOPNOTSUPP) {
 		rc = walk_ports(m, s, entries, err, errlen);
 		goto out;
@@ -309,8 +309,8 @@ static int read_peers(struct ebs_module *m, struct ebs_snapshot *s, uint64_t *en
 		snprintf(err, errlen, "out of memory reading tcp_peers");
 		goto out;
 	}
-	n = ebs_percpu_hash_read(fd, sizeof(*keys), sizeof(struct ebs_tcp_peer), m->ncpus, cap,
-				 keys, sums, TCP_PEER_WORDS);
+	n = ebs_percpu_map_read(fd, sizeof(*keys), sizeof(struct ebs_tcp_peer), m->ncpus, cap,
+				keys, sums, TCP_PEER_WORDS);
 	if (n >= 0) {
 		for (int i = 0; i < n; i++) {
 			p[i].key = keys[i];

@@ -789,7 +789,14 @@ static void test_file_io_bytes(void **state)
 }
 
 /* The same, through the key-by-key reads of kernels without batch
- * operations on hash maps. */
+ * operations on maps. */
+static void test_getppid_exact_walk(void **state)
+{
+	setenv("EBPFSTATS_TEST_NO_BATCH", "1", 1);
+	test_getppid_exact(state);
+	unsetenv("EBPFSTATS_TEST_NO_BATCH");
+}
+
 static void test_tcp_connects_walk(void **state)
 {
 	setenv("EBPFSTATS_TEST_NO_BATCH", "1", 1);
@@ -947,6 +954,7 @@ int main(void)
 		cmocka_unit_test(test_latency_off),
 		cmocka_unit_test(test_tcp_connects),
 		cmocka_unit_test(test_tcp_connects_walk),
+		cmocka_unit_test(test_getppid_exact_walk),
 		cmocka_unit_test(test_sched_pingpong),
 		cmocka_unit_test(test_sched_pingpong_hash),
 		cmocka_unit_test(test_sched_state_maps),
