@@ -13,13 +13,8 @@ set -u
 . "${top_srcdir:-.}/tests/rel_lib.sh"
 need_root
 need_snmp
-COLLECTD=$(command -v collectd || ls /usr/sbin/collectd 2>/dev/null)
 [ -n "$COLLECTD" ] || skip "no collectd binary"
-PLUGIN_SO="$top_builddir/.libs/ebpf.so"
 [ -r "$PLUGIN_SO" ] || skip "collectd plugin not built (collectd-dev)"
-SYS_PLUGINDIR=$("$COLLECTD" -h 2>/dev/null | sed -n 's/^ *Plugin directory *//p')
-: "${SYS_PLUGINDIR:=/usr/lib/collectd}"
-SYS_TYPESDB=$(ls /usr/share/collectd/types.db /usr/share/collectd*/types.db 2>/dev/null | head -n1)
 for p in csv logfile; do
 	[ -r "$SYS_PLUGINDIR/$p.so" ] || skip "$SYS_PLUGINDIR/$p.so missing"
 done
@@ -35,22 +30,9 @@ integrations:
     interval: 1s
     process_filter: [$COMM]
 EOF
-mkdir -p "$rel_tmp/plugins" "$rel_tmp/csv"
-cp "$PLUGIN_SO" "$rel_tmp/plugins/ebpf.so"
-for p in csv logfile; do cp "$SYS_PLUGINDIR/$p.so" "$rel_tmp/plugins/"; done
-cat >"$rel_tmp/collectd.conf" <<EOF
-Hostname "ebs-rel"
-FQDNLookup false
-BaseDir "$rel_tmp"
-PIDFile "$rel_tmp/collectd.pid"
-PluginDir "$rel_tmp/plugins"
-TypesDB "$SYS_TYPESDB" "$top_srcdir/collectd/ebpf.types.db"
-Interval 1
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "$rel_tmp/collectd.log"
-</Plugin>
+mkdir -p "$rel_tmp/csv"
+collectd_conf csv
+cat >>"$rel_tmp/collectd.conf" <<EOF
 LoadPlugin csv
 <Plugin csv>
   DataDir "$rel_tmp/csv"

@@ -62,3 +62,32 @@ cap_eff() { sed -n 's/^CapEff:[[:space:]]*//p' /proc/"$1"/status; }
 cap_prm() { sed -n 's/^CapPrm:[[:space:]]*//p' /proc/"$1"/status; }
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' /proc/"$1"/status; }
 fd_count() { find /proc/"$1"/fd -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+
+# ---- collectd with the plugin -----------------------------------------------
+COLLECTD=$(command -v collectd || ls /usr/sbin/collectd 2>/dev/null)
+PLUGIN_SO="$top_builddir/.libs/ebpf.so"
+SYS_PLUGINDIR=$("${COLLECTD:-false}" -h 2>/dev/null | sed -n 's/^ *Plugin directory *//p')
+: "${SYS_PLUGINDIR:=/usr/lib/collectd}"
+SYS_TYPESDB=$(ls /usr/share/collectd/types.db /usr/share/collectd*/types.db 2>/dev/null | head -n1)
+# collectd_conf PLUGIN...: the built ebpf.so and these system plugins (with
+# logfile) in $rel_tmp/plugins, and the head of $rel_tmp/collectd.conf: 1 s
+# interval, log in $rel_tmp/collectd.log; the test appends its blocks
+collectd_conf() {
+	mkdir -p "$rel_tmp/plugins"
+	cp "$PLUGIN_SO" "$rel_tmp/plugins/ebpf.so"
+	for _p in logfile "$@"; do cp "$SYS_PLUGINDIR/$_p.so" "$rel_tmp/plugins/"; done
+	cat >"$rel_tmp/collectd.conf" <<EOF
+Hostname "ebs-rel"
+FQDNLookup false
+BaseDir "$rel_tmp"
+PIDFile "$rel_tmp/collectd.pid"
+PluginDir "$rel_tmp/plugins"
+TypesDB "$SYS_TYPESDB" "$top_srcdir/collectd/ebpf.types.db"
+Interval 1
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel info
+  File "$rel_tmp/collectd.log"
+</Plugin>
+EOF
+}

@@ -171,23 +171,9 @@ expect "pinned subagent SIGTERM: the $alive pinned programs stay, with their lin
 "$EBS" unload --pin-path "$pin" >/dev/null 2>&1
 
 # ---- collectd: SIGTERM detaches the plugin's private programs -------------------------------------
-COLLECTD=$(command -v collectd || ls /usr/sbin/collectd 2>/dev/null)
-SYS_PLUGINDIR=$("${COLLECTD:-false}" -h 2>/dev/null | sed -n 's/^ *Plugin directory *//p')
-if [ -n "$COLLECTD" ] && [ -r "$top_builddir/.libs/ebpf.so" ] && [ -r "${SYS_PLUGINDIR:-/x}/logfile.so" ]; then
-	mkdir -p "$rel_tmp/plugins"
-	cp "$top_builddir/.libs/ebpf.so" "$SYS_PLUGINDIR/logfile.so" "$rel_tmp/plugins/"
-	cat >"$rel_tmp/collectd.conf" <<EOF
-Hostname "ebs-rel"
-FQDNLookup false
-BaseDir "$rel_tmp"
-PIDFile "$rel_tmp/collectd.pid"
-PluginDir "$rel_tmp/plugins"
-TypesDB "$(ls /usr/share/collectd/types.db /usr/share/collectd*/types.db 2>/dev/null | head -n1)" "$top_srcdir/collectd/ebpf.types.db"
-Interval 1
-LoadPlugin logfile
-<Plugin logfile>
-  File "$rel_tmp/collectd.log"
-</Plugin>
+if [ -n "$COLLECTD" ] && [ -r "$PLUGIN_SO" ] && [ -r "$SYS_PLUGINDIR/logfile.so" ]; then
+	collectd_conf
+	cat >>"$rel_tmp/collectd.conf" <<EOF
 LoadPlugin ebpf
 <Plugin ebpf>
   PinPath ""
