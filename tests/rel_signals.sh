@@ -120,13 +120,24 @@ fi
 expect "  ... every enabled module ok" 'snmp_modules_ok'
 
 # ---- SIGTERM: exit 0, private programs detached -------------------------------------------------
+# attached PID SECONDS: waits until PID holds the $np links; P gets its
+# program ids
+attached() {
+	wait_until "$2" "[ \"\$(held_link_ids $1 | count_lines)\" = \"$np\" ]"
+	P=$(held_prog_ids "$1" | tr '\n' ' ')
+}
+# signalled PID SIG: sends SIG, reaps PID (rc gets its exit status), then
+# gives its programs ($P) 5 s to go
+signalled() {
+	kill -"$2" "$1"
+	wait "$1"
+	rc=$?
+	untrack "$1"
+	wait_until 5 'all_gone "$P"'
+}
 P=$(held_prog_ids "$agent_pid" | tr '\n' ' ')
 L=$(held_link_ids "$agent_pid" | tr '\n' ' ')
-kill -TERM "$agent_pid"
-wait "$agent_pid"
-rc=$?
-untrack "$agent_pid"
-wait_until 5 'all_gone "$P"'
+signalled "$agent_pid" TERM
 gl=0
 for l in $L; do link_alive "$l" && gl=$((gl + 1)); done
 expect "subagent SIGTERM: exit 0 (got $rc), its $(echo "$P" | wc -w) programs and $(echo "$L" | wc -w) links are gone ($gl left)" \
@@ -136,13 +147,8 @@ for sig in TERM INT; do
 	"$EBS" show --pin-path "" -i 5 >"$rel_tmp/show.out" 2>&1 &
 	s=$!
 	track "$s"
-	wait_until 10 '[ "$(held_link_ids $s | count_lines)" = "$np" ]'
-	P=$(held_prog_ids "$s" | tr '\n' ' ')
-	kill -"$sig" "$s"
-	wait "$s"
-	rc=$?
-	untrack "$s"
-	wait_until 5 'all_gone "$P"'
+	attached "$s" 10
+	signalled "$s" "$sig"
 	expect "ebpfstats show SIG$sig: exit 0 (got $rc), its $(echo "$P" | wc -w) programs are gone" \
 		'[ $rc -eq 0 ] && [ -n "$P" ] && all_gone "$P"'
 done
@@ -151,8 +157,7 @@ done
 "$EBS" show --pin-path "" -i 5 >/dev/null 2>&1 &
 s=$!
 track "$s"
-wait_until 10 '[ "$(held_link_ids $s | count_lines)" = "$np" ]'
-P=$(held_prog_ids "$s" | tr '\n' ' ')
+attached "$s" 10
 stop_pid "$s" KILL
 wait_until 5 'all_gone "$P"'
 expect "ebpfstats show SIGKILL: its programs are gone as well" '[ -n "$P" ] && all_gone "$P"'
@@ -182,13 +187,8 @@ EOF
 	"$COLLECTD" -f -C "$rel_tmp/collectd.conf" >"$rel_tmp/collectd.out" 2>&1 &
 	c=$!
 	track "$c"
-	wait_until 20 '[ "$(held_link_ids $c | count_lines)" = "$np" ]'
-	P=$(held_prog_ids "$c" | tr '\n' ' ')
-	kill -TERM "$c"
-	wait "$c"
-	rc=$?
-	untrack "$c"
-	wait_until 5 'all_gone "$P"'
+	attached "$c" 20
+	signalled "$c" TERM
 	expect "collectd SIGTERM: exit 0 (got $rc), the plugin's $(echo "$P" | wc -w) private programs are gone" \
 		'[ $rc -eq 0 ] && [ -n "$P" ] && all_gone "$P"'
 else
