@@ -12,31 +12,25 @@ SNMP_TIMEOUT=2 # clients here give up sooner than lib.sh's 3 s
 LAYOUT=$(sed -n 's/^#define EBS_PIN_LAYOUT \([0-9]*\).*/\1/p' "$top_srcdir/src/ebpfstats.h")
 
 # ---- BPF objects a process holds, from /proc/PID/fdinfo ---------------------
-# prog ids of the prog and link fds of PID, sorted, one per line
-held_prog_ids() {
-	grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un
+# held_ids prog|map|link PID: ids of that kind in PID's fds (prog fds and
+# links both name a prog_id), sorted, one per line
+held_ids() {
+	grep -h "^$1_id:" /proc/"$2"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un
 }
-held_map_ids() {
-	grep -h '^map_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un
-}
-held_link_ids() {
-	grep -h '^link_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un
-}
-# prog ids pinned under a pin path (every module, every layout)
-pinned_prog_ids() {
+held_prog_ids() { held_ids prog "$1"; }
+held_map_ids() { held_ids map "$1"; }
+held_link_ids() { held_ids link "$1"; }
+# pinned_ids prog|link PIN_PATH: ids of the programs or links pinned under a
+# pin path (every module, every layout)
+pinned_ids() {
 	local f
-	for f in "$1"/v*/*/progs/*; do
+	for f in "$2"/v*/*/"$1"s/*; do
 		[ -e "$f" ] || continue
-		bpftool prog show pinned "$f" 2>/dev/null | sed -n 's/^\([0-9]*\):.*/\1/p'
+		bpftool "$1" show pinned "$f" 2>/dev/null | sed -n 's/^\([0-9]*\):.*/\1/p'
 	done | sort -un
 }
-pinned_link_ids() {
-	local f
-	for f in "$1"/v*/*/links/*; do
-		[ -e "$f" ] || continue
-		bpftool link show pinned "$f" 2>/dev/null | sed -n 's/^\([0-9]*\):.*/\1/p'
-	done | sort -un
-}
+pinned_prog_ids() { pinned_ids prog "$1"; }
+pinned_link_ids() { pinned_ids link "$1"; }
 prog_alive() { bpftool prog show id "$1" >/dev/null 2>&1; }
 link_alive() { bpftool link show id "$1" >/dev/null 2>&1; }
 all_gone() { # all_gone "ID ...": none of these prog ids is loaded any more
