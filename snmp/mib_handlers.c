@@ -1,7 +1,12 @@
 /* EBPFSTATS-MIB handlers, generic over the metric catalog: each scalar group
  * and each table is one registration whose columns are the catalog metrics
  * (and the few objects in snmp/oids.h that only the agent knows) with that
- * table and sub-identifier.  Values come from the current snapshot only. */
+ * table and sub-identifier.  Values come from the current snapshot only.
+ *
+ * Tables answer GETNEXT themselves: the snapshot's rows come sorted by
+ * index, so the next instance is a binary search away.  (net-snmp's table
+ * iterator walks the rows from the first on every request and allocates
+ * as it goes: O(rows) per varbind, O(rows^2) per walk.) */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,7 +43,7 @@ struct node {
 	struct column col[MAX_COLS];
 	/* tables: reg[0]; scalars: reg[subid], each scalar on its own */
 	netsnmp_handler_registration *reg[MAX_COLS];
-	netsnmp_iterator_info *iinfo; /* tables; owned by the registration */
+	bool sorted; /* this snapshot's rows are in ascending index order */
 	bool unsorted_logged;
 };
 
@@ -74,19 +79,30 @@ static struct node nodes[] = {
 static const struct ebs_snapshot *snap;
 static uint64_t start_unix_ms;
 
+/* A table row's index; 0 when the row has none (it is not served). */
+static unsigned row_index(const struct node *n, const struct ebs_snapshot *s, size_t i,
+			  uint32_t idx[2])
+{
+	const void *row = ebs_table_row(s, n->table, i);
+
+	idx[0] = idx[1] = 0;
+	if (n->table == EBS_T_MODULE && !((const struct ebs_module_stat *)row)->name) {
+		idx[0] = (uint32_t)i + 1; /* modules[] is by family; name only for display */
+		return 1;
+	}
+	return ebs_snmp_index(n->table, row, idx) == n->nindex ? n->nindex : 0;
+}
+
 /* Whether a table's rows come in ascending index order (the core promises
- * it; checked, because the iterator's shortcut would hide rows otherwise). */
-static bool ascending(const struct ebs_snapshot *s, enum ebs_table t)
+ * it; checked, because the binary search would hide rows otherwise). */
+static bool ascending(const struct node *n, const struct ebs_snapshot *s)
 {
 	uint32_t prev[2] = {0, 0}, cur[2];
-	size_t rows = ebs_table_rows(s, t);
+	size_t rows = ebs_table_rows(s, n->table);
 
 	for (size_t i = 0; i < rows; i++) {
-		const void *row = ebs_table_row(s, t, i);
-		if (t == EBS_T_MODULE && !((const struct ebs_module_stat *)row)->name)
+		if (!row_index(n, s, i, cur))
 			return false;
-		cur[1] = 0;
-		ebs_snmp_index(t, row, cur);
 		if (i > 0 && (cur[0] < prev[0] || (cur[0] == prev[0] && cur[1] <= prev[1])))
 			return false;
 		prev[0] = cur[0];
@@ -98,22 +114,16 @@ static bool ascending(const struct ebs_snapshot *s, enum ebs_table t)
 void ebs_mib_set_snapshot(const struct ebs_snapshot *s)
 {
 	snap = s;
-	/* Sorted rows let the iterator stop at the first row past the one
-	 * asked for instead of comparing every row on each GETNEXT. */
 	for (size_t i = 0; i < NNODES; i++) {
 		struct node *n = &nodes[i];
-		if (!n->iinfo)
+		if (n->table == EBS_T_GLOBAL)
 			continue;
-		if (s && ascending(s, n->table)) {
-			n->iinfo->flags |= NETSNMP_ITERATOR_FLAG_SORTED;
-		} else {
-			if (s && !n->unsorted_logged) {
-				snmp_log(LOG_WARNING, "ebpfstats-agentx: %s rows are not in index order; "
-						      "serving them the slow way\n",
-					 n->name);
-				n->unsorted_logged = true;
-			}
-			n->iinfo->flags &= ~NETSNMP_ITERATOR_FLAG_SORTED;
+		n->sorted = s && ascending(n, s);
+		if (s && !n->sorted && !n->unsorted_logged) {
+			snmp_log(LOG_WARNING, "ebpfstats-agentx: %s rows are not in index order; "
+					      "searching them row by row\n",
+				 n->name);
+			n->unsorted_logged = true;
 		}
 	}
 }
@@ -266,41 +276,134 @@ static int scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 
 /* ---- tables ------------------------------------------------------------ */
 
-/* The loop context is the position of the next row plus one, so it is
- * never NULL. */
-static netsnmp_variable_list *row_at(void **loop, void **data, netsnmp_variable_list *index,
-				     netsnmp_iterator_info *iinfo, size_t i)
+/* A row's index against the instance part of a requested name (any length,
+ * any arc values), as OIDs compare: <0, 0, >0. */
+static int index_cmp(const uint32_t *idx, unsigned nindex, const oid *q, size_t qlen)
 {
-	const struct node *n = iinfo->myvoid;
+	for (size_t k = 0; k < nindex && k < qlen; k++)
+		if ((oid)idx[k] != q[k])
+			return (oid)idx[k] < q[k] ? -1 : 1;
+	return nindex == qlen ? 0 : nindex < qlen ? -1 : 1;
+}
+
+/* The row with the smallest index above q (exact: equal to q), its index
+ * in idx; the row's position, or SIZE_MAX for none. */
+static size_t find_row(const struct node *n, const oid *q, size_t qlen, bool exact,
+		       uint32_t idx[2])
+{
 	size_t rows = snap && running(n->family) ? ebs_table_rows(snap, n->table) : 0;
-	const void *row;
-	uint32_t idx[2] = {0, 0};
-	netsnmp_variable_list *vb = index;
+	size_t best = SIZE_MAX;
+	uint32_t cur[2];
+	oid best_oid[2] = {0, 0};
 
-	if (i >= rows)
-		return NULL;
-	row = ebs_table_row(snap, n->table, i);
-	if (n->table == EBS_T_MODULE && !((const struct ebs_module_stat *)row)->name)
-		idx[0] = (uint32_t)i + 1; /* modules[] is by family; name only for display */
-	else if (ebs_snmp_index(n->table, row, idx) != n->nindex)
-		return NULL;
-	for (unsigned k = 0; k < n->nindex && vb; k++, vb = vb->next_variable)
-		snmp_set_var_typed_integer(vb, n->index_type[k], (long)idx[k]);
-	*loop = (void *)(uintptr_t)(i + 1);
-	*data = (void *)(uintptr_t)row; /* read-only: the iterator's API is not const */
-	return index;
+	if (n->sorted) {
+		size_t lo = 0, hi = rows; /* the first row above q (at or above: exact) */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c;
+			row_index(n, snap, mid, cur);
+			c = index_cmp(cur, n->nindex, q, qlen);
+			if (c > 0 || (exact && c == 0))
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		if (lo == rows || !row_index(n, snap, lo, idx))
+			return SIZE_MAX;
+		if (exact && index_cmp(idx, n->nindex, q, qlen) != 0)
+			return SIZE_MAX;
+		return lo;
+	}
+	for (size_t i = 0; i < rows; i++) {
+		int c;
+		if (!row_index(n, snap, i, cur))
+			continue;
+		c = index_cmp(cur, n->nindex, q, qlen);
+		if (exact ? c != 0 : c <= 0)
+			continue;
+		if (best != SIZE_MAX && index_cmp(cur, n->nindex, best_oid, n->nindex) >= 0)
+			continue;
+		best = i;
+		idx[0] = cur[0];
+		idx[1] = cur[1];
+		best_oid[0] = cur[0];
+		best_oid[1] = cur[1];
+		if (exact)
+			break;
+	}
+	return best;
 }
 
-static netsnmp_variable_list *first_row(void **loop, void **data, netsnmp_variable_list *index,
-					netsnmp_iterator_info *iinfo)
+/* GET: the name must be table.1.column.index exactly. */
+static void table_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r,
+		      const struct node *n)
 {
-	return row_at(loop, data, index, iinfo, 0);
+	const netsnmp_variable_list *vb = r->requestvb;
+	size_t e = n->oid_len + 1; /* the entry's length */
+	size_t i = SIZE_MAX;
+	uint32_t idx[2];
+
+	if (vb->name_length <= e || vb->name[n->oid_len] != 1 || vb->name[e] >= MAX_COLS) {
+		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
+		return;
+	}
+	if (vb->name_length == e + 1 + n->nindex)
+		i = find_row(n, vb->name + e + 1, n->nindex, true, idx);
+	answer(reqinfo, r, n, (unsigned)vb->name[e],
+	       i == SIZE_MAX ? NULL : ebs_table_row(snap, n->table, i));
 }
 
-static netsnmp_variable_list *next_row(void **loop, void **data, netsnmp_variable_list *index,
-				       netsnmp_iterator_info *iinfo)
+/* GETNEXT: the first instance after the name, column by column; none
+ * leaves the varbind alone and the agent goes on to the next registration. */
+static void table_getnext(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *r,
+			  const struct node *n)
 {
-	return row_at(loop, data, index, iinfo, (size_t)(uintptr_t)*loop);
+	netsnmp_variable_list *vb = r->requestvb;
+	size_t e = n->oid_len + 1, qlen = 0;
+	const oid *q = NULL;
+	unsigned col = n->first;
+	int c = snmp_oid_ncompare(vb->name, vb->name_length, n->oid, n->oid_len, n->oid_len);
+	oid name[MAX_OID_LEN];
+
+	if (c > 0)
+		return; /* past the table */
+	if (c == 0 && vb->name_length > n->oid_len) {
+		if (vb->name[n->oid_len] > 1)
+			return; /* past the entry */
+		if (vb->name[n->oid_len] == 1 && vb->name_length > e) {
+			if (vb->name[e] > n->last)
+				return;
+			if (vb->name[e] >= n->first) {
+				col = (unsigned)vb->name[e];
+				q = vb->name + e + 1;
+				qlen = vb->name_length - e - 1;
+			}
+		}
+	}
+	for (; col <= n->last; col++, q = NULL, qlen = 0) {
+		uint32_t idx[2];
+		size_t i;
+
+		if (!n->col[col].metric && !n->col[col].local)
+			continue;
+		i = find_row(n, q, qlen, false, idx);
+		if (i == SIZE_MAX) {
+			if (!q)
+				return; /* no rows at all */
+			continue;
+		}
+		memcpy(name, n->oid, n->oid_len * sizeof(oid));
+		name[n->oid_len] = 1;
+		name[e] = col;
+		for (unsigned k = 0; k < n->nindex; k++)
+			name[e + 1 + k] = idx[k];
+		if (snmp_set_var_objid(vb, name, e + 1 + n->nindex) != 0) {
+			netsnmp_set_request_error(reqinfo, r, SNMP_ERR_GENERR);
+			return;
+		}
+		answer(reqinfo, r, n, col, ebs_table_row(snap, n->table, i));
+		return;
+	}
 }
 
 static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reginfo,
@@ -308,19 +411,16 @@ static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrat
 {
 	const struct node *n = reginfo->my_reg_void;
 
-	if (reqinfo->mode != MODE_GET)
-		return SNMP_ERR_NOERROR; /* the iterator turns GETNEXT into GET for us */
+	(void)handler;
+	if (reqinfo->mode != MODE_GET && reqinfo->mode != MODE_GETNEXT)
+		return SNMP_ERR_GENERR; /* read-only; GETBULK arrives as GETNEXT */
 	for (netsnmp_request_info *r = requests; r; r = r->next) {
-		netsnmp_table_request_info *ti;
-
 		if (r->processed)
 			continue;
-		ti = netsnmp_extract_table_info(r);
-		if (!ti) {
-			netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
-			continue;
-		}
-		answer(reqinfo, r, n, ti->colnum, netsnmp_extract_iterator_context(r));
+		if (reqinfo->mode == MODE_GET)
+			table_get(reqinfo, r, n);
+		else
+			table_getnext(reqinfo, r, n);
 	}
 	return SNMP_ERR_NOERROR;
 }
@@ -420,36 +520,17 @@ static int register_scalars(struct node *n)
 
 static int register_table(struct node *n)
 {
-	netsnmp_table_registration_info *tinfo = SNMP_MALLOC_TYPEDEF(netsnmp_table_registration_info);
-	netsnmp_iterator_info *iinfo = SNMP_MALLOC_TYPEDEF(netsnmp_iterator_info);
-
-	if (!tinfo || !iinfo)
-		goto fail;
-	for (unsigned k = 0; k < n->nindex; k++)
-		netsnmp_table_helper_add_index(tinfo, n->index_type[k]);
-	tinfo->min_column = n->first;
-	tinfo->max_column = n->last;
-	/* NETSNMP_ITERATOR_FLAG_SORTED is set per snapshot, once checked */
-	iinfo->get_first_data_point = first_row;
-	iinfo->get_next_data_point = next_row;
-	iinfo->table_reginfo = tinfo;
-	iinfo->myvoid = n;
 	n->reg[0] = netsnmp_create_handler_registration(n->name, table_handler, n->oid,
 							n->oid_len, HANDLER_CAN_RONLY);
 	if (!n->reg[0])
-		goto fail;
+		return -1;
 	n->reg[0]->my_reg_void = n;
-	if (netsnmp_register_table_iterator2(n->reg[0], iinfo) != MIB_REGISTERED_OK) {
-		n->reg[0] = NULL; /* the failed registration freed it, and iinfo */
+	/* read-only without GETBULK: net-snmp adds its bulk-to-next helper */
+	if (netsnmp_register_handler(n->reg[0]) != MIB_REGISTERED_OK) {
+		n->reg[0] = NULL; /* the failed registration freed it */
 		return -1;
 	}
-	n->iinfo = iinfo;
 	return 0;
-fail:
-	if (tinfo)
-		netsnmp_table_registration_info_free(tinfo);
-	free(iinfo);
-	return -1;
 }
 
 int ebs_mib_register(uint64_t start_ms)
@@ -477,7 +558,6 @@ void ebs_mib_unregister(void)
 			if (nodes[i].reg[k]) {
 				netsnmp_unregister_handler(nodes[i].reg[k]);
 				nodes[i].reg[k] = NULL;
-				nodes[i].iinfo = NULL;
 			}
 	snap = NULL;
 }

@@ -166,25 +166,49 @@ for tail in .6.1.5.5.32 .6.1.5.5.4294967295 .6.1.99 .7 .99 .4.21.1.2.65536 .3.10
 	expect "GETNEXT $o -> ${out:0:80}" \
 		'echo "$out" | grep -q "No more variables" || oid_lt "$o" "$nxt"'
 done
-# 300 GETNEXTs from random OIDs in and around the subtree: every answer
-# lies after its request, and answers inside the subtree are real objects
-bad=""
+# 500 GETNEXTs from random OIDs in and around the subtree: each answer is
+# the first object of the reference walk after its request (the agent skips
+# nothing and invents nothing), or a row added since in a table whose rows
+# come and go, or it leaves the subtree when the walk has nothing after it
 for i in $(seq 1 300); do
 	o=$ROOT.$((RANDOM % 3)).$((RANDOM % 8)).$((RANDOM % 25)).$((RANDOM % 12)).$((RANDOM * RANDOM))
 	echo "$o"
 done >"$rel_tmp/rand.oids"
+grep "^\." "$rel_tmp/walk.out" | cut -d' ' -f1 >"$rel_tmp/walk.oids"
+# and from inside the tables: objects of the walk, and the same with the
+# last sub-identifier cut off (a partial index)
+shuf -n 100 --random-source=<(yes) "$rel_tmp/walk.oids" | tee -a "$rel_tmp/rand.oids" |
+	sed 's/\.[0-9]*$//' >>"$rel_tmp/rand.oids"
+# the first walk OID after each request (binary search: the walk is sorted)
+awk 'function lt(a, b,   x, y, na, nb, i) { na = split(a, x, "."); nb = split(b, y, ".");
+		for (i = 2; i <= na && i <= nb; i++) if (x[i] != y[i]) return x[i] + 0 < y[i] + 0;
+		return na < nb }
+	NR == FNR { w[++n] = $1; next }
+	{ lo = 1; hi = n + 1
+	  while (lo < hi) { m = int((lo + hi) / 2); if (lt($1, w[m])) hi = m; else lo = m + 1 }
+	  print $1, (lo <= n ? w[lo] : "end") }' "$rel_tmp/walk.oids" "$rel_tmp/rand.oids" >"$rel_tmp/rand.want"
+bad=""
+exact=0
 # shellcheck disable=SC2086
-while read -r a; do
+while read -r a want; do
 	out=$(snmpgetnext -v2c -c public -r1 -t2 127.0.0.1:"$port" -On "$a" 2>&1)
 	n=${out%% *}
-	if ! oid_lt "$a" "$n" && ! echo "$out" | grep -q "No more variables"; then
+	if [ "$n" = "$want" ]; then
+		exact=$((exact + 1))
+	elif ! oid_lt "$a" "$n" && ! echo "$out" | grep -q "No more variables"; then
 		bad="$bad $a->$n"
-	elif under "$n" "$ROOT" && ! grep -q "^$n " "$rel_tmp/walk.out"; then
-		# a row added since the reference walk is fine; anything else is not
-		case "$n" in "$O".3.10.* | "$O".4.21.* | "$O".4.22.*) ;; *) bad="$bad $a->$n?" ;; esac
+	elif [ "$want" = end ]; then
+		if under "$n" "$ROOT"; then bad="$bad $a->$n(want:end)"; else exact=$((exact + 1)); fi
+	else
+		# a row added since the reference walk, before the expected answer
+		case "$n" in
+		"$O".3.10.* | "$O".4.21.* | "$O".4.22.*) oid_lt "$n" "$want" || bad="$bad $a->$n(want:$want)" ;;
+		*) bad="$bad $a->$n(want:$want)" ;;
+		esac
 	fi
-done <"$rel_tmp/rand.oids"
-expect "300 random GETNEXTs: every answer after its request${bad:+:$bad}" '[ -z "$bad" ]'
+done <"$rel_tmp/rand.want"
+expect "500 GETNEXTs from random places: each answer is the walk's next object ($exact exactly)${bad:+:$bad}" \
+	'[ -z "$bad" ] && [ "$exact" -ge 450 ]'
 
 # ---- v1 and v2c side by side --------------------------------------------------
 # the module, CPU and histogram tables: rows that do not come and go
