@@ -6,15 +6,18 @@
  * pinned ones it reuses) while the master restarts: net-snmp pings the
  * master and reconnects and re-registers by itself, and the counters, living
  * in kernel maps, never notice. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -134,6 +137,107 @@ static int setup_signals(void)
 }
 
 
+/* ---- resident set --------------------------------------------------------
+ * The subagent idles for days, so what it keeps resident after start-up is
+ * what it costs.  Two things inflated it beyond net-snmp's own share:
+ * OpenSSL's initialisation and the malloc heap left by the BPF load.  (The
+ * kernel maps file pages 64 KiB around each fault, so a few calls into a big
+ * library leave a lot of it resident.) */
+
+/* libnetsnmp needs libcrypto for USM, which a subagent never speaks (AgentX
+ * carries no security), but init_snmp() still calls it twice: RAND_bytes()
+ * for USM's privacy salts, and an MD5 of our engineID to index net-snmp's
+ * engine-time cache.  The first call initialises libcrypto: it reads
+ * openssl.cnf, loads the default provider and, for RAND_bytes(), builds an
+ * AES-CTR DRBG; that left 2 MB of libcrypto resident.  Before init_snmp():
+ * skip openssl.cnf (nothing here uses TLS or configurable crypto) and serve
+ * RAND_bytes() from the kernel's CSPRNG through OpenSSL's RAND_METHOD hook.
+ * The MD5 still loads the default provider.  Both entry points are looked up at run time, so a net-snmp
+ * without OpenSSL, or an OpenSSL without the (deprecated) hook, just keeps
+ * its defaults. */
+#define OSSL_INIT_NO_LOAD_CONFIG 0x80UL /* OPENSSL_INIT_NO_LOAD_CONFIG, <openssl/crypto.h> */
+
+struct ossl_rand_method { /* RAND_METHOD, <openssl/rand.h>, OpenSSL 1.1 to 3.x */
+	int (*seed)(const void *buf, int num);
+	int (*bytes)(unsigned char *buf, int num);
+	void (*cleanup)(void);
+	int (*add)(const void *buf, int num, double randomness);
+	int (*pseudorand)(unsigned char *buf, int num);
+	int (*status)(void);
+};
+
+static int kernel_rand_bytes(unsigned char *buf, int num)
+{
+	size_t done = 0, len = num > 0 ? (size_t)num : 0;
+
+	while (done < len) {
+		ssize_t n = getrandom(buf + done, len - done, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return 0;
+		}
+		done += (size_t)n;
+	}
+	return 1;
+}
+
+static int kernel_rand_seed(const void *buf, int num)
+{
+	(void)buf;
+	(void)num;
+	return 1; /* the kernel's pool needs no help */
+}
+
+static int kernel_rand_add(const void *buf, int num, double randomness)
+{
+	(void)buf;
+	(void)num;
+	(void)randomness;
+	return 1;
+}
+
+static int kernel_rand_status(void)
+{
+	return 1;
+}
+
+static void slim_openssl(void)
+{
+	static const struct ossl_rand_method meth = {
+		.seed = kernel_rand_seed,
+		.bytes = kernel_rand_bytes,
+		.add = kernel_rand_add,
+		.pseudorand = kernel_rand_bytes,
+		.status = kernel_rand_status,
+	};
+	int (*init_crypto)(uint64_t opts, const void *settings);
+	int (*set_rand)(const struct ossl_rand_method *meth);
+
+	*(void **)&init_crypto = dlsym(RTLD_DEFAULT, "OPENSSL_init_crypto");
+	*(void **)&set_rand = dlsym(RTLD_DEFAULT, "RAND_set_rand_method");
+	if (init_crypto && init_crypto(OSSL_INIT_NO_LOAD_CONFIG, NULL) != 1)
+		snmp_log(LOG_WARNING, PROG ": OPENSSL_init_crypto failed\n");
+	if (set_rand && set_rand(&meth) != 1)
+		snmp_log(LOG_WARNING, PROG ": RAND_set_rand_method failed\n");
+}
+
+/* glibc raises its mmap threshold to the largest block freed so far; after
+ * the BPF load (BTF of several MB) that is megabytes, blocks up to there come
+ * from the heap and the heap is never trimmed.  A fixed threshold keeps the
+ * dynamic adjustment off: big blocks are mmap()ed and go back when freed. */
+static void slim_malloc(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+}
+
+/* After start-up and after a reload: give free heap pages back. */
+static void trim_heap(void)
+{
+	malloc_trim(0);
+}
+
 static void log_modules(const struct ebs_snapshot *s)
 {
 	for (int f = 0; f < EBS_FAM_COUNT; f++) {
@@ -223,6 +327,7 @@ static void do_reload(struct agent *a)
 	snmp_log(LOG_INFO, PROG ": reloaded %s\n", a->config_path);
 	if (s)
 		log_modules(s);
+	trim_heap();
 }
 
 static int write_pidfile(const char *path)
@@ -281,6 +386,7 @@ int main(int argc, char **argv)
 			snmp_enable_syslog_ident(PROG, LOG_DAEMON);
 	}
 
+	slim_malloc();
 	ebs_config_init(&a.cfg);
 	if ((a.config_path && ebs_config_load(&a.cfg, a.config_path, err, sizeof(err)) < 0) ||
 	    override_pin_path(&a, &a.cfg, err, sizeof(err)) < 0) {
@@ -317,6 +423,7 @@ int main(int argc, char **argv)
 	/* nothing of ours to persist, and /var/lib/snmp may be read-only to us */
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);
+	slim_openssl();
 
 	if (init_agent(PROG) != 0) {
 		snmp_log(LOG_ERR, PROG ": init_agent failed\n");
@@ -339,6 +446,7 @@ int main(int argc, char **argv)
 	}
 	snmp_log(LOG_INFO, PROG " %s started (AgentX socket %s)\n", EBS_VERSION,
 		 xsocket ? xsocket : "default");
+	trim_heap();
 
 	while (!stop) {
 		agent_check_and_process(1);
