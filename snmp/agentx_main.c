@@ -152,9 +152,9 @@ static int setup_signals(void)
  * AES-CTR DRBG; that left 2 MB of libcrypto resident.  Before init_snmp():
  * skip openssl.cnf (nothing here uses TLS or configurable crypto) and serve
  * RAND_bytes() from the kernel's CSPRNG through OpenSSL's RAND_METHOD hook.
- * The MD5 still loads the default provider.  Both entry points are looked up at run time, so a net-snmp
- * without OpenSSL, or an OpenSSL without the (deprecated) hook, just keeps
- * its defaults. */
+ * The MD5 still loads the default provider.  Both entry points are looked
+ * up at run time, so a net-snmp without OpenSSL, or an OpenSSL without the
+ * (deprecated) hook, just keeps its defaults. */
 #define OSSL_INIT_NO_LOAD_CONFIG 0x80UL /* OPENSSL_INIT_NO_LOAD_CONFIG, <openssl/crypto.h> */
 
 struct ossl_rand_method { /* RAND_METHOD, <openssl/rand.h>, OpenSSL 1.1 to 3.x */

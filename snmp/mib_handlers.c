@@ -93,6 +93,13 @@ static unsigned row_index(const struct node *n, const struct ebs_snapshot *s, si
 	return ebs_snmp_index(n->table, row, idx) == n->nindex ? n->nindex : 0;
 }
 
+/* Whether index a sorts before index b (rows of a one-index table have 0
+ * as their second arc). */
+static bool idx_less(const uint32_t a[2], const uint32_t b[2])
+{
+	return a[0] < b[0] || (a[0] == b[0] && a[1] < b[1]);
+}
+
 /* Whether a table's rows come in ascending index order (the core promises
  * it; checked, because the binary search would hide rows otherwise). */
 static bool ascending(const struct node *n, const struct ebs_snapshot *s)
@@ -103,7 +110,7 @@ static bool ascending(const struct node *n, const struct ebs_snapshot *s)
 	for (size_t i = 0; i < rows; i++) {
 		if (!row_index(n, s, i, cur))
 			return false;
-		if (i > 0 && (cur[0] < prev[0] || (cur[0] == prev[0] && cur[1] <= prev[1])))
+		if (i > 0 && !idx_less(prev, cur))
 			return false;
 		prev[0] = cur[0];
 		prev[1] = cur[1];
@@ -294,7 +301,6 @@ static size_t find_row(const struct node *n, const oid *q, size_t qlen, bool exa
 	size_t rows = snap && running(n->family) ? ebs_table_rows(snap, n->table) : 0;
 	size_t best = SIZE_MAX;
 	uint32_t cur[2];
-	oid best_oid[2] = {0, 0};
 
 	if (n->sorted) {
 		size_t lo = 0, hi = rows; /* the first row above q (at or above: exact) */
@@ -321,13 +327,11 @@ static size_t find_row(const struct node *n, const oid *q, size_t qlen, bool exa
 		c = index_cmp(cur, n->nindex, q, qlen);
 		if (exact ? c != 0 : c <= 0)
 			continue;
-		if (best != SIZE_MAX && index_cmp(cur, n->nindex, best_oid, n->nindex) >= 0)
-			continue;
+		if (best != SIZE_MAX && !idx_less(cur, idx))
+			continue; /* idx holds the best so far */
 		best = i;
 		idx[0] = cur[0];
 		idx[1] = cur[1];
-		best_oid[0] = cur[0];
-		best_oid[1] = cur[1];
 		if (exact)
 			break;
 	}
