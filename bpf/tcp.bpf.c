@@ -35,19 +35,77 @@ struct {
 	__type(value, struct ebs_tcp_stats);
 } tcp_stats SEC(".maps");
 
-/* struct sock address -> what we know of it.  Sized from max_sockets;
- * entries leave on the transition into CLOSE, which every TCP socket with a
- * traced state change makes before it is freed.
+/* The socket tracker: struct sock -> what we know of it.  Two
+ * implementations; user space creates the map of one (the other is left
+ * uncreated and its code pruned through the sock_buckets knob) and loads
+ * the matching state programs.
  *
- * Socket storage (bpf_sk_storage_get, tp_btf) would spare the hashing, but
- * it allocates a slot per socket and frees it by RCU with the socket: on a
- * loopback connect/close loop that measured about 2 µs per connection more
- * than this preallocated table (6.18), so the table stays. */
+ * The bucket table (kernels with BPF compare-and-swap, 5.12 on): an array
+ * of cache-line buckets rather than a BPF hash.  A socket has two
+ * candidate buckets (two multiplicative hashes of its key), each of
+ * SOCK_WAYS slots; a new socket takes a free slot of the emptier one,
+ * claimed with a compare-and-swap on the key, and gives it back at its
+ * CLOSE.  Finding a socket is an inlined array lookup and three compares
+ * on one line (rarely two).  The BPF hash took a helper call and jhash for
+ * every transition, and a bucket lock and a free-list operation for every
+ * insert and delete: half of the module's cost on a loopback connect/close
+ * loop (6.18, bench/RESULTS.md).  One socket's state changes never run
+ * concurrently (the kernel changes it under the socket's lock), so only
+ * the claim of a free slot, which two sockets may race for, needs an
+ * atomic.  Sized by user space from max_sockets: as many buckets as
+ * sockets (rounded up to a power of two), three slots each, so that both
+ * buckets of a socket are full (socket_overflows) only well past the
+ * bound.  Mmapable only so that the values start on a page: an array's
+ * values otherwise start where struct bpf_array ends (312 bytes in on
+ * 6.18), and most buckets would straddle two lines.
+ *
+ * The hash (older kernels: a program holding a compare-and-swap does not
+ * load there even where that code is dead): keyed by the struct sock
+ * address, max_sockets entries.
+ *
+ * Socket storage (bpf_sk_storage_get, tp_btf) would spare both, but it
+ * allocates a slot per socket and frees it by RCU with the socket: about
+ * 2 µs more per connection than the hash (6.18). */
+const volatile bool sock_buckets = true;
+
+struct sock_meta {
+	__u8 state;   /* the state counted in sockets[] for it */
+	__u8 passive; /* a listener's child: its bytes go to the port row */
+	__u16 lport;  /* a child's local port, host order (given back at CLOSE) */
+};
+
+#define SOCK_WAYS 3
+
+struct sock_bucket {
+	__u64 key[SOCK_WAYS];	  /* sock_key(); 0: a free slot */
+	__u64 born_ns[SOCK_WAYS]; /* birth seen; 0: older than the programs */
+	struct sock_meta meta[SOCK_WAYS];
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct sock_bucket);
+} tcp_sockbkts SEC(".maps");
+
+/* Knob, set with tcp_sockbkts' size: buckets - 1, the buckets a power of
+ * two. */
+const volatile __u32 sock_bucket_mask = 16383;
+
+struct sock_entry {
+	__u64 born_ns;
+	struct sock_meta m;
+	__u32 pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
-	__type(value, struct ebs_tcp_sock);
+	__type(value, struct sock_entry);
 } tcp_socks SEC(".maps");
 
 /* Local port -> per-service counters.  LRU because listeners come and go
@@ -229,12 +287,148 @@ static __always_inline struct ebs_tcp_peer *peer_row(bool btf, struct ebs_tcp_st
 	return bpf_map_lookup_elem(&tcp_peers, &k);
 }
 
-/* The tracker's entry of sk, NULL when it tracks none. */
-static __always_inline struct ebs_tcp_sock *sock_find(const struct sock *sk)
-{
-	__u64 key = (__u64)(unsigned long)sk;
+/* The key of sk.  In the bucket table: its distance from the table,
+ * never 0 (the verifier lets a program subtract one pointer from another,
+ * not turn one into a number to hash).  tp_btf has sk as a pointer; raw_tp
+ * and the classic tracepoint have it as a number, and the table's address
+ * as a number from a global written once, so that every flavour keys a
+ * socket alike.  In the hash: the address itself. */
+__u64 tcp_sockbkts_addr;
 
-	return bpf_map_lookup_elem(&tcp_socks, &key);
+static __always_inline __u64 sock_key(bool btf, bool buckets, const struct sock *sk)
+{
+	__u64 base;
+
+	if (!buckets)
+		return (__u64)(unsigned long)sk;
+	if (btf)
+		return (__u64)sk - (__u64)(void *)&tcp_sockbkts;
+	base = *(volatile __u64 *)&tcp_sockbkts_addr;
+	if (!base) {
+		*(volatile __u64 *)&tcp_sockbkts_addr = (__u64)(void *)&tcp_sockbkts;
+		base = *(volatile __u64 *)&tcp_sockbkts_addr;
+	}
+	return (__u64)sk - base;
+}
+
+#define SOCK_HASH1 0x9E3779B97F4A7C15ULL
+#define SOCK_HASH2 0xC2B2AE3D27D4EB4FULL
+
+static __always_inline struct sock_bucket *sock_bucket(__u64 key, __u64 mult)
+{
+	__u32 i = (__u32)((key * mult) >> 32) & sock_bucket_mask;
+
+	return bpf_map_lookup_elem(&tcp_sockbkts, &i);
+}
+
+/* A tracked socket: its key word (bucket table only), birth time and the
+ * rest. */
+struct sock_ref {
+	__u64 *key;
+	__u64 *born_ns;
+	struct sock_meta *m;
+};
+
+static __always_inline bool slot_ref(struct sock_bucket *b, int i, struct sock_ref *r)
+{
+	r->key = &b->key[i];
+	r->born_ns = &b->born_ns[i];
+	r->m = &b->meta[i];
+	return true;
+}
+
+static __always_inline bool bucket_find(struct sock_bucket *b, __u64 key, struct sock_ref *r)
+{
+	if (!b)
+		return false;
+	if (b->key[0] == key)
+		return slot_ref(b, 0, r);
+	if (b->key[1] == key)
+		return slot_ref(b, 1, r);
+	if (b->key[2] == key)
+		return slot_ref(b, 2, r);
+	return false;
+}
+
+static __always_inline bool entry_ref(struct sock_entry *e, struct sock_ref *r)
+{
+	if (!e)
+		return false;
+	r->key = 0;
+	r->born_ns = &e->born_ns;
+	r->m = &e->m;
+	return true;
+}
+
+/* The tracker's record of the socket with key; false when it tracks
+ * none.  buckets: which tracker (a constant in the state programs, the
+ * sock_buckets knob elsewhere). */
+static __always_inline bool sock_find(bool buckets, __u64 key, struct sock_ref *r)
+{
+	if (!buckets)
+		return entry_ref(bpf_map_lookup_elem(&tcp_socks, &key), r);
+	return bucket_find(sock_bucket(key, SOCK_HASH1), key, r) ||
+	       bucket_find(sock_bucket(key, SOCK_HASH2), key, r);
+}
+
+static __always_inline int bucket_free(struct sock_bucket *b)
+{
+	if (!b)
+		return -1;
+	return (b->key[0] == 0) + (b->key[1] == 0) + (b->key[2] == 0);
+}
+
+static __always_inline bool slot_claim(struct sock_bucket *b, int i, __u64 key, struct sock_ref *r)
+{
+	if (b->key[i] != 0 || __sync_val_compare_and_swap(&b->key[i], 0, key) != 0)
+		return false;
+	return slot_ref(b, i, r);
+}
+
+static __always_inline bool bucket_claim(struct sock_bucket *b, __u64 key, struct sock_ref *r)
+{
+	if (!b)
+		return false;
+	return slot_claim(b, 0, key, r) || slot_claim(b, 1, key, r) || slot_claim(b, 2, key, r);
+}
+
+/* A record for the socket with key: its own when it has one (*had: a
+ * socket whose CLOSE we missed, at the same address), else a new one (in
+ * the bucket table a free slot of the emptier bucket).  False when there
+ * is no room.  The compare-and-swap only in the bucket table's programs:
+ * the hash's must load where BPF has none. */
+static __always_inline bool sock_insert(bool buckets, __u64 key, struct sock_ref *r, bool *had)
+{
+	if (buckets) {
+		struct sock_bucket *b1 = sock_bucket(key, SOCK_HASH1),
+				   *b2 = sock_bucket(key, SOCK_HASH2);
+
+		*had = bucket_find(b1, key, r) || bucket_find(b2, key, r);
+		if (*had)
+			return true;
+		if (bucket_free(b2) > bucket_free(b1))
+			return bucket_claim(b2, key, r) || bucket_claim(b1, key, r);
+		return bucket_claim(b1, key, r) || bucket_claim(b2, key, r);
+	} else {
+		struct sock_entry n = {};
+		long err = bpf_map_update_elem(&tcp_socks, &key, &n, BPF_NOEXIST);
+
+		if (err != 0 && err != -EBS_EEXIST)
+			return false;
+		*had = err != 0;
+		/* NULL again when another CPU closed it meanwhile */
+		return entry_ref(bpf_map_lookup_elem(&tcp_socks, &key), r);
+	}
+}
+
+/* Gives the record back.  In the bucket table an atomic rather than a
+ * store: it keeps the reads of the slot before it on every architecture. */
+static __always_inline void sock_release(bool buckets, struct sock_ref *r, __u64 key)
+{
+	if (buckets)
+		__sync_val_compare_and_swap(r->key, key, 0);
+	else
+		bpf_map_delete_elem(&tcp_socks, &key);
 }
 
 /* The peer row of a tracked socket, for events after the open; sockets
@@ -242,18 +436,33 @@ static __always_inline struct ebs_tcp_sock *sock_find(const struct sock *sk)
 static __always_inline struct ebs_tcp_peer *peer_of(bool btf, struct ebs_tcp_stats *st,
 						    const struct sock *sk)
 {
-	struct ebs_tcp_sock *ts = sock_find(sk);
+	struct sock_ref r;
+	__u16 lport = 0;
 
-	if (!ts)
+	if (!sk || !sock_find(sock_buckets, sock_key(btf, sock_buckets, sk), &r))
 		return NULL;
-	return peer_row(btf, st, sk, ts->passive, ts->lport ? ts->lport : sk_lport(btf, sk),
-			false);
+	if (r.m->passive)
+		lport = r.m->lport ? r.m->lport : sk_lport(btf, sk);
+	return peer_row(btf, st, sk, r.m->passive, lport, false);
+}
+
+/* The local port for on_state: lport when the caller had it (the classic
+ * record carries it), else read from the socket the first time it is
+ * asked for.  Most transitions never ask. */
+#define LPORT_UNREAD -1
+
+static __always_inline __u16 lport_get(bool btf, const struct sock *sk, int *lport)
+{
+	if (*lport == LPORT_UNREAD)
+		*lport = sk_lport(btf, sk);
+	return (__u16)*lport;
 }
 
 /* Entering CLOSE: the socket's totals go into the byte counters (and its
- * port row), and a socket whose birth we saw gets a lifetime sample. */
+ * port and peer rows), and a socket whose birth we saw gets a lifetime
+ * sample.  r is NULL for a socket the tracker does not know. */
 static __always_inline void on_close(bool btf, struct ebs_tcp_stats *st, const struct sock *sk,
-				     const struct ebs_tcp_sock *ts, __u16 lport)
+				     const struct sock_ref *r, int *lport)
 {
 	const struct tcp_sock *tp = tcp_of(btf, sk);
 	__u64 sent = 0, rcvd = 0;
@@ -265,53 +474,49 @@ static __always_inline void on_close(bool btf, struct ebs_tcp_stats *st, const s
 		rcvd = RD(btf, tp, bytes_received);
 	st->bytes_sent += sent;
 	st->bytes_received += rcvd;
-	if (ts && ts->lport)
-		lport = ts->lport;
-	/* a client socket known as such never touches a row, even when its
-	 * ephemeral port equals a service's port on another address */
-	if ((sent || rcvd) && (!ts || ts->passive)) {
-		struct ebs_tcp_port *p = port_row(st, lport, false);
+	if (sent || rcvd) {
+		/* a client socket known as such never touches a port row,
+		 * even when its ephemeral port equals a service's port on
+		 * another address; a child has given its port back by now,
+		 * the one it had is in the slot */
+		bool passive = !r || r->m->passive;
+		__u16 port = 0;
 
-		if (p) {
-			p->bytes_out += sent;
-			p->bytes_in += rcvd;
+		if (passive) {
+			struct ebs_tcp_port *p;
+
+			port = r && r->m->lport ? r->m->lport : lport_get(btf, sk, lport);
+			p = port_row(st, port, false);
+			if (p) {
+				p->bytes_out += sent;
+				p->bytes_in += rcvd;
+			}
+		}
+		if (r) {
+			struct ebs_tcp_peer *pr = peer_row(btf, st, sk, passive, port, false);
+
+			if (pr) {
+				pr->bytes_out += sent;
+				pr->bytes_in += rcvd;
+			}
 		}
 	}
-	if ((sent || rcvd) && ts) {
-		struct ebs_tcp_peer *pr = peer_row(btf, st, sk, ts->passive, lport, false);
+	if (r && *r->born_ns) {
+		__u64 now = bpf_ktime_get_ns(), born = *r->born_ns;
 
-		if (pr) {
-			pr->bytes_out += sent;
-			pr->bytes_in += rcvd;
-		}
-	}
-	if (ts && ts->born_ns) {
-		__u64 now = bpf_ktime_get_ns();
-
-		if (now > ts->born_ns)
-			st->lifetime[ebs_slot((now - ts->born_ns) / 1000000)]++;
+		if (now > born)
+			st->lifetime[ebs_slot((now - born) / 1000000)]++;
 	}
 }
 
-/* The local port for on_state: lport when the caller had it (the classic
- * record carries it), else read from the socket the first time it is
- * asked for.  Most transitions of a tracked socket never ask. */
-#define LPORT_UNREAD -1
-
-static __always_inline __u16 lport_get(bool btf, const struct sock *sk, int *lport)
-{
-	if (*lport == LPORT_UNREAD)
-		*lport = sk_lport(btf, sk);
-	return (__u16)*lport;
-}
-
-static __always_inline int on_state(bool btf, const struct sock *sk, __u64 old, __u64 new,
-				    int lport)
+/* buckets: a constant, which tracker this program uses (see tcp_sockbkts). */
+static __always_inline int on_state(bool btf, bool buckets, const struct sock *sk, __u64 old,
+				    __u64 new, int lport)
 {
 	struct ebs_tcp_stats *st = stats();
-	__u64 key = (__u64)(unsigned long)sk, now = 0;
-	struct ebs_tcp_sock *ts;
-	bool birth;
+	struct sock_ref r;
+	__u64 key, now;
+	bool birth, had;
 
 	if (!st)
 		return 0;
@@ -333,7 +538,7 @@ static __always_inline int on_state(bool btf, const struct sock *sk, __u64 old, 
 		struct ebs_tcp_peer *pr;
 
 		st->active_opens++;
-		pr = peer_row(btf, st, sk, false, lport_get(btf, sk, &lport), true);
+		pr = peer_row(btf, st, sk, false, 0, true);
 		if (pr)
 			pr->connects++;
 	} else if (new == TCP_ESTABLISHED && old == TCP_SYN_RECV) {
@@ -353,100 +558,54 @@ static __always_inline int on_state(bool btf, const struct sock *sk, __u64 old, 
 		port_row(st, lport_get(btf, sk, &lport), true);
 	}
 
+	key = sock_key(btf, buckets, sk);
 	if (new == TCP_CLOSE) {
 		/* CLOSE is where a socket's life ends: no live count for it */
-		ts = bpf_map_lookup_elem(&tcp_socks, &key);
-		/* a child has given its port back by now: the one it had is
-		 * in the entry */
-		on_close(btf, st, sk, ts,
-			 ts && ts->lport ? ts->lport : lport_get(btf, sk, &lport));
-		if (ts) {
-			__u32 was = ts->state;
-
-			if (was < EBS_TCP_STATE_ROWS)
-				st->sockets[was]--;
-			bpf_map_delete_elem(&tcp_socks, &key);
+		if (!sock_find(buckets, key, &r)) {
+			on_close(btf, st, sk, NULL, &lport);
+			return 0;
 		}
+		on_close(btf, st, sk, &r, &lport);
+		if (r.m->state < EBS_TCP_STATE_ROWS)
+			st->sockets[r.m->state]--;
+		sock_release(buckets, &r, key);
 		return 0;
 	}
 	birth = old == TCP_CLOSE || (old == TCP_LISTEN && new == TCP_SYN_RECV);
-	/* the clock only where a time is taken: births, SYN_SENT and its end */
-	if (birth || new == TCP_SYN_SENT || old == TCP_SYN_SENT)
-		now = bpf_ktime_get_ns();
-	if (birth) {
-		/* A socket being born has no entry (it left at its CLOSE):
-		 * insert straight away, no lookup first.  EEXIST is a new
-		 * socket at the address of one whose CLOSE we missed (the
-		 * kernel skips a tracing program that an interrupt
-		 * re-enters): that entry is recycled below. */
-		struct ebs_tcp_sock n = {
-			.born_ns = now,
-			.syn_sent_ns = new == TCP_SYN_SENT ? now : 0,
-			.state = new,
-			.lport = lport_get(btf, sk, &lport),
-			.passive = new == TCP_SYN_RECV,
-		};
-		long err = bpf_map_update_elem(&tcp_socks, &key, &n, BPF_NOEXIST);
-
-		if (err == 0) {
-			st->sockets[new]++;
-			return 0;
-		}
-		if (err != -EBS_EEXIST) {
+	if (birth || !sock_find(buckets, key, &r)) {
+		/* A socket being born has no slot (it gave it back at its
+		 * CLOSE) unless we missed that CLOSE (the kernel skips a
+		 * tracing program that an interrupt re-enters) and a new
+		 * socket took the address: that slot is taken over.  A
+		 * socket older than the programs is tracked from its first
+		 * transition on, without a lifetime sample. */
+		if (!sock_insert(buckets, key, &r, &had)) {
 			/* not tracked, so not counted: a count we could never
 			 * take back would drift upward for ever */
 			st->socket_overflows++;
 			return 0;
 		}
-	}
-	ts = bpf_map_lookup_elem(&tcp_socks, &key);
-	if (ts) {
-		__u32 was = ts->state;
-
-		/* the state we counted it in, which is old unless an event
-		 * was lost */
-		if (was < EBS_TCP_STATE_ROWS)
-			st->sockets[was]--;
+		if (had && r.m->state < EBS_TCP_STATE_ROWS)
+			st->sockets[r.m->state]--;
+		*r.born_ns = birth ? bpf_ktime_get_ns() : 0;
+		r.m->state = new;
+		r.m->passive = new == TCP_SYN_RECV || old == TCP_SYN_RECV;
+		/* only a child needs its port kept (see on_close) */
+		r.m->lport = r.m->passive ? lport_get(btf, sk, &lport) : 0;
 		st->sockets[new]++;
-		ts->state = new;
-		if (birth) {
-			ts->born_ns = now;
-			ts->syn_sent_ns = 0;
-			ts->passive = new == TCP_SYN_RECV;
-			ts->lport = lport_get(btf, sk, &lport);
-		}
-		/* a port bound after the entry was made (connect() picks it
-		 * after SYN_SENT) */
-		if (!ts->lport)
-			ts->lport = lport_get(btf, sk, &lport);
-		if (new == TCP_SYN_SENT) {
-			ts->syn_sent_ns = now;
-		} else if (old == TCP_SYN_SENT && ts->syn_sent_ns) {
-			if (new == TCP_ESTABLISHED && now > ts->syn_sent_ns)
-				st->connect[ebs_slot(now - ts->syn_sent_ns)]++;
-			ts->syn_sent_ns = 0;
-		}
 		return 0;
 	}
-	if (birth)
-		return 0; /* EEXIST, and gone again since: another CPU closed it */
-
-	/* First sight of a socket older than the programs: tracked from now
-	 * on, without a lifetime sample. */
-	struct ebs_tcp_sock n = {
-		.state = new,
-		.lport = lport_get(btf, sk, &lport),
-		.passive = new == TCP_SYN_RECV || old == TCP_SYN_RECV,
-	};
-	long err;
-
-	if (new == TCP_SYN_SENT)
-		n.syn_sent_ns = now;
-	err = bpf_map_update_elem(&tcp_socks, &key, &n, BPF_NOEXIST);
-	if (err == 0)
-		st->sockets[new]++;
-	else if (err != -EBS_EEXIST)
-		st->socket_overflows++;
+	/* the state we counted it in, which is old unless an event was lost */
+	if (r.m->state < EBS_TCP_STATE_ROWS)
+		st->sockets[r.m->state]--;
+	st->sockets[new]++;
+	r.m->state = new;
+	/* connect latency: a client's birth is its SYN_SENT */
+	if (old == TCP_SYN_SENT && new == TCP_ESTABLISHED && *r.born_ns) {
+		now = bpf_ktime_get_ns();
+		if (now > *r.born_ns)
+			st->connect[ebs_slot(now - *r.born_ns)]++;
+	}
 	return 0;
 }
 
@@ -536,35 +695,62 @@ static __always_inline bool is_tcp(bool btf, const struct sock *sk)
 	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) == IPPROTO_TCP;
 }
 
-static __always_inline int state_from_sock(bool btf, const struct sock *sk, int old, int new)
+static __always_inline int state_from_sock(bool btf, bool buckets, const struct sock *sk,
+					   int old, int new)
 {
 	if (!is_tcp(btf, sk))
 		return 0;
-	return on_state(btf, sk, (__u32)old, (__u32)new, LPORT_UNREAD);
+	return on_state(btf, buckets, sk, (__u32)old, (__u32)new, LPORT_UNREAD);
 }
 
 /* ---- sock:inet_sock_set_state ---------------------------------------- */
 
+/* Each flavour twice: with the bucket table, and *_hash with the hash for
+ * kernels without BPF compare-and-swap (user space loads one). */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(inet_sock_set_state_btf, const struct sock *sk, int oldstate, int newstate)
 {
-	return state_from_sock(true, sk, oldstate, newstate);
+	return state_from_sock(true, true, sk, oldstate, newstate);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(inet_sock_set_state_btf_hash, const struct sock *sk, int oldstate, int newstate)
+{
+	return state_from_sock(true, false, sk, oldstate, newstate);
 }
 
 SEC("raw_tp/inet_sock_set_state")
 int BPF_PROG(inet_sock_set_state_raw, const struct sock *sk, int oldstate, int newstate)
 {
-	return state_from_sock(false, sk, oldstate, newstate);
+	return state_from_sock(false, true, sk, oldstate, newstate);
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(inet_sock_set_state_raw_hash, const struct sock *sk, int oldstate, int newstate)
+{
+	return state_from_sock(false, false, sk, oldstate, newstate);
 }
 
 /* The record carries protocol and the local port (sport, host order). */
-SEC("tracepoint/sock/inet_sock_set_state")
-int inet_sock_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+static __always_inline int state_from_record(bool buckets,
+					     struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
-	return on_state(false, (const struct sock *)ctx->skaddr, (__u32)ctx->oldstate,
+	return on_state(false, buckets, (const struct sock *)ctx->skaddr, (__u32)ctx->oldstate,
 			(__u32)ctx->newstate, ctx->sport);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int inet_sock_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	return state_from_record(true, ctx);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int inet_sock_set_state_tp_hash(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	return state_from_record(false, ctx);
 }
 
 /* ---- tcp:tcp_retransmit_skb ------------------------------------------- */

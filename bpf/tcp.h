@@ -43,17 +43,6 @@ struct ebs_tcp_stats {
 	__u64 peer_overflows;	/* a peer row could not be created at all */
 };
 
-/* tcp_socks value, keyed by the struct sock address (__u64): what the
- * state tracker knows of one live socket. */
-struct ebs_tcp_sock {
-	__u64 born_ns;	   /* first seen; 0 when the socket predates the programs */
-	__u64 syn_sent_ns; /* entered SYN_SENT; 0 when not connecting */
-	__u32 state;	   /* the state counted in sockets[] for it */
-	__u16 lport;	   /* local port, host order (0 while unbound) */
-	__u8 passive;	   /* child of a listener: its bytes go to the port row */
-	__u8 pad;
-};
-
 /* tcp_ports value, keyed by the local port (__u16, host order), per CPU.
  * Only listening services get a row: a port is inserted when a socket
  * enters LISTEN on it or a passive open completes on it, and everything

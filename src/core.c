@@ -187,12 +187,15 @@ static const char *kind_name(enum ebs_attach_kind k)
 	}
 }
 
-static const char *hook_prog(const struct ebs_hook *hk, enum ebs_attach_kind k)
+static const char *hook_prog(const struct ebs_module *m, const struct ebs_hook *hk,
+			     enum ebs_attach_kind k)
 {
+	bool alt = m->alt && (hk->alt_btf || hk->alt_raw || hk->alt_tp);
+
 	switch (k) {
-	case EBS_ATT_BTF: return hk->prog_btf;
-	case EBS_ATT_RAW: return hk->prog_raw;
-	case EBS_ATT_TP: return hk->prog_tp;
+	case EBS_ATT_BTF: return alt ? hk->alt_btf : hk->prog_btf;
+	case EBS_ATT_RAW: return alt ? hk->alt_raw : hk->prog_raw;
+	case EBS_ATT_TP: return alt ? hk->alt_tp : hk->prog_tp;
 	default: return NULL;
 	}
 }
@@ -253,7 +256,7 @@ static int module_load(struct ebs *e, struct ebs_module *m, char *note, size_t n
 		return -1;
 	bpf_object__for_each_program(prog, m->obj) bpf_program__set_autoload(prog, false);
 	for (unsigned i = 0; i < ops->n_hooks; i++) {
-		const char *name = hook_prog(&ops->hooks[i], m->chosen[i]);
+		const char *name = hook_prog(m, &ops->hooks[i], m->chosen[i]);
 		if (!name)
 			continue;
 		prog = bpf_object__find_program_by_name(m->obj, name);
@@ -271,7 +274,7 @@ static int module_load(struct ebs *e, struct ebs_module *m, char *note, size_t n
 	}
 	for (unsigned i = 0; i < ops->n_hooks; i++) {
 		const struct ebs_hook *hk = &ops->hooks[i];
-		const char *name = hook_prog(hk, m->chosen[i]);
+		const char *name = hook_prog(m, hk, m->chosen[i]);
 		if (!name)
 			continue;
 		prog = bpf_object__find_program_by_name(m->obj, name);

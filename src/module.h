@@ -17,12 +17,15 @@
 /* One tracepoint and up to three programs implementing it.  The core keeps
  * exactly one of them autoloaded: tp_btf when vmlinux BTF has the
  * btf_trace_<event> typedef, else raw_tp, else the classic tracepoint (needs
- * tracefs).  A NULL program name means that flavour does not exist. */
+ * tracefs).  A NULL program name means that flavour does not exist.  A hook
+ * may have a second set of programs (alt_*), which the core takes instead
+ * when the module's open() sets m->alt. */
 struct ebs_hook {
 	const char *category, *event;
 	const char *prog_btf, *prog_raw, *prog_tp;
 	bool optional;	 /* the module runs DEGRADED without it */
 	bool latency;	 /* only wanted when cfg->syscall_latency */
+	const char *alt_btf, *alt_raw, *alt_tp;
 };
 
 enum ebs_attach_kind { EBS_ATT_NONE, EBS_ATT_BTF, EBS_ATT_RAW, EBS_ATT_TP };
@@ -55,6 +58,7 @@ struct ebs_module {
 	struct ebs_module_stat *stat; /* lives in the core, copied into snapshots */
 	void *skel;		      /* module private: its skeleton */
 	struct bpf_object *obj;	      /* NULL when the programs are reused pins */
+	bool alt;		      /* set by open(): load the hooks' alt_* programs */
 	enum ebs_attach_kind chosen[EBS_MAX_HOOKS];
 	int map_fd[EBS_MAX_MAPS];
 	int prog_fd[EBS_MAX_HOOKS * 3];

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "module.h"
 #include "tcp.h"
@@ -34,6 +35,39 @@ _Static_assert(EBS_TCP_STATE_ROWS == EBS_TCP_NSTATES + 1,
 
 enum { MAP_STATS, MAP_PORTS, MAP_PEERS };
 
+/* Whether this kernel's BPF has compare-and-swap (5.12), which the bucket
+ * table's state programs use: a program of one such instruction, loaded.
+ * EBPFSTATS_TEST_HASH_STATE forces the hash, so tests can run it on any
+ * kernel. */
+static bool sock_buckets_usable(void)
+{
+	const char *env = getenv("EBPFSTATS_TEST_HASH_STATE");
+	static int known = -1;
+
+	if (env && *env && strcmp(env, "0") != 0)
+		return false;
+	if (known < 0) {
+		const struct bpf_insn prog[] = {
+			/* *(u64 *)(r10 - 8) = 0; r0 = 0; r1 = 1 */
+			{.code = BPF_ST | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_10, .off = -8},
+			{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
+			{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 1},
+			/* r0 = cmpxchg((u64 *)(r10 - 8), r0, r1) */
+			{.code = BPF_STX | BPF_ATOMIC | BPF_DW, .dst_reg = BPF_REG_10,
+			 .src_reg = BPF_REG_1, .off = -8, .imm = BPF_CMPXCHG},
+			{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
+			{.code = BPF_JMP | BPF_EXIT},
+		};
+		int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "ebs_cmpxchg", "GPL", prog,
+				       sizeof(prog) / sizeof(prog[0]), NULL);
+
+		known = fd >= 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	return known == 1;
+}
+
 static void tcp_destroy(struct ebs_module *m)
 {
 	tcp_bpf__destroy(m->skel);
@@ -47,6 +81,7 @@ static struct bpf_object *tcp_open(struct ebs_module *m, const struct ebs_config
 		    .btf_custom_path = cfg->btf_path[0] ? cfg->btf_path : NULL);
 	struct tcp_bpf *skel = tcp_bpf__open_opts(&opts);
 	unsigned rate = cfg->sample_rate;
+	uint32_t buckets;
 	int rc;
 
 	if (!skel) {
@@ -59,10 +94,26 @@ static struct bpf_object *tcp_open(struct ebs_module *m, const struct ebs_config
 	if (rate > 100)
 		rate = 100;
 	skel->rodata->sample_rate = rate;
-	rc = bpf_map__set_max_entries(skel->maps.tcp_socks,
-				      cfg->max_sockets ? cfg->max_sockets : 1);
+	/* The socket tracker (tcp.bpf.c): the bucket table where BPF has
+	 * compare-and-swap, a bucket of three slots per socket, as many
+	 * buckets as max_sockets rounded up to a power of two (the kernel
+	 * side masks its hashes with buckets - 1); else the hash, with the
+	 * state programs that use it. */
+	buckets = 1;
+	while (buckets < cfg->max_sockets && buckets < (1u << 30))
+		buckets <<= 1;
+	m->alt = !sock_buckets_usable();
+	skel->rodata->sock_buckets = !m->alt;
+	skel->rodata->sock_bucket_mask = buckets - 1;
+	rc = bpf_map__set_autocreate(skel->maps.tcp_sockbkts, !m->alt);
+	if (rc == 0)
+		rc = bpf_map__set_autocreate(skel->maps.tcp_socks, m->alt);
+	if (rc == 0)
+		rc = m->alt ? bpf_map__set_max_entries(skel->maps.tcp_socks,
+						       cfg->max_sockets ? cfg->max_sockets : 1)
+			    : bpf_map__set_max_entries(skel->maps.tcp_sockbkts, buckets);
 	if (rc < 0) {
-		snprintf(err, errlen, "sizing tcp_socks to max_sockets %u failed: %s",
+		snprintf(err, errlen, "sizing the socket tracker to max_sockets %u failed: %s",
 			 cfg->max_sockets, strerror(-rc));
 		tcp_destroy(m);
 		return NULL;
@@ -459,7 +510,8 @@ out:
  * with those counters at zero. */
 static const struct ebs_hook tcp_hooks[] = {
 	{"sock", "inet_sock_set_state", "inet_sock_set_state_btf", "inet_sock_set_state_raw",
-	 "inet_sock_set_state_tp", .optional = false},
+	 "inet_sock_set_state_tp", .optional = false, .alt_btf = "inet_sock_set_state_btf_hash",
+	 .alt_raw = "inet_sock_set_state_raw_hash", .alt_tp = "inet_sock_set_state_tp_hash"},
 	{"tcp", "tcp_retransmit_skb", "tcp_retransmit_skb_btf", "tcp_retransmit_skb_raw",
 	 "tcp_retransmit_skb_tp", .optional = true},
 	{"tcp", "tcp_send_reset", "tcp_send_reset_btf", "tcp_send_reset_raw", "tcp_send_reset_tp",

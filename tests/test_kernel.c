@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -247,9 +249,9 @@ static uint64_t trans(const struct ebs_snapshot *s, uint32_t from, uint32_t to)
 	return 0;
 }
 
-/* Whether this process holds a BPF map of that name (private programs:
- * the maps of an open handle are held by its fds). */
-static bool holds_map(const char *name)
+/* An fd of this process on a BPF map of that name, -1 if none (private
+ * programs: the maps of an open handle are held by its fds). */
+static int map_fd(const char *name)
 {
 	for (int fd = 0; fd < 4096; fd++) {
 		struct bpf_map_info mi;
@@ -267,9 +269,48 @@ static bool holds_map(const char *name)
 		    bpf_obj_get_info_by_fd(fd, &mi, &ml) < 0)
 			continue;
 		if (strcmp(mi.name, name) == 0)
-			return true;
+			return fd;
 	}
-	return false;
+	return -1;
+}
+
+static bool holds_map(const char *name)
+{
+	return map_fd(name) >= 0;
+}
+
+/* Sockets the tracker holds a row for: keys of the hash, or taken slots
+ * (a non-zero key among the first three words of a bucket) of the bucket
+ * table. */
+static unsigned tracker_rows(bool hash)
+{
+	int fd = map_fd(hash ? "tcp_socks" : "tcp_sockbkts");
+	struct bpf_map_info mi;
+	uint32_t ml = sizeof(mi);
+	unsigned n = 0;
+
+	assert_true(fd >= 0);
+	memset(&mi, 0, sizeof(mi));
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &mi, &ml), 0);
+	if (hash) {
+		uint64_t key, next;
+		int r = bpf_map_get_next_key(fd, NULL, &next);
+
+		while (r == 0 && n <= mi.max_entries) {
+			n++;
+			key = next;
+			r = bpf_map_get_next_key(fd, &key, &next);
+		}
+		return n;
+	}
+	assert_true(mi.value_size >= 3 * sizeof(uint64_t) && mi.value_size <= 256);
+	for (uint32_t i = 0; i < mi.max_entries; i++) {
+		uint64_t v[32];
+
+		assert_int_equal(bpf_map_lookup_elem(fd, &i, v), 0);
+		n += (v[0] != 0) + (v[1] != 0) + (v[2] != 0);
+	}
+	return n;
 }
 
 /* M loopback connects: M active opens, M passive opens, M accepts on the
@@ -308,6 +349,156 @@ static void test_tcp_connects(void **state)
 	assert_true(s->tcp.connect_pct.samples >= M);
 	assert_int_equal(s->tcp.socket_overflows, so0);
 	ebs_close(e);
+}
+
+/* The same through the hash that kernels without BPF compare-and-swap
+ * use for the socket tracker (EBPFSTATS_TEST_HASH_STATE). */
+static void test_tcp_connects_hash(void **state)
+{
+	setenv("EBPFSTATS_TEST_HASH_STATE", "1", 1);
+	test_tcp_connects(state);
+	unsetenv("EBPFSTATS_TEST_HASH_STATE");
+}
+
+/* Which socket tracker the kernel side has: the bucket table where BPF has
+ * compare-and-swap (5.12 on), the hash when told to. */
+static void test_tcp_tracker_maps(void **state)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+	struct ebs *e;
+
+	(void)state;
+	assert_int_equal(uname(&u), 0);
+	assert_int_equal(sscanf(u.release, "%u.%u", &major, &minor), 2);
+	e = open_private();
+	assert_running(snap(e), EBS_FAM_TCP);
+	if (major > 5 || (major == 5 && minor >= 12)) {
+		assert_true(holds_map("tcp_sockbkts"));
+		assert_false(holds_map("tcp_socks"));
+	}
+	ebs_close(e);
+	setenv("EBPFSTATS_TEST_HASH_STATE", "1", 1);
+	e = open_private();
+	unsetenv("EBPFSTATS_TEST_HASH_STATE");
+	assert_running(snap(e), EBS_FAM_TCP);
+	assert_true(holds_map("tcp_socks"));
+	assert_false(holds_map("tcp_sockbkts"));
+	ebs_close(e);
+}
+
+static int64_t live_sockets(const struct ebs_snapshot *s)
+{
+	int64_t n = 0;
+
+	for (unsigned i = 0; i < EBS_TCP_NSTATES; i++)
+		n += s->tcp_states[i].sockets;
+	return n;
+}
+
+/* N loopback connections held open at once: fds[] gets the listener, then
+ * each client and its accepted child.  Returns the number of fds, or -1. */
+static int hold_tcp(unsigned n, int *fds)
+{
+	uint16_t port;
+	int k = 0;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+
+	fds[k] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fds[k] < 0 || bind(fds[k], (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(fds[k], (int)n) < 0 || getsockname(fds[k], (struct sockaddr *)&a, &len) < 0)
+		return -1;
+	port = ntohs(a.sin_port);
+	k++;
+	for (unsigned i = 0; i < n; i++) {
+		a.sin_port = htons(port);
+		fds[k] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fds[k] < 0 || connect(fds[k], (struct sockaddr *)&a, sizeof(a)) < 0)
+			return -1;
+		k++;
+		fds[k] = accept(fds[0], NULL, NULL);
+		if (fds[k] < 0)
+			return -1;
+		k++;
+	}
+	return k;
+}
+
+/* The socket tracker's bound, for either tracker: with map_sizes.sockets
+ * 64, N connections held open at once (2N + 1 sockets) do not fit.  What
+ * did not fit is counted; the live gauge holds no more than the tracker
+ * has room for (64 rows in the hash; in the bucket table 64 buckets of 3
+ * slots: never more than 192, never less than 64); once they are closed,
+ * every row is given back: M more connections, one at a time, are all
+ * tracked (no overflow, M connect samples) and the gauge is back where it
+ * was. */
+static void tcp_tracker_bound(bool hash)
+{
+	const unsigned N = 120, M = 50, ROWS = 64, ROOM = hash ? ROWS : 3 * ROWS;
+	struct ebs_config cfg;
+	char err[EBS_ERR_LEN];
+	int fds[2 * 120 + 1], nfd;
+	struct ebs *e;
+	const struct ebs_snapshot *s;
+
+	if (hash)
+		setenv("EBPFSTATS_TEST_HASH_STATE", "1", 1);
+	ebs_config_init(&cfg);
+	cfg.pin_path[0] = '\0';
+	assert_int_equal(ebs_config_set(&cfg, "map_sizes.sockets", "64", err, sizeof(err)), 0);
+	e = open_cfg(&cfg);
+	unsetenv("EBPFSTATS_TEST_HASH_STATE");
+	s = snap(e);
+	assert_running(s, EBS_FAM_TCP);
+	uint64_t so0 = s->tcp.socket_overflows;
+	int64_t live0 = live_sockets(s);
+
+	nfd = hold_tcp(N, fds);
+	assert_int_equal(nfd, 2 * N + 1);
+	usleep(50 * 1000);
+	s = snap(e);
+	uint64_t over = s->tcp.socket_overflows - so0;
+	int64_t held = live_sockets(s) - live0;
+	print_message("%s: %u sockets held: %" PRId64 " tracked, %u rows taken, %" PRIu64
+		      " overflows\n",
+		      hash ? "hash" : "bucket table", 2 * N + 1, held, tracker_rows(hash), over);
+	assert_true(held <= (int64_t)ROOM);
+	assert_true(held >= (int64_t)ROWS);
+	assert_true(tracker_rows(hash) >= (unsigned)held);
+	assert_true(over >= 2 * N + 1 - ROOM);
+	/* every socket either tracked or counted (a tracked socket's later
+	 * transitions can overflow nothing) */
+	assert_true((int64_t)over + held >= (int64_t)(2 * N + 1));
+	for (int i = nfd - 1; i >= 0; i--)
+		close(fds[i]);
+	usleep(100 * 1000);
+	s = snap(e);
+	uint64_t so1 = s->tcp.socket_overflows;
+	uint64_t c1 = hist_sum(&s->tcp.connect);
+	assert_true(live_sockets(s) <= live0 + 2);
+	assert_true(tracker_rows(hash) <= 2);
+
+	assert_int_equal(wl_tcp(M, NULL), 0);
+	usleep(100 * 1000);
+	s = snap(e);
+	assert_int_equal(s->tcp.socket_overflows, so1);
+	assert_true(hist_sum(&s->tcp.connect) - c1 >= M);
+	assert_true(live_sockets(s) <= live0 + 2);
+	assert_true(tracker_rows(hash) <= 2);
+	ebs_close(e);
+}
+
+static void test_tcp_tracker_bound(void **state)
+{
+	(void)state;
+	tcp_tracker_bound(false);
+}
+
+static void test_tcp_tracker_bound_hash(void **state)
+{
+	(void)state;
+	tcp_tracker_bound(true);
 }
 
 /* K ping-pong round trips: each side blocks K times, so at least K
@@ -954,6 +1145,10 @@ int main(void)
 		cmocka_unit_test(test_latency_off),
 		cmocka_unit_test(test_tcp_connects),
 		cmocka_unit_test(test_tcp_connects_walk),
+		cmocka_unit_test(test_tcp_connects_hash),
+		cmocka_unit_test(test_tcp_tracker_maps),
+		cmocka_unit_test(test_tcp_tracker_bound),
+		cmocka_unit_test(test_tcp_tracker_bound_hash),
 		cmocka_unit_test(test_getppid_exact_walk),
 		cmocka_unit_test(test_sched_pingpong),
 		cmocka_unit_test(test_sched_pingpong_hash),
