@@ -173,10 +173,17 @@ enum ebs_attach_kind ebs_hook_choose(const struct ebs_host *h, const struct ebs_
 		snprintf(path, sizeof(path), "%s/%s/%s", h->tracefs, hk->category, hk->event);
 		in_tracefs = access(path, F_OK) == 0;
 	}
-	if (in_btf && hk->prog_btf)
+	/* EBPFSTATS_TEST_ATTACH=raw_tp or tracepoint: the flavours a kernel
+	 * without btf_trace typedefs (or without BTF for raw_tp's
+	 * arguments) would get, so that tests load them here too */
+	const char *force = getenv("EBPFSTATS_TEST_ATTACH");
+	bool no_btf = force && (!strcmp(force, "raw_tp") || !strcmp(force, "tracepoint"));
+	bool no_raw = force && !strcmp(force, "tracepoint");
+
+	if (in_btf && hk->prog_btf && !no_btf)
 		return EBS_ATT_BTF;
 	/* A raw tracepoint needs only that the tracepoint exists. */
-	if ((in_btf || in_tracefs) && hk->prog_raw)
+	if ((in_btf || in_tracefs) && hk->prog_raw && !no_raw)
 		return EBS_ATT_RAW;
 	if (in_tracefs && hk->prog_tp)
 		return EBS_ATT_TP;

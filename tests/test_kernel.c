@@ -574,6 +574,53 @@ static void test_sched_state_maps(void **state)
 	ebs_close(e);
 }
 
+/* The raw_tp and classic tracepoint programs, which this kernel never picks
+ * by itself (its BTF has every btf_trace typedef), forced with
+ * EBPFSTATS_TEST_ATTACH: every module attaches that way, and the exact
+ * syscall count, the TCP connects (both socket trackers, and the bucket
+ * table's bound) and the ping-pong give the same numbers. */
+static void flavour(const char *kind)
+{
+	struct ebs *e;
+	const struct ebs_snapshot *s;
+
+	struct ebs_config cfg;
+
+	setenv("EBPFSTATS_TEST_ATTACH", kind, 1);
+	ebs_config_init(&cfg);
+	cfg.pin_path[0] = '\0';
+	cfg.collect[EBS_FAM_MEMORY] = true; /* every family */
+	e = open_cfg(&cfg);
+	s = snap(e);
+	for (int f = 0; f < EBS_FAM_COUNT; f++) {
+		if (s->modules[f].status == EBS_ST_DISABLED)
+			continue;
+		assert_running(s, (enum ebs_family)f);
+		if (strcmp(s->modules[f].attach, kind) != 0)
+			fail_msg("%s attached as %s, not %s", s->modules[f].name,
+				 s->modules[f].attach, kind);
+	}
+	ebs_close(e);
+	test_getppid_exact(NULL);
+	test_tcp_connects(NULL);
+	test_tcp_connects_hash(NULL);
+	tcp_tracker_bound(false);
+	sched_pingpong();
+	unsetenv("EBPFSTATS_TEST_ATTACH");
+}
+
+static void test_raw_tp_flavour(void **state)
+{
+	(void)state;
+	flavour("raw_tp");
+}
+
+static void test_tracepoint_flavour(void **state)
+{
+	(void)state;
+	flavour("tracepoint");
+}
+
 /* Pinning: a second handle reuses the first one's programs and sees the same
  * counters; they survive both handles closing; unload removes them. */
 static void test_pins_shared_and_survive(void **state)
@@ -1153,6 +1200,8 @@ int main(void)
 		cmocka_unit_test(test_sched_pingpong),
 		cmocka_unit_test(test_sched_pingpong_hash),
 		cmocka_unit_test(test_sched_state_maps),
+		cmocka_unit_test(test_raw_tp_flavour),
+		cmocka_unit_test(test_tracepoint_flavour),
 		cmocka_unit_test(test_pins_shared_and_survive),
 		cmocka_unit_test(test_degradation),
 		cmocka_unit_test(test_missing_btf),
