@@ -84,3 +84,20 @@ int ebs_raise_caps(char *err, size_t errlen)
 	cap_free(caps);
 	return 0;
 }
+
+int ebs_drop_caps_all(char *err, size_t errlen)
+{
+	cap_t caps = cap_get_proc();
+
+	if (!caps) {
+		snprintf(err, errlen, "cap_get_proc: %s", strerror(errno));
+		return -1;
+	}
+	if (cap_clear(caps) < 0 || cap_set_proc(caps) < 0) {
+		snprintf(err, errlen, "dropping capabilities: %s", strerror(errno));
+		cap_free(caps);
+		return -1;
+	}
+	cap_free(caps);
+	return 0;
+}

@@ -319,7 +319,8 @@ static int cmd_show(const struct ebs_config *cfg, unsigned interval_ms, long cou
 		fprintf(stderr, "ebpfstats: %s\n", err);
 		return 2;
 	}
-	if (ebs_drop_caps(err, sizeof(err)) < 0)
+	/* show never loads again: nothing to keep for later */
+	if (ebs_drop_caps_all(err, sizeof(err)) < 0)
 		fprintf(stderr, "ebpfstats: warning: %s\n", err);
 	s = ebs_snapshot(e, err, sizeof(err));
 	if (s && !json)

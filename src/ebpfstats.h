@@ -285,6 +285,10 @@ void ebs_close(struct ebs *e);
 int ebs_drop_caps(char *err, size_t errlen);
 /* Makes the permitted capabilities effective again, around a reload. */
 int ebs_raise_caps(char *err, size_t errlen);
+/* Clears every capability for good, permitted ones included: for a process
+ * of ours that never loads programs again after ebs_open() (the CLI).
+ * Reading maps and programs goes through the fds it already holds. */
+int ebs_drop_caps_all(char *err, size_t errlen);
 
 /* Removes the pins under pin_path (all layouts); the programs detach when
  * the last process holding them closes.  Returns the number removed, -1 err. */
