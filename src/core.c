@@ -58,6 +58,13 @@ int ebs_percpu_lookup(int fd, const void *key, void *buf, size_t value_size, int
 	return bpf_map_lookup_elem(fd, key, buf) < 0 ? -errno : 0;
 }
 
+bool ebs_test_flag(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v && strcmp(v, "0") != 0;
+}
+
 int ebs_percpu_map_read(int fd, size_t key_size, size_t value_size, int ncpus, uint32_t cap,
 			void *keys, uint64_t *sums, size_t nwords)
 {
@@ -67,12 +74,11 @@ int ebs_percpu_map_read(int fd, size_t key_size, size_t value_size, int ncpus, u
 	/* the batch position: a u32 bucket (hash maps) or index (arrays) */
 	uint64_t in = 0, out = 0;
 	unsigned char *kbuf = NULL, *vbuf = NULL;
-	const char *no_batch = getenv("EBPFSTATS_TEST_NO_BATCH");
 	bool first = true;
 	int rc;
 
 	/* tests take the key-by-key path of older kernels this way */
-	if (no_batch && *no_batch && strcmp(no_batch, "0") != 0)
+	if (ebs_test_flag("EBPFSTATS_TEST_NO_BATCH"))
 		return -EOPNOTSUPP;
 	if (chunk > BATCH_KEYS_MAX)
 		chunk = BATCH_KEYS_MAX;

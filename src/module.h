@@ -90,4 +90,9 @@ int ebs_percpu_map_read(int fd, size_t key_size, size_t value_size, int ncpus, u
 			void *keys, uint64_t *sums, size_t nwords);
 size_t ebs_round8(size_t n);
 
+/* Whether the test variable name is set to something other than "" or "0"
+ * (EBPFSTATS_TEST_HASH_STATE, EBPFSTATS_TEST_NO_BATCH: the paths of other
+ * kernels, taken here by tests). */
+bool ebs_test_flag(const char *name);
+
 #endif

@@ -30,9 +30,7 @@ enum { HOOK_SWITCH, HOOK_WAKEUP, HOOK_WAKEUP_NEW };
  * table on any kernel. */
 static bool task_storage_usable(const struct ebs_module *m)
 {
-	const char *env = getenv("EBPFSTATS_TEST_HASH_STATE");
-
-	if (env && *env && strcmp(env, "0") != 0)
+	if (ebs_test_flag("EBPFSTATS_TEST_HASH_STATE"))
 		return false;
 	if (m->chosen[HOOK_SWITCH] != EBS_ATT_BTF || m->chosen[HOOK_WAKEUP] != EBS_ATT_BTF ||
 	    m->chosen[HOOK_WAKEUP_NEW] != EBS_ATT_BTF)

@@ -41,10 +41,9 @@ enum { MAP_STATS, MAP_PORTS, MAP_PEERS };
  * kernel. */
 static bool sock_buckets_usable(void)
 {
-	const char *env = getenv("EBPFSTATS_TEST_HASH_STATE");
 	static int known = -1;
 
-	if (env && *env && strcmp(env, "0") != 0)
+	if (ebs_test_flag("EBPFSTATS_TEST_HASH_STATE"))
 		return false;
 	if (known < 0) {
 		const struct bpf_insn prog[] = {
