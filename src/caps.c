@@ -49,7 +49,8 @@ bool ebs_caps_sufficient(char *why, size_t len)
 	return false;
 }
 
-int ebs_drop_caps(char *err, size_t errlen)
+/* Reads this process's capability sets, lets edit change them, sets them. */
+static int caps_edit(int (*edit)(cap_t caps), const char *what, char *err, size_t errlen)
 {
 	cap_t caps = cap_get_proc();
 
@@ -57,47 +58,37 @@ int ebs_drop_caps(char *err, size_t errlen)
 		snprintf(err, errlen, "cap_get_proc: %s", strerror(errno));
 		return -1;
 	}
-	if (cap_clear_flag(caps, CAP_EFFECTIVE) < 0 || cap_clear_flag(caps, CAP_INHERITABLE) < 0 ||
-	    cap_set_proc(caps) < 0) {
-		snprintf(err, errlen, "dropping capabilities: %s", strerror(errno));
+	if (edit(caps) < 0 || cap_set_proc(caps) < 0) {
+		snprintf(err, errlen, "%s capabilities: %s", what, strerror(errno));
 		cap_free(caps);
 		return -1;
 	}
 	cap_free(caps);
 	return 0;
+}
+
+static int clear_effective(cap_t caps)
+{
+	return cap_clear_flag(caps, CAP_EFFECTIVE) < 0 ? -1 : cap_clear_flag(caps, CAP_INHERITABLE);
+}
+
+/* effective = permitted: what ebs_drop_caps() cleared comes back */
+static int effective_from_permitted(cap_t caps)
+{
+	return cap_fill(caps, CAP_EFFECTIVE, CAP_PERMITTED);
+}
+
+int ebs_drop_caps(char *err, size_t errlen)
+{
+	return caps_edit(clear_effective, "dropping", err, errlen);
 }
 
 int ebs_raise_caps(char *err, size_t errlen)
 {
-	cap_t caps = cap_get_proc();
-
-	if (!caps) {
-		snprintf(err, errlen, "cap_get_proc: %s", strerror(errno));
-		return -1;
-	}
-	/* effective = permitted: what ebs_drop_caps() cleared comes back */
-	if (cap_fill(caps, CAP_EFFECTIVE, CAP_PERMITTED) < 0 || cap_set_proc(caps) < 0) {
-		snprintf(err, errlen, "raising capabilities: %s", strerror(errno));
-		cap_free(caps);
-		return -1;
-	}
-	cap_free(caps);
-	return 0;
+	return caps_edit(effective_from_permitted, "raising", err, errlen);
 }
 
 int ebs_drop_caps_all(char *err, size_t errlen)
 {
-	cap_t caps = cap_get_proc();
-
-	if (!caps) {
-		snprintf(err, errlen, "cap_get_proc: %s", strerror(errno));
-		return -1;
-	}
-	if (cap_clear(caps) < 0 || cap_set_proc(caps) < 0) {
-		snprintf(err, errlen, "dropping capabilities: %s", strerror(errno));
-		cap_free(caps);
-		return -1;
-	}
-	cap_free(caps);
-	return 0;
+	return caps_edit(cap_clear, "dropping", err, errlen);
 }
