@@ -35,8 +35,7 @@ struct node {
 	const char *name;
 	enum ebs_table table;
 	enum ebs_family family; /* served while this module runs; COUNT: always */
-	u_char index_type[2];
-	unsigned nindex;
+	unsigned nindex; /* sub-identifiers of a row's index; 0: it varies */
 	oid oid[MAX_OID_LEN];
 	size_t oid_len;
 	unsigned first, last; /* served sub-identifiers (columns) */
@@ -53,67 +52,78 @@ static struct node nodes[] = {
 	{.name = "ebsTcp", .table = EBS_T_GLOBAL, .family = EBS_FAM_TCP},
 	{.name = "ebsSched", .table = EBS_T_GLOBAL, .family = EBS_FAM_SCHED},
 	{.name = "ebsMemory", .table = EBS_T_GLOBAL, .family = EBS_FAM_MEMORY},
-	{.name = "ebsModuleTable", .table = EBS_T_MODULE, .family = EBS_FAM_COUNT,
-	 .index_type = {ASN_UNSIGNED}, .nindex = 1},
-	{.name = "ebsSyscallTable", .table = EBS_T_SYSCALL, .family = EBS_FAM_SYSCALLS,
-	 .index_type = {ASN_UNSIGNED}, .nindex = 1},
-	{.name = "ebsTcpStateTable", .table = EBS_T_TCP_STATE, .family = EBS_FAM_TCP,
-	 .index_type = {ASN_INTEGER}, .nindex = 1},
-	{.name = "ebsTcpPortTable", .table = EBS_T_TCP_PORT, .family = EBS_FAM_TCP,
-	 .index_type = {ASN_UNSIGNED}, .nindex = 1},
-	{.name = "ebsCpuTable", .table = EBS_T_CPU, .family = EBS_FAM_SCHED,
-	 .index_type = {ASN_UNSIGNED}, .nindex = 1},
+	{.name = "ebsModuleTable", .table = EBS_T_MODULE, .family = EBS_FAM_COUNT, .nindex = 1},
+	{.name = "ebsSyscallTable", .table = EBS_T_SYSCALL, .family = EBS_FAM_SYSCALLS, .nindex = 1},
+	{.name = "ebsTcpStateTable", .table = EBS_T_TCP_STATE, .family = EBS_FAM_TCP, .nindex = 1},
+	{.name = "ebsTcpPortTable", .table = EBS_T_TCP_PORT, .family = EBS_FAM_TCP, .nindex = 1},
+	{.name = "ebsCpuTable", .table = EBS_T_CPU, .family = EBS_FAM_SCHED, .nindex = 1},
 	/* rows only while the file I/O view is on: the module decides */
-	{.name = "ebsFileIoTable", .table = EBS_T_FILEIO, .family = EBS_FAM_SYSCALLS,
-	 .index_type = {ASN_UNSIGNED}, .nindex = 1},
-	{.name = "ebsTcpPeerTable", .table = EBS_T_TCP_PEER, .family = EBS_FAM_TCP,
-	 .index_type = {ASN_UNSIGNED}, .nindex = 1},
-	{.name = "ebsProcTable", .table = EBS_T_PROC, .family = EBS_FAM_MEMORY,
-	 .index_type = {ASN_UNSIGNED}, .nindex = 1},
+	{.name = "ebsFileIoTable", .table = EBS_T_FILEIO, .family = EBS_FAM_SYSCALLS, .nindex = 1},
+	/* indexed by the endpoint: 8 sub-identifiers for IPv4, 20 for IPv6 */
+	{.name = "ebsTcpPeerTable", .table = EBS_T_TCP_PEER, .family = EBS_FAM_TCP, .nindex = 0},
+	{.name = "ebsProcTable", .table = EBS_T_PROC, .family = EBS_FAM_MEMORY, .nindex = 1},
 	/* rows exist only for histograms of running modules: the core decides */
-	{.name = "ebsHistTable", .table = EBS_T_HIST, .family = EBS_FAM_COUNT,
-	 .index_type = {ASN_INTEGER, ASN_UNSIGNED}, .nindex = 2},
+	{.name = "ebsHistTable", .table = EBS_T_HIST, .family = EBS_FAM_COUNT, .nindex = 2},
 };
 #define NNODES (sizeof(nodes) / sizeof(nodes[0]))
 
 static const struct ebs_snapshot *snap;
 static uint64_t start_unix_ms;
 
-/* A table row's index; 0 when the row has none (it is not served). */
-static unsigned row_index(const struct node *n, const struct ebs_snapshot *s, size_t i,
-			  uint32_t idx[2])
+/* A row's index: its sub-identifiers. */
+struct rindex {
+	unsigned n;
+	uint32_t arc[EBS_SNMP_INDEX_MAX];
+};
+
+/* A table row's index; false when the row has none (it is not served). */
+static bool row_index(const struct node *n, const struct ebs_snapshot *s, size_t i,
+		      struct rindex *x)
 {
 	const void *row = ebs_table_row(s, n->table, i);
 
-	idx[0] = idx[1] = 0;
 	if (n->table == EBS_T_MODULE && !((const struct ebs_module_stat *)row)->name) {
-		idx[0] = (uint32_t)i + 1; /* modules[] is by family; name only for display */
-		return 1;
+		x->arc[0] = (uint32_t)i + 1; /* modules[] is by family; name only for display */
+		x->n = 1;
+		return true;
 	}
-	return ebs_snmp_index(n->table, row, idx) == n->nindex ? n->nindex : 0;
+	x->n = ebs_snmp_index(n->table, row, x->arc);
+	return x->n > 0 && (n->nindex == 0 || x->n == n->nindex);
 }
 
-/* Whether index a sorts before index b (rows of a one-index table have 0
- * as their second arc). */
-static bool idx_less(const uint32_t a[2], const uint32_t b[2])
+/* An index against the instance part of a requested name (any length, any
+ * arc values), as OIDs compare: <0, 0, >0. */
+static int index_cmp(const struct rindex *x, const oid *q, size_t qlen)
 {
-	return a[0] < b[0] || (a[0] == b[0] && a[1] < b[1]);
+	for (size_t k = 0; k < x->n && k < qlen; k++)
+		if ((oid)x->arc[k] != q[k])
+			return (oid)x->arc[k] < q[k] ? -1 : 1;
+	return x->n == qlen ? 0 : x->n < qlen ? -1 : 1;
+}
+
+/* Whether index a sorts before index b, as OIDs do. */
+static bool idx_less(const struct rindex *a, const struct rindex *b)
+{
+	oid q[EBS_SNMP_INDEX_MAX];
+
+	for (unsigned k = 0; k < b->n; k++)
+		q[k] = b->arc[k];
+	return index_cmp(a, q, b->n) < 0;
 }
 
 /* Whether a table's rows come in ascending index order (the core promises
  * it; checked, because the binary search would hide rows otherwise). */
 static bool ascending(const struct node *n, const struct ebs_snapshot *s)
 {
-	uint32_t prev[2] = {0, 0}, cur[2];
+	struct rindex prev = {0}, cur;
 	size_t rows = ebs_table_rows(s, n->table);
 
 	for (size_t i = 0; i < rows; i++) {
-		if (!row_index(n, s, i, cur))
+		if (!row_index(n, s, i, &cur))
 			return false;
-		if (i > 0 && !idx_less(prev, cur))
+		if (i > 0 && !idx_less(&prev, &cur))
 			return false;
-		prev[0] = cur[0];
-		prev[1] = cur[1];
+		prev = cur;
 	}
 	return true;
 }
@@ -292,55 +302,44 @@ static int scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 
 /* ---- tables ------------------------------------------------------------ */
 
-/* A row's index against the instance part of a requested name (any length,
- * any arc values), as OIDs compare: <0, 0, >0. */
-static int index_cmp(const uint32_t *idx, unsigned nindex, const oid *q, size_t qlen)
-{
-	for (size_t k = 0; k < nindex && k < qlen; k++)
-		if ((oid)idx[k] != q[k])
-			return (oid)idx[k] < q[k] ? -1 : 1;
-	return nindex == qlen ? 0 : nindex < qlen ? -1 : 1;
-}
-
 /* The row with the smallest index above q (exact: equal to q), its index
- * in idx; the row's position, or SIZE_MAX for none. */
+ * in *x; the row's position, or SIZE_MAX for none. */
 static size_t find_row(const struct node *n, const oid *q, size_t qlen, bool exact,
-		       uint32_t idx[2])
+		       struct rindex *x)
 {
 	size_t rows = snap && running(n->family) ? ebs_table_rows(snap, n->table) : 0;
 	size_t best = SIZE_MAX;
-	uint32_t cur[2];
+	struct rindex cur;
 
 	if (n->sorted) {
 		size_t lo = 0, hi = rows; /* the first row above q (at or above: exact) */
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
 			int c;
-			row_index(n, snap, mid, cur);
-			c = index_cmp(cur, n->nindex, q, qlen);
+			row_index(n, snap, mid, &cur);
+			c = index_cmp(&cur, q, qlen);
 			if (c > 0 || (exact && c == 0))
 				hi = mid;
 			else
 				lo = mid + 1;
 		}
-		if (lo == rows || !row_index(n, snap, lo, idx))
+		if (lo == rows || !row_index(n, snap, lo, x))
 			return SIZE_MAX;
-		if (exact && index_cmp(idx, n->nindex, q, qlen) != 0)
+		if (exact && index_cmp(x, q, qlen) != 0)
 			return SIZE_MAX;
 		return lo;
 	}
 	for (size_t i = 0; i < rows; i++) {
 		int c;
-		if (!row_index(n, snap, i, cur))
+		if (!row_index(n, snap, i, &cur))
 			continue;
-		c = index_cmp(cur, n->nindex, q, qlen);
+		c = index_cmp(&cur, q, qlen);
 		if (exact ? c != 0 : c <= 0)
 			continue;
-		if (best != SIZE_MAX && !idx_less(cur, idx))
-			continue; /* idx holds the best so far */
+		if (best != SIZE_MAX && !idx_less(&cur, x))
+			continue; /* *x holds the best so far */
 		best = i;
-		idx[0] = cur[0];
-		idx[1] = cur[1];
+		*x = cur;
 		if (exact)
 			break;
 	}
@@ -354,14 +353,14 @@ static void table_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info 
 	const netsnmp_variable_list *vb = r->requestvb;
 	size_t e = n->oid_len + 1; /* the entry's length */
 	size_t i = SIZE_MAX;
-	uint32_t idx[2];
+	struct rindex x;
 
 	if (vb->name_length <= e || vb->name[n->oid_len] != 1 || vb->name[e] >= MAX_COLS) {
 		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
 		return;
 	}
-	if (vb->name_length == e + 1 + n->nindex)
-		i = find_row(n, vb->name + e + 1, n->nindex, true, idx);
+	if (vb->name_length > e + 1)
+		i = find_row(n, vb->name + e + 1, vb->name_length - e - 1, true, &x);
 	answer(reqinfo, r, n, (unsigned)vb->name[e],
 	       i == SIZE_MAX ? NULL : ebs_table_row(snap, n->table, i));
 }
@@ -394,12 +393,12 @@ static void table_getnext(netsnmp_agent_request_info *reqinfo, netsnmp_request_i
 		}
 	}
 	for (; col <= n->last; col++, q = NULL, qlen = 0) {
-		uint32_t idx[2];
+		struct rindex x;
 		size_t i;
 
 		if (!n->col[col].metric && !n->col[col].local)
 			continue;
-		i = find_row(n, q, qlen, false, idx);
+		i = find_row(n, q, qlen, false, &x);
 		if (i == SIZE_MAX) {
 			if (!q)
 				return; /* no rows at all */
@@ -408,9 +407,9 @@ static void table_getnext(netsnmp_agent_request_info *reqinfo, netsnmp_request_i
 		memcpy(name, n->oid, n->oid_len * sizeof(oid));
 		name[n->oid_len] = 1;
 		name[e] = col;
-		for (unsigned k = 0; k < n->nindex; k++)
-			name[e + 1 + k] = idx[k];
-		if (snmp_set_var_objid(vb, name, e + 1 + n->nindex) != 0) {
+		for (unsigned k = 0; k < x.n; k++)
+			name[e + 1 + k] = x.arc[k];
+		if (snmp_set_var_objid(vb, name, e + 1 + x.n) != 0) {
 			netsnmp_set_request_error(reqinfo, r, SNMP_ERR_GENERR);
 			return;
 		}

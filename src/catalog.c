@@ -251,16 +251,16 @@ const struct ebs_metric ebs_catalog[] = {
 
 	/* ---- tcp: per remote endpoint (who talks to whom) ---- */
 	R("tcp.peer.direction", TCP, EBS_INFO, EBS_T_TCP_PEER, struct ebs_tcp_peer_row, dir,
-	  EBS_V_U32, "", NULL, NULL, "ebsTcpPeerDirection", 2, INT, 0,
+	  EBS_V_U32, "", NULL, NULL, NULL, 0, NO, 0,
 	  "out(1): this host connected to the peer's port; in(2): the peer connected to this host's port."),
 	R("tcp.peer.address_type", TCP, EBS_INFO, EBS_T_TCP_PEER, struct ebs_tcp_peer_row,
-	  addr_type, EBS_V_U32, "", NULL, NULL, "ebsTcpPeerAddressType", 3, INT, 0,
+	  addr_type, EBS_V_U32, "", NULL, NULL, NULL, 0, NO, 0,
 	  "ipv4(1) or ipv6(2), InetAddressType's values."),
 	R("tcp.peer.address", TCP, EBS_INFO, EBS_T_TCP_PEER, struct ebs_tcp_peer_row, addr_str,
-	  EBS_V_STR, "", NULL, NULL, "ebsTcpPeerAddress", 4, STR, 0,
+	  EBS_V_STR, "", NULL, NULL, "ebsTcpPeerAddress", 5, STR, 0,
 	  "The peer's address in text form."),
 	R("tcp.peer.port", TCP, EBS_INFO, EBS_T_TCP_PEER, struct ebs_tcp_peer_row, port, EBS_V_U32,
-	  "", NULL, NULL, "ebsTcpPeerPort", 5, U32, 0,
+	  "", NULL, NULL, NULL, 0, NO, 0,
 	  "The peer's port (out) or this host's port the peer connected to (in)."),
 	R("tcp.peer.connects", TCP, EBS_COUNTER, EBS_T_TCP_PEER, struct ebs_tcp_peer_row, connects,
 	  EBS_V_U64, "connections", "ebpf_events", "connects", "ebsTcpPeerConnects", 6, C64, 0,
@@ -514,7 +514,7 @@ void ebs_row_key(enum ebs_table t, const void *row, char *buf, size_t len)
 	}
 }
 
-unsigned ebs_snmp_index(enum ebs_table t, const void *row, uint32_t idx[2])
+unsigned ebs_snmp_index(enum ebs_table t, const void *row, uint32_t idx[EBS_SNMP_INDEX_MAX])
 {
 	switch (t) {
 	case EBS_T_MODULE: {
@@ -529,7 +529,20 @@ unsigned ebs_snmp_index(enum ebs_table t, const void *row, uint32_t idx[2])
 	case EBS_T_TCP_STATE: idx[0] = ((const struct ebs_tcp_state_row *)row)->state; return 1;
 	case EBS_T_TCP_PORT: idx[0] = ((const struct ebs_tcp_port_row *)row)->port; return 1;
 	case EBS_T_FILEIO: idx[0] = ((const struct ebs_fileio_row *)row)->nr + 1; return 1;
-	case EBS_T_TCP_PEER: idx[0] = ((const struct ebs_tcp_peer_row *)row)->index; return 1;
+	case EBS_T_TCP_PEER: {
+		/* INDEX { direction, address type, address (an OCTET STRING:
+		 * its length, then its octets), port } */
+		const struct ebs_tcp_peer_row *r = row;
+		unsigned len = r->addr_type == 2 ? 16 : 4, n = 0;
+
+		idx[n++] = r->dir;
+		idx[n++] = r->addr_type;
+		idx[n++] = len;
+		for (unsigned k = 0; k < len; k++)
+			idx[n++] = r->addr[k];
+		idx[n++] = r->port;
+		return n;
+	}
 	case EBS_T_PROC: idx[0] = ((const struct ebs_proc_row *)row)->pid; return 1;
 	case EBS_T_HIST:
 		idx[0] = ((const struct ebs_hist_row *)row)->hist;

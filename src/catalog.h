@@ -102,7 +102,11 @@ const char *ebs_hist_unit(uint32_t id);
 void ebs_cd_plugin_instance(const struct ebs_metric *m, const void *row, char *buf, size_t len);
 void ebs_cd_type_instance(const struct ebs_metric *m, const void *row, char *buf, size_t len);
 
-/* SNMP: the row's index sub-identifiers (1 or 2 of them); returns how many. */
-unsigned ebs_snmp_index(enum ebs_table t, const void *row, uint32_t idx[2]);
+/* SNMP: the row's index sub-identifiers; returns how many (at most
+ * EBS_SNMP_INDEX_MAX, 0 for a table without SNMP rows).  Most tables have
+ * one; histogram buckets two; a TCP peer 8 (IPv4) or 20 (IPv6): direction,
+ * address type, address length and octets, port. */
+#define EBS_SNMP_INDEX_MAX 20
+unsigned ebs_snmp_index(enum ebs_table t, const void *row, uint32_t idx[EBS_SNMP_INDEX_MAX]);
 
 #endif

@@ -148,9 +148,9 @@ enum ebs_peer_dir {
 };
 
 /* One remote endpoint: an L4 flow edge.  Rows are sorted by direction,
- * family, address, port; index is the 1-based position in this snapshot. */
+ * family, address, port: the order of their SNMP index, the endpoint
+ * itself (EBPFSTATS-MIB's ebsTcpPeerEntry). */
 struct ebs_tcp_peer_row {
-	uint32_t index;
 	uint32_t dir;	     /* enum ebs_peer_dir */
 	uint32_t addr_type;  /* InetAddressType: ipv4(1), ipv6(2) */
 	uint8_t addr[16];    /* network order; IPv4 in the first 4 bytes */

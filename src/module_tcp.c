@@ -335,7 +335,7 @@ static int walk_peers(int fd, int ncpus, uint32_t cap, struct peer_read *p)
 }
 
 /* tcp_peers into rows sorted by direction, family, address, port (batch
- * lookups where the kernel has them); the row index is the position.
+ * lookups where the kernel has them): the order of their SNMP index.
  * *entries gets the number of distinct keys. */
 static int read_peers(struct ebs_module *m, struct ebs_snapshot *s, uint64_t *entries,
 		      char *err, size_t errlen)
@@ -393,7 +393,6 @@ static int read_peers(struct ebs_module *m, struct ebs_snapshot *s, uint64_t *en
 		struct ebs_tcp_peer v;
 
 		memcpy(&v, p[i].sum, sizeof(v));
-		row->index = i + 1;
 		row->dir = k->dir;
 		row->addr_type = k->family == 6 ? 2 : 1;
 		memcpy(row->addr, k->addr, sizeof(row->addr));

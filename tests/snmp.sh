@@ -108,15 +108,31 @@ expect "ebsTcpStateName.1 is ESTABLISHED" '[ "$(get $O.4.20.1.2.1)" = ESTABLISHE
 expect "ebsTcpStateTransIn.1 (ESTABLISHED) >= $((2 * M_TCP))" \
 	'[ "$(get $O.4.20.1.4.1)" -ge $((2 * M_TCP)) ]'
 
-# TCP peers: the workload's M connects to 127.0.0.1:$wlport are one
-# outbound row (direction out(1), ipv4(1)) and one inbound row
-peer=$(snmpwalk $SNMP -OqnU $O.4.22.1.5 2>/dev/null | awk -v p="$wlport" '$2 == p {
-	n = split($1, a, "."); print a[n] }' | while read -r i; do
-	[ "$(get $O.4.22.1.2.$i)" = 1 ] && [ "$(get $O.4.22.1.4.$i)" = 127.0.0.1 ] && echo "$i"
-done | head -n 1)
-expect "ebsTcpPeerTable has an out row for 127.0.0.1:$wlport (index ${peer:-none})" 'isnum "$peer"'
-expect "ebsTcpPeerConnects.$peer is $M_TCP, ebsTcpPeerAddressType ipv4(1)" \
-	'[ "$(get $O.4.22.1.6.$peer)" = "$M_TCP" ] && [ "$(get $O.4.22.1.3.$peer)" = 1 ]'
+# TCP peers, indexed by the endpoint (direction, address type, address
+# length and octets, port): the workload's M connects to 127.0.0.1:$wlport
+# are the rows out(1).ipv4(1).4.127.0.0.1.$wlport and in(2).ipv4(1)...,
+# where a manager that knows the peer finds them without a walk
+PEER_OUT=1.1.4.127.0.0.1.$wlport
+PEER_IN=2.1.4.127.0.0.1.$wlport
+expect "ebsTcpPeerConnects.$PEER_OUT (out to 127.0.0.1:$wlport) is $M_TCP" \
+	'[ "$(get $O.4.22.1.6.$PEER_OUT)" = "$M_TCP" ]'
+expect "ebsTcpPeerConnects.$PEER_IN (in from 127.0.0.1 to port $wlport) is $M_TCP" \
+	'[ "$(get $O.4.22.1.6.$PEER_IN)" = "$M_TCP" ]'
+expect "ebsTcpPeerAddress.$PEER_OUT is 127.0.0.1" \
+	'[ "$(get $O.4.22.1.5.$PEER_OUT)" = 127.0.0.1 ]'
+# a walk names the same instances, and every row's address column is the
+# address its index carries
+snmpwalk $SNMP -OqnU $O.4.22.1.5 2>&1 | tr -d '"' >"$tmp/peers.out"
+expect "a walk of ebsTcpPeerAddress lists $PEER_OUT and $PEER_IN" \
+	'grep -q "^$O.4.22.1.5.$PEER_OUT 127.0.0.1\$" "$tmp/peers.out" &&
+	 grep -q "^$O.4.22.1.5.$PEER_IN 127.0.0.1\$" "$tmp/peers.out"'
+mism=$(awk -v pre="$O.4.22.1.5." 'index($1, pre) == 1 {
+	n = split(substr($1, length(pre) + 1), a, ".")
+	if (a[3] == 4) { want = a[4] "." a[5] "." a[6] "." a[7]; ok = n == 8 && a[2] == 1 }
+	else { ok = n == 20 && a[2] == 2 && a[3] == 16; want = "" }
+	if (!ok || (want != "" && $2 != want)) print $1 }' "$tmp/peers.out" | head -n 3)
+expect "every peer index is direction.type.length.octets.port and matches its address${mism:+: $mism}" \
+	'[ -z "$mism" ] && [ "$(grep -c "^$O.4.22.1.5." "$tmp/peers.out")" -ge 2 ]'
 expect "ebsTcpPeerOverflows.0 is a number" 'isnum "$(get $O.4.19.0)"'
 
 # memory and file I/O
@@ -168,6 +184,17 @@ out=$(snmpget $SNMP -On $O.3.12.0 2>&1)
 expect "GET of an undefined scalar: noSuchObject" 'echo "$out" | grep -q "No Such Object"'
 out=$(snmpget $SNMP -On $O.2.1.3.9 2>&1)
 expect "GET of module 9: noSuchInstance" 'echo "$out" | grep -q "No Such Instance"'
+# peer rows by a wrong index: cut short, one arc too many, a wrong length
+# arc, an octet past 255
+for bad in 1.1.4.127.0.0.1 $PEER_OUT.0 1.1.5.127.0.0.1.$wlport 1.1.4.127.0.0.257.$wlport; do
+	out=$(snmpget $SNMP -On $O.4.22.1.6.$bad 2>&1)
+	expect "GET of ebsTcpPeerConnects.$bad: noSuchInstance" \
+		'echo "$out" | grep -q "No Such Instance"'
+done
+# GETNEXT from inside a peer's index: the next row, whole
+out=$(snmpgetnext $SNMP -On $O.4.22.1.6.1.1.4.127.0.0 2>&1)
+expect "GETNEXT from ebsTcpPeerConnects.1.1.4.127.0.0 lands on a whole row ($out)" \
+	'echo "$out" | grep -Eq "^$O\.4\.22\.1\.6\.1\.1\.4\.127\.0\.0\.[0-9]+\.[0-9]+ = Counter64"'
 
 # GETBULK with max-repetitions 5000: an answer, not an error, in order
 snmpbulkget $SNMP -On -Cn0 -Cr5000 $ROOT >"$tmp/bulk.out" 2>&1
@@ -221,6 +248,9 @@ if [ -n "$mibdir" ]; then
 	out=$(snmpget $SYM $SNMP EBPFSTATS-MIB::ebsHistUpperBound.syscallLatency.3 2>&1)
 	expect "symbolic index by enum label: ebsHistUpperBound.syscallLatency.3 = 7 ($out)" \
 		'echo "$out" | grep -q "= Gauge32: 7"'
+	out=$(snmpget $SYM $SNMP "EBPFSTATS-MIB::ebsTcpPeerConnects.out.ipv4.\"127.0.0.1\".$wlport" 2>&1)
+	expect "symbolic peer index: ebsTcpPeerConnects.out.ipv4.\"127.0.0.1\".$wlport = $M_TCP ($out)" \
+		'echo "$out" | grep -Eq "= Counter64: $M_TCP( |\$)"'
 fi
 
 # ---- 3. master restart -----------------------------------------------------

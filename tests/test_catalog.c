@@ -88,7 +88,7 @@ static void test_accessors_and_naming(void **state)
 	struct ebs_tcp_trans_row tr[1];
 	struct ebs_hist_row hr[1];
 	char buf[64];
-	uint32_t idx[2];
+	uint32_t idx[EBS_SNMP_INDEX_MAX];
 
 	(void)state;
 	memset(&s, 0, sizeof(s));
@@ -208,7 +208,7 @@ static void test_new_families_naming(void **state)
 	struct ebs_tcp_peer_row peers[2];
 	struct ebs_proc_row procs[1];
 	char buf[96];
-	uint32_t idx[2];
+	uint32_t idx[EBS_SNMP_INDEX_MAX];
 
 	(void)state;
 	memset(&s, 0, sizeof(s));
@@ -217,9 +217,11 @@ static void test_new_families_naming(void **state)
 	s.fileio = fio;
 	s.n_fileio = 1;
 	s.fio.write_bytes = 4096;
-	peers[0] = (struct ebs_tcp_peer_row){.index = 1, .dir = EBS_PEER_OUT, .addr_type = 1,
-					     .addr_str = "192.0.2.7", .port = 443, .connects = 2};
-	peers[1] = (struct ebs_tcp_peer_row){.index = 2, .dir = EBS_PEER_IN, .addr_type = 2,
+	peers[0] = (struct ebs_tcp_peer_row){.dir = EBS_PEER_OUT, .addr_type = 1,
+					     .addr = {192, 0, 2, 7}, .addr_str = "192.0.2.7",
+					     .port = 443, .connects = 2};
+	peers[1] = (struct ebs_tcp_peer_row){.dir = EBS_PEER_IN, .addr_type = 2,
+					     .addr = {0x20, 0x01, 0x0d, 0xb8, [15] = 1},
 					     .addr_str = "2001:db8::1", .port = 22};
 	s.tcp_peers = peers;
 	s.n_tcp_peers = 2;
@@ -253,8 +255,13 @@ static void test_new_families_naming(void **state)
 	assert_string_equal(buf, "out-192.0.2.7-443-connects");
 	ebs_row_key(m->table, ebs_table_row(&s, m->table, 1), buf, sizeof(buf));
 	assert_string_equal(buf, "in-2001:db8::1-22");
-	ebs_snmp_index(m->table, ebs_table_row(&s, m->table, 1), idx);
-	assert_int_equal(idx[0], 2);
+	/* the index is the endpoint: direction, type, length, octets, port */
+	assert_int_equal(ebs_snmp_index(m->table, ebs_table_row(&s, m->table, 0), idx), 8);
+	assert_memory_equal(idx, ((uint32_t[]){1, 1, 4, 192, 0, 2, 7, 443}), 8 * sizeof(uint32_t));
+	assert_int_equal(ebs_snmp_index(m->table, ebs_table_row(&s, m->table, 1), idx), 20);
+	assert_memory_equal(idx, ((uint32_t[]){2, 2, 16, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0,
+						0, 0, 0, 0, 1, 22}),
+			    20 * sizeof(uint32_t));
 	m = ebs_metric_find("tcp.peer.address");
 	assert_string_equal(ebs_metric_str(m, ebs_table_row(&s, m->table, 1)), "2001:db8::1");
 

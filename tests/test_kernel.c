@@ -1047,6 +1047,19 @@ static const struct ebs_tcp_peer_row *peerrow(const struct ebs_snapshot *s, uint
 	return NULL;
 }
 
+/* The row's SNMP index is want[0..n). */
+static void assert_peer_index(const struct ebs_tcp_peer_row *r, const uint32_t *want, unsigned n)
+{
+	uint32_t idx[EBS_SNMP_INDEX_MAX];
+	unsigned got = ebs_snmp_index(EBS_T_TCP_PEER, r, idx);
+
+	assert_int_equal(got, n);
+	for (unsigned k = 0; k < n; k++)
+		if (idx[k] != want[k])
+			fail_msg("%s port %u: index arc %u is %u, want %u", r->addr_str, r->port, k,
+				 idx[k], want[k]);
+}
+
 /* One listener on addr (IPv4 or IPv6 text), one connect, accepted, data
  * both ways, both ends closed.  *port gets the listener's port.  0 or -1. */
 static int connect_once(const char *addr, uint16_t *port)
@@ -1128,8 +1141,24 @@ static void test_tcp_peers(void **state)
 	/* the client sent 100 bytes and got 10, each acked (+1 for the FIN) */
 	assert_true(o1->bytes_out >= 100 && o1->bytes_in >= 10);
 	assert_true(i1->bytes_in >= 100 && i1->bytes_out >= 10);
-	for (uint32_t i = 0; i < s->n_tcp_peers; i++)
-		assert_int_equal(s->tcp_peers[i].index, i + 1);
+	/* the SNMP index is the endpoint, and the rows come in its order */
+	assert_peer_index(o1, (uint32_t[]){1, 1, 4, 127, 0, 0, 1, p1}, 8);
+	if (i2->addr_type == 2)
+		assert_peer_index(i2, (uint32_t[]){2, 2, 16, 0, 0, 0, 0, 0, 0, 0, 0,
+						   0, 0, 0, 0, 0, 0, 0, 1, p2}, 20);
+	else
+		assert_peer_index(i2, (uint32_t[]){2, 1, 4, 127, 0, 0, 2, p2}, 8);
+	for (uint32_t i = 1; i < s->n_tcp_peers; i++) {
+		uint32_t a[EBS_SNMP_INDEX_MAX], b[EBS_SNMP_INDEX_MAX];
+		unsigned na = ebs_snmp_index(EBS_T_TCP_PEER, &s->tcp_peers[i - 1], a);
+		unsigned nb = ebs_snmp_index(EBS_T_TCP_PEER, &s->tcp_peers[i], b);
+		int c = 0;
+
+		for (unsigned k = 0; !c && k < na && k < nb; k++)
+			c = a[k] < b[k] ? -1 : a[k] > b[k];
+		if (c > 0 || (c == 0 && na >= nb))
+			fail_msg("peer rows %u and %u out of SNMP index order", i - 1, i);
+	}
 	assert_int_equal(s->tcp_peer_overflows, 0);
 	ebs_close(e);
 }
