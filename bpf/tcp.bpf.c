@@ -35,6 +35,10 @@
  * tcp_probe events whose RTT is recorded. */
 const volatile __u32 sample_rate = 100;
 
+/* Knob (collect_tcp_peers): whether tcp_peers gets rows.  The verifier
+ * prunes the peer code when it is off. */
+const volatile bool count_peers = true;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -285,7 +289,7 @@ static __always_inline struct ebs_tcp_peer *peer_row(bool btf, struct ebs_tcp_st
 #ifdef EBS_BENCH_NO_ROWS
 	return NULL;
 #endif
-	if (!peer_key(btf, sk, passive, lport, &k))
+	if (!count_peers || !peer_key(btf, sk, passive, lport, &k))
 		return NULL;
 	p = bpf_map_lookup_elem(&tcp_peers, &k);
 	if (p || !create)
@@ -452,7 +456,7 @@ static __always_inline struct ebs_tcp_peer *peer_of(bool btf, struct ebs_tcp_sta
 	struct sock_ref r;
 	__u16 lport = 0;
 
-	if (!sk || !sock_find(sock_buckets, sock_key(btf, sock_buckets, sk), &r))
+	if (!count_peers || !sk || !sock_find(sock_buckets, sock_key(btf, sock_buckets, sk), &r))
 		return NULL;
 	if (r.m->passive)
 		lport = r.m->lport ? r.m->lport : sk_lport(btf, sk);

@@ -31,6 +31,7 @@ static const struct cd_option cd_options[] = {
 	{"CollectScheduler", "collect_scheduler", false},
 	{"CollectMemory", "collect_memory", false},
 	{"CollectFileIO", "collect_file_io", false},
+	{"CollectTCPPeers", "collect_tcp_peers", false},
 	{"BPFStats", "bpf_stats", false},
 	{"ProcessInclude", "process_filter", true},
 	{"ProcessExclude", "exclude_processes", true},

@@ -39,6 +39,7 @@ enum field {
 	F_SCHED,
 	F_MEMORY,
 	F_FILEIO,
+	F_TCP_PEERS,
 	F_BPFSTATS,
 	F_INCLUDE,
 	F_EXCLUDE,
@@ -65,7 +66,8 @@ struct key_def {
 	    {"collect_syscall_latency", F_LATENCY}, {"collect_tcp", F_TCP},                      \
 	    {"collect_network", F_TCP}, {"collect_tcp_events", F_TCP},                           \
 	    {"collect_scheduler", F_SCHED}, {"collect_memory", F_MEMORY},                        \
-	    {"collect_file_io", F_FILEIO}, {"bpf_stats", F_BPFSTATS},                            \
+	    {"collect_file_io", F_FILEIO}, {"collect_tcp_peers", F_TCP_PEERS},                   \
+	    {"bpf_stats", F_BPFSTATS},                                                           \
 	    {"process_filter", F_INCLUDE}, {"process_include", F_INCLUDE},                       \
 	    {"exclude_processes", F_EXCLUDE}, {"process_exclude", F_EXCLUDE},                    \
 	    {"sample_rate", F_SAMPLE}, {"btf_path", F_BTF}, {"pin_path", F_PIN},                 \
@@ -381,6 +383,8 @@ static bool *bool_field(struct ebs_config *cfg, enum field f)
 		return &cfg->collect[EBS_FAM_MEMORY];
 	case F_FILEIO:
 		return &cfg->file_io;
+	case F_TCP_PEERS:
+		return &cfg->tcp_peers;
 	case F_BPFSTATS:
 		return &cfg->bpf_stats;
 	default:
@@ -537,6 +541,7 @@ void ebs_config_init(struct ebs_config *cfg)
 	/* a page fault is far more frequent than the other families' events */
 	cfg->collect[EBS_FAM_MEMORY] = false;
 	cfg->file_io = false;
+	cfg->tcp_peers = true;
 	cfg->syscall_latency = true;
 	cfg->sample_rate = 100;
 	copy_str(cfg->pin_path, sizeof(cfg->pin_path), "/sys/fs/bpf/ebpfstats",

@@ -39,6 +39,7 @@ struct ebs_config {
 	bool collect[EBS_FAM_COUNT];
 	bool syscall_latency;	/* off: one hook (sys_exit), counts and errors only */
 	bool file_io;		/* syscalls module also counts read/write bytes */
+	bool tcp_peers;		/* tcp module also keeps a row per remote endpoint */
 	/* turn on the kernel's per-program run-time statistics while open
 	 * (BPF_ENABLE_STATS; needs CAP_SYS_ADMIN).  They are a switch for the
 	 * whole host and cost every BPF program on it two clock reads per

@@ -124,8 +124,12 @@ static struct bpf_object *tcp_open(struct ebs_module *m, const struct ebs_config
 		tcp_destroy(m);
 		return NULL;
 	}
-	/* the peer table shares the port table's bound (map_sizes.ports) */
-	rc = bpf_map__set_max_entries(skel->maps.tcp_peers, cfg->max_ports ? cfg->max_ports : 1);
+	/* the peer table shares the port table's bound (map_sizes.ports); with
+	 * collect_tcp_peers off its code is pruned and it keeps one entry,
+	 * never used, so that every build has the same maps to pin and read */
+	skel->rodata->count_peers = cfg->tcp_peers;
+	rc = bpf_map__set_max_entries(skel->maps.tcp_peers,
+				      cfg->tcp_peers && cfg->max_ports ? cfg->max_ports : 1);
 	if (rc < 0) {
 		snprintf(err, errlen, "sizing tcp_peers to max_ports %u failed: %s",
 			 cfg->max_ports, strerror(-rc));

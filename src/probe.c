@@ -224,6 +224,7 @@ uint64_t ebs_cfg_digest(const struct ebs_config *cfg, enum ebs_family fam)
 		vals[n++] = cfg->sample_rate;
 		vals[n++] = cfg->max_sockets;
 		vals[n++] = cfg->max_ports;
+		vals[n++] = cfg->tcp_peers;
 		break;
 	case EBS_FAM_SCHED:
 	case EBS_FAM_MEMORY:

@@ -270,6 +270,7 @@ static void test_every_option(void **state)
 		ITEM("CollectScheduler", vb(false)),
 		ITEM("CollectMemory", vb(true)),
 		ITEM("CollectFileIO", vb(true)),
+		ITEM("CollectTCPPeers", vb(false)),
 		ITEM("ProcessInclude", vs("nginx"), vs("postgres")),
 		ITEM("ProcessExclude", vs("collectd")),
 		ITEM("SampleRate", vn(25)),
@@ -292,6 +293,7 @@ static void test_every_option(void **state)
 	assert_false(cd_cfg.collect[EBS_FAM_SCHED]);
 	assert_true(cd_cfg.collect[EBS_FAM_MEMORY]);
 	assert_true(cd_cfg.file_io);
+	assert_false(cd_cfg.tcp_peers);
 	assert_int_equal(cd_cfg.n_include, 2);
 	assert_string_equal(cd_cfg.include[0], "nginx");
 	assert_string_equal(cd_cfg.include[1], "postgres");

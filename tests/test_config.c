@@ -141,6 +141,7 @@ static void assert_defaults(const struct ebs_config *cfg)
 	for (int i = 0; i < EBS_FAM_COUNT; i++)
 		assert_true(cfg->collect[i] == (i != EBS_FAM_MEMORY)); /* memory: off */
 	assert_false(cfg->file_io);
+	assert_true(cfg->tcp_peers);
 	assert_false(cfg->bpf_stats);
 	assert_true(cfg->syscall_latency);
 	assert_int_equal(cfg->n_include, 0);
@@ -206,6 +207,7 @@ static void test_full_file(void **state)
 	assert_true(cfg.collect[EBS_FAM_SCHED]);
 	assert_true(cfg.collect[EBS_FAM_MEMORY]);
 	assert_true(cfg.file_io);
+	assert_false(cfg.tcp_peers);
 	assert_int_equal(cfg.n_include, 2);
 	assert_string_equal(cfg.include[0], "nginx");
 	assert_string_equal(cfg.include[1], "postgres");
@@ -662,6 +664,8 @@ static void test_set_valid(void **state)
 	set_ok(&cfg, "collect_file_io", "true");
 	assert_true(cfg.collect[EBS_FAM_MEMORY]);
 	assert_true(cfg.file_io);
+	set_ok(&cfg, "collect_tcp_peers", "off");
+	assert_false(cfg.tcp_peers);
 	set_ok(&cfg, "bpf_stats", "true");
 	assert_true(cfg.bpf_stats);
 	set_ok(&cfg, "sample_rate", "10");

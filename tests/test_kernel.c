@@ -1203,6 +1203,37 @@ static void test_tcp_peers_walk(void **state)
 	unsetenv("EBPFSTATS_TEST_NO_BATCH");
 }
 
+/* collect_tcp_peers: false: the same connects leave no peer row (and no
+ * overflow), while the port table and the totals still count them. */
+static void test_tcp_peers_off(void **state)
+{
+	struct ebs_config cfg;
+	uint16_t p1 = 0, p2 = 0;
+
+	(void)state;
+	ebs_config_init(&cfg);
+	cfg.pin_path[0] = '\0';
+	cfg.tcp_peers = false;
+	struct ebs *e = open_cfg(&cfg);
+	const struct ebs_snapshot *s = snap(e);
+	assert_running(s, EBS_FAM_TCP);
+	uint64_t active0 = s->tcp.active_opens, passive0 = s->tcp.passive_opens;
+
+	assert_int_equal(connect_once("127.0.0.1", &p1), 0);
+	assert_int_equal(connect_once("127.0.0.1", &p2), 0);
+	usleep(100 * 1000);
+	s = snap(e);
+	assert_int_equal(s->n_tcp_peers, 0);
+	assert_int_equal(s->tcp_peer_overflows, 0);
+	assert_true(s->tcp.active_opens - active0 >= 2);
+	assert_true(s->tcp.passive_opens - passive0 >= 2);
+	assert_non_null(portrow(s, p1));
+	assert_int_equal(portrow(s, p1)->accepts, 1);
+	assert_int_equal(portrow(s, p2)->accepts, 1);
+	assert_true(portrow(s, p1)->bytes_in >= 100);
+	ebs_close(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1231,6 +1262,7 @@ int main(void)
 		cmocka_unit_test(test_file_io_bytes),
 		cmocka_unit_test(test_tcp_peers),
 		cmocka_unit_test(test_tcp_peers_walk),
+		cmocka_unit_test(test_tcp_peers_off),
 	};
 
 	if (geteuid() != 0) {
