@@ -114,6 +114,9 @@ static void drain_wake(int fd, void *data)
 		;
 }
 
+/* First thing: a SIGHUP or SIGTERM that comes while the programs load, or
+ * while init_snmp() already answers the master (it does, waiting for its
+ * registrations), is kept for the main loop instead of killing us. */
 static int setup_signals(void)
 {
 	struct sigaction sa;
@@ -124,8 +127,6 @@ static int setup_signals(void)
 		if (fcntl(wake_fd[i], F_SETFL, O_NONBLOCK) < 0 ||
 		    fcntl(wake_fd[i], F_SETFD, FD_CLOEXEC) < 0)
 			return -1;
-	if (register_readfd(wake_fd[0], drain_wake, NULL) != FD_REGISTERED_OK)
-		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -386,6 +387,10 @@ int main(int argc, char **argv)
 			snmp_enable_syslog_ident(PROG, LOG_DAEMON);
 	}
 
+	if (setup_signals() < 0) {
+		snmp_log(LOG_ERR, PROG ": cannot set up signals: %s\n", strerror(errno));
+		return 1;
+	}
 	slim_malloc();
 	ebs_config_init(&a.cfg);
 	if ((a.config_path && ebs_config_load(&a.cfg, a.config_path, err, sizeof(err)) < 0) ||
@@ -433,15 +438,16 @@ int main(int argc, char **argv)
 	 * init_snmp(), which reads ebpfstats-agentx.conf and connects */
 	netsnmp_ds_set_int(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_AGENTX_PING_INTERVAL,
 			   PING_INTERVAL);
-	if (ebs_mib_register(start_ms) < 0)
+	if (register_readfd(wake_fd[0], drain_wake, NULL) != FD_REGISTERED_OK ||
+	    ebs_mib_register(start_ms) < 0)
 		goto out_snmp;
 	/* the first snapshot before the master can ask anything */
 	snap = refresh(&a);
 	if (snap)
 		log_modules(snap);
 	init_snmp(PROG);
-	if (arm_refresh(&a) < 0 || setup_signals() < 0) {
-		snmp_log(LOG_ERR, PROG ": cannot set up timers or signals: %s\n", strerror(errno));
+	if (arm_refresh(&a) < 0) {
+		snmp_log(LOG_ERR, PROG ": cannot set up the refresh timer: %s\n", strerror(errno));
 		goto out_snmp;
 	}
 	snmp_log(LOG_INFO, PROG " %s started (AgentX socket %s)\n", EBS_VERSION,

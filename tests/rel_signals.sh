@@ -7,7 +7,8 @@
 # set of programs, the same open files and no old program behind.  SIGTERM
 # (and SIGINT for the CLI) exits 0 and detaches private programs: every
 # program and link the process held is gone; with pins they stay.  SIGKILL
-# of a private loader leaves nothing either (the kernel's doing).
+# of a private loader leaves nothing either (the kernel's doing).  A SIGHUP
+# or SIGTERM 50 ms after the subagent starts is a reload or exit 0, not death.
 # Needs root and snmpd; collectd for its part.
 # shellcheck disable=SC2016,SC2034,SC2046,SC2086,SC2317
 set -u
@@ -161,6 +162,33 @@ attached "$s" 10
 stop_pid "$s" KILL
 wait_until 5 'all_gone "$P"'
 expect "ebpfstats show SIGKILL: its programs are gone as well" '[ -n "$P" ] && all_gone "$P"'
+
+# ---- signals that come while the programs load ------------------------------------------------
+# The subagent's handlers are in place before it loads anything: a SIGHUP
+# 50 ms after the start (before the programs are attached, and before
+# init_snmp() is done answering the master) is a reload once it serves; a
+# SIGTERM then is exit 0.  The default action would kill it either way.
+early_agent() { # early_agent SIG LOG: starts a subagent, sends SIG 50 ms in; e gets its pid
+	"$AGENT" -f -x "$tmp/agentx.sock" -c "$cfg" -Lf "$2" &
+	e=$!
+	track "$e"
+	sleep 0.05
+	kill -"$1" "$e"
+}
+good $A
+early_agent HUP "$rel_tmp/agent-early-hup.log"
+wait_until 20 'grep -q "reloaded" "$rel_tmp/agent-early-hup.log"'
+expect "SIGHUP 50 ms after the start: the subagent lives, reloads, serves" \
+	'kill -0 "$e" 2>/dev/null && grep -q "reloaded" "$rel_tmp/agent-early-hup.log" && isnum "$(get $O.3.1.0)"' ||
+	tail -n 5 "$rel_tmp/agent-early-hup.log"
+P=$(held_prog_ids "$e" | tr '\n' ' ')
+signalled "$e" TERM
+early_agent TERM "$rel_tmp/agent-early-term.log"
+wait "$e"
+rc=$?
+untrack "$e"
+expect "SIGTERM 50 ms after the start: exit 0 (got $rc)" '[ $rc -eq 0 ]' ||
+	tail -n 5 "$rel_tmp/agent-early-term.log"
 
 # with pins: SIGTERM leaves the pinned programs attached for the next one
 new_pin rel-sig
