@@ -177,8 +177,11 @@ done >"$rel_tmp/rand.oids"
 grep "^\." "$rel_tmp/walk.out" | cut -d' ' -f1 >"$rel_tmp/walk.oids"
 # and from inside the tables: objects of the walk, and the same with the
 # last sub-identifier cut off (a partial index)
-shuf -n 100 --random-source=<(yes) "$rel_tmp/walk.oids" | tee -a "$rel_tmp/rand.oids" |
-	sed 's/\.[0-9]*$//' >>"$rel_tmp/rand.oids"
+# (one writer at a time: tee and sed appending together could split a line
+# where one's buffer ends mid-line)
+shuf -n 100 --random-source=<(yes) "$rel_tmp/walk.oids" >"$rel_tmp/picked.oids"
+cat "$rel_tmp/picked.oids" >>"$rel_tmp/rand.oids"
+sed 's/\.[0-9]*$//' "$rel_tmp/picked.oids" >>"$rel_tmp/rand.oids"
 # the first walk OID after each request (binary search: the walk is sorted)
 awk 'function lt(a, b,   x, y, na, nb, i) { na = split(a, x, "."); nb = split(b, y, ".");
 		for (i = 2; i <= na && i <= nb; i++) if (x[i] != y[i]) return x[i] + 0 < y[i] + 0;
