@@ -71,14 +71,14 @@ static const struct ebs_snapshot *snap;
 static uint64_t start_unix_ms;
 
 /* A row's index: its sub-identifiers. */
-struct rindex {
+struct row_arcs {
 	unsigned n;
 	uint32_t arc[EBS_SNMP_INDEX_MAX];
 };
 
 /* A table row's index; false when the row has none (it is not served). */
 static bool row_index(const struct node *n, const struct ebs_snapshot *s, size_t i,
-		      struct rindex *x)
+		      struct row_arcs *x)
 {
 	const void *row = ebs_table_row(s, n->table, i);
 
@@ -93,7 +93,7 @@ static bool row_index(const struct node *n, const struct ebs_snapshot *s, size_t
 
 /* An index against the instance part of a requested name (any length, any
  * arc values), as OIDs compare: <0, 0, >0. */
-static int index_cmp(const struct rindex *x, const oid *q, size_t qlen)
+static int index_cmp(const struct row_arcs *x, const oid *q, size_t qlen)
 {
 	for (size_t k = 0; k < x->n && k < qlen; k++)
 		if ((oid)x->arc[k] != q[k])
@@ -102,7 +102,7 @@ static int index_cmp(const struct rindex *x, const oid *q, size_t qlen)
 }
 
 /* Whether index a sorts before index b, as OIDs do. */
-static bool idx_less(const struct rindex *a, const struct rindex *b)
+static bool idx_less(const struct row_arcs *a, const struct row_arcs *b)
 {
 	oid q[EBS_SNMP_INDEX_MAX];
 
@@ -115,7 +115,7 @@ static bool idx_less(const struct rindex *a, const struct rindex *b)
  * it; checked, because the binary search would hide rows otherwise). */
 static bool ascending(const struct node *n, const struct ebs_snapshot *s)
 {
-	struct rindex prev = {0}, cur;
+	struct row_arcs prev = {0}, cur;
 	size_t rows = ebs_table_rows(s, n->table);
 
 	for (size_t i = 0; i < rows; i++) {
@@ -305,11 +305,11 @@ static int scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 /* The row with the smallest index above q (exact: equal to q), its index
  * in *x; the row's position, or SIZE_MAX for none. */
 static size_t find_row(const struct node *n, const oid *q, size_t qlen, bool exact,
-		       struct rindex *x)
+		       struct row_arcs *x)
 {
 	size_t rows = snap && running(n->family) ? ebs_table_rows(snap, n->table) : 0;
 	size_t best = SIZE_MAX;
-	struct rindex cur;
+	struct row_arcs cur;
 
 	if (n->sorted) {
 		size_t lo = 0, hi = rows; /* the first row above q (at or above: exact) */
@@ -353,7 +353,7 @@ static void table_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info 
 	const netsnmp_variable_list *vb = r->requestvb;
 	size_t e = n->oid_len + 1; /* the entry's length */
 	size_t i = SIZE_MAX;
-	struct rindex x;
+	struct row_arcs x;
 
 	if (vb->name_length <= e || vb->name[n->oid_len] != 1 || vb->name[e] >= MAX_COLS) {
 		netsnmp_set_request_error(reqinfo, r, SNMP_NOSUCHOBJECT);
@@ -393,7 +393,7 @@ static void table_getnext(netsnmp_agent_request_info *reqinfo, netsnmp_request_i
 		}
 	}
 	for (; col <= n->last; col++, q = NULL, qlen = 0) {
-		struct rindex x;
+		struct row_arcs x;
 		size_t i;
 
 		if (!n->col[col].metric && !n->col[col].local)
