@@ -38,18 +38,32 @@ last=$(grep "^\." "$rel_tmp/walk.out" | tail -n 1 | cut -d' ' -f1)
 expect "reference walk of the subtree ($nwalk objects, last $last)" '[ "$nwalk" -ge 200 ]'
 
 # ---- GETBULK ------------------------------------------------------------------
-# like_walk FILE [whole]: FILE's OIDs are the first ones (whole: all) of a
-# walk made just before or just after it (a process calling a system call
-# for the first time adds a syscall row in between; two such rows in a few
-# ms are not expected)
+# like_walk FILE [whole]: FILE's OIDs are a walk's first ones (whole: all of
+# it), in order, between a walk made before and one made after: rows only
+# appear (a process calling a system call for the first time, a new TCP
+# peer), so every OID of the walk before (up to FILE's last) is in FILE and
+# every OID of FILE is in the walk after.  Prints what differs otherwise.
 like_walk() {
-	grep "^\." "$1" | cut -d' ' -f1 >"$rel_tmp/b.oids"
-	_n=$(wc -l <"$rel_tmp/b.oids")
-	[ "${2:-}" = whole ] && _n=1000000
 	snmpwalk $V2 -On $ROOT >"$rel_tmp/walk2.out" 2>&1
-	for _w in "$rel_tmp/walk.out" "$rel_tmp/walk2.out"; do
-		grep "^\." "$_w" | head -n "$_n" | cut -d' ' -f1 | cmp -s - "$rel_tmp/b.oids" && break
-	done
+	python3 - "$rel_tmp/walk.out" "$1" "$rel_tmp/walk2.out" "${2:-first}" <<'EOF'
+import sys
+def oids(f):
+    return [tuple(int(x) for x in l.split()[0].strip('.').split('.'))
+            for l in open(f) if l.startswith('.')]
+before, got, after = (oids(f) for f in sys.argv[1:4])
+if not got:
+    sys.exit('no OIDs in the answer')
+bad = [i for i in range(1, len(got)) if got[i] <= got[i - 1]]
+if bad:
+    sys.exit('out of order at varbind %d' % bad[0])
+end = None if sys.argv[4] == 'whole' else got[-1]
+keep = lambda w: {o for o in w if end is None or o <= end}
+missing = keep(before) - set(got)
+extra = set(got) - keep(after)
+for what, s in (('missing (in the walk before)', missing), ('extra (not in the walk after)', extra)):
+    if s:
+        sys.exit('%d %s, first .%s' % (len(s), what, '.'.join(map(str, min(s)))))
+EOF
 	_ok=$?
 	mv "$rel_tmp/walk2.out" "$rel_tmp/walk.out"
 	return $_ok
