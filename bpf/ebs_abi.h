@@ -7,7 +7,8 @@
 #include <linux/types.h>
 #endif
 
-#define EBS_HIST_SLOTS 32
+#include "ebs_hist.h"
+
 #define EBS_COMM_LEN 16
 #define EBS_MAX_COMMS 16
 

@@ -16,7 +16,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "ebs_bits.bpf.h"
+#include "ebs_hist.h"
 #include "sched.h"
 
 /* Knob, set through the skeleton's rodata before load: enqueue times in
@@ -181,7 +181,7 @@ static __always_inline int on_switch(bool btf, bool vol, bool dead, __u32 prev_p
 	}
 	/* another CPU's clock may run a little ahead of ours */
 	if (now >= w->ts) {
-		c->runq[ebs_slot(now - w->ts)]++;
+		c->runq[ebs_hist_bucket(now - w->ts)]++;
 		c->runq_samples++;
 	}
 	if (btf && task_local)

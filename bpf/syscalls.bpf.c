@@ -13,7 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "ebs_bits.bpf.h"
+#include "ebs_hist.h"
 #include "syscalls.h"
 
 _Static_assert((EBS_SYS_MAX & (EBS_SYS_MAX - 1)) == 0, "io_mask indexing masks nr with EBS_SYS_MAX - 1");
@@ -57,6 +57,21 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } sys_bytes SEC(".maps");
+
+/* Per-syscall latency histograms and this CPU's nr -> row (syscalls.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EBS_SYS_MAX + 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} sys_row SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EBS_SYS_HIST_ROWS);
+	__type(key, __u32);
+	__type(value, struct ebs_sys_hist);
+} sys_hist SEC(".maps");
 
 /* Start times, one of two maps (user space creates only the one in use).
  * Task storage (5.11+): a cached per-task slot, freed with the task, bound
@@ -120,6 +135,42 @@ static __always_inline bool comm_wanted(void)
 	if (has_exclude && v && *v == EBS_COMM_EXCLUDE)
 		return false;
 	return true;
+}
+
+/* Adds a latency sample to this CPU's row for nr (nr < EBS_SYS_MAX),
+ * handing out the next free row on the syscall's first sample here. */
+static __always_inline void hist_add(__u32 nr, __u64 lat)
+{
+	__u32 used_key = EBS_SYS_ROWS_USED, row;
+	__u32 *slot = bpf_map_lookup_elem(&sys_row, &nr), *used;
+	struct ebs_sys_hist *h;
+	bool fresh = false;
+
+	if (!slot)
+		return;
+	row = *slot;
+	if (!row) {
+		used = bpf_map_lookup_elem(&sys_row, &used_key);
+		if (!used)
+			return;
+		if (*used < EBS_SYS_HIST_OTHER) {
+			row = ++*used;
+			*slot = row;
+			fresh = true;
+		}
+	}
+	if (row) {
+		row--;
+	} else {
+		row = EBS_SYS_HIST_OTHER;
+		ctr_inc(EBS_SYS_C_HIST_OTHER);
+	}
+	h = bpf_map_lookup_elem(&sys_hist, &row);
+	if (!h)
+		return;
+	if (fresh)
+		h->nr = (__u64)nr + 1;
+	h->slot[ebs_hist_bucket(lat)]++;
 }
 
 static __always_inline int on_enter(__u32 nr)
@@ -223,7 +274,7 @@ static __always_inline int on_exit(__u32 nr, long ret)
 		v->errors++;
 	if (timed) {
 		v->lat_ns += lat;
-		v->hist[ebs_slot(lat)]++;
+		hist_add(nr, lat);
 	}
 	/* one bit test for every other syscall; a read or write that moved
 	 * bytes pays one more per-CPU lookup */

@@ -16,7 +16,27 @@ struct ebs_sys_val {
 	__u64 calls;
 	__u64 errors;			/* returned -4095..-1, the kernel's own test */
 	__u64 lat_ns;			/* sum over the sampled calls */
-	__u64 hist[EBS_HIST_SLOTS];	/* sampled latencies, ns, log2 slots */
+};
+
+/* Latency histograms per syscall.  A log-linear histogram is 3.6 KiB, too
+ * much for each of EBS_SYS_MAX numbers on every CPU, and a host uses few
+ * syscalls (about 50 on a quiet one).  So each CPU hands out rows of
+ * sys_hist on first use: sys_row[nr] on that CPU is the row + 1 (0: none
+ * yet) and sys_row[EBS_SYS_ROWS_USED] counts the rows handed out there.
+ * Per CPU, so no atomics: tracepoints run with preemption off.  When a
+ * CPU's rows are gone, a syscall without one adds its samples to the last
+ * row (EBS_SYS_HIST_OTHER), still in the totals, and bumps
+ * EBS_SYS_C_HIST_OTHER.  Map memory: EBS_SYS_HIST_ROWS x 3720 bytes per
+ * CPU (docs/percentiles.md). */
+#define EBS_SYS_HIST_ROWS 64
+#define EBS_SYS_HIST_OTHER (EBS_SYS_HIST_ROWS - 1)
+#define EBS_SYS_ROWS_USED EBS_SYS_MAX
+
+/* sys_hist[row], per CPU: sampled latencies, ns (ebs_hist.h buckets).  nr
+ * tells user space whose row it is on this CPU without reading sys_row. */
+struct ebs_sys_hist {
+	__u64 nr; /* syscall nr + 1; 0 for a row not handed out, and the other row */
+	__u64 slot[EBS_HIST_SLOTS];
 };
 
 /* sys_ctr[i], per CPU. */
@@ -24,6 +44,7 @@ enum ebs_sys_ctr {
 	EBS_SYS_C_INFLIGHT_OVERFLOW, /* entry not timed: no room for its start time */
 	EBS_SYS_C_OUT_OF_RANGE,	     /* nr >= EBS_SYS_MAX (x32, ...): not in sys_stats */
 	EBS_SYS_C_FILTERED,	     /* exits skipped by the comm include/exclude lists */
+	EBS_SYS_C_HIST_OTHER,	     /* samples in the other row: no histogram row free */
 	EBS_SYS_NCTR
 };
 

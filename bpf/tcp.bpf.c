@@ -17,7 +17,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "ebs_bits.bpf.h"
+#include "ebs_hist.h"
 #include "tcp.h"
 
 /* Bench-only builds (bench/tcp-*.bpf.o) price the parts of this module:
@@ -522,7 +522,7 @@ static __always_inline void on_close(bool btf, struct ebs_tcp_stats *st, const s
 		__u64 now = bpf_ktime_get_ns(), born = *r->born_ns;
 
 		if (now > born)
-			st->lifetime[ebs_slot((now - born) / 1000000)]++;
+			st->lifetime[ebs_hist_bucket((now - born) / 1000000)]++;
 	}
 }
 
@@ -621,7 +621,7 @@ static __always_inline int on_state(bool btf, bool buckets, const struct sock *s
 	if (old == TCP_SYN_SENT && new == TCP_ESTABLISHED && *r.born_ns) {
 		now = bpf_ktime_get_ns();
 		if (now > *r.born_ns)
-			st->connect[ebs_slot(now - *r.born_ns)]++;
+			st->connect[ebs_hist_bucket(now - *r.born_ns)]++;
 	}
 	return 0;
 }
@@ -685,7 +685,7 @@ static __always_inline int on_rtt(__u32 srtt_us)
 	if (!st)
 		return 0;
 	st->rtt_samples++;
-	st->rtt[ebs_slot((__u64)srtt_us * 1000)]++;
+	st->rtt[ebs_hist_bucket((__u64)srtt_us * 1000)]++;
 	return 0;
 }
 

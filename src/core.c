@@ -596,7 +596,13 @@ static void fill_hist_rows(struct ebs_snapshot *s)
 		if (st != EBS_ST_OK && st != EBS_ST_DEGRADED)
 			continue;
 		for (uint32_t b = 0; b < EBS_HIST_SLOTS; b++) {
-			struct ebs_hist_row *r = &s->hist_rows[n++];
+			struct ebs_hist_row *r;
+
+			/* 465 buckets each: only those that ever had a sample
+			 * (counts only grow, so a row, once there, stays) */
+			if (!h[id]->slot[b])
+				continue;
+			r = &s->hist_rows[n++];
 			r->hist = id;
 			r->bucket = b + 1;
 			r->upper = ebs_hist_upper(b);

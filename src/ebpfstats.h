@@ -12,9 +12,11 @@
 #define EBS_VERSION "0.1.0"
 /* Bumped whenever a pinned map's key/value layout changes; it is part of the
  * pin path, so a front-end never reads maps of another layout. */
-#define EBS_PIN_LAYOUT 2
+#define EBS_PIN_LAYOUT 3
 
-#define EBS_HIST_SLOTS 32 /* log2 buckets: slot i holds [2^i, 2^(i+1)) */
+/* Log-linear buckets (bpf/ebs_hist.h): 16 exact ones for 0..15, then 16
+ * per power of two up to 2^32, then one open bucket. */
+#define EBS_HIST_SLOTS 465
 #define EBS_MAX_COMMS 16  /* process include/exclude list entries */
 #define EBS_COMM_LEN 16   /* TASK_COMM_LEN */
 #define EBS_PATH_LEN 256
@@ -92,10 +94,15 @@ struct ebs_hist {
 };
 
 /* Percentiles over the histogram delta since the previous snapshot, in the
- * unit the catalog names (µs, or ms for lifetimes).  0 with samples == 0. */
+ * unit the catalog names (µs, or ms for lifetimes).  0 with samples == 0.
+ * hist, prev and div let ebs_pct_at() give any other percentile of the
+ * same interval; they point into this snapshot and the one before it, so
+ * they are valid as long as the snapshot is. */
 struct ebs_pct {
 	double p50, p90, p99;
 	uint64_t samples;
+	const struct ebs_hist *hist, *prev; /* prev NULL: since load */
+	double div; /* histogram unit per reported unit (1000: ns -> µs) */
 };
 
 struct ebs_module_stat {
@@ -306,13 +313,23 @@ const char *ebs_tcp_state_name(uint32_t state);
 
 /* ---- histogram math (hist.c) -------------------------------------------- */
 
-/* Inclusive upper bound of slot i (2^(i+1) - 1; the last slot is open). */
+/* The bucket of a value, and the smallest and largest value of a bucket
+ * (the last bucket is open: its upper bound is UINT64_MAX). */
+unsigned ebs_hist_bucket_of(uint64_t v);
+uint64_t ebs_hist_lower(unsigned slot);
 uint64_t ebs_hist_upper(unsigned slot);
-/* Percentile q in (0,1] of cur - prev (prev may be NULL), interpolated
- * linearly inside the bucket, in the histogram's own unit. 0 when empty. */
+/* Every percentile is within this relative error of the exact quantile of
+ * the samples counted (docs/percentiles.md), below the open bucket. */
+#define EBS_HIST_MAX_ERROR 0.035
+/* Percentile q in (0,1] of cur - prev (prev may be NULL), in the
+ * histogram's own unit; 0 when empty.  Interpolated linearly inside the
+ * bucket the rank falls in, then kept within EBS_HIST_MAX_ERROR of every
+ * value that bucket can hold; in the open bucket, its lower bound. */
 double ebs_hist_percentile(const struct ebs_hist *cur, const struct ebs_hist *prev, double q);
 /* Fills pct from cur - prev, dividing values by div (1000 for ns -> µs). */
 void ebs_hist_pct(struct ebs_pct *pct, const struct ebs_hist *cur, const struct ebs_hist *prev,
 		  double div);
+/* Percentile q in (0,1] of the interval pct describes, in pct's unit. */
+double ebs_pct_at(const struct ebs_pct *pct, double q);
 
 #endif

@@ -89,6 +89,8 @@ int ebs_percpu_lookup(int fd, const void *key, void *buf, size_t value_size, int
 int ebs_percpu_map_read(int fd, size_t key_size, size_t value_size, int ncpus, uint32_t cap,
 			void *keys, uint64_t *sums, size_t nwords);
 size_t ebs_round8(size_t n);
+/* dst += one kernel histogram (EBS_HIST_SLOTS counters), hist.c. */
+void ebs_hist_add(struct ebs_hist *dst, const __u64 *slots);
 
 /* Whether the test variable name is set to something other than "" or "0"
  * (EBPFSTATS_TEST_HASH_STATE, EBPFSTATS_TEST_NO_BATCH: the paths of other

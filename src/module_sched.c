@@ -103,12 +103,6 @@ static int sched_load(struct ebs_module *m)
 	return sched_bpf__load(m->skel);
 }
 
-static void hist_add(struct ebs_hist *dst, const __u64 *src)
-{
-	for (unsigned b = 0; b < EBS_HIST_SLOTS; b++)
-		dst->slot[b] += src[b];
-}
-
 /* Per-CPU map values come in possible-CPU order, which is the CPU number
  * wherever the possible mask has no holes (every architecture Linux
  * numbers CPUs densely on); sched_migr is indexed by CPU number.  Both
@@ -160,7 +154,7 @@ static int sched_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, s
 		r->switches_invol = v->switches_invol;
 		r->migrations = migr[c].migrations;
 		r->runq_samples = v->runq_samples;
-		hist_add(&r->runq, v->runq);
+		ebs_hist_add(&r->runq, v->runq);
 
 		s->sched.switches_vol += v->switches_vol;
 		s->sched.switches_invol += v->switches_invol;
@@ -172,7 +166,7 @@ static int sched_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, s
 		s->sched.exits += v->exits;
 		s->sched.runq_samples += v->runq_samples;
 		s->sched.wakeup_overflows += v->wakeup_overflows;
-		hist_add(&s->sched.runq, v->runq);
+		ebs_hist_add(&s->sched.runq, v->runq);
 	}
 	s->cpus = rows;
 	s->n_cpus = (uint32_t)ncpus;

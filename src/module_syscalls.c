@@ -13,7 +13,7 @@
 
 _Static_assert(sizeof(struct ebs_sys_val) % sizeof(uint64_t) == 0,
 	       "ebs_sys_val is summed as u64 words");
-_Static_assert(EBS_HIST_SLOTS == sizeof(((struct ebs_hist *)0)->slot) / sizeof(uint64_t),
+_Static_assert(sizeof(((struct ebs_sys_hist *)0)->slot) == sizeof(struct ebs_hist),
 	       "kernel and snapshot histograms differ in size");
 
 #define SYS_VAL_WORDS (sizeof(struct ebs_sys_val) / sizeof(uint64_t))
@@ -177,11 +177,16 @@ static struct bpf_object *sys_open(struct ebs_module *m, const struct ebs_config
 	if (rc == 0)
 		rc = bpf_map__set_autocreate(p->skel->maps.sys_start,
 					     cfg->syscall_latency && !task_local);
+	/* no latency, no samples: one row keeps the map (front-ends find it
+	 * by name) at 3.7 KiB per CPU instead of 233 */
+	if (rc == 0)
+		rc = bpf_map__set_max_entries(p->skel->maps.sys_hist,
+					      cfg->syscall_latency ? EBS_SYS_HIST_ROWS : 1);
 	if (rc == 0 && cfg->syscall_latency && !task_local)
 		rc = bpf_map__set_max_entries(p->skel->maps.sys_start,
 					      cfg->max_threads ? cfg->max_threads : 1);
 	if (rc < 0) {
-		snprintf(err, errlen, "setting up the syscall start-time map failed: %s",
+		snprintf(err, errlen, "sizing the syscall latency maps failed: %s",
 			 strerror(-rc));
 		sys_destroy(m);
 		return NULL;
@@ -302,7 +307,61 @@ static int read_each(int fd, int ncpus, struct ebs_sys_val *sum, char *err, size
 	return 0;
 }
 
-enum { MAP_STATS, MAP_CTR, MAP_BYTES };
+enum { MAP_STATS, MAP_CTR, MAP_BYTES, MAP_ROW, MAP_HIST };
+
+/* The latency histograms: every CPU's rows of sys_hist, each added to the
+ * row of the syscall it belongs to on that CPU (its nr field) and to the
+ * total.  Only the rows some CPU has handed out are read.  row_of[nr] is
+ * the index of nr's row in s->syscalls, or -1. */
+static int read_hists(struct ebs_module *m, struct ebs_snapshot *s, const int *row_of, char *err,
+		      size_t errlen)
+{
+	size_t stride = ebs_round8(sizeof(struct ebs_sys_hist));
+	__u32 key = EBS_SYS_ROWS_USED, used = 0;
+	unsigned char *buf;
+	int rc;
+
+	buf = malloc(stride * (size_t)m->ncpus);
+	if (!buf) {
+		snprintf(err, errlen, "out of memory reading sys_hist");
+		return -1;
+	}
+	rc = ebs_percpu_lookup(m->map_fd[MAP_ROW], &key, buf, sizeof(__u32), m->ncpus);
+	if (rc < 0) {
+		snprintf(err, errlen, "reading sys_row[%u] failed: %s", key, strerror(-rc));
+		goto out;
+	}
+	for (int c = 0; c < m->ncpus; c++) {
+		__u32 u = *(const __u32 *)(buf + ebs_round8(sizeof(__u32)) * (size_t)c);
+		if (u > used)
+			used = u;
+	}
+	for (key = 0; key < EBS_SYS_HIST_ROWS; key++) {
+		/* the other row fills only once a CPU has handed out all others */
+		if (key >= used && !(key == EBS_SYS_HIST_OTHER && used >= EBS_SYS_HIST_OTHER))
+			continue;
+		rc = ebs_percpu_lookup(m->map_fd[MAP_HIST], &key, buf, sizeof(struct ebs_sys_hist),
+				       m->ncpus);
+		if (rc < 0) {
+			snprintf(err, errlen, "reading sys_hist[%u] failed: %s", key, strerror(-rc));
+			goto out;
+		}
+		for (int c = 0; c < m->ncpus; c++) {
+			const struct ebs_sys_hist *h =
+				(const struct ebs_sys_hist *)(buf + stride * (size_t)c);
+
+			ebs_hist_add(&s->sys.hist, h->slot);
+			/* a syscall first sampled after sys_stats was read has
+			 * no row in this snapshot yet: in the total only */
+			if (h->nr >= 1 && h->nr <= EBS_SYS_MAX && row_of[h->nr - 1] >= 0)
+				ebs_hist_add(&s->syscalls[row_of[h->nr - 1]].hist, h->slot);
+		}
+	}
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
 
 /* The file I/O rows: the read/write/open syscalls that were called, with
  * the bytes sys_exit added for them.  Called with s->syscalls filled. */
@@ -363,11 +422,12 @@ static int read_fileio(struct ebs_module *m, struct ebs_snapshot *s, char *err, 
 static int sys_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, size_t errlen)
 {
 	struct ebs_sys_val *sum = calloc(EBS_SYS_MAX, sizeof(*sum));
+	int *row_of = malloc(EBS_SYS_MAX * sizeof(*row_of));
 	uint64_t ctr[EBS_SYS_NCTR];
 	uint32_t n = 0;
 	int rc = -1;
 
-	if (!sum) {
+	if (!sum || !row_of) {
 		snprintf(err, errlen, "out of memory reading sys_stats");
 		goto out;
 	}
@@ -399,21 +459,23 @@ static int sys_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 		const struct ebs_sys_val *v = &sum[nr];
 		struct ebs_syscall_row *r;
 
+		row_of[nr] = -1;
 		if (!v->calls)
 			continue;
+		row_of[nr] = (int)n;
 		r = &s->syscalls[n++];
 		r->nr = nr;
 		r->name = ebs_syscall_name(nr);
 		r->calls = v->calls;
 		r->errors = v->errors;
 		r->latency_ns = v->lat_ns;
-		for (unsigned b = 0; b < EBS_HIST_SLOTS; b++) {
-			r->hist.slot[b] = v->hist[b];
-			s->sys.hist.slot[b] += v->hist[b];
-		}
 		s->sys.calls += v->calls;
 		s->sys.errors += v->errors;
 		s->sys.latency_ns += v->lat_ns;
+	}
+	if (read_hists(m, s, row_of, err, errlen) < 0) {
+		rc = -1;
+		goto out;
 	}
 	{
 		__u32 on_key = EBS_SYS_BYTES_ON;
@@ -435,10 +497,12 @@ static int sys_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 	s->sys.inflight_overflows = ctr[EBS_SYS_C_INFLIGHT_OVERFLOW];
 	s->sys.filtered = ctr[EBS_SYS_C_FILTERED];
 	s->modules[EBS_FAM_SYSCALLS].events = s->sys.calls;
-	s->modules[EBS_FAM_SYSCALLS].overflows =
-		ctr[EBS_SYS_C_INFLIGHT_OVERFLOW] + ctr[EBS_SYS_C_OUT_OF_RANGE];
+	s->modules[EBS_FAM_SYSCALLS].overflows = ctr[EBS_SYS_C_INFLIGHT_OVERFLOW] +
+						 ctr[EBS_SYS_C_OUT_OF_RANGE] +
+						 ctr[EBS_SYS_C_HIST_OTHER];
 	rc = 0;
 out:
+	free(row_of);
 	free(sum);
 	return rc;
 }
@@ -468,6 +532,8 @@ static const char *const sys_maps[] = {
 	[MAP_STATS] = "sys_stats",
 	[MAP_CTR] = "sys_ctr",
 	[MAP_BYTES] = "sys_bytes",
+	[MAP_ROW] = "sys_row",
+	[MAP_HIST] = "sys_hist",
 };
 
 const struct ebs_module_ops ebs_module_syscalls = {

@@ -50,7 +50,7 @@ status=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["m
 expect "json: module status is text" '[ "$status" = ok ]'
 
 # pins left by show; unload removes them
-expect "show left pins for the other front-ends" '[ -d "$pin/v2/syscalls" ]'
+expect "show left pins for the other front-ends" '[ -d "$pin/v$LAYOUT/syscalls" ]'
 "$EBS" unload --pin-path "$pin" >"$tmp/unload.out"
 expect "unload removes every pin" '[ ! -e "$pin" ] && grep -q "removed [1-9][0-9]* pins" "$tmp/unload.out"'
 finish

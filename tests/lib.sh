@@ -3,7 +3,7 @@
 #	. "${top_srcdir:-.}/tests/lib.sh"
 # POSIX sh: dash runs the #!/bin/sh tests.  tests/rel_lib.sh sources it and
 # adds what only the reliability tests (bash) use.  What it gives:
-#  - paths: top_builddir, top_srcdir (absolute), EBS, AGENT, WL; ROOT and O
+#  - paths: top_builddir, top_srcdir (absolute), EBS, AGENT, WL; LAYOUT (pin layout); ROOT and O
 #    (the MIB's subtree and its ebsObjects).
 #  - TAP-ish lines and counters: ok, no, expect NAME COND (COND eval'ed, so
 #    quoted '...'), note, finish (the summary line, exit 0 or 1), skip REASON
@@ -26,6 +26,8 @@ top_srcdir=$(cd "$top_srcdir" && pwd)
 EBS="$top_builddir/ebpfstats"
 AGENT="$top_builddir/ebpfstats-agentx"
 WL="$top_builddir/tests/ebs-workload"
+# pins live under <pin_path>/v<layout>/<module>/
+LAYOUT=$(sed -n 's/^#define EBS_PIN_LAYOUT \([0-9]*\).*/\1/p' "$top_srcdir/src/ebpfstats.h")
 ROOT=.1.3.6.1.4.1.8072.9999.9999.42
 O=$ROOT.1
 TEST_NAME=$(basename "$0")

@@ -8,8 +8,6 @@
 rel_tmp=$tmp
 chmod 0755 "$rel_tmp"
 SNMP_TIMEOUT=2 # clients here give up sooner than lib.sh's 3 s
-# pins live under <pin_path>/v<layout>/<module>/
-LAYOUT=$(sed -n 's/^#define EBS_PIN_LAYOUT \([0-9]*\).*/\1/p' "$top_srcdir/src/ebpfstats.h")
 
 # ---- BPF objects a process holds, from /proc/PID/fdinfo ---------------------
 # held_ids prog|map|link PID: ids of that kind in PID's fds (prog fds and

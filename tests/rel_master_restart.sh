@@ -28,8 +28,12 @@ nr=$(syscall_nr getppid) || nr=110
 idx=$((nr + 1))
 # Counter64s: syscalls calls/errors, getppid calls, TCP active/passive
 # opens, voluntary switches, every module's events, one histogram bucket
+# (the first run-queue bucket with samples: buckets have rows from their
+# first sample on)
+wait_until 10 '[ -n "$(snmpgetnext $SNMP -On $O.6.1.5.2 2>/dev/null | grep "^$O\.6\.1\.5\.2\.")" ]'
+hb=$(snmpgetnext $SNMP -On $O.6.1.5.2 2>/dev/null | cut -d' ' -f1)
 C64="$O.3.1.0 $O.3.2.0 $O.3.10.1.3.$idx $O.4.1.0 $O.4.2.0 $O.5.1.0 \
-$O.2.1.6.1 $O.2.1.6.2 $O.2.1.6.3 $O.6.1.5.1.1"
+$O.2.1.6.1 $O.2.1.6.2 $O.2.1.6.3 $hb"
 
 # ---- load: a workload, a manager walking, a poller --------------------------
 (

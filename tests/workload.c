@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -171,4 +173,54 @@ int wl_forks(unsigned f)
 			return -1;
 	}
 	return 0;
+}
+
+int wl_sleeps(const char *comm, unsigned n, uint64_t lo_ns, uint64_t hi_ns, uint64_t *out_ns)
+{
+	size_t len = (size_t)n * sizeof(uint64_t);
+	uint64_t *shared = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pid_t pid;
+	int rc;
+
+	if (shared == MAP_FAILED)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		munmap(shared, len);
+		return -1;
+	}
+	if (pid == 0) {
+		uint64_t x = 88172645463325252u; /* xorshift: the same delays every run */
+
+		if (comm && prctl(PR_SET_NAME, comm, 0, 0, 0) < 0)
+			_exit(1);
+		/* the default 50 µs slack would add its own spread to every sleep */
+		if (prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0) < 0)
+			_exit(1);
+		for (unsigned i = 0; i < n; i++) {
+			struct timespec t0, t1, d;
+			uint64_t ns = lo_ns;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			if (hi_ns > lo_ns)
+				ns += x % (hi_ns - lo_ns + 1);
+			d.tv_sec = (time_t)(ns / 1000000000u);
+			d.tv_nsec = (long)(ns % 1000000000u);
+			/* clock_gettime is the vDSO: no system call of its own */
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			if (clock_nanosleep(CLOCK_MONOTONIC, 0, &d, NULL) != 0)
+				_exit(1);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			shared[i] = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
+				    (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+		}
+		_exit(0);
+	}
+	rc = reap(pid);
+	if (rc == 0)
+		memcpy(out_ns, shared, len);
+	munmap(shared, len);
+	return rc;
 }

@@ -19,4 +19,9 @@ int wl_pingpong(unsigned k);
 /* f children forked and reaped. */
 int wl_forks(unsigned f);
 
+/* A child named comm makes n clock_nanosleep() calls of lo_ns .. hi_ns
+ * (uniform; lo_ns == hi_ns: fixed), with 1 ns timer slack, and times each
+ * one with CLOCK_MONOTONIC around the call: out_ns[i] (n entries). */
+int wl_sleeps(const char *comm, unsigned n, uint64_t lo_ns, uint64_t hi_ns, uint64_t *out_ns);
+
 #endif
