@@ -46,11 +46,17 @@ static const struct cd_option cd_options[] = {
 /* Options of the plugin itself, not of the core. */
 static const char *const cd_own_options[] = {"ConfigFile", "ReportPercentiles"};
 
+/* Percentiles the catalog serves as metrics of their own; any other one
+ * (ReportPercentiles 99.9) is computed from the same interval's histogram
+ * and named after the metric's p50: "getppid-p99.9". */
 static const unsigned cd_pct_known[] = {50, 90, 99};
+#define CD_PCT_EXTRA_MAX 8
 
 static struct ebs_config cd_cfg;
 static char cd_config_file[EBS_PATH_LEN];
 static bool cd_pct_on[STATIC_ARRAY_SIZE(cd_pct_known)] = {true, true, true};
+static double cd_pct_extra[CD_PCT_EXTRA_MAX];
+static size_t cd_n_pct_extra;
 static bool cd_pct_given; /* ReportPercentiles seen: it replaces the default set */
 /* A bad <Plugin ebpf> block must not stop collectd: the error is logged
  * where it is found and init then refuses to start this plugin only. */
@@ -198,42 +204,60 @@ static int cd_apply_option(struct ebs_config *cfg, const oconfig_item_t *ci,
 static int cd_config_percentiles(const oconfig_item_t *ci)
 {
 	bool on[STATIC_ARRAY_SIZE(cd_pct_known)] = {false};
+	double extra[CD_PCT_EXTRA_MAX];
+	size_t n_extra = 0;
 
 	if (ci->values_num == 1 && ci->values[0].type == OCONFIG_TYPE_BOOLEAN &&
 	    !ci->values[0].value.boolean) {
 		/* `ReportPercentiles false`: no percentile gauges at all */
 		memset(cd_pct_on, 0, sizeof(cd_pct_on));
+		cd_n_pct_extra = 0;
 		cd_pct_given = true;
 		return 0;
 	}
 	if (ci->values_num < 1) {
-		ERROR("ebpf plugin: option '%s' takes one or more of 50, 90, 99 (or false)",
+		ERROR("ebpf plugin: option '%s' takes one or more percentiles in (0, 100], "
+		      "e.g. 50 99 99.9 (or false)",
 		      ci->key);
 		return -1;
 	}
+	if (cd_pct_given)
+		for (size_t k = 0; k < cd_n_pct_extra; k++)
+			extra[n_extra++] = cd_pct_extra[k];
 	for (int i = 0; i < ci->values_num; i++) {
 		const oconfig_value_t *v = &ci->values[i];
 		bool found = false;
 
-		for (size_t k = 0; v->type == OCONFIG_TYPE_NUMBER && k < STATIC_ARRAY_SIZE(on);
-		     k++) {
-			if (v->value.number == (double)cd_pct_known[k])
-				on[k] = found = true;
-		}
-		if (!found) {
+		if (v->type != OCONFIG_TYPE_NUMBER || !(v->value.number > 0) ||
+		    v->value.number > 100) {
 			char text[CD_VALUE_LEN];
 
 			if (cd_value_text(v, text, sizeof(text)) != 0)
 				sstrncpy(text, "?", sizeof(text));
-			ERROR("ebpf plugin: option '%s': '%s' is not a computed percentile "
-			      "(50, 90 and 99 are)",
+			ERROR("ebpf plugin: option '%s': '%s' is not a percentile in (0, 100]",
 			      ci->key, text);
 			return -1;
 		}
+		for (size_t k = 0; k < STATIC_ARRAY_SIZE(on); k++)
+			if (v->value.number == (double)cd_pct_known[k])
+				on[k] = found = true;
+		for (size_t k = 0; !found && k < n_extra; k++)
+			found = extra[k] == v->value.number;
+		if (found)
+			continue;
+		if (n_extra == CD_PCT_EXTRA_MAX) {
+			ERROR("ebpf plugin: option '%s': at most %d percentiles besides 50, 90 "
+			      "and 99",
+			      ci->key, CD_PCT_EXTRA_MAX);
+			return -1;
+		}
+		extra[n_extra++] = v->value.number;
 	}
 	/* Several ReportPercentiles lines add up; the first replaces the default. */
 	for (size_t k = 0; k < STATIC_ARRAY_SIZE(on); k++)
 		cd_pct_on[k] = (cd_pct_given && cd_pct_on[k]) || on[k];
+	memcpy(cd_pct_extra, extra, n_extra * sizeof(extra[0]));
+	cd_n_pct_extra = n_extra;
 	cd_pct_given = true;
 	return 0;
 }
@@ -379,11 +403,11 @@ static bool cd_pct_wanted(unsigned pct)
 	return false;
 }
 
-static bool cd_metric_wanted(const struct ebs_metric *m, const struct ebs_snapshot *s)
+/* Whether m has values to send in this snapshot, whatever percentiles
+ * were asked for. */
+static bool cd_metric_served(const struct ebs_metric *m, const struct ebs_snapshot *s)
 {
 	if (!m->cd_type || m->vtype == EBS_V_STR || m->vtype == EBS_V_STRPTR)
-		return false;
-	if (m->pct && !cd_pct_wanted(m->pct))
 		return false;
 	/* a family that is not running has only zeros to offer */
 	if (m->family < EBS_FAM_COUNT && !cd_running(s->modules[m->family].status))
@@ -396,6 +420,11 @@ static bool cd_metric_wanted(const struct ebs_metric *m, const struct ebs_snapsh
 	if (!cd_cfg.file_io && strncmp(m->id, "file_io.", 8) == 0)
 		return false;
 	return true;
+}
+
+static bool cd_metric_wanted(const struct ebs_metric *m, const struct ebs_snapshot *s)
+{
+	return (!m->pct || cd_pct_wanted(m->pct)) && cd_metric_served(m, s);
 }
 
 static bool cd_row_wanted(const struct ebs_metric *m, const void *row)
@@ -416,12 +445,18 @@ static bool cd_row_wanted(const struct ebs_metric *m, const void *row)
 	return true;
 }
 
-static int cd_dispatch(const struct ebs_metric *m, const void *row, cdtime_t when)
+/* One value of m's row; pct > 0: the pct-th percentile of the p50 metric
+ * m, named by its type_instance with "p50" turned into "p<pct>". */
+static int cd_dispatch(const struct ebs_metric *m, const void *row, cdtime_t when, double pct)
 {
 	value_list_t vl = VALUE_LIST_INIT;
 	value_t value;
 
-	if (m->kind == EBS_COUNTER) {
+	if (pct > 0) {
+		const struct ebs_pct *p = ebs_metric_pct(m, row);
+
+		value.gauge = p && p->samples ? ebs_pct_at(p, pct / 100.0) : NAN;
+	} else if (m->kind == EBS_COUNTER) {
 		uint64_t u = ebs_metric_u64(m, row);
 
 		value.derive = u > (uint64_t)INT64_MAX ? INT64_MAX : (derive_t)u;
@@ -437,6 +472,14 @@ static int cd_dispatch(const struct ebs_metric *m, const void *row, cdtime_t whe
 	ebs_cd_plugin_instance(m, row, vl.plugin_instance, sizeof(vl.plugin_instance));
 	sstrncpy(vl.type, m->cd_type, sizeof(vl.type));
 	ebs_cd_type_instance(m, row, vl.type_instance, sizeof(vl.type_instance));
+	if (pct > 0) {
+		size_t len = strlen(vl.type_instance);
+
+		/* every p50 metric's type_instance ends in "p50" (test_collectd_plugin) */
+		if (len >= 3 && strcmp(vl.type_instance + len - 3, "p50") == 0)
+			snprintf(vl.type_instance + len - 2, sizeof(vl.type_instance) - (len - 2),
+				 "%g", pct);
+	}
 	return plugin_dispatch_values(&vl);
 }
 
@@ -452,15 +495,22 @@ static size_t cd_submit_snapshot(const struct ebs_snapshot *s)
 		const struct ebs_metric *m = &ebs_catalog[i];
 		size_t rows;
 
-		if (!cd_metric_wanted(m, s))
+		bool extra = m->pct == 50 && cd_n_pct_extra > 0 && cd_metric_served(m, s);
+
+		if (!extra && !cd_metric_wanted(m, s))
 			continue;
 		rows = ebs_table_rows(s, m->table);
 		for (size_t r = 0; r < rows; r++) {
 			const void *row = ebs_table_row(s, m->table, r);
+			int rc = 0;
 
 			if (!row || !cd_row_wanted(m, row))
 				continue;
-			if (cd_dispatch(m, row, when) != 0)
+			if (cd_metric_wanted(m, s))
+				rc |= cd_dispatch(m, row, when, 0);
+			for (size_t k = 0; extra && k < cd_n_pct_extra; k++)
+				rc |= cd_dispatch(m, row, when, cd_pct_extra[k]);
+			if (rc != 0)
 				failed++;
 			else
 				sent++;

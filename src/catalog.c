@@ -557,23 +557,28 @@ static const void *field(const struct ebs_metric *m, const void *row)
 	return (const char *)row + m->offset;
 }
 
-/* Every percentile metric points at p50/p90/p99 inside a struct ebs_pct;
- * its samples field says whether the interval had any. */
-bool ebs_metric_unknown(const struct ebs_metric *m, const void *row)
+/* Every percentile metric points at p50/p90/p99 inside a struct ebs_pct. */
+const struct ebs_pct *ebs_metric_pct(const struct ebs_metric *m, const void *row)
 {
-	const struct ebs_pct *p;
 	size_t pos;
 
 	switch (m->pct) {
 	case 50: pos = offsetof(struct ebs_pct, p50); break;
 	case 90: pos = offsetof(struct ebs_pct, p90); break;
 	case 99: pos = offsetof(struct ebs_pct, p99); break;
-	default: return false;
+	default: return NULL;
 	}
 	if (m->offset < pos)
-		return false;
-	p = (const struct ebs_pct *)((const char *)row + (m->offset - pos));
-	return p->samples == 0;
+		return NULL;
+	return (const struct ebs_pct *)((const char *)row + (m->offset - pos));
+}
+
+/* A percentile's samples field says whether the interval had any. */
+bool ebs_metric_unknown(const struct ebs_metric *m, const void *row)
+{
+	const struct ebs_pct *p = ebs_metric_pct(m, row);
+
+	return p && p->samples == 0;
 }
 
 double ebs_metric_double(const struct ebs_metric *m, const void *row)

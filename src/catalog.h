@@ -89,6 +89,10 @@ const char *ebs_metric_str(const struct ebs_metric *m, const void *row);
 /* A percentile whose interval had no samples: unknown (collectd NaN), not 0.
  * False for every other metric. */
 bool ebs_metric_unknown(const struct ebs_metric *m, const void *row);
+/* The distribution behind a percentile metric's row, from which
+ * ebs_pct_at() gives any other percentile of the same interval; NULL for
+ * every other metric. */
+const struct ebs_pct *ebs_metric_pct(const struct ebs_metric *m, const void *row);
 
 const char *ebs_table_name(enum ebs_table t);
 /* Histogram name ("runq_latency") and unit ("ns", "ms") by enum ebs_hist_id. */

@@ -177,6 +177,7 @@ static int reset(void **state)
 	cd_config_file[0] = '\0';
 	for (size_t k = 0; k < STATIC_ARRAY_SIZE(cd_pct_on); k++)
 		cd_pct_on[k] = true;
+	cd_n_pct_extra = 0;
 	cd_pct_given = false;
 	cd_config_failed = false;
 	cd_ebs = NULL;
@@ -487,14 +488,37 @@ static void test_config_file_twice(void **state)
 
 static void test_percentile_options(void **state)
 {
-	oconfig_item_t bad[] = {ITEM("ReportPercentiles", vn(50), vn(95))};
+	oconfig_item_t zero[] = {ITEM("ReportPercentiles", vn(50), vn(0))};
+	oconfig_item_t over[] = {ITEM("ReportPercentiles", vn(100.5))};
+	oconfig_item_t text[] = {ITEM("ReportPercentiles", vs("p99"))};
+	oconfig_item_t many[] = {ITEM("ReportPercentiles", vn(1), vn(2), vn(3), vn(4), vn(5),
+				      vn(6), vn(7), vn(8), vn(9))};
+	oconfig_item_t any[] = {ITEM("ReportPercentiles", vn(99.9), vn(50), vn(95)),
+				ITEM("ReportPercentiles", vn(99.9), vn(100))};
 	oconfig_item_t none[] = {ITEM("ReportPercentiles", vb(false))};
 	oconfig_item_t two[] = {ITEM("ReportPercentiles", vn(90)),
 				ITEM("ReportPercentiles", vn(50))};
 
 	(void)state;
-	assert_int_equal(RUN_CONFIG(bad), -1);
-	assert_true(logged("option 'ReportPercentiles': '95' is not a computed percentile"));
+	assert_int_equal(RUN_CONFIG(zero), -1);
+	assert_true(logged("option 'ReportPercentiles': '0' is not a percentile in (0, 100]"));
+	reset(NULL);
+	assert_int_equal(RUN_CONFIG(over), -1);
+	assert_true(logged("'100.5' is not a percentile in (0, 100]"));
+	reset(NULL);
+	assert_int_equal(RUN_CONFIG(text), -1);
+	assert_true(logged("'p99' is not a percentile in (0, 100]"));
+	reset(NULL);
+	assert_int_equal(RUN_CONFIG(many), -1);
+	assert_true(logged("at most 8 percentiles besides 50, 90 and 99"));
+
+	/* any value in (0, 100]; repeats count once, lines add up */
+	reset(NULL);
+	assert_int_equal(RUN_CONFIG(any), 0);
+	assert_true(cd_pct_on[0]);
+	assert_false(cd_pct_on[1] || cd_pct_on[2]);
+	assert_int_equal(cd_n_pct_extra, 3);
+	assert_true(cd_pct_extra[0] == 99.9 && cd_pct_extra[1] == 95 && cd_pct_extra[2] == 100);
 
 	reset(NULL);
 	assert_int_equal(RUN_CONFIG(none), 0);
@@ -693,6 +717,41 @@ static void test_percentile_filter(void **state)
 	assert_true(count_sent("ebpf_calls") > 0);
 }
 
+/* A percentile besides 50, 90 and 99 comes from the same interval's
+ * histogram, named after the p50 metric; unknown (NaN) without samples. */
+static void test_percentile_any(void **state)
+{
+	static struct ebs_hist h;
+	struct ebs_snapshot s;
+	oconfig_item_t c[] = {ITEM("ReportPercentiles", vn(99.9), vn(50))};
+	const struct sent *v;
+
+	(void)state;
+	assert_int_equal(RUN_CONFIG(c), 0);
+	fill_snapshot(&s);
+	/* 1000 samples: 990 of 2 µs, 10 of 800 µs: p99.9 is 800 µs */
+	memset(&h, 0, sizeof(h));
+	h.slot[ebs_hist_bucket_of(2000)] = 990;
+	h.slot[ebs_hist_bucket_of(800000)] = 10;
+	ebs_hist_pct(&s.sys.pct, &h, NULL, 1000.0);
+	cd_submit_snapshot(&s);
+	v = find_sent("ebpf/syscall/ebpf_latency/total-p99.9");
+	assert_non_null(v);
+	assert_true(fabs(v->value.gauge - 800.0) <= 800.0 * EBS_HIST_MAX_ERROR);
+	v = find_sent("ebpf/syscall/ebpf_latency/total-p50");
+	assert_non_null(v);
+	assert_true(fabs(v->value.gauge - 2.0) <= 2.0 * EBS_HIST_MAX_ERROR);
+	/* every p50 metric gets its p99.9 twin, and only those */
+	assert_int_equal(count_sent("-p99.9"), count_sent("-p50"));
+	assert_int_equal(count_sent("-p99"), count_sent("-p99.9")); /* no p99 of its own */
+	assert_int_equal(count_sent("-p90"), 0);
+	v = find_sent("ebpf/syscall/ebpf_latency/getpid-p99.9");
+	assert_non_null(v);
+	assert_true(isnan(v->value.gauge));
+	assert_non_null(find_sent("ebpf/tcp/ebpf_duration_ms/lifetime-p99.9"));
+	assert_non_null(find_sent("ebpf/cpu1/ebpf_latency/runq-p99.9"));
+}
+
 /* A family that cannot run sends nothing but its status; the others go on,
  * and the reason is logged once, not every interval. */
 static void test_unavailable_family(void **state)
@@ -881,6 +940,7 @@ int main(void)
 		cmocka_unit_test_setup(test_naming, reset),
 		cmocka_unit_test_setup(test_empty_percentiles_are_nan, reset),
 		cmocka_unit_test_setup(test_percentile_filter, reset),
+		cmocka_unit_test_setup(test_percentile_any, reset),
 		cmocka_unit_test_setup(test_unavailable_family, reset),
 		cmocka_unit_test_setup(test_run_time_needs_bpf_stats, reset),
 		cmocka_unit_test_setup(test_latency_off, reset),
