@@ -14,9 +14,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "ebs_core_fixes.bpf.h"
 #include "memory.h"
-
-#define EBS_EEXIST 17 /* errno.h is not usable next to vmlinux.h */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -41,18 +40,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ebs_mem_oom);
 } mem_oom SEC(".maps");
-
-/* Since 6.8 mark_victim passes the task (and its record has uid); before,
- * only the pid. */
-struct trace_event_raw_mark_victim___ebs {
-	int pid;
-	unsigned int uid;
-} __attribute__((preserve_access_index));
-
-static __always_inline bool victim_is_task(void)
-{
-	return bpf_core_field_exists(struct trace_event_raw_mark_victim___ebs, uid);
-}
 
 static __always_inline struct ebs_mem_stats *stats(void)
 {

@@ -16,6 +16,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "ebs_core_fixes.bpf.h"
 #include "ebs_hist.h"
 #include "sched.h"
 
@@ -68,47 +69,11 @@ struct {
 	__type(value, struct ebs_sched_migr);
 } sched_migr SEC(".maps");
 
-/* task_struct::state became __state (and unsigned int) in 5.14; only the
- * flavour the running kernel has survives CO-RE relocation. */
-struct task_struct___ebs_new {
-	unsigned int __state;
-} __attribute__((preserve_access_index));
-
-struct task_struct___ebs_old {
-	long state;
-} __attribute__((preserve_access_index));
-
-/* The classic sched_switch record reports prev_state through
- * __trace_sched_switch_state() (4.14+): 0 for TASK_RUNNING, one bit per
- * state index below TASK_REPORT_MAX, and TASK_REPORT_MAX alone for a
- * preempted task, whatever its state.  Before 4.14 it held the raw state,
- * or TASK_STATE_MAX (0x800+) when preempted: the same test still splits
- * those, except parked kthreads, and misses the dying-task cleanup. */
-#define EBS_REPORT_MAX 0x100
-#define EBS_REPORT_EXIT (0x10 | 0x20) /* X (EXIT_DEAD), Z (EXIT_ZOMBIE) */
-
-/* One field of a task.  btf is a constant in every caller, so only one
- * side survives: a plain load on tp_btf's trusted pointers, a probe read
- * on raw_tp's untyped ones. */
-#define RD(btf, p, field) ((btf) ? (p)->field : BPF_CORE_READ(p, field))
-
 static __always_inline struct ebs_sched_cpu *this_cpu(void)
 {
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&sched_cpu, &zero);
-}
-
-static __always_inline __u32 task_state(bool btf, struct task_struct *t)
-{
-	if (bpf_core_field_exists(struct task_struct___ebs_new, __state)) {
-		struct task_struct___ebs_new *n = (void *)t;
-
-		return btf ? n->__state : BPF_CORE_READ(n, __state);
-	}
-	struct task_struct___ebs_old *o = (void *)t;
-
-	return (__u32)(btf ? o->state : BPF_CORE_READ(o, state));
 }
 
 /* Opens a run-queue wait for task t (pid; t only with btf). */
@@ -265,8 +230,8 @@ int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct ta
 }
 
 /* The record has no task pointers, only pids and the reported state (see
- * EBS_REPORT_MAX): "R" and "R+" stayed queued, anything else blocked, and
- * X/Z is a dying task's last switch. */
+ * EBS_REPORT_MAX in ebs_core_fixes.bpf.h): "R" and "R+" stayed queued,
+ * anything else blocked, and X/Z is a dying task's last switch. */
 SEC("tracepoint/sched/sched_switch")
 int sched_switch_tp(struct trace_event_raw_sched_switch *ctx)
 {

@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "ebs_core_fixes.bpf.h"
 #include "ebs_hist.h"
 #include "syscalls.h"
 
@@ -99,16 +100,6 @@ struct {
 	__type(key, struct ebs_comm);
 	__type(value, __u8);
 } sys_comms SEC(".maps");
-
-/* The syscall number sits in a different pt_regs field per architecture;
- * only the one the running kernel has survives CO-RE relocation. */
-struct pt_regs___ebs_x86 {
-	unsigned long orig_ax;
-} __attribute__((preserve_access_index));
-
-struct pt_regs___ebs_arm64 {
-	int syscallno;
-} __attribute__((preserve_access_index));
 
 static __always_inline void ctr_inc(__u32 idx)
 {
@@ -287,35 +278,6 @@ static __always_inline int on_exit(__u32 nr, long ret)
 			*b += (__u64)ret;
 	}
 	return 0;
-}
-
-/* The nr of the syscall that is returning.  tp_btf: regs is a trusted
- * pointer, read directly; false when this architecture is not known. */
-static __always_inline bool exit_nr_btf(struct pt_regs *regs, __u32 *nr)
-{
-	if (bpf_core_field_exists(struct pt_regs___ebs_x86, orig_ax)) {
-		*nr = (__u32)((struct pt_regs___ebs_x86 *)regs)->orig_ax;
-		return true;
-	}
-	if (bpf_core_field_exists(struct pt_regs___ebs_arm64, syscallno)) {
-		*nr = (__u32)((struct pt_regs___ebs_arm64 *)regs)->syscallno;
-		return true;
-	}
-	return false;
-}
-
-/* raw_tp: regs is an untyped kernel pointer, read with probe reads. */
-static __always_inline bool exit_nr_raw(struct pt_regs *regs, __u32 *nr)
-{
-	if (bpf_core_field_exists(struct pt_regs___ebs_x86, orig_ax)) {
-		*nr = (__u32)BPF_CORE_READ((struct pt_regs___ebs_x86 *)regs, orig_ax);
-		return true;
-	}
-	if (bpf_core_field_exists(struct pt_regs___ebs_arm64, syscallno)) {
-		*nr = (__u32)BPF_CORE_READ((struct pt_regs___ebs_arm64 *)regs, syscallno);
-		return true;
-	}
-	return false;
 }
 
 SEC("tp_btf/sys_enter")

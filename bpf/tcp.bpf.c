@@ -17,6 +17,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "ebs_core_fixes.bpf.h"
 #include "ebs_hist.h"
 #include "tcp.h"
 
@@ -26,10 +27,6 @@
 #ifdef EBS_BENCH_NO_CLOCK
 #define bpf_ktime_get_ns() 0ULL
 #endif
-
-#define EBS_EEXIST 17 /* errno.h is not usable next to vmlinux.h */
-#define EBS_AF_INET 2
-#define EBS_AF_INET6 10
 
 /* Knob, set through the skeleton's rodata before load: percent of
  * tcp_probe events whose RTT is recorded. */
@@ -138,45 +135,12 @@ struct {
 	__type(value, struct ebs_tcp_peer);
 } tcp_peers SEC(".maps");
 
-/* Older kernels define tcp_send_reset and tcp_retransmit_skb through the
- * tcp_event_sk_skb event class; newer ones give each its own record.  All
- * three carry skaddr, at different offsets.  Read with probe reads: a
- * direct ctx load from either of two offsets is one load from a computed
- * ctx pointer once clang merges the branches, which the verifier refuses. */
-struct trace_event_raw_tcp_event_sk_skb___ebs {
-	const void *skaddr;
-} __attribute__((preserve_access_index));
-
-struct trace_event_raw_tcp_send_reset___ebs {
-	const void *skaddr;
-} __attribute__((preserve_access_index));
-
-struct trace_event_raw_tcp_retransmit_skb___ebs {
-	const void *skaddr;
-	int err;
-} __attribute__((preserve_access_index));
-
-/* Newer kernels (the change that gave the record its err field, and the
- * event a third argument) fire tcp_retransmit_skb for attempts that never
- * left too, e.g. -EBUSY while the previous copy still sits in a host
- * queue; older ones only for segments sent.  Counting err == 0 keeps the
- * older meaning, the kernel's own RetransSegs. */
-static __always_inline bool retrans_has_err(void)
-{
-	return bpf_core_field_exists(struct trace_event_raw_tcp_retransmit_skb___ebs, err);
-}
-
 static __always_inline struct ebs_tcp_stats *stats(void)
 {
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&tcp_stats, &zero);
 }
-
-/* One field of kernel memory.  btf is a constant in every caller, so only
- * one side survives: a plain load on the trusted pointers of tp_btf, a
- * probe read (a helper call) on the untyped ones of raw_tp. */
-#define RD(btf, p, field) ((btf) ? (p)->field : BPF_CORE_READ(p, field))
 
 /* The tcp_sock fields.  tp_btf's pointer is typed struct sock, whose size
  * bounds plain loads: bpf_skc_to_tcp_sock() gives the wider type (NULL for
