@@ -72,30 +72,17 @@ struct pt_regs___ebs_arm64 {
 	int syscallno;
 } __attribute__((preserve_access_index));
 
-/* The nr of the syscall that is returning.  tp_btf: regs is a trusted
- * pointer, read directly; false when this architecture is not known. */
-static __always_inline bool exit_nr_btf(struct pt_regs *regs, __u32 *nr)
+/* The nr of the syscall that is returning; false when this architecture
+ * is not known.  btf: regs is tp_btf's trusted pointer, read directly;
+ * else raw_tp's untyped one, read with probe reads. */
+static __always_inline bool exit_nr(bool btf, struct pt_regs *regs, __u32 *nr)
 {
 	if (bpf_core_field_exists(struct pt_regs___ebs_x86, orig_ax)) {
-		*nr = (__u32)((struct pt_regs___ebs_x86 *)regs)->orig_ax;
+		*nr = (__u32)RD(btf, (struct pt_regs___ebs_x86 *)regs, orig_ax);
 		return true;
 	}
 	if (bpf_core_field_exists(struct pt_regs___ebs_arm64, syscallno)) {
-		*nr = (__u32)((struct pt_regs___ebs_arm64 *)regs)->syscallno;
-		return true;
-	}
-	return false;
-}
-
-/* raw_tp: regs is an untyped kernel pointer, read with probe reads. */
-static __always_inline bool exit_nr_raw(struct pt_regs *regs, __u32 *nr)
-{
-	if (bpf_core_field_exists(struct pt_regs___ebs_x86, orig_ax)) {
-		*nr = (__u32)BPF_CORE_READ((struct pt_regs___ebs_x86 *)regs, orig_ax);
-		return true;
-	}
-	if (bpf_core_field_exists(struct pt_regs___ebs_arm64, syscallno)) {
-		*nr = (__u32)BPF_CORE_READ((struct pt_regs___ebs_arm64 *)regs, syscallno);
+		*nr = (__u32)RD(btf, (struct pt_regs___ebs_arm64 *)regs, syscallno);
 		return true;
 	}
 	return false;

@@ -15,6 +15,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "ebs_core_fixes.bpf.h"
+#include "ebs_hook.bpf.h"
 #include "memory.h"
 
 struct {
@@ -127,54 +128,14 @@ static __always_inline int on_exit(struct task_struct *t)
 
 /* ---- exceptions:page_fault_user / page_fault_kernel (x86) ------------- */
 
-SEC("tp_btf/page_fault_user")
-int BPF_PROG(page_fault_user_btf)
-{
-	return on_fault(true);
-}
+EBS_HOOK(exceptions, page_fault_user, (), on_fault(true), void *, on_fault(true))
 
-SEC("raw_tp/page_fault_user")
-int BPF_PROG(page_fault_user_raw)
-{
-	return on_fault(true);
-}
-
-SEC("tracepoint/exceptions/page_fault_user")
-int page_fault_user_tp(void *ctx)
-{
-	return on_fault(true);
-}
-
-SEC("tp_btf/page_fault_kernel")
-int BPF_PROG(page_fault_kernel_btf)
-{
-	return on_fault(false);
-}
-
-SEC("raw_tp/page_fault_kernel")
-int BPF_PROG(page_fault_kernel_raw)
-{
-	return on_fault(false);
-}
-
-SEC("tracepoint/exceptions/page_fault_kernel")
-int page_fault_kernel_tp(void *ctx)
-{
-	return on_fault(false);
-}
+EBS_HOOK(exceptions, page_fault_kernel, (), on_fault(false), void *, on_fault(false))
 
 /* ---- oom:mark_victim -------------------------------------------------- */
 
-SEC("tp_btf/mark_victim")
-int BPF_PROG(mark_victim_btf)
-{
-	if (victim_is_task())
-		return victim_from_task((struct task_struct *)ctx[0]);
-	return on_victim((__u32)ctx[0], NULL, false);
-}
-
-SEC("raw_tp/mark_victim")
-int BPF_PROG(mark_victim_raw)
+/* tp_btf and raw_tp: the task since 6.8, the pid before. */
+static __always_inline int victim_from_args(unsigned long long *ctx)
 {
 	if (victim_is_task())
 		return victim_from_task((struct task_struct *)ctx[0]);
@@ -182,31 +143,17 @@ int BPF_PROG(mark_victim_raw)
 }
 
 /* The record has the pid only (its comm is a __data_loc string). */
-SEC("tracepoint/oom/mark_victim")
-int mark_victim_tp(void *ctx)
+static __always_inline int victim_from_record(void *ctx)
 {
 	return on_victim((__u32)BPF_CORE_READ((struct trace_event_raw_mark_victim___ebs *)ctx, pid),
 			 NULL, false);
 }
 
+EBS_HOOK(oom, mark_victim, (), victim_from_args(ctx), void *, victim_from_record(ctx))
+
 /* ---- sched:sched_process_exit ----------------------------------------- */
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(sched_process_exit_btf, struct task_struct *t)
-{
-	return on_exit(t);
-}
-
-SEC("raw_tp/sched_process_exit")
-int BPF_PROG(sched_process_exit_raw, struct task_struct *t)
-{
-	return on_exit(t);
-}
-
-SEC("tracepoint/sched/sched_process_exit")
-int sched_process_exit_tp(void *ctx)
-{
-	return on_exit(bpf_get_current_task_btf());
-}
+EBS_HOOK(sched, sched_process_exit, (struct task_struct *t), on_exit(t),
+	 void *, on_exit(bpf_get_current_task_btf()))
 
 char LICENSE[] SEC("license") = "GPL";

@@ -18,6 +18,7 @@
 
 #include "ebs_core_fixes.bpf.h"
 #include "ebs_hist.h"
+#include "ebs_hook.bpf.h"
 #include "sched.h"
 
 /* Knob, set through the skeleton's rodata before load: enqueue times in
@@ -217,23 +218,10 @@ static __always_inline int on_proc(enum ebs_proc_ev ev)
 
 /* ---- sched_switch ---- */
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(sched_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	return switch_task(true, preempt, prev, next);
-}
-
-SEC("raw_tp/sched_switch")
-int BPF_PROG(sched_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	return switch_task(false, preempt, prev, next);
-}
-
 /* The record has no task pointers, only pids and the reported state (see
  * EBS_REPORT_MAX in ebs_core_fixes.bpf.h): "R" and "R+" stayed queued,
  * anything else blocked, and X/Z is a dying task's last switch. */
-SEC("tracepoint/sched/sched_switch")
-int sched_switch_tp(struct trace_event_raw_sched_switch *ctx)
+static __always_inline int switch_from_record(struct trace_event_raw_sched_switch *ctx)
 {
 	long st = ctx->prev_state;
 	bool vol = (st & (EBS_REPORT_MAX - 1)) && !(st & EBS_REPORT_MAX);
@@ -242,121 +230,37 @@ int sched_switch_tp(struct trace_event_raw_sched_switch *ctx)
 	return on_switch(false, vol, dead, (__u32)ctx->prev_pid, (__u32)ctx->next_pid, NULL, NULL);
 }
 
+EBS_HOOK(sched, sched_switch, (bool preempt, struct task_struct *prev, struct task_struct *next),
+	 switch_task(btf, preempt, prev, next),
+	 struct trace_event_raw_sched_switch *, switch_from_record(ctx))
+
 /* ---- sched_wakeup, sched_wakeup_new ---- */
 
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(sched_wakeup_btf, struct task_struct *p)
-{
-	return on_wakeup(true, p, (__u32)p->pid, false);
-}
+EBS_HOOK(sched, sched_wakeup, (struct task_struct *p),
+	 on_wakeup(btf, p, (__u32)RD(btf, p, pid), false),
+	 struct trace_event_raw_sched_wakeup_template *,
+	 on_wakeup(false, NULL, (__u32)ctx->pid, false))
 
-SEC("raw_tp/sched_wakeup")
-int BPF_PROG(sched_wakeup_raw, struct task_struct *p)
-{
-	return on_wakeup(false, p, (__u32)BPF_CORE_READ(p, pid), false);
-}
-
-SEC("tracepoint/sched/sched_wakeup")
-int sched_wakeup_tp(struct trace_event_raw_sched_wakeup_template *ctx)
-{
-	return on_wakeup(false, NULL, (__u32)ctx->pid, false);
-}
-
-SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(sched_wakeup_new_btf, struct task_struct *p)
-{
-	return on_wakeup(true, p, (__u32)p->pid, true);
-}
-
-SEC("raw_tp/sched_wakeup_new")
-int BPF_PROG(sched_wakeup_new_raw, struct task_struct *p)
-{
-	return on_wakeup(false, p, (__u32)BPF_CORE_READ(p, pid), true);
-}
-
-SEC("tracepoint/sched/sched_wakeup_new")
-int sched_wakeup_new_tp(struct trace_event_raw_sched_wakeup_template *ctx)
-{
-	return on_wakeup(false, NULL, (__u32)ctx->pid, true);
-}
+EBS_HOOK(sched, sched_wakeup_new, (struct task_struct *p),
+	 on_wakeup(btf, p, (__u32)RD(btf, p, pid), true),
+	 struct trace_event_raw_sched_wakeup_template *,
+	 on_wakeup(false, NULL, (__u32)ctx->pid, true))
 
 /* ---- sched_migrate_task ---- */
 
-SEC("tp_btf/sched_migrate_task")
-int BPF_PROG(sched_migrate_task_btf, struct task_struct *p, int dest_cpu)
-{
-	return on_migrate(dest_cpu);
-}
-
-SEC("raw_tp/sched_migrate_task")
-int BPF_PROG(sched_migrate_task_raw, struct task_struct *p, int dest_cpu)
-{
-	return on_migrate(dest_cpu);
-}
-
-SEC("tracepoint/sched/sched_migrate_task")
-int sched_migrate_task_tp(struct trace_event_raw_sched_migrate_task *ctx)
-{
-	return on_migrate(ctx->dest_cpu);
-}
+EBS_HOOK(sched, sched_migrate_task, (struct task_struct *p, int dest_cpu),
+	 on_migrate(dest_cpu),
+	 struct trace_event_raw_sched_migrate_task *, on_migrate(ctx->dest_cpu))
 
 /* ---- sched_process_fork, _exec, _exit ---- */
 
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(sched_process_fork_btf)
-{
-	return on_proc(PROC_FORK);
-}
+EBS_HOOK(sched, sched_process_fork, (), on_proc(PROC_FORK), void *, on_proc(PROC_FORK))
 
-SEC("raw_tp/sched_process_fork")
-int BPF_PROG(sched_process_fork_raw)
-{
-	return on_proc(PROC_FORK);
-}
-
-SEC("tracepoint/sched/sched_process_fork")
-int sched_process_fork_tp(void *ctx)
-{
-	return on_proc(PROC_FORK);
-}
-
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(sched_process_exec_btf)
-{
-	return on_proc(PROC_EXEC);
-}
-
-SEC("raw_tp/sched_process_exec")
-int BPF_PROG(sched_process_exec_raw)
-{
-	return on_proc(PROC_EXEC);
-}
-
-SEC("tracepoint/sched/sched_process_exec")
-int sched_process_exec_tp(void *ctx)
-{
-	return on_proc(PROC_EXEC);
-}
+EBS_HOOK(sched, sched_process_exec, (), on_proc(PROC_EXEC), void *, on_proc(PROC_EXEC))
 
 /* Counting only: sched_wakets entries of exiting threads go at their last
  * switch-out, which every exit has, hook or not (sched_twakets slots with
  * the task). */
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(sched_process_exit_btf)
-{
-	return on_proc(PROC_EXIT);
-}
-
-SEC("raw_tp/sched_process_exit")
-int BPF_PROG(sched_process_exit_raw)
-{
-	return on_proc(PROC_EXIT);
-}
-
-SEC("tracepoint/sched/sched_process_exit")
-int sched_process_exit_tp(void *ctx)
-{
-	return on_proc(PROC_EXIT);
-}
+EBS_HOOK(sched, sched_process_exit, (), on_proc(PROC_EXIT), void *, on_proc(PROC_EXIT))
 
 char LICENSE[] SEC("license") = "GPL";

@@ -15,6 +15,7 @@
 
 #include "ebs_core_fixes.bpf.h"
 #include "ebs_hist.h"
+#include "ebs_hook.bpf.h"
 #include "syscalls.h"
 
 _Static_assert((EBS_SYS_MAX & (EBS_SYS_MAX - 1)) == 0, "io_mask indexing masks nr with EBS_SYS_MAX - 1");
@@ -280,50 +281,24 @@ static __always_inline int on_exit(__u32 nr, long ret)
 	return 0;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(sys_enter_btf, struct pt_regs *regs, long id)
-{
-	return on_enter((__u32)id);
-}
-
-SEC("raw_tp/sys_enter")
-int BPF_PROG(sys_enter_raw, struct pt_regs *regs, long id)
-{
-	return on_enter((__u32)id);
-}
-
-SEC("tracepoint/raw_syscalls/sys_enter")
-int sys_enter_tp(struct trace_event_raw_sys_enter *args)
-{
-	return on_enter((__u32)args->id);
-}
-
-/* User space offers the two programs below only on architectures that
- * exit_nr_*() knows; elsewhere the classic tracepoint supplies the nr. */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
+/* tp_btf and raw_tp: the nr from regs (see exit_nr()). */
+static __always_inline int exit_from_args(bool btf, struct pt_regs *regs, long ret)
 {
 	__u32 nr;
 
-	if (!exit_nr_btf(regs, &nr))
+	if (!exit_nr(btf, regs, &nr))
 		return 0;
 	return on_exit(nr, ret);
 }
 
-SEC("raw_tp/sys_exit")
-int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
-{
-	__u32 nr;
+EBS_HOOK(raw_syscalls, sys_enter, (struct pt_regs *regs, long id),
+	 on_enter((__u32)id),
+	 struct trace_event_raw_sys_enter *, on_enter((__u32)ctx->id))
 
-	if (!exit_nr_raw(regs, &nr))
-		return 0;
-	return on_exit(nr, ret);
-}
-
-SEC("tracepoint/raw_syscalls/sys_exit")
-int sys_exit_tp(struct trace_event_raw_sys_exit *args)
-{
-	return on_exit((__u32)args->id, args->ret);
-}
+/* User space offers the tp_btf and raw_tp programs only on architectures
+ * that exit_nr() knows; elsewhere the classic tracepoint supplies the nr. */
+EBS_HOOK(raw_syscalls, sys_exit, (struct pt_regs *regs, long ret),
+	 exit_from_args(btf, regs, ret),
+	 struct trace_event_raw_sys_exit *, on_exit((__u32)ctx->id, ctx->ret))
 
 char LICENSE[] SEC("license") = "GPL";

@@ -4,8 +4,9 @@
  * events; sampled smoothed RTT from tcp:tcp_probe; per-port rows for
  * listening services.
  *
- * Every hook has three flavours (tp_btf, raw_tp, classic tracepoint) around
- * one shared body; user space keeps one of them.  The body takes a
+ * Every hook has three flavours (tp_btf, raw_tp, classic tracepoint),
+ * written by EBS_HOOK (ebs_hook.bpf.h) around one shared body; user space
+ * keeps one of them.  The body takes a
  * compile-time `btf`: tp_btf hands it trusted pointers, read with plain
  * loads (the JIT guards them, so a NULL or odd socket reads as zeros);
  * raw_tp and the classic tracepoint read kernel memory with BPF_CORE_READ,
@@ -19,6 +20,7 @@
 
 #include "ebs_core_fixes.bpf.h"
 #include "ebs_hist.h"
+#include "ebs_hook.bpf.h"
 #include "tcp.h"
 
 /* Bench-only builds (bench/tcp-*.bpf.o) price the parts of this module:
@@ -686,32 +688,6 @@ static __always_inline int state_from_sock(bool btf, bool buckets, const struct 
 
 /* ---- sock:inet_sock_set_state ---------------------------------------- */
 
-/* Each flavour twice: with the bucket table, and *_hash with the hash for
- * kernels without BPF compare-and-swap (user space loads one). */
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(inet_sock_set_state_btf, const struct sock *sk, int oldstate, int newstate)
-{
-	return state_from_sock(true, true, sk, oldstate, newstate);
-}
-
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(inet_sock_set_state_btf_hash, const struct sock *sk, int oldstate, int newstate)
-{
-	return state_from_sock(true, false, sk, oldstate, newstate);
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(inet_sock_set_state_raw, const struct sock *sk, int oldstate, int newstate)
-{
-	return state_from_sock(false, true, sk, oldstate, newstate);
-}
-
-SEC("raw_tp/inet_sock_set_state")
-int BPF_PROG(inet_sock_set_state_raw_hash, const struct sock *sk, int oldstate, int newstate)
-{
-	return state_from_sock(false, false, sk, oldstate, newstate);
-}
-
 /* The record carries protocol and the local port (sport, host order). */
 static __always_inline int state_from_record(bool buckets,
 					     struct trace_event_raw_inet_sock_set_state *ctx)
@@ -722,40 +698,30 @@ static __always_inline int state_from_record(bool buckets,
 			(__u32)ctx->newstate, ctx->sport);
 }
 
-SEC("tracepoint/sock/inet_sock_set_state")
-int inet_sock_set_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
-{
-	return state_from_record(true, ctx);
-}
+/* Each flavour twice: with the bucket table, and *_hash with the hash for
+ * kernels without BPF compare-and-swap (user space loads one). */
+EBS_HOOK(sock, inet_sock_set_state, (const struct sock *sk, int oldstate, int newstate),
+	 state_from_sock(btf, true, sk, oldstate, newstate),
+	 struct trace_event_raw_inet_sock_set_state *, state_from_record(true, ctx))
 
-SEC("tracepoint/sock/inet_sock_set_state")
-int inet_sock_set_state_tp_hash(struct trace_event_raw_inet_sock_set_state *ctx)
-{
-	return state_from_record(false, ctx);
-}
+EBS_HOOK_SFX(sock, inet_sock_set_state, _hash,
+	     (const struct sock *sk, int oldstate, int newstate),
+	     state_from_sock(btf, false, sk, oldstate, newstate),
+	     struct trace_event_raw_inet_sock_set_state *, state_from_record(false, ctx))
 
 /* ---- tcp:tcp_retransmit_skb ------------------------------------------- */
 
 /* ctx[2] (err) is only read where the event has it: on older kernels the
  * branch is dead and the verifier never sees the access. */
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(tcp_retransmit_skb_btf, const struct sock *sk)
+static __always_inline int retransmit_from_args(bool btf, unsigned long long *ctx,
+						const struct sock *sk)
 {
 	if (retrans_has_err() && (int)ctx[2] != 0)
 		return 0;
-	return on_retransmit(true, sk);
+	return on_retransmit(btf, sk);
 }
 
-SEC("raw_tp/tcp_retransmit_skb")
-int BPF_PROG(tcp_retransmit_skb_raw, const struct sock *sk)
-{
-	if (retrans_has_err() && (int)ctx[2] != 0)
-		return 0;
-	return on_retransmit(false, sk);
-}
-
-SEC("tracepoint/tcp/tcp_retransmit_skb")
-int tcp_retransmit_skb_tp(void *ctx)
+static __always_inline int retransmit_from_record(void *ctx)
 {
 	struct trace_event_raw_tcp_retransmit_skb___ebs *rec = ctx;
 	const void *sk;
@@ -769,23 +735,12 @@ int tcp_retransmit_skb_tp(void *ctx)
 	return on_retransmit(false, sk);
 }
 
+EBS_HOOK(tcp, tcp_retransmit_skb, (const struct sock *sk), retransmit_from_args(btf, ctx, sk),
+	 void *, retransmit_from_record(ctx))
+
 /* ---- tcp:tcp_send_reset ----------------------------------------------- */
 
-/* Only sk: later arguments changed across versions (reason since 6.10). */
-SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(tcp_send_reset_btf, const struct sock *sk)
-{
-	return on_reset(true, sk, true);
-}
-
-SEC("raw_tp/tcp_send_reset")
-int BPF_PROG(tcp_send_reset_raw, const struct sock *sk)
-{
-	return on_reset(false, sk, true);
-}
-
-SEC("tracepoint/tcp/tcp_send_reset")
-int tcp_send_reset_tp(void *ctx)
+static __always_inline int reset_sent_from_record(void *ctx)
 {
 	const void *sk;
 
@@ -796,47 +751,26 @@ int tcp_send_reset_tp(void *ctx)
 	return on_reset(false, sk, true);
 }
 
+/* Only sk: later arguments changed across versions (reason since 6.10). */
+EBS_HOOK(tcp, tcp_send_reset, (const struct sock *sk), on_reset(btf, sk, true),
+	 void *, reset_sent_from_record(ctx))
+
 /* ---- tcp:tcp_receive_reset -------------------------------------------- */
 
-SEC("tp_btf/tcp_receive_reset")
-int BPF_PROG(tcp_receive_reset_btf, const struct sock *sk)
-{
-	return on_reset(true, sk, false);
-}
-
-SEC("raw_tp/tcp_receive_reset")
-int BPF_PROG(tcp_receive_reset_raw, const struct sock *sk)
-{
-	return on_reset(false, sk, false);
-}
-
-SEC("tracepoint/tcp/tcp_receive_reset")
-int tcp_receive_reset_tp(struct trace_event_raw_tcp_event_sk *ctx)
-{
-	return on_reset(false, ctx->skaddr, false);
-}
+EBS_HOOK(tcp, tcp_receive_reset, (const struct sock *sk), on_reset(btf, sk, false),
+	 struct trace_event_raw_tcp_event_sk *, on_reset(false, ctx->skaddr, false))
 
 /* ---- tcp:tcp_probe ---------------------------------------------------- */
 
-SEC("tp_btf/tcp_probe")
-int BPF_PROG(tcp_probe_btf, const struct sock *sk)
-{
-	return rtt_from_sock(true, sk);
-}
-
-SEC("raw_tp/tcp_probe")
-int BPF_PROG(tcp_probe_raw, const struct sock *sk)
-{
-	return rtt_from_sock(false, sk);
-}
-
 /* The record's srtt is already srtt_us >> 3. */
-SEC("tracepoint/tcp/tcp_probe")
-int tcp_probe_tp(struct trace_event_raw_tcp_probe *ctx)
+static __always_inline int rtt_from_record(struct trace_event_raw_tcp_probe *ctx)
 {
 	if (!rtt_sampled())
 		return 0;
 	return on_rtt(ctx->srtt);
 }
+
+EBS_HOOK(tcp, tcp_probe, (const struct sock *sk), rtt_from_sock(btf, sk),
+	 struct trace_event_raw_tcp_probe *, rtt_from_record(ctx))
 
 char LICENSE[] SEC("license") = "GPL";
