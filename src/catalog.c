@@ -670,3 +670,25 @@ void ebs_cd_type_instance(const struct ebs_metric *m, const void *row, char *buf
 	else
 		snprintf(buf, len, "%s", key);
 }
+
+const char *ebs_metric_view(const struct ebs_metric *m)
+{
+	/* latency off: one hook, no timing, so no time or percentile values */
+	bool latency = m->family == EBS_FAM_SYSCALLS && (m->pct || strcmp(m->unit, "ns") == 0);
+	/* the file I/O view of the syscalls module is off unless asked for */
+	bool file_io = strncmp(m->id, "file_io.", 8) == 0;
+
+	if (file_io && latency)
+		return "file_io+syscall_latency";
+	if (file_io)
+		return "file_io";
+	if (latency)
+		return "syscall_latency";
+	if (m->table == EBS_T_TCP_PEER)
+		return "tcp_peers";
+	/* kernel run-time statistics: only while BPF stats are live */
+	if (m->table == EBS_T_MODULE && (m->offset == offsetof(struct ebs_module_stat, run_time_ns) ||
+					 m->offset == offsetof(struct ebs_module_stat, run_cnt)))
+		return "bpf_stats";
+	return "always";
+}

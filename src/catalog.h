@@ -106,6 +106,15 @@ const char *ebs_hist_unit(uint32_t id);
 void ebs_cd_plugin_instance(const struct ebs_metric *m, const void *row, char *buf, size_t len);
 void ebs_cd_type_instance(const struct ebs_metric *m, const void *row, char *buf, size_t len);
 
+/* The configuration switch a metric needs, besides its module running, to
+ * be reported: "always", "syscall_latency", "file_io",
+ * "file_io+syscall_latency" (both), "tcp_peers" or "bpf_stats" (fields of
+ * struct ebs_config; collect_<view> and bpf_stats in the YAML).  This is
+ * what collectd/ebpf.c's cd_metric_wanted() and cd_row_wanted() decide;
+ * the peer table has no rows without tcp_peers.  SNMP serves the object
+ * whatever the view (zeros, or no rows). */
+const char *ebs_metric_view(const struct ebs_metric *m);
+
 /* SNMP: the row's index sub-identifiers; returns how many (at most
  * EBS_SNMP_INDEX_MAX, 0 for a table without SNMP rows).  Most tables have
  * one; histogram buckets two; a TCP peer 8 (IPv4) or 20 (IPv6): direction,

@@ -2,7 +2,7 @@
  *   ebpfstats [show] [-c FILE] [-i SEC] [-n COUNT] [--json]
  *   ebpfstats check [-c FILE]
  *   ebpfstats unload [-c FILE] [--pin-path DIR]
- *   ebpfstats catalog
+ *   ebpfstats catalog [--json | --oid-root]
  * Exit codes of check: 0 every enabled module ok, 1 some degraded,
  * 2 some enabled module unavailable; 3 usage or config error (all commands). */
 #include <errno.h>
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "oids.h"
 
 #define EXIT_USAGE 3
 
@@ -34,12 +35,14 @@ static void usage(FILE *out)
 		"usage: ebpfstats [show] [-c FILE] [-i SECONDS] [-n COUNT] [--json]\n"
 		"       ebpfstats check [-c FILE]\n"
 		"       ebpfstats unload [-c FILE] [--pin-path DIR]\n"
-		"       ebpfstats catalog\n"
+		"       ebpfstats catalog [--json | --oid-root]\n"
 		"options:\n"
 		"  -c, --config FILE   YAML config (default: built-in defaults)\n"
 		"  -i, --interval SEC  refresh interval (default: the config's, 10 s)\n"
 		"  -n, --count N       stop after N refreshes\n"
-		"  -j, --json          print one snapshot as JSON, taken after one interval\n"
+		"  -j, --json          show: print one snapshot as JSON, taken after one interval;\n"
+		"                      catalog: every metric's names (collectd, MIB object, OID)\n"
+		"      --oid-root      catalog: print the MIB's root OID\n"
 		"  -p, --pin-path DIR  override pin_path (\"\" = private programs)\n"
 		"  -V, --version       print the version\n");
 }
@@ -400,18 +403,150 @@ static int cmd_unload(const struct ebs_config *cfg)
 	return 0;
 }
 
+static const char *const kind_names[] = {"counter", "gauge", "info"};
+
 static int cmd_catalog(void)
 {
 	printf("%-30s %-8s %-10s %-12s %-18s %-30s %s\n", "id", "kind", "table", "unit",
 	       "collectd type", "MIB object", "help");
 	for (size_t i = 0; i < ebs_catalog_len; i++) {
 		const struct ebs_metric *m = &ebs_catalog[i];
-		static const char *const kinds[] = {"counter", "gauge", "info"};
-		printf("%-30s %-8s %-10s %-12s %-18s %-30s %s\n", m->id, kinds[m->kind],
+		printf("%-30s %-8s %-10s %-12s %-18s %-30s %s\n", m->id, kind_names[m->kind],
 		       ebs_table_name(m->table), m->unit[0] ? m->unit : "-",
 		       m->cd_type ? m->cd_type : "-", m->snmp_name ? m->snmp_name : "-", m->help);
 	}
 	return 0;
+}
+
+/* ---- catalog --json: the names every integration reads --------------------- */
+
+static void print_oid(FILE *f, const uint32_t *arcs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f, ".%" PRIu32, arcs[i]);
+}
+
+static void print_oid_root(FILE *f)
+{
+	static const uint32_t root[] = {EBS_OID_ROOT};
+
+	print_oid(f, root, EBS_OID_ROOT_LEN);
+}
+
+/* A per-row name with the row's key as "<key>": the helpers collectd uses,
+ * applied to an empty row, then the key they put first swapped out. */
+static void cd_pattern(char *out, size_t len, const char *name, const char *key)
+{
+	size_t k = strlen(key);
+
+	if (k && strncmp(name, key, k) == 0)
+		snprintf(out, len, "<key>%s", name + k);
+	else
+		snprintf(out, len, "%s", name);
+}
+
+static void print_catalog_collectd(FILE *f, const struct ebs_metric *m)
+{
+	/* an empty row of any table; a row that carries its name is "<key>" */
+	union {
+		struct ebs_snapshot snap;
+		struct ebs_module_stat module;
+		struct ebs_syscall_row syscall;
+		struct ebs_cpu_row cpu;
+		struct ebs_tcp_state_row state;
+		struct ebs_tcp_trans_row trans;
+		struct ebs_tcp_port_row port;
+		struct ebs_hist_row hist;
+		struct ebs_fileio_row fileio;
+		struct ebs_tcp_peer_row peer;
+		struct ebs_proc_row proc;
+	} row;
+	char key[96] = "", raw[128], pi[128], ti[128];
+
+	/* what collectd/ebpf.c dispatches: a type, and not text */
+	if (!m->cd_type || m->vtype == EBS_V_STR || m->vtype == EBS_V_STRPTR) {
+		fputs("null", f);
+		return;
+	}
+	memset(&row, 0, sizeof(row));
+	switch (m->table) {
+	case EBS_T_MODULE: row.module.name = "<key>"; break;
+	case EBS_T_SYSCALL: row.syscall.name = "<key>"; break;
+	case EBS_T_TCP_STATE: row.state.name = "<key>"; break;
+	case EBS_T_FILEIO: row.fileio.name = "<key>"; break;
+	default: break;
+	}
+	if (m->table != EBS_T_GLOBAL)
+		ebs_row_key(m->table, &row, key, sizeof(key));
+	ebs_cd_plugin_instance(m, &row, raw, sizeof(raw));
+	cd_pattern(pi, sizeof(pi), raw, key);
+	ebs_cd_type_instance(m, &row, raw, sizeof(raw));
+	cd_pattern(ti, sizeof(ti), raw, key);
+	fputs("{\"plugin\": \"ebpf\", \"plugin_instance\": ", f);
+	json_str(f, pi);
+	fputs(", \"type\": ", f);
+	json_str(f, m->cd_type);
+	fputs(", \"type_instance\": ", f);
+	json_str(f, ti);
+	fputc('}', f);
+}
+
+static void print_catalog_snmp(FILE *f, const struct ebs_metric *m)
+{
+	static const char *const syntax[] = {
+		[EBS_SNMP_COUNTER64] = "Counter64",
+		[EBS_SNMP_GAUGE32] = "Gauge32",
+		[EBS_SNMP_UNSIGNED32] = "Unsigned32",
+		[EBS_SNMP_INTEGER] = "INTEGER",
+		[EBS_SNMP_STRING] = "DisplayString",
+		[EBS_SNMP_TIMESTAMP] = "TimeStamp",
+	};
+	uint32_t arcs[EBS_MIB_MAX_PATH];
+	unsigned n;
+
+	if (!ebs_mib_serves(m)) {
+		fputs("null", f);
+		return;
+	}
+	n = ebs_mib_parent(m->table, m->family, arcs);
+	fputs("{\"object\": ", f);
+	json_str(f, m->snmp_name);
+	/* a column without its index; a scalar's instance is .0 */
+	fputs(", \"oid\": \"", f);
+	print_oid_root(f);
+	fprintf(f, ".%u", (unsigned)EBS_ARC_OBJECTS);
+	print_oid(f, arcs, n);
+	fprintf(f, ".%u%s\", \"type\": ", m->snmp_subid, m->table == EBS_T_GLOBAL ? ".0" : "");
+	json_str(f, syntax[m->snmp_type]);
+	fputc('}', f);
+}
+
+/* A few lines per metric, in catalog order: tests/data/catalog.json is
+ * this output, so a name that changes shows in `make check` as a diff. */
+static int cmd_catalog_json(void)
+{
+	fputs("[", stdout);
+	for (size_t i = 0; i < ebs_catalog_len; i++) {
+		const struct ebs_metric *m = &ebs_catalog[i];
+
+		printf("%s\n  {\n    \"id\": ", i ? "," : "");
+		json_str(stdout, m->id);
+		fputs(",\n    \"family\": ", stdout);
+		json_str(stdout, m->family < EBS_FAM_COUNT ? ebs_family_name(m->family) : "agent");
+		printf(",\n    \"kind\": \"%s\",\n    \"unit\": ", kind_names[m->kind]);
+		json_str(stdout, m->unit);
+		fputs(",\n    \"table\": ", stdout);
+		json_str(stdout, ebs_table_name(m->table));
+		fputs(",\n    \"view\": ", stdout);
+		json_str(stdout, ebs_metric_view(m));
+		fputs(",\n    \"collectd\": ", stdout);
+		print_catalog_collectd(stdout, m);
+		fputs(",\n    \"snmp\": ", stdout);
+		print_catalog_snmp(stdout, m);
+		fputs("\n  }", stdout);
+	}
+	fputs("\n]\n", stdout);
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 2;
 }
 
 int main(int argc, char **argv)
@@ -420,13 +555,14 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'}, {"interval", required_argument, NULL, 'i'},
 		{"count", required_argument, NULL, 'n'},  {"json", no_argument, NULL, 'j'},
 		{"pin-path", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	  {NULL, 0, NULL, 0},
+		{"version", no_argument, NULL, 'V'},	  {"oid-root", no_argument, NULL, 'O'},
+		{NULL, 0, NULL, 0},
 	};
 	struct ebs_config cfg;
 	const char *config = NULL, *pin = NULL, *cmd = "show";
 	double interval = 0;
 	long count = 0;
-	bool json = false;
+	bool json = false, oid_root = false;
 	char err[EBS_ERR_LEN], *end;
 	int c;
 
@@ -451,6 +587,7 @@ int main(int argc, char **argv)
 			break;
 		case 'j': json = true; break;
 		case 'p': pin = optarg; break;
+		case 'O': oid_root = true; break;
 		case 'V': printf("ebpfstats %s\n", EBS_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -460,6 +597,23 @@ int main(int argc, char **argv)
 		cmd = argv[optind++];
 	if (optind < argc) {
 		fprintf(stderr, "ebpfstats: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	/* the catalog is compiled in: no config, no kernel */
+	if (!strcmp(cmd, "catalog")) {
+		if (json && oid_root) {
+			fprintf(stderr, "ebpfstats: catalog takes --json or --oid-root, not both\n");
+			return EXIT_USAGE;
+		}
+		if (oid_root) {
+			print_oid_root(stdout);
+			putchar('\n');
+			return 0;
+		}
+		return json ? cmd_catalog_json() : cmd_catalog();
+	}
+	if (oid_root) {
+		fprintf(stderr, "ebpfstats: --oid-root is an option of catalog\n");
 		return EXIT_USAGE;
 	}
 	if (config && ebs_config_load(&cfg, config, err, sizeof(err)) < 0) {
@@ -480,8 +634,6 @@ int main(int argc, char **argv)
 		return cmd_check(&cfg);
 	if (!strcmp(cmd, "unload"))
 		return cmd_unload(&cfg);
-	if (!strcmp(cmd, "catalog"))
-		return cmd_catalog();
 	fprintf(stderr, "ebpfstats: unknown command '%s' (show, check, unload, catalog)\n", cmd);
 	return EXIT_USAGE;
 }

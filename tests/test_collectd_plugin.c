@@ -921,6 +921,57 @@ static void test_dispatched_types_known(void **state)
 	}
 }
 
+/* Whether the plugin dispatches m, with every module running. */
+static bool wanted(const struct ebs_metric *m, const struct ebs_snapshot *s)
+{
+	const void *row = m->table == EBS_T_MODULE ? (const void *)&s->modules[0] : (const void *)s;
+
+	return cd_metric_wanted(m, s) && cd_row_wanted(m, row);
+}
+
+/* ebs_metric_view(), the "view" of `ebpfstats catalog --json`, says what
+ * this plugin decides: turning one setting off hides exactly the metrics
+ * whose view names it. */
+static void test_views_match_catalog(void **state)
+{
+	static const char *const knobs[] = {"syscall_latency", "file_io", "bpf_stats"};
+	struct ebs_snapshot s;
+
+	(void)state;
+	for (size_t i = 0; i < ebs_catalog_len; i++) {
+		const struct ebs_metric *m = &ebs_catalog[i];
+		const char *view = ebs_metric_view(m);
+
+		/* the peer table is empty without tcp_peers (the core's doing) */
+		assert_int_equal(strcmp(view, "tcp_peers") == 0, m->table == EBS_T_TCP_PEER);
+		if (!m->cd_type || m->vtype == EBS_V_STR || m->vtype == EBS_V_STRPTR)
+			continue; /* never dispatched */
+		for (size_t k = 0; k <= STATIC_ARRAY_SIZE(knobs); k++) {
+			bool want;
+
+			fill_snapshot(&s);
+			for (int f = 0; f < EBS_FAM_COUNT; f++) {
+				s.modules[f].status = EBS_ST_OK;
+				s.modules[f].bpf_stats = true;
+			}
+			cd_cfg.syscall_latency = cd_cfg.file_io = true;
+			/* k == the number of knobs: all on */
+			if (k < STATIC_ARRAY_SIZE(knobs) && !strcmp(knobs[k], "syscall_latency"))
+				cd_cfg.syscall_latency = false;
+			if (k < STATIC_ARRAY_SIZE(knobs) && !strcmp(knobs[k], "file_io"))
+				cd_cfg.file_io = false;
+			if (k < STATIC_ARRAY_SIZE(knobs) && !strcmp(knobs[k], "bpf_stats"))
+				for (int f = 0; f < EBS_FAM_COUNT; f++)
+					s.modules[f].bpf_stats = false;
+			want = k == STATIC_ARRAY_SIZE(knobs) || !strstr(view, knobs[k]);
+			if (wanted(m, &s) != want)
+				fail_msg("%s: view '%s', but with %s off the plugin %s it", m->id, view,
+					 k < STATIC_ARRAY_SIZE(knobs) ? knobs[k] : "nothing",
+					 want ? "drops" : "dispatches");
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -947,6 +998,7 @@ int main(void)
 		cmocka_unit_test_setup(test_read_without_core, reset),
 		cmocka_unit_test_setup(test_types_db_matches_catalog, reset),
 		cmocka_unit_test_setup(test_dispatched_types_known, reset),
+		cmocka_unit_test_setup(test_views_match_catalog, reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
