@@ -35,6 +35,7 @@ expect "the output is stable" 'cmp -s "$tmp/catalog.json" "$tmp/again.json"'
 
 root=$("$EBS" catalog --oid-root)
 expect "catalog --oid-root is an OID ($root)" 'printf "%s\n" "$root" | grep -Eqx "(\.[0-9]+)+"'
+expect "tests/lib.sh's ROOT is it" '[ "$ROOT" = "$root" ]'
 "$EBS" catalog --json --oid-root >/dev/null 2>&1
 rc=$?
 expect "--json and --oid-root together are a usage error (rc $rc)" '[ $rc -eq 3 ]'

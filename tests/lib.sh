@@ -4,7 +4,8 @@
 # POSIX sh: dash runs the #!/bin/sh tests.  tests/rel_lib.sh sources it and
 # adds what only the reliability tests (bash) use.  What it gives:
 #  - paths: top_builddir, top_srcdir (absolute), EBS, AGENT, WL; LAYOUT (pin layout); ROOT and O
-#    (the MIB's subtree and its ebsObjects).
+#    (the MIB's subtree, from `ebpfstats catalog --oid-root`, and its
+#    ebsObjects).
 #  - TAP-ish lines and counters: ok, no, expect NAME COND (COND eval'ed, so
 #    quoted '...'), note, finish (the summary line, exit 0 or 1), skip REASON
 #    (exit 77, or finish when something failed already; a test may redefine
@@ -28,7 +29,8 @@ AGENT="$top_builddir/ebpfstats-agentx"
 WL="$top_builddir/tests/ebs-workload"
 # pins live under <pin_path>/v<layout>/<module>/
 LAYOUT=$(sed -n 's/^#define EBS_PIN_LAYOUT \([0-9]*\).*/\1/p' "$top_srcdir/src/ebpfstats.h")
-ROOT=.1.3.6.1.4.1.8072.9999.9999.42
+# the one definition is snmp/oids.h; empty when ebpfstats is not built
+ROOT=$("$EBS" catalog --oid-root 2>/dev/null)
 O=$ROOT.1
 TEST_NAME=$(basename "$0")
 
