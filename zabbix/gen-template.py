@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Writes the Zabbix 7.0 template for EBPFSTATS-MIB to stdout.
 
-    python3 zabbix/gen-template.py > zabbix/template_ebpfstats_snmp.yaml
+    python3 zabbix/gen-template.py [--catalog FILE] > zabbix/template_ebpfstats_snmp.yaml
 
 The YAML is what operators import; this script is how it is maintained: one
-table of metrics below, the YAML derived from it in Zabbix's export layout.
+table of metrics below, by MIB object name, the YAML derived from it in
+Zabbix's export layout.  The OIDs come from the metric catalog, the output of
+`ebpfstats catalog --json` (FILE, "-" for stdin; by default
+tests/data/catalog.json, which make check keeps equal to it).
 tests/zabbix_template.sh checks that the committed YAML is this script's
 output, that every OID it names is an object of the MIB, and that the agent
 serves them.
@@ -17,11 +20,13 @@ variant bits are set as a v4 UUID's are.
 No third-party modules: the YAML is written by hand, in the style of a Zabbix
 export (block lists, single quotes where YAML needs them).
 """
+import argparse
 import hashlib
+import json
+import os
 import re
 import sys
 
-ROOT = "1.3.6.1.4.1.8072.9999.9999.42.1"
 TEMPLATE = "ebpfstats by SNMP"
 GROUP = "Templates/Operating systems"
 
@@ -33,13 +38,42 @@ def uuid(*path):
     return h.hex()
 
 
-def oid(rel):
-    return ROOT + "." + rel
+# ---- OIDs, from the catalog --------------------------------------------------
+CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data",
+                       "catalog.json")
+OIDS = {}  # MIB object -> numeric OID, without the leading dot (a scalar's with .0)
+
+
+def load_catalog(f):
+    for m in json.load(f):
+        if m["snmp"]:
+            OIDS[m["snmp"]["object"]] = m["snmp"]["oid"].lstrip(".")
+    # ebsAgentVersion is no metric (the subagent knows it itself): the
+    # first scalar of the agent's group, beside ebsAgentProgramsLoaded
+    OIDS["ebsAgentVersion"] = parent(OIDS["ebsAgentProgramsLoaded"], 2) + ".1.0"
+
+
+def parent(oid_, up=1):
+    return oid_.rsplit(".", up)[0]
+
+
+def oid(name):
+    return OIDS[name]
+
+
+def scalar_group(name):
+    """The group holding a scalar: ebsSyscalls for ebsSyscallsCalls."""
+    return parent(OIDS[name], 2)
+
+
+def column_table(name):
+    """The table holding a column: ebsModuleTable for ebsModuleName."""
+    return parent(OIDS[name], 2)
 
 
 # ---- preprocessing steps ------------------------------------------------------
-def walk_value(rel):
-    return {"type": "SNMP_WALK_VALUE", "parameters": [oid(rel), "0"]}
+def walk_value(oid_):
+    return {"type": "SNMP_WALK_VALUE", "parameters": [oid_, "0"]}
 
 
 PER_SECOND = {"type": "CHANGE_PER_SECOND", "parameters": [""]}
@@ -53,90 +87,105 @@ def item_tags(component, extra=()):
 
 
 # ---- master items: one SNMP walk per part of the MIB --------------------------
-# (key, name, walked subtrees, description)
+# (key, name, walked subtrees, description); a subtree is (what, the MIB object
+# that names it): the scalar group or the table holding that object
 MASTERS = [
-    ("ebpfstats.walk.agent", "Agent and modules: walk", ["1", "2"],
+    ("ebpfstats.walk.agent", "Agent and modules: walk",
+     [(scalar_group, "ebsAgentProgramsLoaded"), (column_table, "ebsModuleName")],
      "ebsAgent and ebsModuleTable in one GETBULK walk; the items of the "
      "subagent and the module discovery read it."),
-    ("ebpfstats.walk.syscalls", "System calls: walk", ["3"],
+    ("ebpfstats.walk.syscalls", "System calls: walk", [(scalar_group, "ebsSyscallsCalls")],
      "ebsSyscalls: the totals and ebsSyscallTable in one GETBULK walk."),
-    ("ebpfstats.walk.tcp", "TCP: walk", ["4"],
+    ("ebpfstats.walk.tcp", "TCP: walk", [(scalar_group, "ebsTcpActiveOpens")],
      "ebsTcp: the totals, ebsTcpStateTable and ebsTcpPortTable in one GETBULK walk."),
-    ("ebpfstats.walk.sched", "Scheduler: walk", ["5"],
+    ("ebpfstats.walk.sched", "Scheduler: walk", [(scalar_group, "ebsSchedSwitchesVoluntary")],
      "ebsSched: the totals and ebsCpuTable in one GETBULK walk."),
 ]
 
 # ---- dependent items on the scalars -------------------------------------------
-# (key, name, master, OID under ebsObjects, kind, units, component, description)
+# (key, name, master, MIB object, kind, units, component, description)
 #   kind: rate (Counter64 -> per second), us (Gauge32 µs -> seconds), gauge, text
 SCALARS = [
-    ("ebpfstats.agent.version", "Agent version", "agent", "1.1.0", "text", "", "ebpfstats",
+    ("ebpfstats.agent.version", "Agent version", "agent",
+     "ebsAgentVersion", "text", "", "ebpfstats",
      "ebsAgentVersion: the ebpfstats version the subagent was built from."),
-    ("ebpfstats.agent.programs_loaded", "Kernel programs loaded at", "agent", "1.3.0", "ticks",
-     "uptime", "ebpfstats",
+    ("ebpfstats.agent.programs_loaded", "Kernel programs loaded at", "agent",
+     "ebsAgentProgramsLoaded", "ticks", "uptime", "ebpfstats",
      "ebsAgentProgramsLoaded: the subagent's uptime when the kernel programs now read were "
      "loaded; 0 when another process (collectd, an earlier subagent) loaded them.  When it "
      "changes, every counter restarted from zero."),
-    ("ebpfstats.syscalls.calls.rate", "System calls per second", "syscalls", "3.1.0", "rate",
-     "calls/s", "syscalls", "ebsSyscallsCalls: system calls made, after process_filter."),
-    ("ebpfstats.syscalls.errors.rate", "System call errors per second", "syscalls", "3.2.0",
-     "rate", "errors/s", "syscalls",
+    ("ebpfstats.syscalls.calls.rate", "System calls per second", "syscalls",
+     "ebsSyscallsCalls", "rate", "calls/s", "syscalls",
+     "ebsSyscallsCalls: system calls made, after process_filter."),
+    ("ebpfstats.syscalls.errors.rate", "System call errors per second", "syscalls",
+     "ebsSyscallsErrors", "rate", "errors/s", "syscalls",
      "ebsSyscallsErrors: system calls that returned an error."),
-    ("ebpfstats.syscalls.latency.p50", "System call latency p50", "syscalls", "3.4.0", "us",
-     "s", "syscalls", "ebsSyscallsLatencyP50, over the subagent's last interval."),
-    ("ebpfstats.syscalls.latency.p99", "System call latency p99", "syscalls", "3.5.0", "us",
-     "s", "syscalls", "ebsSyscallsLatencyP99, over the subagent's last interval."),
+    ("ebpfstats.syscalls.latency.p50", "System call latency p50", "syscalls",
+     "ebsSyscallsLatencyP50", "us", "s", "syscalls",
+     "ebsSyscallsLatencyP50, over the subagent's last interval."),
+    ("ebpfstats.syscalls.latency.p99", "System call latency p99", "syscalls",
+     "ebsSyscallsLatencyP99", "us", "s", "syscalls",
+     "ebsSyscallsLatencyP99, over the subagent's last interval."),
     ("ebpfstats.syscalls.inflight_overflows.rate", "System call in-flight overflows per second",
-     "syscalls", "3.6.0", "rate", "events/s", "syscalls",
-     "ebsSyscallsInflightOverflows: calls not timed for want of a slot: the in-flight "
-     "table (map_sizes.threads, where task storage is not used) was full, or task "
-     "storage could not be allocated."),
+     "syscalls",
+     "ebsSyscallsInflightOverflows", "rate", "events/s", "syscalls",
+     "ebsSyscallsInflightOverflows: calls not timed for want of a slot: the in-flight table "
+     "(map_sizes.threads, where task storage is not used) was full, or task storage could not be "
+     "allocated."),
     ("ebpfstats.syscalls.filtered.rate", "System calls filtered per second", "syscalls",
-     "3.7.0", "rate", "calls/s", "syscalls",
+     "ebsSyscallsFiltered", "rate", "calls/s", "syscalls",
      "ebsSyscallsFiltered: calls skipped by process_filter / exclude_processes."),
-    ("ebpfstats.tcp.active_opens.rate", "TCP active opens per second", "tcp", "4.1.0", "rate",
-     "conn/s", "tcp", "ebsTcpActiveOpens: connections this host opened."),
-    ("ebpfstats.tcp.passive_opens.rate", "TCP passive opens per second", "tcp", "4.2.0", "rate",
-     "conn/s", "tcp", "ebsTcpPassiveOpens: connections this host accepted."),
-    ("ebpfstats.tcp.closes.rate", "TCP closes per second", "tcp", "4.3.0", "rate", "conn/s",
-     "tcp", "ebsTcpCloses."),
-    ("ebpfstats.tcp.resets_sent.rate", "TCP resets sent per second", "tcp", "4.4.0", "rate",
-     "RST/s", "tcp", "ebsTcpResetsSent."),
-    ("ebpfstats.tcp.resets_received.rate", "TCP resets received per second", "tcp", "4.5.0",
-     "rate", "RST/s", "tcp", "ebsTcpResetsReceived."),
-    ("ebpfstats.tcp.retransmits.rate", "TCP retransmits per second", "tcp", "4.6.0", "rate",
-     "segments/s", "tcp", "ebsTcpRetransmits: segments retransmitted."),
-    ("ebpfstats.tcp.established", "TCP connections established", "tcp", "4.7.0", "gauge", "",
-     "tcp", "ebsTcpEstablished: sockets in ESTABLISHED now."),
-    ("ebpfstats.tcp.connect_latency.p99", "TCP connect latency p99", "tcp", "4.9.0", "us", "s",
-     "tcp", "ebsTcpConnectLatencyP99, over the subagent's last interval."),
-    ("ebpfstats.tcp.rtt.p99", "TCP smoothed RTT p99", "tcp", "4.11.0", "us", "s", "tcp",
+    ("ebpfstats.tcp.active_opens.rate", "TCP active opens per second", "tcp",
+     "ebsTcpActiveOpens", "rate", "conn/s", "tcp",
+     "ebsTcpActiveOpens: connections this host opened."),
+    ("ebpfstats.tcp.passive_opens.rate", "TCP passive opens per second", "tcp",
+     "ebsTcpPassiveOpens", "rate", "conn/s", "tcp",
+     "ebsTcpPassiveOpens: connections this host accepted."),
+    ("ebpfstats.tcp.closes.rate", "TCP closes per second", "tcp",
+     "ebsTcpCloses", "rate", "conn/s", "tcp", "ebsTcpCloses."),
+    ("ebpfstats.tcp.resets_sent.rate", "TCP resets sent per second", "tcp",
+     "ebsTcpResetsSent", "rate", "RST/s", "tcp", "ebsTcpResetsSent."),
+    ("ebpfstats.tcp.resets_received.rate", "TCP resets received per second", "tcp",
+     "ebsTcpResetsReceived", "rate", "RST/s", "tcp", "ebsTcpResetsReceived."),
+    ("ebpfstats.tcp.retransmits.rate", "TCP retransmits per second", "tcp",
+     "ebsTcpRetransmits", "rate", "segments/s", "tcp",
+     "ebsTcpRetransmits: segments retransmitted."),
+    ("ebpfstats.tcp.established", "TCP connections established", "tcp",
+     "ebsTcpEstablished", "gauge", "", "tcp", "ebsTcpEstablished: sockets in ESTABLISHED now."),
+    ("ebpfstats.tcp.connect_latency.p99", "TCP connect latency p99", "tcp",
+     "ebsTcpConnectLatencyP99", "us", "s", "tcp",
+     "ebsTcpConnectLatencyP99, over the subagent's last interval."),
+    ("ebpfstats.tcp.rtt.p99", "TCP smoothed RTT p99", "tcp", "ebsTcpRttP99", "us", "s", "tcp",
      "ebsTcpRttP99, over the subagent's last interval."),
     ("ebpfstats.tcp.socket_overflows.rate", "TCP socket table overflows per second", "tcp",
-     "4.16.0", "rate", "events/s", "tcp",
+     "ebsTcpSocketOverflows", "rate", "events/s", "tcp",
      "ebsTcpSocketOverflows: sockets not tracked because map_sizes.sockets was full."),
     ("ebpfstats.tcp.port_overflows.rate", "TCP port table overflows per second", "tcp",
-     "4.17.0", "rate", "events/s", "tcp",
+     "ebsTcpPortOverflows", "rate", "events/s", "tcp",
      "ebsTcpPortOverflows: ports not tracked because map_sizes.ports was full."),
     ("ebpfstats.sched.switches_voluntary.rate", "Voluntary context switches per second", "sched",
-     "5.1.0", "rate", "switches/s", "scheduler", "ebsSchedSwitchesVoluntary."),
+     "ebsSchedSwitchesVoluntary", "rate", "switches/s", "scheduler", "ebsSchedSwitchesVoluntary."),
     ("ebpfstats.sched.switches_involuntary.rate", "Involuntary context switches per second",
-     "sched", "5.2.0", "rate", "switches/s", "scheduler", "ebsSchedSwitchesInvoluntary."),
-    ("ebpfstats.sched.migrations.rate", "Task migrations per second", "sched", "5.3.0", "rate",
-     "tasks/s", "scheduler", "ebsSchedMigrations."),
-    ("ebpfstats.sched.forks.rate", "Forks per second", "sched", "5.6.0", "rate", "tasks/s",
-     "scheduler", "ebsSchedForks."),
-    ("ebpfstats.sched.execs.rate", "Execs per second", "sched", "5.7.0", "rate", "tasks/s",
-     "scheduler", "ebsSchedExecs."),
-    ("ebpfstats.sched.runq.p50", "Run-queue latency p50", "sched", "5.10.0", "us", "s",
-     "scheduler", "ebsSchedRunqLatencyP50, over the subagent's last interval."),
-    ("ebpfstats.sched.runq.p99", "Run-queue latency p99", "sched", "5.11.0", "us", "s",
-     "scheduler", "ebsSchedRunqLatencyP99, over the subagent's last interval."),
+     "sched",
+     "ebsSchedSwitchesInvoluntary", "rate", "switches/s", "scheduler",
+     "ebsSchedSwitchesInvoluntary."),
+    ("ebpfstats.sched.migrations.rate", "Task migrations per second", "sched",
+     "ebsSchedMigrations", "rate", "tasks/s", "scheduler", "ebsSchedMigrations."),
+    ("ebpfstats.sched.forks.rate", "Forks per second", "sched",
+     "ebsSchedForks", "rate", "tasks/s", "scheduler", "ebsSchedForks."),
+    ("ebpfstats.sched.execs.rate", "Execs per second", "sched",
+     "ebsSchedExecs", "rate", "tasks/s", "scheduler", "ebsSchedExecs."),
+    ("ebpfstats.sched.runq.p50", "Run-queue latency p50", "sched",
+     "ebsSchedRunqLatencyP50", "us", "s", "scheduler",
+     "ebsSchedRunqLatencyP50, over the subagent's last interval."),
+    ("ebpfstats.sched.runq.p99", "Run-queue latency p99", "sched",
+     "ebsSchedRunqLatencyP99", "us", "s", "scheduler",
+     "ebsSchedRunqLatencyP99, over the subagent's last interval."),
     ("ebpfstats.sched.wakeup_overflows.rate", "Wakeup table overflows per second", "sched",
-     "5.12.0", "rate", "events/s", "scheduler",
+     "ebsSchedWakeupOverflows", "rate", "events/s", "scheduler",
      "ebsSchedWakeupOverflows: wakeups not timed for want of a slot: the wakeup table "
-     "(map_sizes.threads, where task storage is not used) was full, or task storage "
-     "could not be allocated."),
+     "(map_sizes.threads, where task storage is not used) was full, or task storage could not be "
+     "allocated."),
 ]
 
 MACROS = [
@@ -225,7 +274,7 @@ def build():
             "uuid": uuid("item", key),
             "name": name,
             "type": "SNMP_AGENT",
-            "snmp_oid": "walk[%s]" % ",".join(oid(s) for s in subtrees),
+            "snmp_oid": "walk[%s]" % ",".join(node(name) for node, name in subtrees),
             "key": key,
             "delay": "{$EBS.INTERVAL}",
             "history": "0",
@@ -236,8 +285,8 @@ def build():
         })
     masters = {k.split(".")[-1]: k for k, _, _, _ in MASTERS}
     by_key = {}
-    for key, name, master, rel, kind, units, component, desc in SCALARS:
-        it = dependent(("item",), key, name, masters[master], walk_value(rel), kind, units,
+    for key, name, master, obj, kind, units, component, desc in SCALARS:
+        it = dependent(("item",), key, name, masters[master], walk_value(oid(obj)), kind, units,
                        component, desc)
         by_key[key] = it
         items.append(it)
@@ -356,14 +405,14 @@ def build():
 
 def walk_to_json(*fields):
     params = []
-    for macro, rel in fields:
-        params += [macro, oid(rel), "0"]
+    for macro, obj in fields:
+        params += [macro, oid(obj), "0"]
     return {"type": "SNMP_WALK_TO_JSON", "parameters": params}
 
 
-def prototype(rule, key, name, master, rel, kind, units, component, desc, tags):
-    return dependent(("rule", rule), key, name, master, walk_value(rel + ".{#SNMPINDEX}"), kind,
-                     units, component, desc, tags)
+def prototype(rule, key, name, master, column, kind, units, component, desc, tags):
+    return dependent(("rule", rule), key, name, master, walk_value(oid(column) + ".{#SNMPINDEX}"),
+                     kind, units, component, desc, tags)
 
 
 def proto_trigger(rule, expression, name, priority, description, opdata="Current: {ITEM.LASTVALUE1}"):
@@ -386,7 +435,7 @@ def modules_rule(masters):
     m = masters["agent"]
     tags = (("module", "{#MODULE}"),)
     status = prototype(r, "ebpfstats.module.status[{#SNMPINDEX}]", "Module {#MODULE}: status", m,
-                       "2.1.3", "gauge", "", "ebpfstats",
+                       "ebsModuleStatus", "gauge", "", "ebpfstats",
                        "ebsModuleStatus: ok(1), degraded(2) without an optional hook, "
                        "unavailable(3), disabled(4) in the configuration.", tags)
     status["valuemap"] = {"name": STATUS_MAP}
@@ -400,15 +449,16 @@ def modules_rule(masters):
                       "The module runs without an optional hook; see 'Module {#MODULE}: reason'."),
     ]
     reason = prototype(r, "ebpfstats.module.reason[{#SNMPINDEX}]", "Module {#MODULE}: reason", m,
-                       "2.1.4", "text", "", "ebpfstats",
+                       "ebsModuleReason", "text", "", "ebpfstats",
                        "ebsModuleReason: why the module is degraded, unavailable or disabled.",
                        tags)
     events = prototype(r, "ebpfstats.module.events.rate[{#SNMPINDEX}]",
-                       "Module {#MODULE}: events per second", m, "2.1.6", "rate", "events/s",
-                       "ebpfstats", "ebsModuleEvents: kernel events the module aggregated.", tags)
+                       "Module {#MODULE}: events per second", m, "ebsModuleEvents", "rate",
+                       "events/s", "ebpfstats",
+                       "ebsModuleEvents: kernel events the module aggregated.", tags)
     overflows = prototype(r, "ebpfstats.module.overflows.rate[{#SNMPINDEX}]",
-                          "Module {#MODULE}: overflows per second", m, "2.1.7", "rate",
-                          "events/s", "ebpfstats",
+                          "Module {#MODULE}: overflows per second", m, "ebsModuleOverflows",
+                          "rate", "events/s", "ebpfstats",
                           "ebsModuleOverflows: events that did not fit a bounded kernel map.",
                           tags)
     return {
@@ -419,7 +469,7 @@ def modules_rule(masters):
         "description": "One row per ebpfstats module (syscalls, tcp, sched), ebsModuleTable.",
         "item_prototypes": [status, reason, events, overflows],
         "master_item": {"key": m},
-        "preprocessing": [walk_to_json(("{#MODULE}", "2.1.2"))],
+        "preprocessing": [walk_to_json(("{#MODULE}", "ebsModuleName"))],
     }
 
 
@@ -428,10 +478,10 @@ def syscalls_rule(masters):
     m = masters["syscalls"]
     tags = (("syscall", "{#SYSCALL}"),)
     calls = prototype(r, "ebpfstats.syscall.calls.rate[{#SNMPINDEX}]",
-                      "Syscall {#SYSCALL}: calls per second", m, "3.10.1.3", "rate", "calls/s",
-                      "syscalls", "ebsSyscallCalls.", tags)
+                      "Syscall {#SYSCALL}: calls per second", m, "ebsSyscallCalls", "rate",
+                      "calls/s", "syscalls", "ebsSyscallCalls.", tags)
     errors = prototype(r, "ebpfstats.syscall.errors.rate[{#SNMPINDEX}]",
-                       "Syscall {#SYSCALL}: errors per second", m, "3.10.1.4", "rate",
+                       "Syscall {#SYSCALL}: errors per second", m, "ebsSyscallErrors", "rate",
                        "errors/s", "syscalls", "ebsSyscallErrors.", tags)
     errors["trigger_prototypes"] = [proto_trigger(
         r, "avg(%s,5m)>{$EBS.SYSCALL.ERRORS.MAX:\"{#SYSCALL}\"}" % expr_item(
@@ -439,8 +489,8 @@ def syscalls_rule(masters):
         "Syscall {#SYSCALL}: over {$EBS.SYSCALL.ERRORS.MAX:\"{#SYSCALL}\"} errors/s for 5m",
         "WARNING", "Calls of {#SYSCALL} fail at an unusual rate.")]
     p99 = prototype(r, "ebpfstats.syscall.latency.p99[{#SNMPINDEX}]",
-                    "Syscall {#SYSCALL}: latency p99", m, "3.10.1.8", "us", "s", "syscalls",
-                    "ebsSyscallLatencyP99, over the subagent's last interval.", tags)
+                    "Syscall {#SYSCALL}: latency p99", m, "ebsSyscallLatencyP99", "us", "s",
+                    "syscalls", "ebsSyscallLatencyP99, over the subagent's last interval.", tags)
     p99["trigger_prototypes"] = [proto_trigger(
         r, "min(%s,5m)>{$EBS.SYSCALL.P99.MAX:\"{#SYSCALL}\"}" % expr_item(
             "ebpfstats.syscall.latency.p99[{#SNMPINDEX}]"),
@@ -457,7 +507,7 @@ def syscalls_rule(masters):
                        "(ebsSyscallTable; the index is the call's number plus one).",
         "item_prototypes": [calls, errors, p99],
         "master_item": {"key": m},
-        "preprocessing": [walk_to_json(("{#SYSCALL}", "3.10.1.2"))],
+        "preprocessing": [walk_to_json(("{#SYSCALL}", "ebsSyscallName"))],
     }
 
 
@@ -475,20 +525,22 @@ def cpus_rule(masters):
     m = masters["sched"]
     tags = (("cpu", "{#CPU}"),)
     p99 = prototype(r, "ebpfstats.cpu.runq.p99[{#SNMPINDEX}]", "CPU {#CPU}: run-queue latency p99",
-                    m, "5.20.1.8", "us", "s", "scheduler",
+                    m, "ebsCpuRunqLatencyP99", "us", "s", "scheduler",
                     "ebsCpuRunqLatencyP99, over the subagent's last interval.", tags)
     p99["trigger_prototypes"] = [proto_trigger(
         r, "min(%s,5m)>{$EBS.CPU.RUNQ.P99.MAX}" % expr_item("ebpfstats.cpu.runq.p99[{#SNMPINDEX}]"),
         "CPU {#CPU}: run-queue p99 over {$EBS.CPU.RUNQ.P99.MAX}s for 5m", "WARNING",
         "Tasks wait for CPU {#CPU}: pinned work or interrupts concentrated there.")]
     vol = prototype(r, "ebpfstats.cpu.switches_voluntary.rate[{#SNMPINDEX}]",
-                    "CPU {#CPU}: voluntary context switches per second", m, "5.20.1.2", "rate",
-                    "switches/s", "scheduler", "ebsCpuSwitchesVoluntary.", tags)
+                    "CPU {#CPU}: voluntary context switches per second", m,
+                    "ebsCpuSwitchesVoluntary", "rate", "switches/s", "scheduler",
+                    "ebsCpuSwitchesVoluntary.", tags)
     invol = prototype(r, "ebpfstats.cpu.switches_involuntary.rate[{#SNMPINDEX}]",
-                      "CPU {#CPU}: involuntary context switches per second", m, "5.20.1.3",
-                      "rate", "switches/s", "scheduler", "ebsCpuSwitchesInvoluntary.", tags)
+                      "CPU {#CPU}: involuntary context switches per second", m,
+                      "ebsCpuSwitchesInvoluntary", "rate", "switches/s", "scheduler",
+                      "ebsCpuSwitchesInvoluntary.", tags)
     mig = prototype(r, "ebpfstats.cpu.migrations.rate[{#SNMPINDEX}]",
-                    "CPU {#CPU}: migrations per second", m, "5.20.1.4", "rate", "tasks/s",
+                    "CPU {#CPU}: migrations per second", m, "ebsCpuMigrations", "rate", "tasks/s",
                     "scheduler", "ebsCpuMigrations: tasks migrated to this CPU.", tags)
     return {
         "uuid": uuid("rule", r),
@@ -499,7 +551,7 @@ def cpus_rule(masters):
                        "plus one, {#CPU} the CPU number).",
         "item_prototypes": [p99, vol, invol, mig],
         "master_item": {"key": m},
-        "preprocessing": [walk_to_json(("{#RUNQ.SAMPLES}", "5.20.1.5")),
+        "preprocessing": [walk_to_json(("{#RUNQ.SAMPLES}", "ebsCpuRunqSamples")),
                           {"type": "JAVASCRIPT", "parameters": [CPU_JS]}],
     }
 
@@ -509,15 +561,19 @@ def ports_rule(masters):
     m = masters["tcp"]
     tags = (("port", "{#SNMPINDEX}"),)
     protos = []
-    for col, what, units, desc in (("2", "accepts", "conn/s", "ebsTcpPortAccepts."),
-                                   ("3", "resets", "RST/s",
+    for col, what, units, desc in (("ebsTcpPortAccepts", "accepts", "conn/s",
+                                    "ebsTcpPortAccepts."),
+                                   ("ebsTcpPortResets", "resets", "RST/s",
                                     "ebsTcpPortResets: RST sent or received on the port."),
-                                   ("4", "retransmits", "segments/s", "ebsTcpPortRetransmits."),
-                                   ("5", "bytes_in", "Bps", "ebsTcpPortBytesIn (at close)."),
-                                   ("6", "bytes_out", "Bps", "ebsTcpPortBytesOut (at close).")):
+                                   ("ebsTcpPortRetransmits", "retransmits", "segments/s",
+                                    "ebsTcpPortRetransmits."),
+                                   ("ebsTcpPortBytesIn", "bytes_in", "Bps",
+                                    "ebsTcpPortBytesIn (at close)."),
+                                   ("ebsTcpPortBytesOut", "bytes_out", "Bps",
+                                    "ebsTcpPortBytesOut (at close).")):
         p = prototype(r, "ebpfstats.tcp.port.%s.rate[{#SNMPINDEX}]" % what,
                       "TCP port {#SNMPINDEX}: %s per second" % what.replace("_", " "), m,
-                      "4.21.1." + col, "rate", units, "tcp", desc, tags)
+                      col, "rate", units, "tcp", desc, tags)
         protos.append(p)
     protos[1]["trigger_prototypes"] = [proto_trigger(
         r, "avg(%s,5m)>{$EBS.TCP.PORT.RESETS.MAX:\"{#SNMPINDEX}\"}" % expr_item(
@@ -535,7 +591,7 @@ def ports_rule(masters):
                        "were loaded (ebsTcpPortTable; the index is the port).",
         "item_prototypes": protos,
         "master_item": {"key": m},
-        "preprocessing": [walk_to_json(("{#PORT.ACCEPTS}", "4.21.1.2"))],
+        "preprocessing": [walk_to_json(("{#PORT.ACCEPTS}", "ebsTcpPortAccepts"))],
     }
 
 
@@ -588,6 +644,15 @@ def emit(obj, indent, out):
 
 
 def main():
+    ap = argparse.ArgumentParser(description="Writes the Zabbix template to stdout.")
+    ap.add_argument("--catalog", default=CATALOG,
+                    help="`ebpfstats catalog --json` output, - for stdin (default: %(default)s)")
+    a = ap.parse_args()
+    if a.catalog == "-":
+        load_catalog(sys.stdin)
+    else:
+        with open(a.catalog) as f:
+            load_catalog(f)
     out = []
     emit(build(), 0, out)
     sys.stdout.write("\n".join(out) + "\n")
