@@ -1,12 +1,16 @@
 #!/bin/sh
 # Names from one source (issue 17): `ebpfstats catalog --json` is compared
 # with the committed tests/data/catalog.json, so that no metric id, OID or
-# collectd name changes by accident.
+# collectd name changes by accident; then tests/catalog_names.py checks the
+# places that name metrics by hand against it (OID literals in the shipped
+# files and docs, the Nagios commands and plugin, docs/collectd.md's table).
+# The Zabbix generator reads the fixture; tests/zabbix_template.sh checks
+# its output.
 #
 # A deliberate change (a new metric, a renamed one): regenerate the fixture
 # with `make catalog-fixture` (or `./ebpfstats catalog --json >
-# tests/data/catalog.json`) and commit it with the change, saying in its
-# message which names changed.
+# tests/data/catalog.json`), and `make zabbix-template`; commit both with
+# the change and say in its message which names changed.
 # Needs no root and no kernel.
 set -u
 # shellcheck source=tests/lib.sh
@@ -40,4 +44,10 @@ expect "tests/lib.sh's ROOT is it" '[ "$ROOT" = "$root" ]'
 rc=$?
 expect "--json and --oid-root together are a usage error (rc $rc)" '[ $rc -eq 3 ]'
 
+python3 "$top_srcdir/tests/catalog_names.py" --catalog "$tmp/catalog.json" --root "$root" \
+	--srcdir "$top_srcdir" >"$tmp/names.out" 2>&1
+cat "$tmp/names.out"
+pass=$((pass + $(grep -c '^ok - ' "$tmp/names.out")))
+fail=$((fail + $(grep -c '^not ok - ' "$tmp/names.out")))
+grep -Eq '^(ok|not ok) - ' "$tmp/names.out" || no "tests/catalog_names.py ran"
 finish
