@@ -10,10 +10,12 @@
 
 #include "catalog.h"
 
-/* The only place in the code naming the root arc.  A placeholder under
- * net-snmp's experimental netSnmpPlaypen (1.3.6.1.4.1.8072.9999.9999);
- * moving to a registered enterprise number changes this line and the
- * MODULE-IDENTITY's "::=" line in the MIB, nothing else (docs/snmp.md). */
+/* The only place in the code naming the root arc; scripts and tests ask
+ * `ebpfstats catalog --oid-root`.  A placeholder under net-snmp's
+ * experimental netSnmpPlaypen (1.3.6.1.4.1.8072.9999.9999); moving to a
+ * registered enterprise number changes this line and the MODULE-IDENTITY's
+ * "::=" line in the MIB, then the shipped files make check lists
+ * (docs/snmp.md). */
 #define EBS_OID_ROOT 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 42
 #define EBS_OID_ROOT_LEN 10
 

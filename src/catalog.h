@@ -23,7 +23,7 @@ enum ebs_table {
 	EBS_T_TCP_PORT,	 /* struct ebs_tcp_port_row, index port */
 	EBS_T_HIST,	 /* struct ebs_hist_row, index hist id, bucket */
 	EBS_T_FILEIO,	 /* struct ebs_fileio_row, index nr + 1 */
-	EBS_T_TCP_PEER,	 /* struct ebs_tcp_peer_row, index position (1..n) in the snapshot */
+	EBS_T_TCP_PEER,	 /* struct ebs_tcp_peer_row, index the endpoint (ebs_snmp_index) */
 	EBS_T_PROC,	 /* struct ebs_proc_row, index pid */
 	EBS_T_COUNT
 };
