@@ -213,7 +213,9 @@ awk 'function lt(a, b,   x, y, na, nb, i) { na = split(a, x, "."); nb = split(b,
 # row that appeared since it and is there in a walk after the GETNEXTs:
 # those rows only ever appear) and bad (the wrong ones)
 gone() { # gone OID: a row of a table whose rows come and go, not there now
-	case "$1" in "$O".3.10.* | "$O".4.21.* | "$O".4.22.*) ;; *) return 1 ;; esac
+	# (histogram buckets too: the row-by-row subagent has programs, and so
+	# buckets, of its own)
+	case "$1" in "$O".3.10.* | "$O".4.21.* | "$O".4.22.* | "$O".6.1.*) ;; *) return 1 ;; esac
 	snmpget $V2 -On "$1" 2>&1 | grep -q "No Such Instance"
 }
 judge_getnexts() {
