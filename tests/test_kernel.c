@@ -58,6 +58,16 @@ static struct ebs *open_cfg(struct ebs_config *cfg)
 	return e;
 }
 
+/* Built-in defaults, private programs, syscalls only from the workloads'
+ * comm: what the exact-count tests start from. */
+static void filtered_cfg(struct ebs_config *cfg)
+{
+	ebs_config_init(cfg);
+	cfg->pin_path[0] = '\0';
+	snprintf(cfg->include[0], EBS_COMM_LEN, "%s", COMM);
+	cfg->n_include = 1;
+}
+
 static struct ebs *open_private(void)
 {
 	struct ebs_config cfg;
@@ -116,10 +126,7 @@ static void test_getppid_exact(void **state)
 	uint64_t before, lat_before;
 
 	(void)state;
-	ebs_config_init(&cfg);
-	cfg.pin_path[0] = '\0';
-	snprintf(cfg.include[0], EBS_COMM_LEN, "%s", COMM);
-	cfg.n_include = 1;
+	filtered_cfg(&cfg);
 	e = open_cfg(&cfg);
 	const struct ebs_snapshot *s = snap(e);
 	assert_running(s, EBS_FAM_SYSCALLS);
@@ -216,11 +223,8 @@ static void test_latency_off(void **state)
 	const unsigned N = 2000;
 
 	(void)state;
-	ebs_config_init(&cfg);
-	cfg.pin_path[0] = '\0';
+	filtered_cfg(&cfg);
 	cfg.syscall_latency = false;
-	snprintf(cfg.include[0], EBS_COMM_LEN, "%s", COMM);
-	cfg.n_include = 1;
 	struct ebs *e = open_cfg(&cfg);
 	const struct ebs_snapshot *s = snap(e);
 	uint64_t before = calls(s, SYS_getppid);
@@ -245,9 +249,13 @@ static int cmp_u64(const void *a, const void *b)
  * clock_nanosleep() calls in user space; the clock_nanosleep row's p50,
  * p90 and p99 over the same interval must each be within 5 % of the exact
  * (nearest-rank) quantile of those times.  The histograms are within
- * EBS_HIST_MAX_ERROR (3.5 %) of the kernel-timed values; user-space timing
- * adds the system call's way in and out, under a microsecond.  The
- * workloads are the ones the log2 buckets missed by up to +71 %. */
+ * EBS_HIST_MAX_ERROR (3.5 %) of the kernel-timed values.  User-space
+ * timing adds the way into and out of the kernel, which the kernel's
+ * sys_enter..sys_exit does not see: 0.3 us on a quiet host, 2 us on a busy
+ * one, 4 % of a 50 us sleep.  So the exact quantiles are of the user-space
+ * times less the median time of a null system call timed the same way, in
+ * the same child.  The workloads are the ones the log2 buckets missed by
+ * up to +71 %. */
 static void test_latency_percentiles(void **state)
 {
 	static const struct {
@@ -264,30 +272,28 @@ static void test_latency_percentiles(void **state)
 	struct ebs *e;
 
 	(void)state;
-	ebs_config_init(&cfg);
-	cfg.pin_path[0] = '\0';
-	snprintf(cfg.include[0], EBS_COMM_LEN, "%s", COMM);
-	cfg.n_include = 1;
+	filtered_cfg(&cfg);
 	e = open_cfg(&cfg);
 	for (size_t w = 0; w < sizeof(wl) / sizeof(wl[0]); w++) {
-		uint64_t *ns = calloc(wl[w].n, sizeof(*ns));
+		uint64_t *ns = calloc(wl[w].n, sizeof(*ns)), null_ns = 0;
 		const struct ebs_syscall_row *r;
 		const struct ebs_snapshot *s;
 
 		assert_non_null(ns);
 		s = snap(e);
 		assert_running(s, EBS_FAM_SYSCALLS);
-		assert_int_equal(wl_sleeps(COMM, wl[w].n, wl[w].lo, wl[w].hi, ns), 0);
+		assert_int_equal(wl_sleeps(COMM, wl[w].n, wl[w].lo, wl[w].hi, ns, &null_ns), 0);
 		s = snap(e);
 		r = sysrow(s, SYS_clock_nanosleep);
 		assert_non_null(r);
 		assert_int_equal(r->pct.samples, wl[w].n);
 		qsort(ns, wl[w].n, sizeof(*ns), cmp_u64);
-		printf("# %u sleeps of %" PRIu64 "..%" PRIu64 " us: exact / reported p50 p90 p99 (us):",
-		       wl[w].n, wl[w].lo / 1000, wl[w].hi / 1000);
+		printf("# %u sleeps of %" PRIu64 "..%" PRIu64 " us (null call %.2f us): exact / "
+		       "reported p50 p90 p99 (us):",
+		       wl[w].n, wl[w].lo / 1000, wl[w].hi / 1000, (double)null_ns / 1000.0);
 		for (size_t k = 0; k < 3; k++) {
 			size_t rank = (size_t)(qs[k] * wl[w].n + 0.999999);
-			double exact = (double)ns[rank - 1] / 1000.0;
+			double exact = ((double)ns[rank - 1] - (double)null_ns) / 1000.0;
 			double got = k == 0 ? r->pct.p50 : k == 1 ? r->pct.p90 : r->pct.p99;
 
 			printf(" %.1f/%.1f", exact, got);
@@ -1027,11 +1033,8 @@ static void test_file_io_bytes(void **state)
 	static char buf[B1];
 
 	(void)state;
-	ebs_config_init(&cfg);
-	cfg.pin_path[0] = '\0';
+	filtered_cfg(&cfg);
 	cfg.file_io = true;
-	snprintf(cfg.include[0], EBS_COMM_LEN, "%s", COMM);
-	cfg.n_include = 1;
 	struct ebs *e = open_cfg(&cfg);
 	const struct ebs_snapshot *s = snap(e);
 	assert_running(s, EBS_FAM_SYSCALLS);

@@ -175,9 +175,25 @@ int wl_forks(unsigned f)
 	return 0;
 }
 
-int wl_sleeps(const char *comm, unsigned n, uint64_t lo_ns, uint64_t hi_ns, uint64_t *out_ns)
+static uint64_t elapsed_ns(const struct timespec *t0, const struct timespec *t1)
 {
-	size_t len = (size_t)n * sizeof(uint64_t);
+	return (uint64_t)(t1->tv_sec - t0->tv_sec) * 1000000000u + (uint64_t)t1->tv_nsec -
+	       (uint64_t)t0->tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define NULL_CALLS 1001
+
+int wl_sleeps(const char *comm, unsigned n, uint64_t lo_ns, uint64_t hi_ns, uint64_t *out_ns,
+	      uint64_t *null_ns)
+{
+	size_t len = ((size_t)n + NULL_CALLS) * sizeof(uint64_t);
 	uint64_t *shared = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	pid_t pid;
 	int rc;
@@ -197,6 +213,14 @@ int wl_sleeps(const char *comm, unsigned n, uint64_t lo_ns, uint64_t hi_ns, uint
 		/* the default 50 µs slack would add its own spread to every sleep */
 		if (prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0) < 0)
 			_exit(1);
+		for (unsigned i = 0; i < NULL_CALLS; i++) {
+			struct timespec t0, t1;
+
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			syscall(SYS_getppid);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			shared[n + i] = elapsed_ns(&t0, &t1);
+		}
 		for (unsigned i = 0; i < n; i++) {
 			struct timespec t0, t1, d;
 			uint64_t ns = lo_ns;
@@ -213,14 +237,16 @@ int wl_sleeps(const char *comm, unsigned n, uint64_t lo_ns, uint64_t hi_ns, uint
 			if (clock_nanosleep(CLOCK_MONOTONIC, 0, &d, NULL) != 0)
 				_exit(1);
 			clock_gettime(CLOCK_MONOTONIC, &t1);
-			shared[i] = (uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000u +
-				    (uint64_t)t1.tv_nsec - (uint64_t)t0.tv_nsec;
+			shared[i] = elapsed_ns(&t0, &t1);
 		}
 		_exit(0);
 	}
 	rc = reap(pid);
-	if (rc == 0)
-		memcpy(out_ns, shared, len);
+	if (rc == 0) {
+		memcpy(out_ns, shared, (size_t)n * sizeof(uint64_t));
+		qsort(shared + n, NULL_CALLS, sizeof(uint64_t), cmp_u64);
+		*null_ns = shared[n + NULL_CALLS / 2];
+	}
 	munmap(shared, len);
 	return rc;
 }

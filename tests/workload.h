@@ -21,7 +21,11 @@ int wl_forks(unsigned f);
 
 /* A child named comm makes n clock_nanosleep() calls of lo_ns .. hi_ns
  * (uniform; lo_ns == hi_ns: fixed), with 1 ns timer slack, and times each
- * one with CLOCK_MONOTONIC around the call: out_ns[i] (n entries). */
-int wl_sleeps(const char *comm, unsigned n, uint64_t lo_ns, uint64_t hi_ns, uint64_t *out_ns);
+ * one with CLOCK_MONOTONIC around the call: out_ns[i] (n entries).  Before
+ * them it times 1001 getppid() calls the same way: *null_ns is their
+ * median, what timing from user space adds to a system call's own time
+ * (the way in and out of the kernel, the tracepoints' programs). */
+int wl_sleeps(const char *comm, unsigned n, uint64_t lo_ns, uint64_t hi_ns, uint64_t *out_ns,
+	      uint64_t *null_ns);
 
 #endif
