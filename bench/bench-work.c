@@ -10,6 +10,11 @@
  *   bench-work getppid ITERS CHUNKS    one syscall per op
  *   bench-work pingpong ITERS CHUNKS   pipe round trip with a child (2 switches)
  *   bench-work tcp ITERS CHUNKS        loopback connect/send/recv/close
+ *   bench-work rr ITERS CHUNKS         1-byte request/response over one open
+ *                                      loopback connection (TCP_NODELAY), the
+ *                                      server a child on the same CPU
+ *   bench-work stream ITERS CHUNKS     64 KiB writes over one open loopback
+ *                                      connection, a child reading them
  *   bench-work procs N                 N sleeping processes, forked now
  *   bench-work socks N LISTENERS       N open loopback connections and
  *                                      LISTENERS listening ports
@@ -295,9 +300,91 @@ static void socks(unsigned long n, unsigned long listeners)
 	/* exit closes every socket */
 }
 
+/* ---- persistent connections: what servers mostly do --------------------- */
+
+#define STREAM_WRITE (64 * 1024)
+
+struct conn_ctx {
+	int fd;
+	char *buf;
+};
+
+static void op_rr(void *ctx, unsigned long iters)
+{
+	struct conn_ctx *c = ctx;
+	char b = 'q';
+
+	for (unsigned long i = 0; i < iters; i++) {
+		if (write(c->fd, &b, 1) != 1)
+			die("rr write");
+		if (read(c->fd, &b, 1) != 1)
+			die("rr read");
+	}
+}
+
+static void op_stream(void *ctx, unsigned long iters)
+{
+	struct conn_ctx *c = ctx;
+
+	for (unsigned long i = 0; i < iters; i++) {
+		size_t done = 0;
+
+		while (done < STREAM_WRITE) {
+			ssize_t n = write(c->fd, c->buf + done, STREAM_WRITE - done);
+
+			if (n <= 0)
+				die("stream write");
+			done += (size_t)n;
+		}
+	}
+}
+
+/* One connection, accepted by a forked child that echoes each byte (rr)
+ * or reads everything (stream) until the parent closes; the child inherits
+ * the parent's CPU (bench/run pins the workload), so both ends share it,
+ * as a server and its client on one busy CPU would. */
+static void persistent(int stream, unsigned long iters, unsigned long chunks)
+{
+	uint16_t port;
+	int lfd = listen_loopback(&port, 1), one = 1;
+	struct conn_ctx c = {.fd = -1};
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		static char rbuf[STREAM_WRITE];
+		int s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		ssize_t n;
+
+		if (s < 0)
+			_exit(1);
+		setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		while ((n = read(s, rbuf, stream ? sizeof(rbuf) : 1)) > 0)
+			if (!stream && write(s, rbuf, 1) != 1)
+				_exit(1);
+		_exit(0);
+	}
+	close(lfd);
+	c.fd = connect_loopback(port);
+	if (setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+		die("TCP_NODELAY");
+	if (stream) {
+		c.buf = calloc(1, STREAM_WRITE);
+		if (!c.buf)
+			die("calloc");
+	}
+	run_chunks(stream ? op_stream : op_rr, &c, iters, chunks);
+	close(c.fd);
+	free(c.buf);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench-work getppid|pingpong|tcp ITERS CHUNKS\n"
+	fprintf(stderr, "usage: bench-work getppid|pingpong|tcp|rr|stream ITERS CHUNKS\n"
 			"       bench-work procs N\n"
 			"       bench-work socks N LISTENERS\n");
 	exit(2);
@@ -323,6 +410,10 @@ int main(int argc, char **argv)
 			pingpong(iters, chunks);
 		else if (!strcmp(argv[1], "tcp"))
 			tcp(iters, chunks);
+		else if (!strcmp(argv[1], "rr"))
+			persistent(0, iters, chunks);
+		else if (!strcmp(argv[1], "stream"))
+			persistent(1, iters, chunks);
 		else
 			usage();
 	} else {
