@@ -182,6 +182,7 @@ static int reset(void **state)
 	cd_config_failed = false;
 	cd_ebs = NULL;
 	memset(cd_logged, 0, sizeof(cd_logged));
+	cd_rows_init();
 	return 0;
 }
 
@@ -829,6 +830,351 @@ static void test_read_without_core(void **state)
 	assert_int_equal(cd_shutdown(), 0);
 }
 
+/* ---- bounded row tables: TopPorts, TopPeers, TopSyscalls, selections ------- */
+
+static void test_rows_options(void **state)
+{
+	oconfig_item_t c[] = {
+		ITEM("TopPorts", vn(5)),
+		ITEM("TopPeers", vn(0)),
+		ITEM("topsyscalls", vn(3)),
+		ITEM("Port", vs("443"), vn(8080)),
+		ITEM("Port", vs("22")),
+		ITEM("Peer", vs("192.0.2.7"), vs("192.0.2.8:443"), vs("[2001:db8::1]:22"),
+		     vs("2001:db8::2")),
+		ITEM("Syscall", vs("read"), vs("sys_999")),
+		ITEM("IgnoreSelected", vb(true)),
+	};
+	const struct cd_rows *pt = &cd_rows[CD_R_PORT], *pe = &cd_rows[CD_R_PEER];
+
+	(void)state;
+	/* the defaults keep a default configuration under 400 series */
+	assert_int_equal(cd_rows[CD_R_PORT].top, 10);
+	assert_int_equal(cd_rows[CD_R_PEER].top, 10);
+	assert_int_equal(cd_rows[CD_R_SYSCALL].top, 20);
+	assert_false(cd_ignore_selected);
+	assert_int_equal(RUN_CONFIG(c), 0);
+	if (n_logs)
+		dump_logs();
+	assert_int_equal(n_logs, 0);
+	assert_int_equal(pt->top, 5);
+	assert_int_equal(pe->top, 0);
+	assert_int_equal(cd_rows[CD_R_SYSCALL].top, 3);
+	assert_int_equal(pt->n_sel, 3);
+	assert_int_equal(pt->sel[0], 443);
+	assert_int_equal(pt->sel[1], 8080);
+	assert_int_equal(pt->sel[2], 22);
+	assert_int_equal(pe->n_sel, 4);
+	assert_int_equal(pe->peer_sel[0].addr_type, 1);
+	assert_int_equal(pe->peer_sel[0].port, 0);
+	assert_memory_equal(pe->peer_sel[0].addr, "\xc0\x00\x02\x07", 4);
+	assert_int_equal(pe->peer_sel[1].port, 443);
+	assert_int_equal(pe->peer_sel[2].addr_type, 2);
+	assert_int_equal(pe->peer_sel[2].port, 22);
+	assert_int_equal(pe->peer_sel[2].addr[15], 1);
+	assert_int_equal(pe->peer_sel[3].addr_type, 2);
+	assert_int_equal(pe->peer_sel[3].port, 0);
+	assert_int_equal(cd_rows[CD_R_SYSCALL].n_sel, 2);
+	assert_string_equal(ebs_syscall_name(cd_rows[CD_R_SYSCALL].sel[0]), "read");
+	assert_int_equal(cd_rows[CD_R_SYSCALL].sel[1], 999);
+	assert_true(cd_ignore_selected);
+	/* front-end options: they may sit next to ConfigFile */
+	reset(NULL);
+	char *path = write_tmp("integrations:\n  ebpf:\n    collect_tcp: true\n");
+	char file[64];
+	oconfig_item_t f[] = {ITEM("ConfigFile", vs(path)), ITEM("TopPorts", vn(3)),
+			      ITEM("Port", vs("443"))};
+
+	snprintf(file, sizeof(file), "%s", path);
+	assert_int_equal(RUN_CONFIG(f), 0);
+	unlink(file);
+	assert_int_equal(cd_rows[CD_R_PORT].top, 3);
+}
+
+/* Each bad value is named, and the block's other errors are reported too. */
+static void test_rows_bad_options(void **state)
+{
+	oconfig_item_t c[] = {
+		ITEM("TopPorts", vn(-1)),
+		ITEM("TopPeers", vn(12.5)),
+		ITEM("TopSyscalls", vs("many")),
+		ITEM("TopPorts", vn(70000)),
+		ITEM("Port", vs("http")),
+		ITEM("Port", vn(70000)),
+		ITEM("Peer", vs("example.org")),
+		ITEM("Peer", vs("192.0.2.7:0")),
+		ITEM("Peer", vs("[2001:db8::1]")),
+		ITEM("Peer", vn(5)),
+		ITEM("Syscall", vs("reed")),
+		ITEM("IgnoreSelected", vs("maybe")),
+		{.key = (char *)"Port", .values_num = 0},
+		ITEM("TopPort", vn(5)),
+		ITEM("SampleRate", vn(250)),
+	};
+
+	(void)state;
+	assert_int_equal(RUN_CONFIG(c), -1);
+	assert_true(logged("ebpf plugin: option 'TopPorts': must be an integer from 0 to 65536, "
+			   "got '-1'"));
+	assert_true(logged("option 'TopPeers': must be an integer from 0 to 65536, got '12.5'"));
+	assert_true(logged("option 'TopSyscalls' takes one number of rows from 0 to 4096, got "
+			   "'many'"));
+	assert_true(logged("option 'TopPorts': must be an integer from 0 to 65536, got '70000'"));
+	assert_true(logged("option 'Port': 'http' is not a port number from 1 to 65535"));
+	assert_true(logged("option 'Port': '70000' is not a port number from 1 to 65535"));
+	assert_true(logged("option 'Peer': 'example.org' is not an IPv4 or IPv6 address, "
+			   "optionally with a port"));
+	assert_true(logged("option 'Peer': '192.0.2.7:0' is not an IPv4"));
+	assert_true(logged("option 'Peer': '[2001:db8::1]' is not an IPv4"));
+	assert_true(logged("option 'Peer': '5' is not an IPv4"));
+	assert_true(logged("option 'Syscall': 'reed' is not a syscall name"));
+	assert_true(logged("option 'IgnoreSelected' takes one boolean (true or false)"));
+	assert_true(logged("option 'Port' takes one or more values, each a port number"));
+	assert_true(logged("unknown option 'TopPort' in <Plugin ebpf> (did you mean "
+			   "'TopPorts'?)"));
+	assert_true(logged("option 'SampleRate': must be an integer from 1 to 100, got '250'"));
+	assert_true(cd_config_failed);
+	assert_int_equal(cd_init(), -1);
+}
+
+#define N_ROWS 100
+static struct ebs_tcp_port_row many_ports[N_ROWS];
+static struct ebs_tcp_peer_row many_peers[N_ROWS];
+
+/* 100 ports 1000..1099 and 100 outbound peers 192.0.2.0..99 port 443;
+ * row i's counters total 1000 + i (the last rows are the biggest). */
+static void fill_many(struct ebs_snapshot *s)
+{
+	fill_snapshot(s);
+	for (uint32_t i = 0; i < N_ROWS; i++) {
+		many_ports[i] = (struct ebs_tcp_port_row){
+			.port = 1000 + i, .accepts = 1000, .bytes_in = i};
+		many_peers[i] = (struct ebs_tcp_peer_row){
+			.dir = EBS_PEER_OUT, .addr_type = 1, .port = 443, .connects = 1000,
+			.bytes_out = i};
+		many_peers[i].addr[0] = 192;
+		many_peers[i].addr[2] = 2;
+		many_peers[i].addr[3] = (uint8_t)i;
+		snprintf(many_peers[i].addr_str, sizeof(many_peers[i].addr_str), "192.0.2.%u", i);
+	}
+	s->tcp_ports = many_ports;
+	s->n_tcp_ports = N_ROWS;
+	s->tcp_peers = many_peers;
+	s->n_tcp_peers = N_ROWS;
+}
+
+static bool port_sent(uint32_t port)
+{
+	char id[128];
+
+	snprintf(id, sizeof(id), "ebpf/tcp_port/ebpf_events/%u-accepts", port);
+	return find_sent(id) != NULL;
+}
+
+static bool peer_sent(const char *key)
+{
+	char id[128];
+
+	snprintf(id, sizeof(id), "ebpf/tcp_peer/ebpf_events/%s-connects", key);
+	return find_sent(id) != NULL;
+}
+
+/* One read of s: the number of port rows sent, checked against the self
+ * metrics (rows in the snapshot, and the ones left out). */
+static size_t read_ports(const struct ebs_snapshot *s)
+{
+	size_t rows;
+
+	n_sent = 0;
+	cd_submit_snapshot(s);
+	rows = count_sent("ebpf/tcp_port/ebpf_events/") / 3;
+	/* every row sent has its five values */
+	assert_int_equal(count_sent("ebpf/tcp_port/"), rows * 5);
+	assert_gauge("ebpf/self/ebpf_rows/tcp_port", s->n_tcp_ports);
+	assert_gauge("ebpf/self/ebpf_rows/tcp_port-omitted", (double)(s->n_tcp_ports - rows));
+	return rows;
+}
+
+static void test_top_ports(void **state)
+{
+	struct ebs_snapshot s;
+
+	(void)state;
+	cd_rows[CD_R_PORT].top = 20;
+	fill_many(&s);
+	/* first read: a row first seen counts its whole value */
+	assert_int_equal(read_ports(&s), 20);
+	for (uint32_t p = 1000; p < 1100; p++)
+		assert_int_equal(port_sent(p), p >= 1080);
+	/* the totals are not bounded */
+	assert_derive("ebpf/tcp/ebpf_events/active_opens", 17);
+
+	/* the interval's activity ranks, not the totals: 1000..1019 get
+	 * busy (different amounts, each counter counts), 1099 gets a little */
+	for (uint32_t i = 0; i < 20; i++) {
+		many_ports[i].accepts += 10 + i;
+		many_ports[i].bytes_out += 100;
+	}
+	many_ports[3].resets += 1000;
+	many_ports[4].retransmits += 1000;
+	many_ports[99].accepts += 1;
+	assert_int_equal(read_ports(&s), 20);
+	for (uint32_t p = 1000; p < 1100; p++)
+		assert_int_equal(port_sent(p), p < 1020);
+	assert_derive("ebpf/tcp_port/ebpf_events/1003-resets", 1000);
+
+	/* fewer busy rows than slots: the busy ones, then the quiet ones in
+	 * port order, the same at every quiet read */
+	many_ports[50].bytes_in += 5;
+	many_ports[60].accepts += 7;
+	assert_int_equal(read_ports(&s), 20);
+	for (uint32_t p = 1000; p < 1100; p++)
+		assert_int_equal(port_sent(p), p < 1018 || p == 1050 || p == 1060);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(read_ports(&s), 20);
+		for (uint32_t p = 1000; p < 1100; p++)
+			assert_int_equal(port_sent(p), p < 1020);
+	}
+
+	/* counters that went back (programs reloaded): the whole value */
+	many_ports[90].accepts = 5000;
+	many_ports[90].bytes_in = 0;
+	many_ports[91].accepts = 1; /* 1091 went back to 1, less than any busy row */
+	many_ports[91].bytes_in = 0;
+	cd_rows[CD_R_PORT].top = 1;
+	assert_int_equal(read_ports(&s), 1);
+	assert_true(port_sent(1090));
+
+	/* TopPorts 0: no row by activity */
+	cd_rows[CD_R_PORT].top = 0;
+	many_ports[7].accepts += 100;
+	assert_int_equal(read_ports(&s), 0);
+	assert_gauge("ebpf/self/ebpf_rows/tcp_port-omitted", N_ROWS);
+}
+
+/* Port "..." forces a quiet row in besides the top N; with IgnoreSelected
+ * true a selected row is never sent, however busy. */
+static void test_selected_ports(void **state)
+{
+	struct ebs_snapshot s;
+	oconfig_item_t c[] = {ITEM("TopPorts", vn(20)), ITEM("Port", vs("1001"), vn(1099))};
+	oconfig_item_t ign[] = {ITEM("TopPorts", vn(20)), ITEM("Port", vs("1099")),
+				ITEM("IgnoreSelected", vb(true))};
+	oconfig_item_t only[] = {ITEM("TopPorts", vn(0)), ITEM("Port", vs("1001"))};
+
+	(void)state;
+	assert_int_equal(RUN_CONFIG(c), 0);
+	fill_many(&s);
+	read_ports(&s);
+	for (uint32_t i = 30; i < 50; i++)
+		many_ports[i].accepts += 50;
+	many_ports[99].accepts += 1000; /* selected: busy or not, it is sent */
+	/* 1001 is selected and quiet: forced in; 20 others by activity */
+	assert_int_equal(read_ports(&s), 22);
+	for (uint32_t p = 1000; p < 1100; p++)
+		assert_int_equal(port_sent(p), (p >= 1030 && p < 1050) || p == 1001 || p == 1099);
+	assert_gauge("ebpf/self/ebpf_rows/tcp_port-omitted", 78);
+
+	reset(NULL);
+	assert_int_equal(RUN_CONFIG(ign), 0);
+	fill_many(&s);
+	/* 1099 is the biggest row, but ignored: 1079..1098 are sent */
+	assert_int_equal(read_ports(&s), 20);
+	for (uint32_t p = 1000; p < 1100; p++)
+		assert_int_equal(port_sent(p), p >= 1079 && p < 1099);
+	many_ports[99].accepts += 1000000;
+	assert_int_equal(read_ports(&s), 20);
+	assert_false(port_sent(1099));
+	assert_gauge("ebpf/self/ebpf_rows/tcp_port-omitted", 80);
+
+	reset(NULL);
+	assert_int_equal(RUN_CONFIG(only), 0);
+	fill_many(&s);
+	assert_int_equal(read_ports(&s), 1);
+	assert_true(port_sent(1001));
+	/* the peers keep their own default */
+	assert_int_equal(count_sent("ebpf/tcp_peer/ebpf_events/") / 3, 10);
+}
+
+static void test_top_peers(void **state)
+{
+	struct ebs_snapshot s;
+	oconfig_item_t c[] = {ITEM("TopPeers", vn(20)), ITEM("Peer", vs("192.0.2.3")),
+			      ITEM("Peer", vs("192.0.2.4:443"), vs("192.0.2.5:80"))};
+
+	(void)state;
+	assert_int_equal(RUN_CONFIG(c), 0);
+	fill_many(&s);
+	n_sent = 0;
+	cd_submit_snapshot(&s);
+	/* an address matches every port, addr:port that port only */
+	assert_true(peer_sent("out-192.0.2.3-443"));
+	assert_true(peer_sent("out-192.0.2.4-443"));
+	assert_false(peer_sent("out-192.0.2.5-443"));
+	assert_true(peer_sent("out-192.0.2.99-443"));
+	assert_true(peer_sent("out-192.0.2.80-443"));
+	assert_false(peer_sent("out-192.0.2.79-443"));
+	assert_int_equal(count_sent("ebpf/tcp_peer/ebpf_events/") / 3, 22);
+	assert_int_equal(count_sent("ebpf/tcp_peer/"), 22 * 5);
+	assert_gauge("ebpf/self/ebpf_rows/tcp_peer", N_ROWS);
+	assert_gauge("ebpf/self/ebpf_rows/tcp_peer-omitted", N_ROWS - 22);
+
+	/* activity of a peer: connects, retransmits, resets and bytes */
+	many_peers[10].retransmits += 3;
+	many_peers[11].resets += 2;
+	many_peers[12].bytes_in += 1;
+	cd_rows[CD_R_PEER].top = 3;
+	n_sent = 0;
+	cd_submit_snapshot(&s);
+	assert_int_equal(count_sent("ebpf/tcp_peer/ebpf_events/") / 3, 5);
+	assert_true(peer_sent("out-192.0.2.10-443"));
+	assert_true(peer_sent("out-192.0.2.11-443"));
+	assert_true(peer_sent("out-192.0.2.12-443"));
+	assert_gauge("ebpf/self/ebpf_rows/tcp_peer-omitted", N_ROWS - 5);
+
+	/* no peer rows or self metric for them without CollectTCPPeers */
+	cd_cfg.tcp_peers = false;
+	n_sent = 0;
+	s.n_tcp_peers = 0;
+	cd_submit_snapshot(&s);
+	assert_null(find_sent("ebpf/self/ebpf_rows/tcp_peer"));
+	assert_non_null(find_sent("ebpf/self/ebpf_rows/tcp_port"));
+}
+
+static void test_top_syscalls(void **state)
+{
+	struct ebs_snapshot s;
+	oconfig_item_t c[] = {ITEM("TopSyscalls", vn(1)), ITEM("Syscall", vs("getpid"))};
+
+	(void)state;
+	assert_int_equal(RUN_CONFIG(c), 0);
+	fill_snapshot(&s);
+	cd_submit_snapshot(&s);
+	assert_derive("ebpf/syscall/ebpf_calls/getppid", 4321);
+	assert_derive("ebpf/syscall/ebpf_calls/getpid", 1); /* selected */
+	assert_gauge("ebpf/self/ebpf_rows/syscall", 2);
+	assert_gauge("ebpf/self/ebpf_rows/syscall-omitted", 0);
+	/* the totals stay exact */
+	assert_derive("ebpf/syscall/ebpf_calls/total", 5000);
+
+	reset(NULL);
+	cd_rows[CD_R_SYSCALL].top = 1;
+	fill_snapshot(&s);
+	cd_submit_snapshot(&s);
+	sys_rows[0].calls += 10; /* getpid is the busier one now */
+	n_sent = 0;
+	cd_submit_snapshot(&s);
+	assert_derive("ebpf/syscall/ebpf_calls/getpid", 11);
+	assert_int_equal(count_sent("getppid"), 0);
+	assert_gauge("ebpf/self/ebpf_rows/syscall-omitted", 1);
+	/* no self metric for a family that does not run */
+	s.modules[EBS_FAM_SYSCALLS].status = EBS_ST_DISABLED;
+	n_sent = 0;
+	cd_submit_snapshot(&s);
+	assert_null(find_sent("ebpf/self/ebpf_rows/syscall"));
+	assert_null(find_sent("ebpf/self/ebpf_rows/syscall-omitted"));
+}
+
 /* ---- ebpf.types.db against the catalog ----------------------------------------- */
 
 struct tdb_entry {
@@ -894,6 +1240,14 @@ static void test_types_db_matches_catalog(void **state)
 		if (!found)
 			fail_msg("%s: type %s missing from ebpf.types.db", m->id, m->cd_type);
 		assert_true(strlen(m->cd_type) < DATA_MAX_NAME_LEN);
+	}
+	/* the plugin's own values (rows of bounded tables) are levels */
+	for (size_t j = 0; j < n; j++) {
+		if (strcmp(e[j].type, CD_ROWS_TYPE) != 0)
+			continue;
+		if (strncmp(e[j].ds, "value:GAUGE:", 12) != 0)
+			fail_msg("%s is %s, want value:GAUGE:...", CD_ROWS_TYPE, e[j].ds);
+		e[j].used = true;
 	}
 	for (size_t j = 0; j < n; j++)
 		if (!e[j].used)
@@ -996,6 +1350,12 @@ int main(void)
 		cmocka_unit_test_setup(test_run_time_needs_bpf_stats, reset),
 		cmocka_unit_test_setup(test_latency_off, reset),
 		cmocka_unit_test_setup(test_read_without_core, reset),
+		cmocka_unit_test_setup(test_rows_options, reset),
+		cmocka_unit_test_setup(test_rows_bad_options, reset),
+		cmocka_unit_test_setup(test_top_ports, reset),
+		cmocka_unit_test_setup(test_selected_ports, reset),
+		cmocka_unit_test_setup(test_top_peers, reset),
+		cmocka_unit_test_setup(test_top_syscalls, reset),
 		cmocka_unit_test_setup(test_types_db_matches_catalog, reset),
 		cmocka_unit_test_setup(test_dispatched_types_known, reset),
 		cmocka_unit_test_setup(test_views_match_catalog, reset),
