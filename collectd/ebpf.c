@@ -124,13 +124,14 @@ struct cd_rows {
 #define CD_TOP_PORTS 10
 #define CD_TOP_PEERS 10
 
+/* top and the rest: cd_rows_init(), from module_register */
 static struct cd_rows cd_rows[CD_R_COUNT] = {
 	[CD_R_SYSCALL] = {.name = "syscall", .top_option = "TopSyscalls",
-			  .table = EBS_T_SYSCALL, .top = CD_TOP_SYSCALLS, .top_max = 4096},
+			  .table = EBS_T_SYSCALL, .top_max = 4096},
 	[CD_R_PORT] = {.name = "tcp_port", .top_option = "TopPorts", .table = EBS_T_TCP_PORT,
-		       .top = CD_TOP_PORTS, .top_max = 65536},
+		       .top_max = 65536},
 	[CD_R_PEER] = {.name = "tcp_peer", .top_option = "TopPeers", .table = EBS_T_TCP_PEER,
-		       .top = CD_TOP_PEERS, .top_max = 65536},
+		       .top_max = 65536},
 };
 /* with false the selected rows are sent besides the top ones; with true
  * they are never sent (and take no top slot) */
@@ -563,8 +564,9 @@ static void cd_rows_init(void)
 /* Precedence: with ConfigFile the YAML file is the single source of the
  * core's settings, so a core option beside it is an error rather than a
  * silent override; only the plugin's own options (ReportPercentiles, the
- * Top* options and the row selections) may sit next to it.  Without ConfigFile, options apply over the built-in
- * defaults.  Two passes make this independent of the order of lines.
+ * Top* options and the row selections) may sit next to it.  Without
+ * ConfigFile, options apply over the built-in defaults.  Two passes make
+ * this independent of the order of lines.
  * Returns -1 after logging every problem found. */
 static int cd_config_parse(const oconfig_item_t *ci)
 {
