@@ -146,7 +146,7 @@ track "$wl_pid"
 wait_until 60 '[ -s "$tmp/ports" ]'
 expect "the workload holds $NPORTS listening ports" '[ "$(wc -l <"$tmp/ports")" -eq $NPORTS ]' || finish
 mapfile -t ports <"$tmp/ports"
-t_ready=$(date +%s)
+t_ready=$(date +%s.%N)
 sleep 6 # a few reads with every row in the tables and five busy ports
 kill "$cd_pid" 2>/dev/null
 wait "$cd_pid" 2>/dev/null
@@ -199,7 +199,7 @@ d2="$tmp/selected"
 gen_conf "$d2" "  PinPath \"$pin\"
   Port \"$quiet\""
 start_collectd "$d2"
-t_start=$(date +%s)
+t_start=$(date +%s.%N)
 sleep 4
 kill "$cd_pid" 2>/dev/null
 wait "$cd_pid" 2>/dev/null
