@@ -31,6 +31,7 @@ struct ebs {
 	struct ebs_module_stat stats[EBS_FAM_COUNT];
 	bool running[EBS_FAM_COUNT];
 	bool owns_pins[EBS_FAM_COUNT]; /* we loaded them, links pinned */
+	bool probe;		       /* ebs_open_probe(): change nothing outside */
 	uint64_t loaded_unix_ms[EBS_FAM_COUNT];
 	int stats_fd;
 	bool bpf_stats;
@@ -361,6 +362,7 @@ static void module_start(struct ebs *e, enum ebs_family fam)
 	struct ebs_module_stat *st = &e->stats[fam];
 	const struct ebs_config *cfg = &e->cfg;
 	char note[EBS_REASON_LEN] = "", err[EBS_ERR_LEN] = "", dir[EBS_PATH_LEN * 2];
+	char leftover[EBS_ERR_LEN] = "";
 	bool pinned, any_btf = false;
 	int lock = -1;
 
@@ -401,7 +403,8 @@ static void module_start(struct ebs *e, enum ebs_family fam)
 	 * under systemd's bpffs, mounted 0700) is taken like no bpffs at all:
 	 * private programs and a degraded status saying why. */
 	if (pinned && (ebs_pin_dir(cfg, m->ops->name, dir, sizeof(dir)) < 0 ||
-		       (lock = ebs_pin_lock(cfg->pin_path, err, sizeof(err))) < 0)) {
+		       (e->probe ? ebs_pin_lockable(cfg->pin_path, err, sizeof(err))
+				 : (lock = ebs_pin_lock(cfg->pin_path, err, sizeof(err)))) < 0)) {
 		append(note, sizeof(note), "%s: programs are private to this process",
 		       err[0] ? err : "pin path too long");
 		err[0] = '\0';
@@ -411,7 +414,9 @@ static void module_start(struct ebs *e, enum ebs_family fam)
 		struct ebs_pin_meta meta;
 		int rc;
 
-		rc = ebs_pin_reuse(m, dir, &meta, err, sizeof(err));
+		/* a probe reads pins as any reader does, lock-free: the meta,
+		 * pinned last, says whether a loader has finished */
+		rc = ebs_pin_reuse(m, dir, e->probe, &meta, err, sizeof(err));
 		if (rc == 1 && pins_fit(e, m, dir, err, sizeof(err)) < 0)
 			rc = -1;
 		if (rc < 0) {
@@ -432,6 +437,12 @@ static void module_start(struct ebs *e, enum ebs_family fam)
 			e->running[fam] = true;
 			ebs_pin_unlock(lock);
 			return;
+		}
+		/* nothing usable pinned: a probe loads private programs, pins nothing */
+		if (e->probe) {
+			snprintf(leftover, sizeof(leftover), "%s", err);
+			err[0] = '\0';
+			pinned = false;
 		}
 	}
 
@@ -465,6 +476,9 @@ static void module_start(struct ebs *e, enum ebs_family fam)
 	describe_attach(m);
 	e->loaded_unix_ms[fam] = ebs_now_unix_ms();
 	set_status(st, note[0] ? EBS_ST_DEGRADED : EBS_ST_OK, "%s", note);
+	/* half-written pins do not degrade: the next loader clears them */
+	if (leftover[0])
+		append(st->reason, sizeof(st->reason), "%s", leftover);
 	e->running[fam] = true;
 
 	if (pinned) {
@@ -487,7 +501,8 @@ static void module_start(struct ebs *e, enum ebs_family fam)
 	ebs_pin_unlock(lock);
 }
 
-struct ebs *ebs_open(const struct ebs_config *cfg, char *err, size_t errlen)
+static struct ebs *open_modules(const struct ebs_config *cfg, bool probe, char *err,
+				size_t errlen)
 {
 	struct ebs *e = calloc(1, sizeof(*e));
 	char note[EBS_REASON_LEN] = "";
@@ -497,6 +512,7 @@ struct ebs *ebs_open(const struct ebs_config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	e->cfg = *cfg;
+	e->probe = probe;
 	e->cur = -1;
 	e->stats_fd = -1;
 	e->ncpus = libbpf_num_possible_cpus();
@@ -557,6 +573,16 @@ struct ebs *ebs_open(const struct ebs_config *cfg, char *err, size_t errlen)
 		e->stats[f].bpf_stats = e->bpf_stats && e->running[f];
 
 	return e;
+}
+
+struct ebs *ebs_open(const struct ebs_config *cfg, char *err, size_t errlen)
+{
+	return open_modules(cfg, false, err, errlen);
+}
+
+struct ebs *ebs_open_probe(const struct ebs_config *cfg, char *err, size_t errlen)
+{
+	return open_modules(cfg, true, err, errlen);
 }
 
 /* ---- snapshots -------------------------------------------------------- */

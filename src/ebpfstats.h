@@ -280,6 +280,14 @@ struct ebs;
  * resources, with err. */
 struct ebs *ebs_open(const struct ebs_config *cfg, char *err, size_t errlen);
 
+/* ebs_open() that changes nothing outside this process, for `ebpfstats
+ * check`: a family with pins under pin_path reads them (compatible or not,
+ * as ebs_open() would judge them), one without loads private programs,
+ * which ebs_close() detaches and unloads.  Nothing is pinned, cleared,
+ * created or locked under pin_path; the status and reason are those
+ * ebs_open() would give now. */
+struct ebs *ebs_open_probe(const struct ebs_config *cfg, char *err, size_t errlen);
+
 /* Reads every module's maps into a new snapshot.  The pointer stays valid
  * until the next ebs_snapshot() or ebs_close() on the same handle.  NULL
  * with err on failure (the previous snapshot is then still valid). */

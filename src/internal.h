@@ -46,10 +46,15 @@ uint64_t ebs_cfg_digest(const struct ebs_config *cfg, enum ebs_family fam);
 /* pin.c */
 int ebs_pin_dir(const struct ebs_config *cfg, const char *module, char *buf, size_t len);
 int ebs_pin_lock(const char *pin_path, char *err, size_t errlen); /* fd, or -1 */
+/* Whether ebs_pin_lock() could create and lock pin_path, with the error it
+ * would give, creating and locking nothing: 0 or -1. */
+int ebs_pin_lockable(const char *pin_path, char *err, size_t errlen);
 void ebs_pin_unlock(int fd);
-/* 1: reused (fds filled), 0: nothing pinned (load it), -1: refused (err). */
-int ebs_pin_reuse(struct ebs_module *m, const char *dir, struct ebs_pin_meta *meta,
-		  char *err, size_t errlen);
+/* 1: reused (fds filled), 0: nothing pinned (load it), -1: refused (err).
+ * A directory without meta is cleared, unless readonly: then it stays, 0,
+ * and err says so. */
+int ebs_pin_reuse(struct ebs_module *m, const char *dir, bool readonly,
+		  struct ebs_pin_meta *meta, char *err, size_t errlen);
 int ebs_pin_save(struct ebs_module *m, const char *dir, const struct ebs_pin_meta *meta,
 		 char *err, size_t errlen);
 int ebs_rm_rf(const char *path);

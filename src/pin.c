@@ -62,6 +62,55 @@ int ebs_pin_lock(const char *pin_path, char *err, size_t errlen)
 	return fd;
 }
 
+int ebs_pin_lockable(const char *pin_path, char *err, size_t errlen)
+{
+	char dir[EBS_PATH_LEN * 2];
+	struct stat st;
+	int fd, rc = 0;
+
+	if (snprintf(dir, sizeof(dir), "%s", pin_path) >= (int)sizeof(dir)) {
+		rc = ENAMETOOLONG;
+		goto fail;
+	}
+	if (stat(dir, &st) == 0) {
+		/* what ebs_pin_lock opens and flocks, and where modules go */
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(err, errlen, "cannot lock pin directory %s: %s", pin_path,
+				 strerror(errno));
+			return -1;
+		}
+		close(fd);
+		if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0)
+			rc = errno;
+		goto done;
+	}
+	/* mkdir_p would create it: the nearest ancestor that exists must let
+	 * this process in and write */
+	while (errno == ENOENT) {
+		char *slash = strrchr(dir, '/');
+
+		if (!slash)
+			break;
+		*slash = '\0';
+		if (slash == dir)
+			snprintf(dir, sizeof(dir), "/");
+		if (stat(dir, &st) == 0) {
+			errno = 0;
+			if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0)
+				rc = errno;
+			goto done;
+		}
+	}
+	rc = errno ? errno : ENOENT;
+done:
+	if (rc == 0)
+		return 0;
+fail:
+	snprintf(err, errlen, "cannot create pin directory %s: %s", pin_path, strerror(rc));
+	return -1;
+}
+
 void ebs_pin_unlock(int fd)
 {
 	if (fd >= 0) {
@@ -121,8 +170,8 @@ static bool pin_map_is(int fd, uint32_t type, uint32_t key_size, uint32_t value_
 	       info.key_size == key_size && info.value_size == value_size;
 }
 
-int ebs_pin_reuse(struct ebs_module *m, const char *dir, struct ebs_pin_meta *meta, char *err,
-		  size_t errlen)
+int ebs_pin_reuse(struct ebs_module *m, const char *dir, bool readonly, struct ebs_pin_meta *meta,
+		  char *err, size_t errlen)
 {
 	char path[EBS_PATH_LEN * 2];
 	uint32_t key = 0;
@@ -137,10 +186,18 @@ int ebs_pin_reuse(struct ebs_module *m, const char *dir, struct ebs_pin_meta *me
 			snprintf(err, errlen, "cannot open pinned %s: %s", path, strerror(errno));
 			return -1;
 		}
-		/* No completion marker: a loader died half-way.  Its leftovers
-		 * are ours to clear (we hold the lock). */
-		if (stat(dir, &st) == 0)
-			ebs_rm_rf(dir);
+		/* No completion marker: a loader died half-way (or is loading
+		 * now).  Its leftovers are ours to clear (we hold the lock),
+		 * unless we only look. */
+		if (stat(dir, &st) == 0) {
+			if (!readonly)
+				ebs_rm_rf(dir);
+			else
+				snprintf(err, errlen,
+					 "pins at %s have no meta (a loader died half-way, or is "
+					 "loading now): the next loader clears them",
+					 dir);
+		}
 		return 0;
 	}
 	/* A meta of another shape (a hand-made or foreign pin) would make the
