@@ -1,10 +1,12 @@
 /* ebpfstats: the operator's view of the core.
  *   ebpfstats [show] [-c FILE] [-i SEC] [-n COUNT] [--json]
- *   ebpfstats check [-c FILE]
+ *   ebpfstats check [-c FILE] [--pin-path DIR]
  *   ebpfstats unload [-c FILE] [--pin-path DIR]
  *   ebpfstats catalog [--json | --oid-root]
  * Exit codes of check: 0 every enabled module ok, 1 some degraded,
- * 2 some enabled module unavailable; 3 usage or config error (all commands). */
+ * 2 some enabled module unavailable; 3 usage or config error (all commands).
+ * check changes nothing: it reads existing pins and loads private programs
+ * where there are none, gone when it exits (ebs_open_probe). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -33,7 +35,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: ebpfstats [show] [-c FILE] [-i SECONDS] [-n COUNT] [--json]\n"
-		"       ebpfstats check [-c FILE]\n"
+		"       ebpfstats check [-c FILE] [--pin-path DIR]\n"
 		"       ebpfstats unload [-c FILE] [--pin-path DIR]\n"
 		"       ebpfstats catalog [--json | --oid-root]\n"
 		"options:\n"
@@ -44,7 +46,18 @@ static void usage(FILE *out)
 		"                      catalog: every metric's names (collectd, MIB object, OID)\n"
 		"      --oid-root      catalog: print the MIB's root OID\n"
 		"  -p, --pin-path DIR  override pin_path (\"\" = private programs)\n"
-		"  -V, --version       print the version\n");
+		"  -V, --version       print the version\n"
+		"commands:\n"
+		"  show     print snapshots; loads the programs (or reuses pinned ones) and\n"
+		"           pins them under pin_path: they stay attached for the other\n"
+		"           front-ends until 'unload'\n"
+		"  check    what a front-end started now would get, per module; changes\n"
+		"           nothing: reads existing pins (and says what is wrong with them),\n"
+		"           loads private programs where there are none and unloads them\n"
+		"           before it exits, never pins, creates or removes anything;\n"
+		"           exit 0 ok, 1 degraded, 2 unavailable, 3 usage or config error\n"
+		"  unload   remove every pin under pin_path (the programs detach)\n"
+		"  catalog  the metric catalog\n");
 }
 
 static int sleep_interval(unsigned ms)
@@ -360,7 +373,7 @@ static int cmd_check(const struct ebs_config *cfg)
 	int rc = 0;
 
 	printf("config: %s\n", cfg->source);
-	e = ebs_open(cfg, err, sizeof(err));
+	e = ebs_open_probe(cfg, err, sizeof(err));
 	if (!e) {
 		fprintf(stderr, "ebpfstats: %s\n", err);
 		return 2;

@@ -119,7 +119,8 @@ if ! $(as_user "") test -x /sys/fs/bpf; then
 	finish
 fi
 mkdir -p "$pin" && chown $UID_LOW "$pin" && chmod 0700 "$pin"
-$LOW "$EBS" check --pin-path "$pin" >"$rel_tmp/c.out" 2>&1
+# a loader: `check` pins nothing (issue 18)
+$LOW "$EBS" show --pin-path "$pin" -i 0.1 -n 1 >"$rel_tmp/c.out" 2>&1
 rc=$?
 expect "nobody + CAP_BPF,CAP_PERFMON pins in its own directory (rc $rc): nobody's files, directories 0700" \
 	'[ $rc -eq 0 ] && [ "$(stat -c "%u %a" "$pin/v$LAYOUT")" = "$UID_LOW 700" ] &&

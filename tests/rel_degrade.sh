@@ -165,14 +165,14 @@ if command -v capsh >/dev/null 2>&1; then
 	# on this kernel (bpf() checks CAP_BPF for loading and map creation,
 	# not for BPF_OBJ_GET and lookups), only access to the bpffs files.
 	new_pin rel-dgcap
-	"$EBS" check --pin-path "$pin" >/dev/null 2>&1
+	"$EBS" show --pin-path "$pin" -i 0.1 -n 1 >/dev/null 2>&1 # loads and pins
 	$DROP -c '"$0" check --pin-path "$2" >"$1" 2>&1' "$EBS" "$rel_tmp/c3.out" "$pin"
 	rc=$?
 	expect "no CAP_BPF beside root's pins: check exits 0 (got $rc), every module reads the pins" \
 		'[ $rc -eq 0 ] && [ "$(grep -c "ok  *attach=tp_btf (pinned by another process) bpf_stats=" "$rel_tmp/c3.out")" = 3 ]'
 	printf 'integrations:\n  ebpf:\n    pin_path: "%s"\n    process_filter: [%s]\n' "$pin" "$COMM" >"$rel_tmp/f.yaml"
 	"$EBS" unload --pin-path "$pin" >/dev/null 2>&1
-	"$EBS" check -c "$rel_tmp/f.yaml" >/dev/null 2>&1
+	"$EBS" show -c "$rel_tmp/f.yaml" -i 0.1 -n 1 >/dev/null 2>&1 # loads and pins
 	out=$(show_counts $DROP)
 	expect "... and show without capabilities counts the workload exactly on them ($out)" \
 		'[ "$out" = "0 ok ok ok $N" ]'
