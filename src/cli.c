@@ -69,6 +69,52 @@ static int sleep_interval(unsigned ms)
 	return stop ? -1 : 0;
 }
 
+/* ---- rows without data: what a metric's value is made of ---------------- */
+
+/* An empty row of any table; ebs_row_key() of one whose key is a name
+ * field gives "<key>". */
+union any_row {
+	struct ebs_snapshot snap;
+	struct ebs_module_stat module;
+	struct ebs_syscall_row syscall;
+	struct ebs_cpu_row cpu;
+	struct ebs_tcp_state_row state;
+	struct ebs_tcp_trans_row trans;
+	struct ebs_tcp_port_row port;
+	struct ebs_hist_row hist;
+	struct ebs_fileio_row fileio;
+	struct ebs_tcp_peer_row peer;
+	struct ebs_proc_row proc;
+};
+
+static void key_row(union any_row *row, enum ebs_table t)
+{
+	memset(row, 0, sizeof(*row));
+	switch (t) {
+	case EBS_T_MODULE: row->module.name = "<key>"; break;
+	case EBS_T_SYSCALL: row->syscall.name = "<key>"; break;
+	case EBS_T_TCP_STATE: row->state.name = "<key>"; break;
+	case EBS_T_FILEIO: row->fileio.name = "<key>"; break;
+	default: break;
+	}
+}
+
+/* A text metric that is its row's key (module.name, syscall.name,
+ * file_io.name, tcp.state.name): in JSON it would only repeat the key,
+ * {"tcp": "tcp"}, so show --json leaves it out.  Decided by metric, on an
+ * empty row, so that a snapshot's data never changes the schema. */
+static bool is_row_key(const struct ebs_metric *m)
+{
+	union any_row row;
+	char key[96];
+
+	if (m->table == EBS_T_GLOBAL || (m->vtype != EBS_V_STR && m->vtype != EBS_V_STRPTR))
+		return false;
+	key_row(&row, m->table);
+	ebs_row_key(m->table, &row, key, sizeof(key));
+	return strcmp(ebs_metric_str(m, &row), key) == 0;
+}
+
 /* ---- JSON ----------------------------------------------------------- */
 
 static void json_str(FILE *f, const char *s)
@@ -95,18 +141,26 @@ static void json_value(FILE *f, const struct ebs_metric *m, const void *row)
 		json_str(f, ebs_metric_str(m, row));
 		break;
 	case EBS_V_DOUBLE:
-		fprintf(f, "%.3f", ebs_metric_double(m, row));
+	case EBS_V_I64: {
+		double v = ebs_metric_double(m, row);
+
+		/* JSON has no NaN or infinity: null, as docs/json.md says */
+		if (!isfinite(v))
+			fputs("null", f);
+		else
+			fprintf(f, m->vtype == EBS_V_I64 ? "%.0f" : "%.3f", v);
 		break;
-	case EBS_V_I64:
-		fprintf(f, "%.0f", ebs_metric_double(m, row));
-		break;
+	}
 	default:
 		fprintf(f, "%" PRIu64, ebs_metric_u64(m, row));
 	}
 }
 
+/* docs/json.md describes this output */
 static void print_json(FILE *f, const struct ebs_snapshot *s)
 {
+	bool first = true;
+
 	fprintf(f, "{\"version\":\"%s\",\"taken_unix_ms\":%" PRIu64 ",\"interval_ns\":%" PRIu64
 		   ",\"loaded_unix_ms\":%" PRIu64 ",\"metrics\":{",
 		EBS_VERSION, s->taken_unix_ms, s->interval_ns, s->loaded_unix_ms);
@@ -114,7 +168,10 @@ static void print_json(FILE *f, const struct ebs_snapshot *s)
 		const struct ebs_metric *m = &ebs_catalog[i];
 		size_t rows = ebs_table_rows(s, m->table);
 
-		fprintf(f, "%s\n", i ? "," : "");
+		if (is_row_key(m))
+			continue;
+		fprintf(f, "%s\n", first ? "" : ",");
+		first = false;
 		json_str(f, m->id);
 		if (m->table == EBS_T_GLOBAL) {
 			fputc(':', f);
@@ -461,19 +518,7 @@ static void cd_pattern(char *out, size_t len, const char *name, const char *key)
 static void print_catalog_collectd(FILE *f, const struct ebs_metric *m)
 {
 	/* an empty row of any table; a row that carries its name is "<key>" */
-	union {
-		struct ebs_snapshot snap;
-		struct ebs_module_stat module;
-		struct ebs_syscall_row syscall;
-		struct ebs_cpu_row cpu;
-		struct ebs_tcp_state_row state;
-		struct ebs_tcp_trans_row trans;
-		struct ebs_tcp_port_row port;
-		struct ebs_hist_row hist;
-		struct ebs_fileio_row fileio;
-		struct ebs_tcp_peer_row peer;
-		struct ebs_proc_row proc;
-	} row;
+	union any_row row;
 	char key[96] = "", raw[128], pi[128], ti[128];
 
 	/* what collectd/ebpf.c dispatches: a type, and not text */
@@ -481,14 +526,7 @@ static void print_catalog_collectd(FILE *f, const struct ebs_metric *m)
 		fputs("null", f);
 		return;
 	}
-	memset(&row, 0, sizeof(row));
-	switch (m->table) {
-	case EBS_T_MODULE: row.module.name = "<key>"; break;
-	case EBS_T_SYSCALL: row.syscall.name = "<key>"; break;
-	case EBS_T_TCP_STATE: row.state.name = "<key>"; break;
-	case EBS_T_FILEIO: row.fileio.name = "<key>"; break;
-	default: break;
-	}
+	key_row(&row, m->table);
 	if (m->table != EBS_T_GLOBAL)
 		ebs_row_key(m->table, &row, key, sizeof(key));
 	ebs_cd_plugin_instance(m, &row, raw, sizeof(raw));

@@ -48,6 +48,20 @@ getppid=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["
 expect "json: getppid counted exactly 4321 (filtered to the workload's comm), got $getppid" '[ "$getppid" = 4321 ]'
 status=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["metrics"]["module.status"]["sched"])' "$tmp/snap.json")
 expect "json: module status is text" '[ "$status" = ok ]'
+# what show --json leaves out: the text metrics that are their row's key,
+# {"tcp": "tcp"}; every other catalog id is there (docs/json.md)
+"$EBS" catalog --json >"$tmp/catalog.json"
+schema=$(python3 -c 'import json, sys
+def bad(c): raise ValueError("not JSON: " + c)
+d = json.load(open(sys.argv[1]), parse_constant=bad)
+m = d["metrics"]
+ids = [c["id"] for c in json.load(open(sys.argv[2]))]
+print(" ".join(sorted(set(ids) - set(m))) or "-", " ".join(sorted(set(m) - set(ids))) or "-",
+      " ".join(k for k, v in m.items() if isinstance(v, dict) and v and
+               all(isinstance(x, str) and x == r for r, x in v.items())) or "-",
+      list(m) == [i for i in ids if i in m], ",".join(sorted(d)))' "$tmp/snap.json" "$tmp/catalog.json" 2>&1)
+expect "json: no self-mapping object ($schema)" \
+	'[ "$schema" = "file_io.name module.name syscall.name tcp.state.name - - True interval_ns,loaded_unix_ms,metrics,taken_unix_ms,version" ]'
 
 # pins left by show; unload removes them
 expect "show left pins for the other front-ends" '[ -d "$pin/v$LAYOUT/syscalls" ]'
