@@ -13,11 +13,18 @@ Static (always):
     object of mibs/EBPFSTATS-MIB.txt: read-only scalars at .0, read-only
     columns with an index, existing subtrees for walks; with --mibdirs also
     what snmptranslate makes of each OID agrees.
-Live (--snmp "ARGS"): the four walks done as Zabbix does them (GETBULK,
-numeric OIDs), SNMP_WALK_TO_JSON and the JavaScript step (node) emulated, the
-filters applied with the macros' defaults, and every item and every item
-prototype of every discovered row must find its OID, with a number where the
-item is numeric.
+  - every family has its items: memory (page faults, OOM kills, the last
+    victim), file I/O (read/write bytes), and discovery rules over the tables
+    that can grow with the host's activity (system calls, file I/O, ports,
+    peers, processes), each filtered on {$EBS.*.MATCHES} / NOT_MATCHES macros;
+    the defaults are safe: ports only a fixed set of well-known ones, peers
+    and processes none; the process table is walked on its own interval only.
+Live (--snmp "ARGS"): the walks done as Zabbix does them (GETBULK, numeric
+OIDs), SNMP_WALK_TO_JSON and the JavaScript steps (node) emulated, the
+filters applied with the macros' defaults (or --macro values, as a host
+macro would set them), and every item and every item prototype of every
+discovered row must find its OID, with a number where the item is numeric.
+Every rule must discover a row, unless --empty (none) or --any (any number).
 
 Prints "ok - ..." / "not ok - ..." lines; exits 1 on any failure.
 """
@@ -149,6 +156,95 @@ def strings(node):
             yield from strings(v)
     elif isinstance(node, str):
         yield node
+
+
+# the MIB objects each family must read, and the tables whose rules must be
+# filtered: (table, the LLD macro the filter is on, the MATCHES macro)
+FAMILY_OBJECTS = {
+    "memory": ("ebsMemoryFaultsUser", "ebsMemoryFaultsKernel", "ebsMemoryOomKills",
+               "ebsMemoryOomLastPid", "ebsMemoryOomLastComm"),
+    "file I/O": ("ebsSyscallsReadBytes", "ebsSyscallsWriteBytes"),
+}
+FILTERED_TABLES = (
+    ("ebsSyscallTable", "{#SYSCALL}", "{$EBS.SYSCALL.MATCHES}"),
+    ("ebsFileIoTable", "{#FILEIO}", "{$EBS.FILEIO.MATCHES}"),
+    ("ebsTcpPortTable", "{#SNMPINDEX}", "{$EBS.PORT.MATCHES}"),
+    ("ebsTcpPeerTable", "{#PEER}", "{$EBS.PEER.MATCHES}"),
+    ("ebsProcTable", "{#COMM}", "{$EBS.PROC.MATCHES}"),
+)
+# names a default that "discovers nothing" must not match
+SAMPLE_PEERS = ("out-192.0.2.7-443", "in-10.1.2.3-22", "out-2001:db8::1-5432", "in-::1-80")
+SAMPLE_COMMS = ("postgres", "java", "sshd", "a", "kworker/0:1", "snmpd", "ebs-zbx-wl")
+
+
+def table_of(mib, name):
+    return ".".join(str(x) for x in mib[name]["oid"])  # without a leading dot
+
+
+def check_families(t, mib):
+    """The families and filters of issue 18, with their defaults."""
+    items = t.get("items", [])
+    rules = t.get("discovery_rules", [])
+    macros = {m["macro"]: m["value"] for m in t.get("macros", [])}
+    read = set()
+    for it in items + [p for r in rules for p in r.get("item_prototypes", [])]:
+        for st in steps(it, "SNMP_WALK_VALUE"):
+            o = oid_tuple(st["parameters"][0].replace(".{#SNMPINDEX}", ""))
+            n, _, _ = find_object(mib, o)
+            read.add(n)
+    for fam, objs in FAMILY_OBJECTS.items():
+        missing = [o for o in objs if o not in read]
+        check(not missing, "%s: items read %s%s" % (fam, ", ".join(objs),
+                                                    (": missing " + str(missing)) if missing else ""))
+
+    def rule_over(table):
+        prefix = table_of(mib, table) + "."
+        for r in rules:
+            for st in steps(r, "SNMP_WALK_TO_JSON"):
+                if any(o.strip(".").startswith(prefix) for o in st["parameters"][1::3]):
+                    return r
+        return None
+
+    for table, lld, matches in FILTERED_TABLES:
+        r = rule_over(table)
+        conds = (r or {}).get("filter", {}).get("conditions", [])
+        ok = r is not None and (r.get("filter", {}).get("evaltype") == "AND") and any(
+            c["macro"] == lld and c["value"] == matches and
+            c.get("operator", "MATCHES_REGEX") == "MATCHES_REGEX" for c in conds) and any(
+            c["macro"] == lld and c["value"] == matches.replace("MATCHES", "NOT_MATCHES") and
+            c.get("operator") == "NOT_MATCHES_REGEX" for c in conds)
+        check(ok, "%s: discovered by %s, filtered on %s by %s and its NOT_MATCHES" % (
+            table, r["key"] if r else "no rule", lld, matches))
+        check(r is None or all(p["key"].endswith("[{#SNMPINDEX}]") for p in r["item_prototypes"]),
+              "%s: prototype keys are per row" % table)
+
+    port = macros.get("{$EBS.PORT.MATCHES}", "")
+    try:
+        admitted = [p for p in range(1, 65536) if re.search(port, str(p))]
+    except re.error as e:
+        admitted = ["bad regex: %s" % e]
+    check(0 < len(admitted) <= 32 and 443 in admitted and 22 in admitted and
+          not any(32768 <= p <= 60999 for p in admitted if isinstance(p, int)),
+          "{$EBS.PORT.MATCHES} %r admits %d well-known ports, no ephemeral one (%s)" % (
+              port, len(admitted), " ".join(str(p) for p in admitted[:20])))
+    for macro, samples in (("{$EBS.PEER.MATCHES}", SAMPLE_PEERS),
+                           ("{$EBS.PROC.MATCHES}", SAMPLE_COMMS)):
+        v = macros.get(macro, ".*")
+        hits = [x for x in samples if re.search(v, x)]
+        check(not hits, "%s %r discovers nothing by default%s" % (
+            macro, v, (": it matches " + str(hits)) if hits else ""))
+
+    # the process table (a row per process) is not walked every interval
+    procs = mib["ebsProcTable"]["oid"]
+    every = [i["key"] for i in items if i["type"] == "SNMP_AGENT" and i.get("delay") ==
+             "{$EBS.INTERVAL}" and any(procs[:len(oid_tuple(w))] == oid_tuple(w)
+                                      for w in walk_oids(i))]
+    own = [i for i in items if i["type"] == "SNMP_AGENT" and
+           any(oid_tuple(w) == procs for w in walk_oids(i))]
+    check(not every and len(own) == 1 and own[0].get("delay") == "{$EBS.PROC.INTERVAL}",
+          "ebsProcTable is walked on its own, every {$EBS.PROC.INTERVAL} (%s), by no "
+          "{$EBS.INTERVAL} walk%s" % (own[0]["key"] if own else "none",
+                                      (": " + str(every)) if every else ""))
 
 
 def static_checks(doc, mib, mibdirs, mibfile):
@@ -319,6 +415,7 @@ def static_checks(doc, mib, mibdirs, mibfile):
                 errs.append("%s: snmptranslate says %r, the MIB parse %r" % (o, got, want))
         check(not errs, "snmptranslate names every template OID as the MIB parse does%s" % (
             (": " + "; ".join(errs)) if errs else ""))
+    check_families(t, mib)
     return t
 
 
@@ -361,7 +458,12 @@ def run_js(script, value):
     return r.stdout if r.returncode == 0 else "ERROR: " + r.stderr
 
 
+OVERRIDES = {}  # --macro: what a host macro would set
+
+
 def macro_default(t, m):
+    if m in OVERRIDES:
+        return OVERRIDES[m]
     for x in t.get("macros", []):
         if x["macro"] == m:
             return x["value"]
@@ -400,7 +502,7 @@ def is_number(v):
         return False
 
 
-def live_checks(t, args, expect):
+def live_checks(t, args, expect, empty=(), anyrows=()):
     items = t["items"]
     walks = {}
     for it in items:
@@ -452,7 +554,11 @@ def live_checks(t, args, expect):
                     rows = []
         rows = apply_filter(t, r.get("filter"), rows)
         want = expect.get(r["key"])
-        check(len(rows) >= 1 and (want is None or want(rows)),
+        if r["key"] in empty:
+            enough = not rows
+        else:
+            enough = r["key"] in anyrows or len(rows) >= 1
+        check(enough and (want is None or want(rows)),
               "%s: %d rows discovered (%s)" % (r["key"], len(rows),
                                              ", ".join(sorted({str(x) for row in rows[:6] for x in row.values()}))))
         bad = []
@@ -468,6 +574,7 @@ def live_checks(t, args, expect):
                     bad.append("%s: %r is no number" % (k, v[1]))
         check(not bad, "%s: every prototype of every row finds its value (%d items)%s" % (
             r["key"], len(rows) * len(r["item_prototypes"]), (": " + "; ".join(bad[:5])) if bad else ""))
+    return walks
 
 
 def main():
@@ -480,7 +587,21 @@ def main():
     ap.add_argument("--cpus", type=int, help="rows the CPU discovery must find")
     ap.add_argument("--port", help="a local TCP port the port discovery must find")
     ap.add_argument("--syscall", help="a system call the syscall discovery must find")
+    ap.add_argument("--not-port", help="a local TCP port the port discovery must leave out")
+    ap.add_argument("--peer-port", help="a port the TCP peer discovery must find, both ways")
+    ap.add_argument("--fileio", help="a system call the file I/O discovery must find")
+    ap.add_argument("--proc", metavar="PID:COMM", help="a process the process discovery must "
+                    "find, its PID the index")
+    ap.add_argument("--macro", action="append", default=[], metavar="{$NAME}=VALUE",
+                    help="a macro's value instead of the template's default")
+    ap.add_argument("--empty", action="append", default=[], metavar="RULE",
+                    help="a discovery rule that must discover nothing")
+    ap.add_argument("--any", action="append", default=[], metavar="RULE",
+                    help="a discovery rule that may discover nothing")
     a = ap.parse_args()
+    for m in a.macro:
+        k, _, v = m.partition("=")
+        OVERRIDES[k] = v
 
     text = open(a.template).read()
     if a.generator:
@@ -503,7 +624,22 @@ def main():
             expect["ebpfstats.tcp.port.discovery"] = lambda rows: any(r["{#SNMPINDEX}"] == a.port for r in rows)
         if a.syscall:
             expect["ebpfstats.syscall.discovery"] = lambda rows: any(r["{#SYSCALL}"] == a.syscall for r in rows)
-        live_checks(t, a.snmp.split(), expect)
+        if a.not_port:
+            expect["ebpfstats.tcp.port.discovery"] = lambda rows: all(r["{#SNMPINDEX}"] != a.not_port for r in rows)
+        if a.peer_port:
+            # both ends on this host: out- to the listener's port, in- on it
+            expect["ebpfstats.tcp.peer.discovery"] = lambda rows: {
+                r["{#PEER.DIR}"] for r in rows if r["{#PEER.PORT}"] == a.peer_port and
+                r["{#PEER}"] == "%s-%s-%s" % (r["{#PEER.DIR}"], r["{#PEER.ADDR}"], a.peer_port)
+                and r["{#SNMPINDEX}"].split(".")[0] == {"out": "1", "in": "2"}[r["{#PEER.DIR}"]]
+            } == {"out", "in"}
+        if a.fileio:
+            expect["ebpfstats.fileio.discovery"] = lambda rows: any(r["{#FILEIO}"] == a.fileio for r in rows)
+        if a.proc:
+            pid, _, comm = a.proc.partition(":")
+            expect["ebpfstats.proc.discovery"] = lambda rows: any(
+                r["{#SNMPINDEX}"] == pid and r["{#COMM}"] == comm for r in rows)
+        live_checks(t, a.snmp.split(), expect, a.empty, a.any)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

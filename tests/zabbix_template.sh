@@ -3,11 +3,14 @@
 # Zabbix server: tests/zabbix_template.py checks its layout and that every
 # OID in it is an object of EBPFSTATS-MIB (its own MIB parse, and
 # snmptranslate when the SMIv2 base MIBs can be had), then -- as root --
-# against a private snmpd + ebpfstats-agentx after a known workload, that
-# the four walk[] items answer, the discovery rules find the modules, every
-# CPU, the workload's system call and listening port, and every item and
-# item prototype finds a value.  A deliberately broken copy of the template
-# must fail the static checks.
+# against a private snmpd + ebpfstats-agentx (memory and file I/O on) after
+# a known workload, that the walk[] items answer and every item and item
+# prototype finds a value; with the macros' defaults the discovery rules
+# find the modules, every CPU, the workload's system call and file I/O, no
+# ephemeral port, no peer and no process; with the macros an operator would
+# set, the workload's listening port, its two peer rows and processes (the
+# subagent's own among them).
+# Deliberately broken copies of the template must fail the static checks.
 # Needs python3 with PyYAML (python3-yaml); the live part root and snmpd.
 set -u
 # shellcheck source=tests/lib.sh
@@ -47,21 +50,49 @@ else
 	grep "not ok" "$bad.out"
 fi
 
+# ... and a peer filter that discovers everyone by default
+sed 's/^\( *value: \)\x27^\$\x27$/\1\x27.*\x27/' "$TPL" >"$bad"
+if ! grep -q "value: '.\*'" "$bad" || cmp -s "$bad" "$TPL"; then
+	no "could not make a copy of the template with the default '.*' for peers"
+elif python3 "$CHECK" --template "$bad" --mib "$MIB" >"$bad.out" 2>&1; then
+	no "a template discovering every peer and process by default passed the checks"
+elif grep -q "not ok - {\$EBS.PEER.MATCHES} '.\*' discovers nothing by default: it matches" "$bad.out"; then
+	ok "a template discovering every peer by default fails the default check"
+else
+	no "the template discovering every peer failed, but not on its default:"
+	grep "not ok" "$bad.out"
+fi
+
 # ---- live ----------------------------------------------------------------------
 need_root "the live part needs root (BPF)"
 need_snmp
 start_master 2
-agent_conf "$tmp/agent.yaml" "$WL_COMM"
+agent_conf "$tmp/agent.yaml" "$WL_COMM" "collect_memory: true" "collect_file_io: true"
 AGENT_READY='[ "$(get $O.2.1.2.1)" = syscalls ]'
 start_agent "$tmp/agent.yaml" "$tmp/agent.log"
 
 # a known system call and a known listening port in the tables
 "$WL" getppid 100 "$WL_COMM" || echo "# workload getppid failed"
+# file I/O under the workload's name (process_filter): dd's reads and writes
+cp "$(command -v dd)" "$tmp/$WL_COMM" &&
+	"$tmp/$WL_COMM" if=/dev/zero of=/dev/null bs=4096 count=10 status=none ||
+	echo "# workload dd failed"
 wlport=$("$WL" tcp 3) || echo "# workload tcp failed"
 wait_until 10 'snmpwalk $SNMP -Oqv $O.3.10.1.2 2>/dev/null | grep -q "\"getppid\"" &&
+	snmpwalk $SNMP -Oqv $O.3.11.1.2 2>/dev/null | grep -q "\"write\"" &&
 	[ -n "$(get $O.4.21.1.2.$wlport | grep -x "[0-9]*")" ]'
 ncpu=$(possible_cpus)
 
+echo "# the template's defaults"
 python3 "$CHECK" --template "$TPL" --mib "$MIB" --snmp "$SNMP" \
-	--cpus "$ncpu" --port "$wlport" --syscall getppid || fail=$((fail + 1))
+	--cpus "$ncpu" --not-port "$wlport" --syscall getppid --fileio write \
+	--any ebpfstats.tcp.port.discovery \
+	--empty ebpfstats.tcp.peer.discovery --empty ebpfstats.proc.discovery || fail=$((fail + 1))
+echo "# an operator's selection: the workload's port and its peers, every process"
+# (the subagent itself has taken page faults: its row, under its 15-character comm)
+python3 "$CHECK" --template "$TPL" --mib "$MIB" --snmp "$SNMP" \
+	--macro "{\$EBS.PORT.MATCHES}=^$wlport\$" --macro "{\$EBS.PEER.MATCHES}=-$wlport\$" \
+	--macro "{\$EBS.PROC.MATCHES}=." \
+	--cpus "$ncpu" --port "$wlport" --peer-port "$wlport" --syscall getppid --fileio write \
+	--proc "$agent_pid:ebpfstats-agent" || fail=$((fail + 1))
 finish

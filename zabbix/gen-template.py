@@ -71,6 +71,11 @@ def column_table(name):
     return parent(OIDS[name], 2)
 
 
+def scalar_node(name):
+    """A scalar's own node, without the instance: a walk of it returns the .0."""
+    return parent(OIDS[name])
+
+
 # ---- preprocessing steps ------------------------------------------------------
 def walk_value(oid_):
     return {"type": "SNMP_WALK_VALUE", "parameters": [oid_, "0"]}
@@ -87,19 +92,37 @@ def item_tags(component, extra=()):
 
 
 # ---- master items: one SNMP walk per part of the MIB --------------------------
-# (key, name, walked subtrees, description); a subtree is (what, the MIB object
-# that names it): the scalar group or the table holding that object
+# (key, name, walked subtrees, delay, description); a subtree is (what, the MIB
+# object that names it): the scalar group, the table holding that object, or a
+# scalar itself
+MEMORY_SCALARS = ("ebsMemoryFaultsUser", "ebsMemoryFaultsKernel", "ebsMemoryOomKills",
+                  "ebsMemoryOomLastPid", "ebsMemoryOomLastComm", "ebsMemoryProcOverflows")
 MASTERS = [
     ("ebpfstats.walk.agent", "Agent and modules: walk",
      [(scalar_group, "ebsAgentProgramsLoaded"), (column_table, "ebsModuleName")],
+     "{$EBS.INTERVAL}",
      "ebsAgent and ebsModuleTable in one GETBULK walk; the items of the "
      "subagent and the module discovery read it."),
     ("ebpfstats.walk.syscalls", "System calls: walk", [(scalar_group, "ebsSyscallsCalls")],
-     "ebsSyscalls: the totals and ebsSyscallTable in one GETBULK walk."),
+     "{$EBS.INTERVAL}",
+     "ebsSyscalls: the totals, the file I/O bytes, ebsSyscallTable and ebsFileIoTable in one "
+     "GETBULK walk."),
     ("ebpfstats.walk.tcp", "TCP: walk", [(scalar_group, "ebsTcpActiveOpens")],
-     "ebsTcp: the totals, ebsTcpStateTable and ebsTcpPortTable in one GETBULK walk."),
+     "{$EBS.INTERVAL}",
+     "ebsTcp: the totals, ebsTcpStateTable, ebsTcpPortTable and ebsTcpPeerTable in one "
+     "GETBULK walk."),
     ("ebpfstats.walk.sched", "Scheduler: walk", [(scalar_group, "ebsSchedSwitchesVoluntary")],
+     "{$EBS.INTERVAL}",
      "ebsSched: the totals and ebsCpuTable in one GETBULK walk."),
+    ("ebpfstats.walk.memory", "Memory: walk", [(scalar_node, n) for n in MEMORY_SCALARS],
+     "{$EBS.INTERVAL}",
+     "The ebsMemory scalars (page faults, OOM kills, the last victim), each walked on its "
+     "own so that ebsProcTable, one row per process, is not read every interval."),
+    ("ebpfstats.walk.processes", "Processes: walk", [(column_table, "ebsProcComm")],
+     "{$EBS.PROC.INTERVAL}",
+     "ebsProcTable, one row per live process that took a page fault, every "
+     "{$EBS.PROC.INTERVAL}: only the process discovery reads it, which discovers nothing "
+     "until {$EBS.PROC.MATCHES} is set."),
 ]
 
 # ---- dependent items on the scalars -------------------------------------------
@@ -163,6 +186,40 @@ SCALARS = [
     ("ebpfstats.tcp.port_overflows.rate", "TCP port table overflows per second", "tcp",
      "ebsTcpPortOverflows", "rate", "events/s", "tcp",
      "ebsTcpPortOverflows: ports not tracked because map_sizes.ports was full."),
+    ("ebpfstats.tcp.peer_overflows.rate", "TCP peer table evictions per second", "tcp",
+     "ebsTcpPeerOverflows", "rate", "events/s", "tcp",
+     "ebsTcpPeerOverflows: peer rows evicted (least recently used first) because the peer "
+     "table (map_sizes.ports rows) was full.  No trigger: on a server with many clients "
+     "evictions are the table working as designed."),
+    ("ebpfstats.fileio.read_bytes.rate", "File I/O: bytes read per second", "syscalls",
+     "ebsSyscallsReadBytes", "rate", "Bps", "fileio",
+     "ebsSyscallsReadBytes: bytes returned by the read family (files, pipes and sockets "
+     "alike).  Zero unless collect_file_io is on."),
+    ("ebpfstats.fileio.write_bytes.rate", "File I/O: bytes written per second", "syscalls",
+     "ebsSyscallsWriteBytes", "rate", "Bps", "fileio",
+     "ebsSyscallsWriteBytes: bytes accepted by the write family (files, pipes and sockets "
+     "alike).  Zero unless collect_file_io is on."),
+    ("ebpfstats.memory.faults_user.rate", "Page faults in user mode per second", "memory",
+     "ebsMemoryFaultsUser", "rate", "faults/s", "memory",
+     "ebsMemoryFaultsUser: page faults taken in user mode (collect_memory)."),
+    ("ebpfstats.memory.faults_kernel.rate", "Page faults in kernel mode per second", "memory",
+     "ebsMemoryFaultsKernel", "rate", "faults/s", "memory",
+     "ebsMemoryFaultsKernel: page faults taken in kernel mode (collect_memory)."),
+    ("ebpfstats.memory.oom_kills", "OOM kills since load", "memory",
+     "ebsMemoryOomKills", "gauge", "", "memory",
+     "ebsMemoryOomKills: processes the OOM killer killed since the kernel programs were "
+     "loaded (a count, not a rate: kills are rare)."),
+    ("ebpfstats.memory.oom_last_pid", "OOM: last victim's PID", "memory",
+     "ebsMemoryOomLastPid", "gauge", "", "memory",
+     "ebsMemoryOomLastPid: the process the OOM killer killed last; 0 before the first kill."),
+    ("ebpfstats.memory.oom_last_comm", "OOM: last victim", "memory",
+     "ebsMemoryOomLastComm", "text", "", "memory",
+     "ebsMemoryOomLastComm: the command name of the process the OOM killer killed last; "
+     "empty before the first kill."),
+    ("ebpfstats.memory.proc_overflows.rate", "Process table overflows per second", "memory",
+     "ebsMemoryProcOverflows", "rate", "events/s", "memory",
+     "ebsMemoryProcOverflows: page faults of processes not counted in ebsProcTable because "
+     "its map_sizes.threads rows were full."),
     ("ebpfstats.sched.switches_voluntary.rate", "Voluntary context switches per second", "sched",
      "ebsSchedSwitchesVoluntary", "rate", "switches/s", "scheduler", "ebsSchedSwitchesVoluntary."),
     ("ebpfstats.sched.switches_involuntary.rate", "Involuntary context switches per second",
@@ -188,6 +245,11 @@ SCALARS = [
      "allocated."),
 ]
 
+# the local ports of common services: an operator's ports are a host macro away
+PORTS_WELL_KNOWN = "^(22|25|53|80|110|143|443|465|587|993|995|3306|5432|6379|8080|8443)$"
+# no row has an empty name, so this discovers nothing
+NOTHING = "^$"
+
 MACROS = [
     ("{$EBS.INTERVAL}", "1m", "How often the four SNMP walks run."),
     ("{$EBS.NODATA.TIMEOUT}", "5m", "No answer from the subagent for this long is a problem."),
@@ -208,8 +270,28 @@ MACROS = [
     ("{$EBS.TCP.RETRANS.MAX}", "10", "TCP retransmits per second (5 minute average)."),
     ("{$EBS.TCP.RESETS.MAX}", "50",
      "TCP resets sent plus received per second (5 minute average)."),
-    ("{$EBS.TCP.PORT.MATCHES}", ".*", "Local TCP ports to discover (regular expression)."),
-    ("{$EBS.TCP.PORT.NOT_MATCHES}", "CHANGE_IF_NEEDED", "Local TCP ports not to discover."),
+    ("{$EBS.PORT.MATCHES}", PORTS_WELL_KNOWN,
+     "Local TCP ports to discover (regular expression on the port number).  The default, "
+     "well-known service ports, keeps the ephemeral local ports of outbound connections, "
+     "one row each, out of Zabbix."),
+    ("{$EBS.PORT.NOT_MATCHES}", "CHANGE_IF_NEEDED", "Local TCP ports not to discover."),
+    ("{$EBS.PEER.MATCHES}", NOTHING,
+     "TCP peers to discover (regular expression on DIR-ADDRESS-PORT, e.g. "
+     "out-192.0.2.7-5432).  Peers are as many as the clients and servers this host talks "
+     "to: the default, ^$, discovers none; select the few that matter, e.g. "
+     "^out-.*-(3306|5432|6379)$ for the databases this host uses."),
+    ("{$EBS.PEER.NOT_MATCHES}", "CHANGE_IF_NEEDED", "TCP peers not to discover."),
+    ("{$EBS.FILEIO.MATCHES}", ".*",
+     "File I/O system calls to discover (regular expression; at most the 14 calls of "
+     "the file I/O view)."),
+    ("{$EBS.FILEIO.NOT_MATCHES}", "CHANGE_IF_NEEDED", "File I/O system calls not to discover."),
+    ("{$EBS.PROC.MATCHES}", NOTHING,
+     "Processes to discover (regular expression on the command name).  Off by default "
+     "(^$): one row per process, items per PID; set it to the few commands to watch, e.g. "
+     "^(postgres|java)$."),
+    ("{$EBS.PROC.NOT_MATCHES}", "CHANGE_IF_NEEDED", "Processes not to discover."),
+    ("{$EBS.PROC.INTERVAL}", "10m",
+     "How often the process table is walked (one row per process that took a page fault)."),
     ("{$EBS.TCP.PORT.RESETS.MAX}", "10",
      "Resets per second on one local port (5 minute average); context: the port, e.g. "
      "{$EBS.TCP.PORT.RESETS.MAX:\"443\"}."),
@@ -253,7 +335,8 @@ def dependent(path, key, name, master, pre, kind, units, component, description,
     return it
 
 
-def trigger(path, expression, name, priority, description, opdata="Current: {ITEM.LASTVALUE1}"):
+def trigger(path, expression, name, priority, description, opdata="Current: {ITEM.LASTVALUE1}",
+            manual_close=False):
     t = {
         "uuid": uuid(*path, name),
         "expression": expression,
@@ -263,27 +346,29 @@ def trigger(path, expression, name, priority, description, opdata="Current: {ITE
         t["opdata"] = opdata
     t["priority"] = priority
     t["description"] = description
+    if manual_close:
+        t["manual_close"] = "YES"
     t["tags"] = [{"tag": "scope", "value": "performance" if priority != "HIGH" else "availability"}]
     return t
 
 
 def build():
     items = []
-    for key, name, subtrees, desc in MASTERS:
+    for key, name, subtrees, delay, desc in MASTERS:
         items.append({
             "uuid": uuid("item", key),
             "name": name,
             "type": "SNMP_AGENT",
             "snmp_oid": "walk[%s]" % ",".join(node(name) for node, name in subtrees),
             "key": key,
-            "delay": "{$EBS.INTERVAL}",
+            "delay": delay,
             "history": "0",
             "trends": "0",
             "value_type": "TEXT",
             "description": desc,
             "tags": item_tags("raw"),
         })
-    masters = {k.split(".")[-1]: k for k, _, _, _ in MASTERS}
+    masters = {k.split(".")[-1]: k for k, _, _, _, _ in MASTERS}
     by_key = {}
     for key, name, master, obj, kind, units, component, desc in SCALARS:
         it = dependent(("item",), key, name, masters[master], walk_value(oid(obj)), kind, units,
@@ -360,10 +445,17 @@ def build():
         "TCP resets over {$EBS.TCP.RESETS.MAX}/s for 5m", "WARNING",
         "Connections refused or aborted: a service down, a port scan, or a misbehaving "
         "client.  The TCP port discovery shows which local port."))
+    add_trigger("ebpfstats.memory.oom_kills", trigger(
+        ("trigger",), "change(%s)>0" % expr_item("ebpfstats.memory.oom_kills"),
+        "The OOM killer killed a process", "AVERAGE",
+        "ebsMemoryOomKills went up: the kernel ran out of memory and killed a process; the "
+        "item 'OOM: last victim' names the last one.  Close the problem by hand once "
+        "looked at.", opdata="Kills since load: {ITEM.LASTVALUE1}", manual_close=True))
     for key, what in (("ebpfstats.syscalls.inflight_overflows.rate", "threads"),
                       ("ebpfstats.sched.wakeup_overflows.rate", "threads"),
                       ("ebpfstats.tcp.socket_overflows.rate", "sockets"),
-                      ("ebpfstats.tcp.port_overflows.rate", "ports")):
+                      ("ebpfstats.tcp.port_overflows.rate", "ports"),
+                      ("ebpfstats.memory.proc_overflows.rate", "threads")):
         add_trigger(key, trigger(
             ("trigger",), "min(%s,15m)>0" % expr_item(key),
             "ebpfstats map full: %s (map_sizes.%s)" % (by_key[key]["name"], what), "WARNING",
@@ -371,19 +463,24 @@ def build():
             "map_sizes.%s in the ebpfstats configuration." % what))
 
     rules = [modules_rule(masters), syscalls_rule(masters), cpus_rule(masters),
-             ports_rule(masters)]
+             ports_rule(masters), fileio_rule(masters), peers_rule(masters),
+             procs_rule(masters)]
 
     template = {
         "uuid": uuid("template"),
         "template": TEMPLATE,
         "name": TEMPLATE,
         "description": (
-            "eBPF kernel statistics (system calls, TCP, scheduler) from ebpfstats-agentx "
-            "through snmpd: EBPFSTATS-MIB, mibs/EBPFSTATS-MIB.txt of ebpfstats.\n\n"
+            "eBPF kernel statistics (system calls, file I/O, TCP, scheduler, memory) from "
+            "ebpfstats-agentx through snmpd: EBPFSTATS-MIB, mibs/EBPFSTATS-MIB.txt of "
+            "ebpfstats.\n\n"
             "Needs Zabbix 7.0 (walk[] items, SNMP walk preprocessing) and SNMPv2c or v3 on "
-            "the host interface: the counters are Counter64.  Four GETBULK walks per "
-            "{$EBS.INTERVAL} feed every item.  Latencies are in seconds, from the MIB's "
-            "microseconds.\n\nGenerated by zabbix/gen-template.py; see docs/zabbix.md."),
+            "the host interface: the counters are Counter64.  Five GETBULK walks per "
+            "{$EBS.INTERVAL} feed every item, a sixth of the process table every "
+            "{$EBS.PROC.INTERVAL}.  Latencies are in seconds, from the MIB's "
+            "microseconds.  Ports, peers and processes are discovered only as far as their "
+            "{$EBS.*.MATCHES} macros allow: well-known ports, no peer and no process by "
+            "default.\n\nGenerated by zabbix/gen-template.py; see docs/zabbix.md."),
         "groups": [{"name": GROUP}],
         "items": items,
         "discovery_rules": rules,
@@ -585,13 +682,132 @@ def ports_rule(masters):
         "name": "TCP port discovery",
         "type": "DEPENDENT",
         "key": r,
-        "filter": match_filter("{#SNMPINDEX}", "{$EBS.TCP.PORT.MATCHES}",
-                               "{$EBS.TCP.PORT.NOT_MATCHES}"),
+        "filter": match_filter("{#SNMPINDEX}", "{$EBS.PORT.MATCHES}",
+                               "{$EBS.PORT.NOT_MATCHES}"),
         "description": "One row per local TCP port with traffic since the kernel programs "
-                       "were loaded (ebsTcpPortTable; the index is the port).",
+                       "were loaded (ebsTcpPortTable; the index is the port), as far as "
+                       "{$EBS.PORT.MATCHES} (well-known service ports by default) and "
+                       "{$EBS.PORT.NOT_MATCHES} let through.",
         "item_prototypes": protos,
         "master_item": {"key": m},
         "preprocessing": [walk_to_json(("{#PORT.ACCEPTS}", "ebsTcpPortAccepts"))],
+    }
+
+
+def fileio_rule(masters):
+    r = "ebpfstats.fileio.discovery"
+    m = masters["syscalls"]
+    tags = (("syscall", "{#FILEIO}"),)
+    protos = [
+        prototype(r, "ebpfstats.fileio.calls.rate[{#SNMPINDEX}]",
+                  "File I/O {#FILEIO}: calls per second", m, "ebsFileIoCalls", "rate",
+                  "calls/s", "fileio", "ebsFileIoCalls.", tags),
+        prototype(r, "ebpfstats.fileio.errors.rate[{#SNMPINDEX}]",
+                  "File I/O {#FILEIO}: errors per second", m, "ebsFileIoErrors", "rate",
+                  "errors/s", "fileio", "ebsFileIoErrors.", tags),
+        prototype(r, "ebpfstats.fileio.bytes.rate[{#SNMPINDEX}]",
+                  "File I/O {#FILEIO}: bytes per second", m, "ebsFileIoBytes", "rate", "Bps",
+                  "fileio", "ebsFileIoBytes: bytes moved (0 for the open calls).", tags),
+        prototype(r, "ebpfstats.fileio.latency.p99[{#SNMPINDEX}]",
+                  "File I/O {#FILEIO}: latency p99", m, "ebsFileIoLatencyP99", "us", "s",
+                  "fileio", "ebsFileIoLatencyP99, over the subagent's last interval "
+                  "(0 without collect_syscall_latency).", tags),
+    ]
+    return {
+        "uuid": uuid("rule", r),
+        "name": "File I/O discovery",
+        "type": "DEPENDENT",
+        "key": r,
+        "filter": match_filter("{#FILEIO}", "{$EBS.FILEIO.MATCHES}",
+                               "{$EBS.FILEIO.NOT_MATCHES}"),
+        "description": "One row per read/write-family or open system call called since the "
+                       "kernel programs were loaded, while collect_file_io is on "
+                       "(ebsFileIoTable: at most 14 rows).",
+        "item_prototypes": protos,
+        "master_item": {"key": m},
+        "preprocessing": [walk_to_json(("{#FILEIO}", "ebsFileIoName"))],
+    }
+
+
+# ebsTcpPeerTable's index is the peer: direction, address type, the address's
+# length and octets, port.  The direction and port become macros, and {#PEER}
+# the name collectd and `ebpfstats show --json` give the row: DIR-ADDRESS-PORT.
+PEER_JS = """var rows = JSON.parse(value);
+for (var i = 0; i < rows.length; i++) {
+    var arcs = rows[i]['{#SNMPINDEX}'].split('.');
+    rows[i]['{#PEER.DIR}'] = arcs[0] === '1' ? 'out' : 'in';
+    rows[i]['{#PEER.PORT}'] = arcs[arcs.length - 1];
+    rows[i]['{#PEER}'] = rows[i]['{#PEER.DIR}'] + '-' + rows[i]['{#PEER.ADDR}'] + '-' +
+        rows[i]['{#PEER.PORT}'];
+}
+return JSON.stringify(rows);"""
+
+
+def peers_rule(masters):
+    r = "ebpfstats.tcp.peer.discovery"
+    m = masters["tcp"]
+    tags = (("peer", "{#PEER.ADDR}"), ("port", "{#PEER.PORT}"), ("direction", "{#PEER.DIR}"))
+    protos = []
+    for col, what, units, desc in (("ebsTcpPeerConnects", "connects", "conn/s",
+                                    "ebsTcpPeerConnects: connections established."),
+                                   ("ebsTcpPeerRetransmits", "retransmits", "segments/s",
+                                    "ebsTcpPeerRetransmits."),
+                                   ("ebsTcpPeerResets", "resets", "RST/s",
+                                    "ebsTcpPeerResets: RST sent or received."),
+                                   ("ebsTcpPeerBytesIn", "bytes_in", "Bps",
+                                    "ebsTcpPeerBytesIn (at close)."),
+                                   ("ebsTcpPeerBytesOut", "bytes_out", "Bps",
+                                    "ebsTcpPeerBytesOut (at close).")):
+        protos.append(prototype(r, "ebpfstats.tcp.peer.%s.rate[{#SNMPINDEX}]" % what,
+                                "TCP peer {#PEER}: %s per second" % what.replace("_", " "), m,
+                                col, "rate", units, "tcp", desc, tags))
+    return {
+        "uuid": uuid("rule", r),
+        "name": "TCP peer discovery",
+        "type": "DEPENDENT",
+        "key": r,
+        "filter": match_filter("{#PEER}", "{$EBS.PEER.MATCHES}", "{$EBS.PEER.NOT_MATCHES}"),
+        # an evicted peer's items go a day after its row
+        "lifetime": "1d",
+        "description": "One row per remote endpoint and direction (ebsTcpPeerTable, with "
+                       "collect_tcp_peers), as far as {$EBS.PEER.MATCHES} lets through: "
+                       "none by default.  {#PEER} is DIR-ADDRESS-PORT (out-192.0.2.7-5432: "
+                       "this host connected to port 5432 of 192.0.2.7; in-ADDRESS-PORT: that "
+                       "address connected to this host's PORT).",
+        "item_prototypes": protos,
+        "master_item": {"key": m},
+        "preprocessing": [walk_to_json(("{#PEER.ADDR}", "ebsTcpPeerAddress")),
+                          {"type": "JAVASCRIPT", "parameters": [PEER_JS]}],
+    }
+
+
+def procs_rule(masters):
+    r = "ebpfstats.proc.discovery"
+    m = masters["processes"]
+    tags = (("process", "{#COMM}"),)
+    protos = [
+        prototype(r, "ebpfstats.proc.faults_user.rate[{#SNMPINDEX}]",
+                  "Process {#COMM} ({#SNMPINDEX}): user page faults per second", m,
+                  "ebsProcFaultsUser", "rate", "faults/s", "memory", "ebsProcFaultsUser.", tags),
+        prototype(r, "ebpfstats.proc.faults_kernel.rate[{#SNMPINDEX}]",
+                  "Process {#COMM} ({#SNMPINDEX}): kernel page faults per second", m,
+                  "ebsProcFaultsKernel", "rate", "faults/s", "memory", "ebsProcFaultsKernel.",
+                  tags),
+    ]
+    return {
+        "uuid": uuid("rule", r),
+        "name": "Process discovery",
+        "type": "DEPENDENT",
+        "key": r,
+        "filter": match_filter("{#COMM}", "{$EBS.PROC.MATCHES}", "{$EBS.PROC.NOT_MATCHES}"),
+        # a PID's items go an hour after its process
+        "lifetime": "1h",
+        "description": "One row per live process that took a page fault (ebsProcTable, with "
+                       "collect_memory; the index is the PID), as far as {$EBS.PROC.MATCHES} "
+                       "lets through: none by default.",
+        "item_prototypes": protos,
+        "master_item": {"key": m},
+        "preprocessing": [walk_to_json(("{#COMM}", "ebsProcComm"))],
     }
 
 
