@@ -52,7 +52,7 @@ expect "/etc/nagios-plugins/config/ebpfstats.cfg (Debian's nagios4 cfg_dir)" \
 	'has /etc/nagios-plugins/config/ebpfstats.cfg'
 expect "/usr/share/ebpfstats/zabbix/template_ebpfstats_snmp.yaml" \
 	'has /usr/share/ebpfstats/zabbix/template_ebpfstats_snmp.yaml'
-for f in README.md config.md snmp.md nagios.md zabbix.md systemd.md packaging.md json.md \
+for f in README.md config.md snmp.md nagios.md zabbix.md systemd.md packaging.md json.md percentiles.md \
 	examples/ebpfstats-services.cfg.example examples/snmpd.conf.example; do
 	expect "/usr/share/doc/ebpfstats/$f" "has /usr/share/doc/ebpfstats/$f"
 done
