@@ -663,11 +663,6 @@ static int cd_config(oconfig_item_t *ci)
 
 /* ---- reading ------------------------------------------------------------ */
 
-static bool cd_running(enum ebs_status st)
-{
-	return st == EBS_ST_OK || st == EBS_ST_DEGRADED;
-}
-
 static void cd_log_modules(const struct ebs_snapshot *s)
 {
 	for (int f = 0; f < EBS_FAM_COUNT; f++) {
@@ -707,22 +702,13 @@ static bool cd_pct_wanted(unsigned pct)
 }
 
 /* Whether m has values to send in this snapshot, whatever percentiles
- * were asked for. */
+ * were asked for: a collectd type, a number, and active by the core's
+ * policy (a family that does not run, a view that is off: no series). */
 static bool cd_metric_served(const struct ebs_metric *m, const struct ebs_snapshot *s)
 {
 	if (!m->cd_type || m->vtype == EBS_V_STR || m->vtype == EBS_V_STRPTR)
 		return false;
-	/* a family that is not running has only zeros to offer */
-	if (m->family < EBS_FAM_COUNT && !cd_running(s->modules[m->family].status))
-		return false;
-	/* latency off: one hook, no timing, so no time or percentile series */
-	if (m->family == EBS_FAM_SYSCALLS && !cd_cfg.syscall_latency &&
-	    (m->pct || strcmp(m->unit, "ns") == 0))
-		return false;
-	/* the file I/O view of the syscalls module is off unless asked for */
-	if (!cd_cfg.file_io && strncmp(m->id, "file_io.", 8) == 0)
-		return false;
-	return true;
+	return ebs_metric_active(m, s, NULL);
 }
 
 static bool cd_metric_wanted(const struct ebs_metric *m, const struct ebs_snapshot *s)
@@ -730,22 +716,12 @@ static bool cd_metric_wanted(const struct ebs_metric *m, const struct ebs_snapsh
 	return (!m->pct || cd_pct_wanted(m->pct)) && cd_metric_served(m, s);
 }
 
-static bool cd_row_wanted(const struct ebs_metric *m, const void *row)
+static bool cd_row_wanted(const struct ebs_metric *m, const struct ebs_snapshot *s,
+			  const void *row)
 {
-	const struct ebs_module_stat *ms = row;
-
-	if (m->table != EBS_T_MODULE)
-		return true;
-	/* status is reported for every module, so a dashboard sees why one
-	 * is silent; its counters only while it runs */
-	if (m->offset == offsetof(struct ebs_module_stat, status))
-		return true;
-	if (!cd_running(ms->status))
-		return false;
-	if (m->offset == offsetof(struct ebs_module_stat, run_time_ns) ||
-	    m->offset == offsetof(struct ebs_module_stat, run_cnt))
-		return ms->bpf_stats;
-	return true;
+	/* a module's status is reported for every module, so a dashboard sees
+	 * why one is silent; its counters only while it runs */
+	return ebs_metric_active(m, s, row);
 }
 
 /* One value of m's row; pct > 0: the pct-th percentile of the p50 metric
@@ -971,7 +947,7 @@ static size_t cd_rows_submit(const struct ebs_snapshot *s, cdtime_t when, size_t
 		enum ebs_family fam = i == CD_R_SYSCALL ? EBS_FAM_SYSCALLS : EBS_FAM_TCP;
 		char ti[DATA_MAX_NAME_LEN];
 
-		if (!cd_running(s->modules[fam].status) || (i == CD_R_PEER && !cd_cfg.tcp_peers))
+		if (!ebs_module_running(s, fam) || (i == CD_R_PEER && !s->views.tcp_peers))
 			continue;
 		if (cd_dispatch_gauge(t->name, (double)t->rows, when) != 0)
 			(*failed)++;
@@ -1009,7 +985,7 @@ static size_t cd_submit_snapshot(const struct ebs_snapshot *s)
 			const void *row = ebs_table_row(s, m->table, r);
 			int rc = 0;
 
-			if (!row || !cd_row_wanted(m, row) || !cd_rows_send(m->table, r))
+			if (!row || !cd_row_wanted(m, s, row) || !cd_rows_send(m->table, r))
 				continue;
 			if (cd_metric_wanted(m, s))
 				rc |= cd_dispatch(m, row, when, 0);

@@ -156,10 +156,7 @@ void ebs_mib_set_snapshot(const struct ebs_snapshot *s)
 
 static bool running(enum ebs_family fam)
 {
-	if (fam >= EBS_FAM_COUNT)
-		return true;
-	return snap && (snap->modules[fam].status == EBS_ST_OK ||
-			snap->modules[fam].status == EBS_ST_DEGRADED);
+	return fam >= EBS_FAM_COUNT || ebs_module_running(snap, fam);
 }
 
 /* ---- values ------------------------------------------------------------ */
@@ -268,8 +265,11 @@ static void answer(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *re
 		netsnmp_set_request_error(reqinfo, req, SNMP_NOSUCHOBJECT);
 		return;
 	}
-	/* the agent's own scalars answer even before the first snapshot */
-	if (!row && !(c->local && n->table == EBS_T_GLOBAL)) {
+	/* the agent's own scalars answer even before the first snapshot; a
+	 * metric that is not active (its family does not run, its view is
+	 * off) has no instance, as collectd sends no value for it */
+	if ((!row && !(c->local && n->table == EBS_T_GLOBAL)) ||
+	    (row && c->metric && !ebs_metric_active(c->metric, snap, row))) {
 		netsnmp_set_request_error(reqinfo, req, SNMP_NOSUCHINSTANCE);
 		return;
 	}
@@ -302,10 +302,17 @@ static int scalar_handler(netsnmp_mib_handler *handler, netsnmp_handler_registra
 
 /* ---- tables ------------------------------------------------------------ */
 
+/* Whether column m has a value in row i (local columns always do). */
+static bool col_active(const struct node *n, const struct ebs_metric *m, size_t i)
+{
+	return !m || ebs_metric_active(m, snap, ebs_table_row(snap, n->table, i));
+}
+
 /* The row with the smallest index above q (exact: equal to q), its index
- * in *x; the row's position, or SIZE_MAX for none. */
+ * in *x; the row's position, or SIZE_MAX for none.  Not exact, only rows
+ * where column m (NULL: any) has a value. */
 static size_t find_row(const struct node *n, const oid *q, size_t qlen, bool exact,
-		       struct row_arcs *x)
+		       const struct ebs_metric *m, struct row_arcs *x)
 {
 	size_t rows = snap && running(n->family) ? ebs_table_rows(snap, n->table) : 0;
 	size_t best = SIZE_MAX;
@@ -323,6 +330,8 @@ static size_t find_row(const struct node *n, const oid *q, size_t qlen, bool exa
 			else
 				lo = mid + 1;
 		}
+		while (!exact && lo < rows && !col_active(n, m, lo))
+			lo++;
 		if (lo == rows || !row_index(n, snap, lo, x))
 			return SIZE_MAX;
 		if (exact && index_cmp(x, q, qlen) != 0)
@@ -334,7 +343,7 @@ static size_t find_row(const struct node *n, const oid *q, size_t qlen, bool exa
 		if (!row_index(n, snap, i, &cur))
 			continue;
 		c = index_cmp(&cur, q, qlen);
-		if (exact ? c != 0 : c <= 0)
+		if (exact ? c != 0 : c <= 0 || !col_active(n, m, i))
 			continue;
 		if (best != SIZE_MAX && !idx_less(&cur, x))
 			continue; /* *x holds the best so far */
@@ -360,7 +369,7 @@ static void table_get(netsnmp_agent_request_info *reqinfo, netsnmp_request_info 
 		return;
 	}
 	if (vb->name_length > e + 1)
-		i = find_row(n, vb->name + e + 1, vb->name_length - e - 1, true, &x);
+		i = find_row(n, vb->name + e + 1, vb->name_length - e - 1, true, NULL, &x);
 	answer(reqinfo, r, n, (unsigned)vb->name[e],
 	       i == SIZE_MAX ? NULL : ebs_table_row(snap, n->table, i));
 }
@@ -398,12 +407,9 @@ static void table_getnext(netsnmp_agent_request_info *reqinfo, netsnmp_request_i
 
 		if (!n->col[col].metric && !n->col[col].local)
 			continue;
-		i = find_row(n, q, qlen, false, &x);
-		if (i == SIZE_MAX) {
-			if (!q)
-				return; /* no rows at all */
-			continue;
-		}
+		i = find_row(n, q, qlen, false, n->col[col].metric, &x);
+		if (i == SIZE_MAX)
+			continue; /* none after q in this column (or none active) */
 		memcpy(name, n->oid, n->oid_len * sizeof(oid));
 		name[n->oid_len] = 1;
 		name[e] = col;

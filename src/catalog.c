@@ -692,3 +692,30 @@ const char *ebs_metric_view(const struct ebs_metric *m)
 		return "bpf_stats";
 	return "always";
 }
+
+bool ebs_metric_active(const struct ebs_metric *m, const struct ebs_snapshot *s, const void *row)
+{
+	const char *view = ebs_metric_view(m);
+
+	if (m->table == EBS_T_MODULE) {
+		const struct ebs_module_stat *ms = row;
+
+		if (m->offset == offsetof(struct ebs_module_stat, status) ||
+		    m->offset == offsetof(struct ebs_module_stat, name) ||
+		    m->offset == offsetof(struct ebs_module_stat, reason) ||
+		    m->offset == offsetof(struct ebs_module_stat, attach) || !ms)
+			return true;
+		if (ms->status != EBS_ST_OK && ms->status != EBS_ST_DEGRADED)
+			return false;
+		return strcmp(view, "bpf_stats") != 0 || ms->bpf_stats;
+	}
+	if (m->family < EBS_FAM_COUNT && !ebs_module_running(s, m->family))
+		return false;
+	if (strstr(view, "syscall_latency") && !s->views.syscall_latency)
+		return false;
+	if (strstr(view, "file_io") && !s->views.file_io)
+		return false;
+	if (strcmp(view, "tcp_peers") == 0 && !s->views.tcp_peers)
+		return false;
+	return true;
+}

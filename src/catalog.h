@@ -114,6 +114,13 @@ void ebs_cd_type_instance(const struct ebs_metric *m, const void *row, char *buf
  * the peer table has no rows without tcp_peers.  SNMP serves the object
  * whatever the view (zeros, or no rows). */
 const char *ebs_metric_view(const struct ebs_metric *m);
+/* Whether m has a value in this row of s, the policy of every front-end:
+ * the family runs (a module row: that module runs; its status, name,
+ * reason and attach always), and the view ebs_metric_view() names is on
+ * (s->views; bpf_stats: the row's run-time statistics are live).  row NULL:
+ * whether any row can have one.  collectd sends no value, SNMP answers
+ * noSuchInstance, for a metric that is not active. */
+bool ebs_metric_active(const struct ebs_metric *m, const struct ebs_snapshot *s, const void *row);
 
 /* SNMP: the row's index sub-identifiers; returns how many (at most
  * EBS_SNMP_INDEX_MAX, 0 for a table without SNMP rows).  Most tables have

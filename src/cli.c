@@ -227,7 +227,7 @@ static void print_modules(const struct ebs_snapshot *s)
 	for (int f = 0; f < EBS_FAM_COUNT; f++) {
 		const struct ebs_module_stat *m = &s->modules[f];
 		printf("  %s %s", m->name, ebs_status_name(m->status));
-		if (m->attach[0] && (m->status == EBS_ST_OK || m->status == EBS_ST_DEGRADED))
+		if (m->attach[0] && ebs_module_running(s, f))
 			printf(" (%s%s)", m->attach, m->reused_pins ? ", pinned by another process" : "");
 	}
 	printf("\n");
@@ -253,7 +253,7 @@ static void print_human(const struct ebs_snapshot *s, struct rates *r)
 		goto remember;
 	}
 
-	if (s->modules[EBS_FAM_SYSCALLS].status <= EBS_ST_DEGRADED) {
+	if (ebs_module_running(s, EBS_FAM_SYSCALLS)) {
 		struct top *top = calloc(s->n_syscalls ? s->n_syscalls : 1, sizeof(*top));
 		uint32_t n = 0;
 		printf("syscalls: %.0f/s, errors %.0f/s, p50 %.1f us, p99 %.1f us\n",
@@ -280,7 +280,7 @@ static void print_human(const struct ebs_snapshot *s, struct rates *r)
 		}
 		free(top);
 	}
-	if (s->modules[EBS_FAM_TCP].status <= EBS_ST_DEGRADED) {
+	if (ebs_module_running(s, EBS_FAM_TCP)) {
 		printf("tcp: established %" PRIu64 "  opens/s active %.1f passive %.1f  "
 		       "retransmits/s %.1f  resets/s sent %.1f recv %.1f  closes/s %.1f\n",
 		       s->tcp.established, per_s(tcp_now[0], r->tcp[0], secs),
@@ -296,12 +296,12 @@ static void print_human(const struct ebs_snapshot *s, struct rates *r)
 				printf(" %s=%" PRId64, s->tcp_states[i].name, s->tcp_states[i].sockets);
 		printf("\n");
 	}
-	if (s->modules[EBS_FAM_SYSCALLS].status <= EBS_ST_DEGRADED && s->n_fileio)
+	if (ebs_module_running(s, EBS_FAM_SYSCALLS) && s->n_fileio)
 		printf("file I/O since load: read %" PRIu64 " B in %" PRIu64 " calls, written %" PRIu64
 		       " B in %" PRIu64 " calls, opens %" PRIu64 " (+%" PRIu64 " failed)\n",
 		       s->fio.read_bytes, s->fio.read_calls, s->fio.write_bytes, s->fio.write_calls,
 		       s->fio.opens, s->fio.open_errors);
-	if (s->modules[EBS_FAM_TCP].status <= EBS_ST_DEGRADED && s->n_tcp_peers) {
+	if (ebs_module_running(s, EBS_FAM_TCP) && s->n_tcp_peers) {
 		const struct ebs_tcp_peer_row *best[5] = {NULL};
 
 		/* the five peers with most connections, since load */
@@ -322,7 +322,7 @@ static void print_human(const struct ebs_snapshot *s, struct rates *r)
 		}
 		printf("\n");
 	}
-	if (s->modules[EBS_FAM_MEMORY].status <= EBS_ST_DEGRADED) {
+	if (ebs_module_running(s, EBS_FAM_MEMORY)) {
 		printf("memory since load: page faults user %" PRIu64 " kernel %" PRIu64
 		       "  OOM kills %" PRIu64,
 		       s->mem.faults_user, s->mem.faults_kernel, s->mem.oom_kills);
@@ -330,7 +330,7 @@ static void print_human(const struct ebs_snapshot *s, struct rates *r)
 			printf(" (last pid %" PRIu32 " %s)", s->mem.oom_last_pid, s->mem.oom_last_comm);
 		printf("  processes %" PRIu32 "\n", s->n_procs);
 	}
-	if (s->modules[EBS_FAM_SCHED].status <= EBS_ST_DEGRADED) {
+	if (ebs_module_running(s, EBS_FAM_SCHED)) {
 		printf("sched: runq p50 %.1f us p99 %.1f us  forks %" PRIu64 " execs %" PRIu64
 		       " exits %" PRIu64 "\n",
 		       s->sched.runq_pct.p50, s->sched.runq_pct.p99, s->sched.forks, s->sched.execs,
@@ -444,7 +444,7 @@ static int cmd_check(const struct ebs_config *cfg)
 	for (int f = 0; f < EBS_FAM_COUNT; f++) {
 		const struct ebs_module_stat *m = &s->modules[f];
 		printf("%-9s %-11s", m->name, ebs_status_name(m->status));
-		if (m->status == EBS_ST_OK || m->status == EBS_ST_DEGRADED)
+		if (ebs_module_running(s, f))
 			printf(" attach=%s%s bpf_stats=%s", m->attach,
 			       m->reused_pins ? " (pinned by another process)" : "",
 			       m->bpf_stats ? "on" : "off");

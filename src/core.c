@@ -618,8 +618,7 @@ static void fill_hist_rows(struct ebs_snapshot *s)
 	if (!s->hist_rows)
 		return;
 	for (uint32_t id = 1; id <= EBS_H_COUNT; id++) {
-		enum ebs_status st = s->modules[fam[id]].status;
-		if (st != EBS_ST_OK && st != EBS_ST_DEGRADED)
+		if (!ebs_module_running(s, fam[id]))
 			continue;
 		for (uint32_t b = 0; b < EBS_HIST_SLOTS; b++) {
 			struct ebs_hist_row *r;
@@ -697,6 +696,9 @@ const struct ebs_snapshot *ebs_snapshot(struct ebs *e, char *err, size_t errlen)
 	s->taken_ns = ebs_now_mono_ns();
 	s->taken_unix_ms = ebs_now_unix_ms();
 	s->sequence = ++e->seq;
+	s->views = (struct ebs_views){.syscall_latency = e->cfg.syscall_latency,
+				      .file_io = e->cfg.file_io,
+				      .tcp_peers = e->cfg.tcp_peers};
 	for (int f = 0; f < EBS_FAM_COUNT; f++) {
 		struct ebs_module *m = &e->mods[f];
 		char rerr[EBS_ERR_LEN] = "";

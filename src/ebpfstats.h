@@ -199,6 +199,15 @@ enum ebs_hist_id {
 	EBS_H_COUNT = EBS_H_TCP_LIFETIME
 };
 
+/* What the programs of a snapshot count besides their families' counters:
+ * the settings they were loaded with (a front-end reuses pins only when
+ * its own settings match them, src/probe.c). */
+struct ebs_views {
+	bool syscall_latency; /* latency sums, histograms, percentiles */
+	bool file_io;	      /* the file I/O rows and byte totals */
+	bool tcp_peers;	      /* the TCP peer table */
+};
+
 struct ebs_snapshot {
 	uint64_t taken_ns;	/* CLOCK_MONOTONIC */
 	uint64_t taken_unix_ms; /* wall clock */
@@ -207,6 +216,7 @@ struct ebs_snapshot {
 	uint64_t sequence;	/* 1, 2, ... */
 
 	struct ebs_module_stat modules[EBS_FAM_COUNT];
+	struct ebs_views views;
 
 	struct {
 		uint64_t calls, errors, latency_ns;
@@ -315,6 +325,10 @@ enum ebs_status ebs_check(const struct ebs_config *cfg, enum ebs_family fam, cha
 			  size_t len);
 
 const char *ebs_family_name(enum ebs_family fam);
+/* Whether a family's programs run in this snapshot: status ok or degraded.
+ * The one test every front-end uses; a family that does not run has only
+ * zeros to offer. */
+bool ebs_module_running(const struct ebs_snapshot *s, enum ebs_family fam);
 const char *ebs_syscall_name(uint32_t nr); /* NULL when unknown */
 uint32_t ebs_syscall_max(void);		   /* highest known nr + 1 */
 const char *ebs_tcp_state_name(uint32_t state);

@@ -49,3 +49,9 @@ const char *ebs_tcp_state_name(uint32_t state)
 	};
 	return state >= 1 && state <= EBS_TCP_NSTATES ? names[state] : "UNKNOWN";
 }
+
+bool ebs_module_running(const struct ebs_snapshot *s, enum ebs_family fam)
+{
+	return s && (unsigned)fam < EBS_FAM_COUNT &&
+	       (s->modules[fam].status == EBS_ST_OK || s->modules[fam].status == EBS_ST_DEGRADED);
+}

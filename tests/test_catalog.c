@@ -279,6 +279,63 @@ static void test_new_families_naming(void **state)
 	assert_string_equal(ebs_family_name(EBS_FAM_MEMORY), "memory");
 }
 
+/* The one policy of the front-ends: a metric is active while its family
+ * runs and its view is on; a module row's counters while that module
+ * runs, its status always. */
+static void test_metric_active(void **state)
+{
+	struct ebs_snapshot s;
+	const struct ebs_metric *calls = ebs_metric_find("syscall.calls");
+	const struct ebs_metric *p99 = ebs_metric_find("syscall.p99_us");
+	const struct ebs_metric *rbytes = ebs_metric_find("file_io.read_bytes");
+	const struct ebs_metric *peer = ebs_metric_find("tcp.peer.connects");
+	const struct ebs_metric *status = ebs_metric_find("module.status");
+	const struct ebs_metric *events = ebs_metric_find("module.events");
+	const struct ebs_metric *runtime = ebs_metric_find("module.run_time_ns");
+
+	(void)state;
+	assert_non_null(calls);
+	assert_non_null(p99);
+	assert_non_null(rbytes);
+	assert_non_null(peer);
+	assert_non_null(status);
+	assert_non_null(events);
+	assert_non_null(runtime);
+	memset(&s, 0, sizeof(s));
+	for (int f = 0; f < EBS_FAM_COUNT; f++) {
+		s.modules[f].name = ebs_family_name(f);
+		s.modules[f].status = EBS_ST_OK;
+	}
+	s.modules[EBS_FAM_TCP].status = EBS_ST_DEGRADED;
+	s.modules[EBS_FAM_MEMORY].status = EBS_ST_DISABLED;
+	s.views = (struct ebs_views){.syscall_latency = true};
+
+	assert_true(ebs_module_running(&s, EBS_FAM_TCP));
+	assert_false(ebs_module_running(&s, EBS_FAM_MEMORY));
+	assert_false(ebs_module_running(NULL, EBS_FAM_TCP));
+	assert_true(ebs_metric_active(calls, &s, NULL));
+	assert_true(ebs_metric_active(p99, &s, NULL));
+	assert_false(ebs_metric_active(rbytes, &s, &s)); /* file I/O off */
+	assert_false(ebs_metric_active(peer, &s, NULL)); /* peers off */
+	s.views.file_io = s.views.tcp_peers = true;
+	s.views.syscall_latency = false;
+	assert_true(ebs_metric_active(rbytes, &s, &s));
+	assert_true(ebs_metric_active(peer, &s, NULL));
+	assert_false(ebs_metric_active(p99, &s, NULL)); /* latency off */
+	assert_true(ebs_metric_active(calls, &s, NULL));
+	s.modules[EBS_FAM_SYSCALLS].status = EBS_ST_UNAVAILABLE;
+	assert_false(ebs_metric_active(calls, &s, NULL));
+
+	/* module rows: status always, counters while running, run time with
+	 * BPF stats live */
+	assert_true(ebs_metric_active(status, &s, &s.modules[EBS_FAM_MEMORY]));
+	assert_false(ebs_metric_active(events, &s, &s.modules[EBS_FAM_MEMORY]));
+	assert_true(ebs_metric_active(events, &s, &s.modules[EBS_FAM_TCP]));
+	assert_false(ebs_metric_active(runtime, &s, &s.modules[EBS_FAM_TCP]));
+	s.modules[EBS_FAM_TCP].bpf_stats = true;
+	assert_true(ebs_metric_active(runtime, &s, &s.modules[EBS_FAM_TCP]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_collectd_types_consistent),
 		cmocka_unit_test(test_accessors_and_naming),
 		cmocka_unit_test(test_new_families_naming),
+		cmocka_unit_test(test_metric_active),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -543,6 +543,10 @@ static struct ebs_hist_row hist_rows[2];
 static void fill_snapshot(struct ebs_snapshot *s)
 {
 	memset(s, 0, sizeof(*s));
+	/* as the core does: the views are the settings the programs run with */
+	s->views = (struct ebs_views){.syscall_latency = cd_cfg.syscall_latency,
+				      .file_io = cd_cfg.file_io,
+				      .tcp_peers = cd_cfg.tcp_peers};
 	memset(sys_rows, 0, sizeof(sys_rows));
 	memset(cpu_rows, 0, sizeof(cpu_rows));
 	s->taken_unix_ms = 1700000000123ULL;
@@ -1132,8 +1136,10 @@ static void test_top_peers(void **state)
 	assert_true(peer_sent("out-192.0.2.12-443"));
 	assert_gauge("ebpf/self/ebpf_rows/tcp_peer-omitted", N_ROWS - 5);
 
-	/* no peer rows or self metric for them without CollectTCPPeers */
+	/* no peer rows or self metric for them without CollectTCPPeers (the
+	 * core then says the view is off) */
 	cd_cfg.tcp_peers = false;
+	s.views.tcp_peers = false;
 	n_sent = 0;
 	s.n_tcp_peers = 0;
 	cd_submit_snapshot(&s);
@@ -1280,7 +1286,7 @@ static bool wanted(const struct ebs_metric *m, const struct ebs_snapshot *s)
 {
 	const void *row = m->table == EBS_T_MODULE ? (const void *)&s->modules[0] : (const void *)s;
 
-	return cd_metric_wanted(m, s) && cd_row_wanted(m, row);
+	return cd_metric_wanted(m, s) && cd_row_wanted(m, s, row);
 }
 
 /* ebs_metric_view(), the "view" of `ebpfstats catalog --json`, says what
@@ -1308,12 +1314,12 @@ static void test_views_match_catalog(void **state)
 				s.modules[f].status = EBS_ST_OK;
 				s.modules[f].bpf_stats = true;
 			}
-			cd_cfg.syscall_latency = cd_cfg.file_io = true;
+			s.views.syscall_latency = s.views.file_io = true;
 			/* k == the number of knobs: all on */
 			if (k < STATIC_ARRAY_SIZE(knobs) && !strcmp(knobs[k], "syscall_latency"))
-				cd_cfg.syscall_latency = false;
+				s.views.syscall_latency = false;
 			if (k < STATIC_ARRAY_SIZE(knobs) && !strcmp(knobs[k], "file_io"))
-				cd_cfg.file_io = false;
+				s.views.file_io = false;
 			if (k < STATIC_ARRAY_SIZE(knobs) && !strcmp(knobs[k], "bpf_stats"))
 				for (int f = 0; f < EBS_FAM_COUNT; f++)
 					s.modules[f].bpf_stats = false;
