@@ -9,6 +9,9 @@
 
 #include "ebs_hist.h"
 
+/* A kernel field of a family's counter list (bpf/<family>_counters.h). */
+#define EBS_CTR_KFIELD(field, ...) __u64 field;
+
 #define EBS_COMM_LEN 16
 #define EBS_MAX_COMMS 16
 

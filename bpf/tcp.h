@@ -5,6 +5,7 @@
 #define EBS_TCP_H
 
 #include "ebs_abi.h"
+#include "tcp_counters.h"
 
 /* Rows of the state arrays, indexed by the Linux state number
  * (include/net/tcp_states.h): 1 ESTABLISHED .. 12 NEW_SYN_RECV; row 0 is
@@ -13,33 +14,23 @@
 #define EBS_TCP_STATE_ROWS 13
 
 /* tcp_stats[0], per CPU: every counter with a bounded key, so the hot
- * paths touch one per-CPU element and take no lock. */
+ * paths touch one per-CPU element and take no lock.  The scalar counters
+ * user space reports one to one come from tcp_counters.h; the rest are the
+ * module's own bookkeeping. */
 struct ebs_tcp_stats {
 	__u64 trans[EBS_TCP_STATE_ROWS][EBS_TCP_STATE_ROWS]; /* [old][new] */
 	/* Sockets entering minus leaving each state on this CPU.  A socket
 	 * may enter on one CPU and leave on another, so a single CPU's value
 	 * can be negative; only the sum over CPUs is a level. */
 	__s64 sockets[EBS_TCP_STATE_ROWS];
-	__u64 active_opens;	/* SYN_SENT -> ESTABLISHED */
-	__u64 passive_opens;	/* SYN_RECV -> ESTABLISHED */
-	__u64 closes;		/* any -> CLOSE */
-	__u64 resets_sent;
-	__u64 resets_received;
-	__u64 retransmits;
-	/* tcp_sock bytes_acked / bytes_received of sockets entering CLOSE:
-	 * sequence space (RFC 4898), so an acked SYN or FIN adds 1 */
-	__u64 bytes_sent;
-	__u64 bytes_received;
-	__u64 rtt_samples;
-	/* transitions of sockets that did not fit tcp_socks (left out of
-	 * the live counts); one per event, not per socket */
-	__u64 socket_overflows;
+	EBS_TCP_COUNTERS(EBS_CTR_KFIELD) /* tcp_counters.h */
 	__u64 port_inserts;	/* new keys put into tcp_ports (evictions = inserts - entries) */
 	__u64 port_overflows;	/* a port row could not be created at all */
 	__u64 other_states;	/* transitions with a state outside 1..12 */
 	__u64 connect[EBS_HIST_SLOTS];	/* SYN_SENT -> ESTABLISHED, ns */
 	__u64 rtt[EBS_HIST_SLOTS];	/* smoothed RTT, ns */
-	__u64 lifetime[EBS_HIST_SLOTS]; /* birth seen -> CLOSE, ms (listeners too) */	__u64 peer_inserts;	/* new keys put into tcp_peers (evictions = inserts - entries) */
+	__u64 lifetime[EBS_HIST_SLOTS]; /* birth seen -> CLOSE, ms (listeners too) */
+	__u64 peer_inserts;	/* new keys put into tcp_peers (evictions = inserts - entries) */
 	__u64 peer_overflows;	/* a peer row could not be created at all */
 };
 

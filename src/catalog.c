@@ -31,6 +31,13 @@
 #define U32 EBS_SNMP_UNSIGNED32
 #define NO EBS_SNMP_NONE
 
+/* A row of a family's counter list (bpf/<family>_counters.h): a Counter64
+ * scalar, the snapshot's <family>.<field>. */
+#define COUNTER(fam_, snap_, field_, id_, role_, unit_, cdt_, cdti_, sn_, sid_, help_)             \
+	R(id_, fam_, EBS_COUNTER, EBS_T_GLOBAL, SNAP, snap_.field_, EBS_V_U64, unit_, cdt_, cdti_, \
+	  sn_, sid_, C64, 0, help_),
+#define TCP_COUNTER(...) COUNTER(TCP, tcp, __VA_ARGS__)
+
 /* Percentile gauges come in threes; only p50/p99 are served over SNMP for
  * the scalars (thresholds compare those), all three for table rows. */
 const struct ebs_metric ebs_catalog[] = {
@@ -152,23 +159,7 @@ const struct ebs_metric ebs_catalog[] = {
 	  "99th percentile latency of this system call over the last interval."),
 
 	/* ---- tcp: scalars ---- */
-	R("tcp.active_opens", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.active_opens, EBS_V_U64,
-	  "connections", "ebpf_events", "active_opens", "ebsTcpActiveOpens", 1, C64, 0,
-	  "Connections this host opened (SYN_SENT -> ESTABLISHED)."),
-	R("tcp.passive_opens", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.passive_opens, EBS_V_U64,
-	  "connections", "ebpf_events", "passive_opens", "ebsTcpPassiveOpens", 2, C64, 0,
-	  "Connections this host accepted (SYN_RECV -> ESTABLISHED)."),
-	R("tcp.closes", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.closes, EBS_V_U64, "sockets",
-	  "ebpf_events", "closes", "ebsTcpCloses", 3, C64, 0, "Sockets that reached CLOSE."),
-	R("tcp.resets_sent", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.resets_sent, EBS_V_U64,
-	  "segments", "ebpf_events", "resets_sent", "ebsTcpResetsSent", 4, C64, 0,
-	  "RST segments sent."),
-	R("tcp.resets_received", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.resets_received,
-	  EBS_V_U64, "segments", "ebpf_events", "resets_received", "ebsTcpResetsReceived", 5, C64,
-	  0, "RST segments received."),
-	R("tcp.retransmits", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.retransmits, EBS_V_U64,
-	  "segments", "ebpf_events", "retransmits", "ebsTcpRetransmits", 6, C64, 0,
-	  "Segments retransmitted."),
+	EBS_TCP_CONN_COUNTERS(TCP_COUNTER)
 	R("tcp.established", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.established, EBS_V_U64,
 	  "sockets", NULL, NULL, "ebsTcpEstablished", 7, G32, 0,
 	  "Sockets in ESTABLISHED now (among sockets seen since load)."),
@@ -190,27 +181,18 @@ const struct ebs_metric ebs_catalog[] = {
 	R("tcp.rtt.p99_us", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.rtt_pct.p99, EBS_V_DOUBLE,
 	  "us", "ebpf_latency", "rtt-p99", "ebsTcpRttP99", 11, G32, 99,
 	  "99th percentile smoothed RTT over the last interval."),
-	R("tcp.bytes_sent", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.bytes_sent, EBS_V_U64,
-	  "bytes", "ebpf_bytes", "sent", "ebsTcpBytesSent", 12, C64, 0,
-	  "Bytes acknowledged by peers, counted when a socket closes."),
-	R("tcp.bytes_received", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.bytes_received,
-	  EBS_V_U64, "bytes", "ebpf_bytes", "received", "ebsTcpBytesReceived", 13, C64, 0,
-	  "Bytes received, counted when a socket closes."),
+	EBS_TCP_BYTE_COUNTERS(TCP_COUNTER)
 	R("tcp.lifetime.p50_ms", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.lifetime_pct.p50,
 	  EBS_V_DOUBLE, "ms", "ebpf_duration_ms", "lifetime-p50", "ebsTcpLifetimeP50", 14, G32, 50,
 	  "Median lifetime of connections closed in the last interval."),
 	R("tcp.lifetime.p99_ms", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.lifetime_pct.p99,
 	  EBS_V_DOUBLE, "ms", "ebpf_duration_ms", "lifetime-p99", "ebsTcpLifetimeP99", 15, G32, 99,
 	  "99th percentile lifetime of connections closed in the last interval."),
-	R("tcp.socket_overflows", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.socket_overflows,
-	  EBS_V_U64, "sockets", "ebpf_overflows", "tcp_sockets", "ebsTcpSocketOverflows", 16, C64,
-	  0, "Sockets not tracked because the socket table was full."),
+	EBS_TCP_OVERFLOW_COUNTERS(TCP_COUNTER)
 	R("tcp.port_overflows", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.port_overflows,
 	  EBS_V_U64, "ports", "ebpf_overflows", "tcp_ports", "ebsTcpPortOverflows", 17, C64, 0,
 	  "Local-port rows evicted because the port table was full."),
-	R("tcp.rtt_samples", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp.rtt_samples, EBS_V_U64,
-	  "samples", "ebpf_events", "rtt_samples", "ebsTcpRttSamples", 18, C64, 0,
-	  "RTT samples taken (sample_rate percent of tcp_probe events)."),
+	EBS_TCP_SAMPLE_COUNTERS(TCP_COUNTER)
 
 	R("tcp.peer_overflows", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp_peer_overflows,
 	  EBS_V_U64, "peers", "ebpf_overflows", "tcp_peers", "ebsTcpPeerOverflows", 19, C64, 0,

@@ -24,6 +24,11 @@
 #define EBS_ERR_LEN 512
 #define EBS_TCP_NSTATES 12 /* TCP_ESTABLISHED(1) .. TCP_NEW_SYN_RECV(12) */
 
+/* The families' scalar counters (bpf/<family>_counters.h): each list's
+ * fields are a struct's members here and in the kernel maps. */
+#include "tcp_counters.h"
+#define EBS_CTR_FIELD(field, ...) uint64_t field;
+
 enum ebs_family {
 	EBS_FAM_SYSCALLS,
 	EBS_FAM_TCP,
@@ -228,15 +233,13 @@ struct ebs_snapshot {
 	uint32_t n_syscalls;
 
 	struct {
-		uint64_t active_opens, passive_opens, closes;
-		uint64_t resets_sent, resets_received, retransmits;
-		uint64_t bytes_sent, bytes_received;
+		EBS_TCP_COUNTERS(EBS_CTR_FIELD) /* tcp_counters.h */
 		uint64_t established; /* sockets in ESTABLISHED now */
 		struct ebs_hist connect, rtt; /* ns */
 		struct ebs_hist lifetime;     /* ms */
 		struct ebs_pct connect_pct, rtt_pct; /* µs */
 		struct ebs_pct lifetime_pct;	     /* ms */
-		uint64_t socket_overflows, port_overflows, rtt_samples;
+		uint64_t port_overflows; /* evicted + never inserted */
 	} tcp;
 	struct ebs_tcp_state_row tcp_states[EBS_TCP_NSTATES];
 	struct ebs_tcp_trans_row *tcp_trans; /* non-zero transitions only */

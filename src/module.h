@@ -72,6 +72,12 @@ extern const struct ebs_module_ops ebs_module_tcp;
 extern const struct ebs_module_ops ebs_module_sched;
 extern const struct ebs_module_ops ebs_module_memory;
 
+/* The role column of a family's counter list (bpf/<family>_counters.h):
+ * EBS_CTR_IS(role, EVENT) is a constant, so a sum over a list folds to the
+ * counters of that role. */
+enum { EBS_CTR_EVENT = 1, EBS_CTR_OVERFLOW, EBS_CTR_DERIVED };
+#define EBS_CTR_IS(role, want) (EBS_CTR_##role == EBS_CTR_##want)
+
 /* Per-CPU map helpers for modules (core.c). */
 /* Looks up key in a per-CPU map and sums the u64 words of each CPU's value:
  * out has nwords words.  Returns 0, or -errno. */

@@ -482,26 +482,25 @@ static int tcp_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 	s->tcp_peer_overflows =
 		(st->peer_inserts > entries ? st->peer_inserts - entries : 0) + st->peer_overflows;
 
-	s->tcp.active_opens = st->active_opens;
-	s->tcp.passive_opens = st->passive_opens;
-	s->tcp.closes = st->closes;
-	s->tcp.resets_sent = st->resets_sent;
-	s->tcp.resets_received = st->resets_received;
-	s->tcp.retransmits = st->retransmits;
-	s->tcp.bytes_sent = st->bytes_sent;
-	s->tcp.bytes_received = st->bytes_received;
+#define COPY(f, ...) s->tcp.f = st->f;
+	EBS_TCP_COUNTERS(COPY)
+#undef COPY
 	s->tcp.established = (uint64_t)s->tcp_states[0].sockets;
 	memcpy(s->tcp.connect.slot, st->connect, sizeof(s->tcp.connect.slot));
 	memcpy(s->tcp.rtt.slot, st->rtt, sizeof(s->tcp.rtt.slot));
 	memcpy(s->tcp.lifetime.slot, st->lifetime, sizeof(s->tcp.lifetime.slot));
-	s->tcp.socket_overflows = st->socket_overflows;
 	s->tcp.port_overflows = evicted + st->port_overflows;
-	s->tcp.rtt_samples = st->rtt_samples;
 
-	s->modules[EBS_FAM_TCP].events = trans_total + st->other_states + st->retransmits +
-					 st->resets_sent + st->resets_received + st->rtt_samples;
-	s->modules[EBS_FAM_TCP].overflows =
-		st->socket_overflows + s->tcp.port_overflows + s->tcp_peer_overflows;
+	/* every transition is an event, so the counters derived from them
+	 * are not added again */
+#define EVENTS(f, id, role, ...) +(EBS_CTR_IS(role, EVENT) ? st->f : 0)
+#define OVERFLOWS(f, id, role, ...) +(EBS_CTR_IS(role, OVERFLOW) ? st->f : 0)
+	s->modules[EBS_FAM_TCP].events =
+		trans_total + st->other_states EBS_TCP_COUNTERS(EVENTS);
+	s->modules[EBS_FAM_TCP].overflows = s->tcp.port_overflows +
+					    s->tcp_peer_overflows EBS_TCP_COUNTERS(OVERFLOWS);
+#undef EVENTS
+#undef OVERFLOWS
 	rc = 0;
 out:
 	free(st);

@@ -1,0 +1,63 @@
+/* The TCP family's scalar counters: one line each, and the only place
+ * that names them.  From these lists come the u64 fields of struct
+ * ebs_tcp_stats (bpf/tcp.h: the kernel map's layout, in this order), the
+ * fields of the snapshot's tcp struct (src/ebpfstats.h), their copy and
+ * the module's events and overflows sums (src/module_tcp.c) and their
+ * catalog rows (src/catalog.c).  A new counter is a line here, its
+ * increment in bpf/tcp.bpf.c, its MIB object and a test.
+ *
+ * X(field, catalog id, role, unit, collectd type, collectd type_instance,
+ *   MIB object, its sub-identifier under ebsTcp, help)
+ * role: EVENT (one per kernel event: adds to the module's events),
+ * OVERFLOW (adds to its overflows) or DERIVED (neither: counted from
+ * transitions, which the events already include, or not events at all).
+ *
+ * Grouped by where their catalog rows sit between the rows written by
+ * hand (gauges, percentiles; catalog --json keeps that order); a new
+ * counter goes at the end of its group.  Plain macros and no includes:
+ * src/ebpfstats.h includes this file but not the kernel ABI headers. */
+#ifndef EBS_TCP_COUNTERS_H
+#define EBS_TCP_COUNTERS_H
+
+#define EBS_TCP_CONN_COUNTERS(X)                                                                  \
+	X(active_opens, "tcp.active_opens", DERIVED, "connections", "ebpf_events", "active_opens", \
+	  "ebsTcpActiveOpens", 1, "Connections this host opened (SYN_SENT -> ESTABLISHED).")       \
+	X(passive_opens, "tcp.passive_opens", DERIVED, "connections", "ebpf_events",               \
+	  "passive_opens", "ebsTcpPassiveOpens", 2,                                                \
+	  "Connections this host accepted (SYN_RECV -> ESTABLISHED).")                             \
+	X(closes, "tcp.closes", DERIVED, "sockets", "ebpf_events", "closes", "ebsTcpCloses", 3,    \
+	  "Sockets that reached CLOSE.")                                                           \
+	X(resets_sent, "tcp.resets_sent", EVENT, "segments", "ebpf_events", "resets_sent",         \
+	  "ebsTcpResetsSent", 4, "RST segments sent.")                                             \
+	X(resets_received, "tcp.resets_received", EVENT, "segments", "ebpf_events",                \
+	  "resets_received", "ebsTcpResetsReceived", 5, "RST segments received.")                  \
+	X(retransmits, "tcp.retransmits", EVENT, "segments", "ebpf_events", "retransmits",         \
+	  "ebsTcpRetransmits", 6, "Segments retransmitted.")
+
+/* tcp_sock bytes_acked / bytes_received of sockets entering CLOSE:
+ * sequence space (RFC 4898), so an acked SYN or FIN adds 1 */
+#define EBS_TCP_BYTE_COUNTERS(X)                                                                  \
+	X(bytes_sent, "tcp.bytes_sent", DERIVED, "bytes", "ebpf_bytes", "sent", "ebsTcpBytesSent", \
+	  12, "Bytes acknowledged by peers, counted when a socket closes.")                        \
+	X(bytes_received, "tcp.bytes_received", DERIVED, "bytes", "ebpf_bytes", "received",        \
+	  "ebsTcpBytesReceived", 13, "Bytes received, counted when a socket closes.")
+
+#define EBS_TCP_SAMPLE_COUNTERS(X)                                                                \
+	X(rtt_samples, "tcp.rtt_samples", EVENT, "samples", "ebpf_events", "rtt_samples",          \
+	  "ebsTcpRttSamples", 18, "RTT samples taken (sample_rate percent of tcp_probe events).")
+
+/* transitions of sockets that did not fit the socket tracker (left out of
+ * the live counts); one per event, not per socket */
+#define EBS_TCP_OVERFLOW_COUNTERS(X)                                                              \
+	X(socket_overflows, "tcp.socket_overflows", OVERFLOW, "sockets", "ebpf_overflows",         \
+	  "tcp_sockets", "ebsTcpSocketOverflows", 16,                                              \
+	  "Sockets not tracked because the socket table was full.")
+
+/* All of them, in the kernel struct's order. */
+#define EBS_TCP_COUNTERS(X)                                                                       \
+	EBS_TCP_CONN_COUNTERS(X)                                                                   \
+	EBS_TCP_BYTE_COUNTERS(X)                                                                   \
+	EBS_TCP_SAMPLE_COUNTERS(X)                                                                 \
+	EBS_TCP_OVERFLOW_COUNTERS(X)
+
+#endif
