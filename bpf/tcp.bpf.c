@@ -517,6 +517,13 @@ static __always_inline int on_state(bool btf, bool buckets, const struct sock *s
 		return 0;
 	}
 	st->trans[old][new]++;
+	/* tcpAttemptFails (RFC 4022).  Full sockets only: Linux keeps a
+	 * passive open in a request socket (NEW_SYN_RECV) until the
+	 * handshake completes, and those never come through here; only Fast
+	 * Open children are full sockets in SYN_RECV. */
+	if ((new == TCP_CLOSE && (old == TCP_SYN_SENT || old == TCP_SYN_RECV)) ||
+	    (new == TCP_LISTEN && old == TCP_SYN_RECV))
+		st->attempt_fails++;
 	if (new == TCP_ESTABLISHED && old == TCP_SYN_SENT) {
 		struct ebs_tcp_peer *pr;
 

@@ -32,7 +32,11 @@
 	X(resets_received, "tcp.resets_received", EVENT, "segments", "ebpf_events",                \
 	  "resets_received", "ebsTcpResetsReceived", 5, "RST segments received.")                  \
 	X(retransmits, "tcp.retransmits", EVENT, "segments", "ebpf_events", "retransmits",         \
-	  "ebsTcpRetransmits", 6, "Segments retransmitted.")
+	  "ebsTcpRetransmits", 6, "Segments retransmitted.")                                       \
+	X(attempt_fails, "tcp.attempt_fails", DERIVED, "connections", "ebpf_events",               \
+	  "attempt_fails", "ebsTcpAttemptFails", 23,                                               \
+	  "Opens that failed (TCP-MIB tcpAttemptFails): SYN_SENT or SYN_RECV -> CLOSE, "           \
+	  "SYN_RECV -> LISTEN; handshakes that fail in a request socket are not seen.")
 
 /* tcp_sock bytes_acked / bytes_received of sockets entering CLOSE:
  * sequence space (RFC 4898), so an acked SYN or FIN adds 1 */
