@@ -5,14 +5,12 @@
 #define EBS_MEMORY_H
 
 #include "ebs_abi.h"
+#include "memory_counters.h"
 
 /* mem_stats[0], per CPU. */
 struct ebs_mem_stats {
-	__u64 faults_user;
-	__u64 faults_kernel;
-	__u64 oom_kills;
-	__u64 proc_overflows; /* faults of a process that found no room in mem_procs */
-	__u64 proc_exits;     /* mem_procs rows removed when their process ended */
+	EBS_MEM_COUNTERS(EBS_CTR_KFIELD) /* memory_counters.h */
+	__u64 proc_exits; /* mem_procs rows removed when their process ended */
 };
 
 /* mem_procs value, keyed by tgid (__u32): the bounded process table.  A

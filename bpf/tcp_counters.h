@@ -8,9 +8,9 @@
  *
  * X(field, catalog id, role, unit, collectd type, collectd type_instance,
  *   MIB object, its sub-identifier under ebsTcp, help)
- * role: EVENT (one per kernel event: adds to the module's events),
- * OVERFLOW (adds to its overflows) or DERIVED (neither: counted from
- * transitions, which the events already include, or not events at all).
+ * role: EVENT (adds to the module's events), OVERFLOW (adds to its
+ * overflows) or OTHER (in neither: counted from transitions, which the
+ * events already include, or not events at all).
  *
  * Grouped by where their catalog rows sit between the rows written by
  * hand (gauges, percentiles; catalog --json keeps that order); a new
@@ -20,12 +20,12 @@
 #define EBS_TCP_COUNTERS_H
 
 #define EBS_TCP_CONN_COUNTERS(X)                                                                  \
-	X(active_opens, "tcp.active_opens", DERIVED, "connections", "ebpf_events", "active_opens", \
+	X(active_opens, "tcp.active_opens", OTHER, "connections", "ebpf_events", "active_opens", \
 	  "ebsTcpActiveOpens", 1, "Connections this host opened (SYN_SENT -> ESTABLISHED).")       \
-	X(passive_opens, "tcp.passive_opens", DERIVED, "connections", "ebpf_events",               \
+	X(passive_opens, "tcp.passive_opens", OTHER, "connections", "ebpf_events",               \
 	  "passive_opens", "ebsTcpPassiveOpens", 2,                                                \
 	  "Connections this host accepted (SYN_RECV -> ESTABLISHED).")                             \
-	X(closes, "tcp.closes", DERIVED, "sockets", "ebpf_events", "closes", "ebsTcpCloses", 3,    \
+	X(closes, "tcp.closes", OTHER, "sockets", "ebpf_events", "closes", "ebsTcpCloses", 3,    \
 	  "Sockets that reached CLOSE.")                                                           \
 	X(resets_sent, "tcp.resets_sent", EVENT, "segments", "ebpf_events", "resets_sent",         \
 	  "ebsTcpResetsSent", 4, "RST segments sent.")                                             \
@@ -33,7 +33,7 @@
 	  "resets_received", "ebsTcpResetsReceived", 5, "RST segments received.")                  \
 	X(retransmits, "tcp.retransmits", EVENT, "segments", "ebpf_events", "retransmits",         \
 	  "ebsTcpRetransmits", 6, "Segments retransmitted.")                                       \
-	X(attempt_fails, "tcp.attempt_fails", DERIVED, "connections", "ebpf_events",               \
+	X(attempt_fails, "tcp.attempt_fails", OTHER, "connections", "ebpf_events",               \
 	  "attempt_fails", "ebsTcpAttemptFails", 23,                                               \
 	  "Opens that failed (TCP-MIB tcpAttemptFails): SYN_SENT or SYN_RECV -> CLOSE, "           \
 	  "SYN_RECV -> LISTEN; handshakes that fail in a request socket are not seen.")
@@ -41,9 +41,9 @@
 /* tcp_sock bytes_acked / bytes_received of sockets entering CLOSE:
  * sequence space (RFC 4898), so an acked SYN or FIN adds 1 */
 #define EBS_TCP_BYTE_COUNTERS(X)                                                                  \
-	X(bytes_sent, "tcp.bytes_sent", DERIVED, "bytes", "ebpf_bytes", "sent", "ebsTcpBytesSent", \
+	X(bytes_sent, "tcp.bytes_sent", OTHER, "bytes", "ebpf_bytes", "sent", "ebsTcpBytesSent", \
 	  12, "Bytes acknowledged by peers, counted when a socket closes.")                        \
-	X(bytes_received, "tcp.bytes_received", DERIVED, "bytes", "ebpf_bytes", "received",        \
+	X(bytes_received, "tcp.bytes_received", OTHER, "bytes", "ebpf_bytes", "received",        \
 	  "ebsTcpBytesReceived", 13, "Bytes received, counted when a socket closes.")
 
 #define EBS_TCP_SAMPLE_COUNTERS(X)                                                                \

@@ -37,6 +37,8 @@
 	R(id_, fam_, EBS_COUNTER, EBS_T_GLOBAL, SNAP, snap_.field_, EBS_V_U64, unit_, cdt_, cdti_, \
 	  sn_, sid_, C64, 0, help_),
 #define TCP_COUNTER(...) COUNTER(TCP, tcp, __VA_ARGS__)
+#define SCHED_COUNTER(...) COUNTER(SCH, sched, __VA_ARGS__)
+#define MEM_COUNTER(...) COUNTER(MEM, mem, __VA_ARGS__)
 
 /* Percentile gauges come in threes; only p50/p99 are served over SNMP for
  * the scalars (thresholds compare those), all three for table rows. */
@@ -261,30 +263,12 @@ const struct ebs_metric ebs_catalog[] = {
 	  "Bytes sent to and acknowledged by the peer (counted at close)."),
 
 	/* ---- scheduler: totals ---- */
-	R("sched.switches_voluntary", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.switches_vol,
-	  EBS_V_U64, "switches", "ebpf_events", "switches_voluntary", "ebsSchedSwitchesVoluntary", 1,
-	  C64, 0, "Context switches where the task blocked (switches away from idle not counted)."),
-	R("sched.switches_involuntary", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.switches_invol,
-	  EBS_V_U64, "switches", "ebpf_events", "switches_involuntary",
-	  "ebsSchedSwitchesInvoluntary", 2, C64, 0,
-	  "Context switches where the task was preempted while runnable (switches away from idle not counted)."),
+	EBS_SCHED_SWITCH_COUNTERS(SCHED_COUNTER)
 	R("sched.migrations", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.migrations, EBS_V_U64,
 	  "tasks", "ebpf_events", "migrations", "ebsSchedMigrations", 3, C64, 0,
 	  "Task migrations between CPUs."),
-	R("sched.wakeups", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.wakeups, EBS_V_U64, "tasks",
-	  "ebpf_events", "wakeups", "ebsSchedWakeups", 4, C64, 0, "Task wakeups."),
-	R("sched.wakeups_new", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.wakeups_new, EBS_V_U64,
-	  "tasks", "ebpf_events", "wakeups_new", "ebsSchedWakeupsNew", 5, C64, 0,
-	  "First wakeups of new tasks."),
-	R("sched.forks", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.forks, EBS_V_U64, "tasks",
-	  "ebpf_events", "forks", "ebsSchedForks", 6, C64, 0, "Tasks forked."),
-	R("sched.execs", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.execs, EBS_V_U64, "tasks",
-	  "ebpf_events", "execs", "ebsSchedExecs", 7, C64, 0, "Successful execs."),
-	R("sched.exits", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.exits, EBS_V_U64, "tasks",
-	  "ebpf_events", "exits", "ebsSchedExits", 8, C64, 0, "Tasks exited."),
-	R("sched.runq.samples", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.runq_samples,
-	  EBS_V_U64, "samples", "ebpf_events", "runq_samples", "ebsSchedRunqSamples", 9, C64, 0,
-	  "Run-queue latency samples (tasks switched in after waiting)."),
+	EBS_SCHED_TASK_COUNTERS(SCHED_COUNTER)
+	EBS_SCHED_SAMPLE_COUNTERS(SCHED_COUNTER)
 	R("sched.runq.p50_us", SCH, EBS_GAUGE, EBS_T_GLOBAL, SNAP, sched.runq_pct.p50,
 	  EBS_V_DOUBLE, "us", "ebpf_latency", "runq-p50", "ebsSchedRunqLatencyP50", 10, G32, 50,
 	  "Median run-queue latency over the last interval."),
@@ -294,9 +278,7 @@ const struct ebs_metric ebs_catalog[] = {
 	R("sched.runq.p99_us", SCH, EBS_GAUGE, EBS_T_GLOBAL, SNAP, sched.runq_pct.p99,
 	  EBS_V_DOUBLE, "us", "ebpf_latency", "runq-p99", "ebsSchedRunqLatencyP99", 11, G32, 99,
 	  "99th percentile run-queue latency over the last interval."),
-	R("sched.wakeup_overflows", SCH, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sched.wakeup_overflows,
-	  EBS_V_U64, "events", "ebpf_overflows", "sched_wakeups", "ebsSchedWakeupOverflows", 12, C64,
-	  0, "Run-queue enqueues (wakeups or preemptions) not timed: no enqueue-time slot (wakeup table full, or task storage allocation failed)."),
+	EBS_SCHED_OVERFLOW_COUNTERS(SCHED_COUNTER)
 
 	/* ---- scheduler: per CPU ---- */
 	R("cpu.switches_voluntary", SCH, EBS_COUNTER, EBS_T_CPU, struct ebs_cpu_row, switches_vol,
@@ -322,24 +304,14 @@ const struct ebs_metric ebs_catalog[] = {
 	  "99th percentile run-queue latency on this CPU over the last interval."),
 
 	/* ---- memory ---- */
-	R("memory.faults_user", MEM, EBS_COUNTER, EBS_T_GLOBAL, SNAP, mem.faults_user, EBS_V_U64,
-	  "faults", "ebpf_events", "page_faults_user", "ebsMemoryFaultsUser", 1, C64, 0,
-	  "Page faults taken in user mode (exceptions:page_fault_user)."),
-	R("memory.faults_kernel", MEM, EBS_COUNTER, EBS_T_GLOBAL, SNAP, mem.faults_kernel,
-	  EBS_V_U64, "faults", "ebpf_events", "page_faults_kernel", "ebsMemoryFaultsKernel", 2, C64,
-	  0, "Page faults taken in kernel mode (exceptions:page_fault_kernel)."),
-	R("memory.oom_kills", MEM, EBS_COUNTER, EBS_T_GLOBAL, SNAP, mem.oom_kills, EBS_V_U64,
-	  "processes", "ebpf_events", "oom_kills", "ebsMemoryOomKills", 3, C64, 0,
-	  "Processes chosen as OOM victims (oom:mark_victim), global and cgroup OOMs."),
+	EBS_MEM_EVENT_COUNTERS(MEM_COUNTER)
 	R("memory.oom_last_pid", MEM, EBS_GAUGE, EBS_T_GLOBAL, SNAP, mem.oom_last_pid, EBS_V_U32,
 	  "", "ebpf_pid", "oom_last", "ebsMemoryOomLastPid", 4, U32, 0,
 	  "Process id of the last OOM victim; 0 when there was none since load."),
 	R("memory.oom_last_comm", MEM, EBS_INFO, EBS_T_GLOBAL, SNAP, mem.oom_last_comm, EBS_V_STR,
 	  "", NULL, NULL, "ebsMemoryOomLastComm", 5, STR, 0,
 	  "Command name of the last OOM victim; empty when unknown."),
-	R("memory.proc_overflows", MEM, EBS_COUNTER, EBS_T_GLOBAL, SNAP, mem.proc_overflows,
-	  EBS_V_U64, "faults", "ebpf_overflows", "mem_procs", "ebsMemoryProcOverflows", 6, C64, 0,
-	  "Faults not attributed to a process because the process table was full."),
+	EBS_MEM_OVERFLOW_COUNTERS(MEM_COUNTER)
 	R("memory.proc.comm", MEM, EBS_INFO, EBS_T_PROC, struct ebs_proc_row, comm, EBS_V_STR, "",
 	  NULL, NULL, "ebsProcComm", 2, STR, 0,
 	  "Command name of the thread that made the process's first fault."),

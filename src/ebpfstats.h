@@ -26,6 +26,8 @@
 
 /* The families' scalar counters (bpf/<family>_counters.h): each list's
  * fields are a struct's members here and in the kernel maps. */
+#include "memory_counters.h"
+#include "sched_counters.h"
 #include "tcp_counters.h"
 #define EBS_CTR_FIELD(field, ...) uint64_t field;
 
@@ -251,12 +253,10 @@ struct ebs_snapshot {
 	uint64_t tcp_peer_overflows; /* peer rows evicted or never inserted */
 
 	struct {
-		uint64_t switches_vol, switches_invol, migrations;
-		uint64_t wakeups, wakeups_new, forks, execs, exits;
-		uint64_t runq_samples;
+		EBS_SCHED_COUNTERS(EBS_CTR_FIELD) /* sched_counters.h */
+		uint64_t migrations; /* sched_migr */
 		struct ebs_hist runq; /* ns */
 		struct ebs_pct runq_pct; /* µs */
-		uint64_t wakeup_overflows;
 	} sched;
 	struct ebs_cpu_row *cpus; /* one per possible CPU, ascending */
 	uint32_t n_cpus;
@@ -270,10 +270,9 @@ struct ebs_snapshot {
 	uint32_t n_fileio;
 
 	struct {
-		uint64_t faults_user, faults_kernel, oom_kills;
+		EBS_MEM_COUNTERS(EBS_CTR_FIELD) /* memory_counters.h */
 		uint32_t oom_last_pid; /* 0: none since load */
 		char oom_last_comm[EBS_COMM_LEN];
-		uint64_t proc_overflows; /* faults of processes with no table row */
 	} mem;
 	struct ebs_proc_row *procs; /* ascending pid */
 	uint32_t n_procs;

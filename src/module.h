@@ -75,7 +75,7 @@ extern const struct ebs_module_ops ebs_module_memory;
 /* The role column of a family's counter list (bpf/<family>_counters.h):
  * EBS_CTR_IS(role, EVENT) is a constant, so a sum over a list folds to the
  * counters of that role. */
-enum { EBS_CTR_EVENT = 1, EBS_CTR_OVERFLOW, EBS_CTR_DERIVED };
+enum { EBS_CTR_EVENT = 1, EBS_CTR_OVERFLOW, EBS_CTR_OTHER };
 #define EBS_CTR_IS(role, want) (EBS_CTR_##role == EBS_CTR_##want)
 
 /* Per-CPU map helpers for modules (core.c). */

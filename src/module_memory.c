@@ -137,15 +137,18 @@ static int mem_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 	}
 	if (read_procs(m, s, err, errlen) < 0)
 		return -1;
-	s->mem.faults_user = st.faults_user;
-	s->mem.faults_kernel = st.faults_kernel;
-	s->mem.oom_kills = st.oom_kills;
-	s->mem.proc_overflows = st.proc_overflows;
+#define COPY(f, ...) s->mem.f = st.f;
+	EBS_MEM_COUNTERS(COPY)
+#undef COPY
 	s->mem.oom_last_pid = oom.seq ? oom.pid : 0;
 	memcpy(s->mem.oom_last_comm, oom.comm, sizeof(s->mem.oom_last_comm));
 	s->mem.oom_last_comm[sizeof(s->mem.oom_last_comm) - 1] = '\0';
-	s->modules[EBS_FAM_MEMORY].events = st.faults_user + st.faults_kernel + st.oom_kills;
-	s->modules[EBS_FAM_MEMORY].overflows = st.proc_overflows;
+#define EVENTS(f, id, role, ...) +(EBS_CTR_IS(role, EVENT) ? st.f : 0)
+#define OVERFLOWS(f, id, role, ...) +(EBS_CTR_IS(role, OVERFLOW) ? st.f : 0)
+	s->modules[EBS_FAM_MEMORY].events = 0 EBS_MEM_COUNTERS(EVENTS);
+	s->modules[EBS_FAM_MEMORY].overflows = 0 EBS_MEM_COUNTERS(OVERFLOWS);
+#undef EVENTS
+#undef OVERFLOWS
 	return 0;
 }
 

@@ -156,25 +156,22 @@ static int sched_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, s
 		r->runq_samples = v->runq_samples;
 		ebs_hist_add(&r->runq, v->runq);
 
-		s->sched.switches_vol += v->switches_vol;
-		s->sched.switches_invol += v->switches_invol;
+#define ADD(f, ...) s->sched.f += v->f;
+		EBS_SCHED_COUNTERS(ADD)
+#undef ADD
 		s->sched.migrations += migr[c].migrations;
-		s->sched.wakeups += v->wakeups;
-		s->sched.wakeups_new += v->wakeups_new;
-		s->sched.forks += v->forks;
-		s->sched.execs += v->execs;
-		s->sched.exits += v->exits;
-		s->sched.runq_samples += v->runq_samples;
-		s->sched.wakeup_overflows += v->wakeup_overflows;
 		ebs_hist_add(&s->sched.runq, v->runq);
 	}
 	s->cpus = rows;
 	s->n_cpus = (uint32_t)ncpus;
 	rows = NULL;
 
-	s->modules[EBS_FAM_SCHED].events = s->sched.switches_vol + s->sched.switches_invol +
-					   s->sched.wakeups + s->sched.wakeups_new;
-	s->modules[EBS_FAM_SCHED].overflows = s->sched.wakeup_overflows;
+#define EVENTS(f, id, role, ...) +(EBS_CTR_IS(role, EVENT) ? s->sched.f : 0)
+#define OVERFLOWS(f, id, role, ...) +(EBS_CTR_IS(role, OVERFLOW) ? s->sched.f : 0)
+	s->modules[EBS_FAM_SCHED].events = 0 EBS_SCHED_COUNTERS(EVENTS);
+	s->modules[EBS_FAM_SCHED].overflows = 0 EBS_SCHED_COUNTERS(OVERFLOWS);
+#undef EVENTS
+#undef OVERFLOWS
 	rc = 0;
 out:
 	free(buf);
