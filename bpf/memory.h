@@ -1,6 +1,7 @@
 /* Memory family: map keys and values shared by bpf/memory.bpf.c and
  * src/module_memory.c.  Changing a layout here means bumping
- * EBS_PIN_LAYOUT, since front-ends read pinned maps of other builds. */
+ * EBS_PIN_LAYOUT, since front-ends read pinned maps of other builds.
+ * A line added to memory_counters.h changes a layout too. */
 #ifndef EBS_MEMORY_H
 #define EBS_MEMORY_H
 

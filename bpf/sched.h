@@ -1,6 +1,7 @@
 /* Scheduler family: map keys and values shared by bpf/sched.bpf.c and
  * src/module_sched.c.  Changing a layout here means bumping
- * EBS_PIN_LAYOUT, since front-ends read pinned maps of other builds. */
+ * EBS_PIN_LAYOUT, since front-ends read pinned maps of other builds.
+ * A line added to sched_counters.h changes a layout too. */
 #ifndef EBS_SCHED_H
 #define EBS_SCHED_H
 

@@ -1,6 +1,7 @@
 /* TCP family: map keys and values shared by bpf/tcp.bpf.c and
  * src/module_tcp.c.  Changing a layout here means bumping EBS_PIN_LAYOUT,
- * since front-ends read pinned maps of other builds. */
+ * since front-ends read pinned maps of other builds.
+ * A line added to tcp_counters.h changes a layout too. */
 #ifndef EBS_TCP_H
 #define EBS_TCP_H
 

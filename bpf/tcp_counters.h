@@ -4,7 +4,8 @@
  * fields of the snapshot's tcp struct (src/ebpfstats.h), their copy and
  * the module's events and overflows sums (src/module_tcp.c) and their
  * catalog rows (src/catalog.c).  A new counter is a line here, its
- * increment in bpf/tcp.bpf.c, its MIB object and a test.
+ * increment in bpf/tcp.bpf.c, its MIB object and a test; and since it
+ * changes the kernel struct's layout, an EBS_PIN_LAYOUT bump.
  *
  * X(field, catalog id, role, unit, collectd type, collectd type_instance,
  *   MIB object, its sub-identifier under ebsTcp, help)

@@ -1,6 +1,14 @@
 /* The metric catalog: every metric named once.  The CLI, the collectd plugin,
- * the AgentX subagent and the MIB consistency test all read this table, so
- * adding a metric is one row here plus the kernel field that feeds it. */
+ * the AgentX subagent and the MIB consistency test all read this table.
+ *
+ * A family's scalar counters are not written here: each is one line of the
+ * family's field list (bpf/<family>_counters.h), from which come its row
+ * here, its kernel field, its snapshot field and the module's copy.  Adding
+ * one is that line, its increment in bpf/<family>.bpf.c, its MIB object
+ * (and an EBS_PIN_LAYOUT bump, since the kernel struct grows).  Every other
+ * metric (gauges, percentiles, table columns, counters the module computes)
+ * is a row in catalog.c plus the snapshot field its module fills; the
+ * tables' rows (ports, peers, CPUs, ...) are still written out by hand. */
 #ifndef EBS_CATALOG_H
 #define EBS_CATALOG_H
 
