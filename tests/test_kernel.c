@@ -704,7 +704,8 @@ static void test_state_maps(void **state)
  * by itself (its BTF has every btf_trace typedef), forced with
  * EBPFSTATS_TEST_ATTACH: every module attaches that way, and the exact
  * syscall count, the TCP connects (both socket trackers, and the bucket
- * table's bound) and the ping-pong give the same numbers. */
+ * table's bound), the refused connects and the ping-pong give the same
+ * numbers. */
 static void flavour(const char *kind)
 {
 	struct ebs *e;
@@ -733,6 +734,7 @@ static void flavour(const char *kind)
 	if (!under_valgrind()) {
 		test_tcp_connects(NULL);
 		test_tcp_connects_hash(NULL);
+		test_tcp_attempt_fails(NULL);
 		tcp_tracker_bound(false);
 		sched_pingpong();
 	}
