@@ -6,7 +6,7 @@
 #ifndef EBS_MEMORY_COUNTERS_H
 #define EBS_MEMORY_COUNTERS_H
 
-#define EBS_MEM_EVENT_COUNTERS(X)                                                                 \
+#define EBS_MEM_EVENT_COUNTERS(X)                                                                  \
 	X(faults_user, "memory.faults_user", EVENT, "faults", "ebpf_events", "page_faults_user",   \
 	  "ebsMemoryFaultsUser", 1, "Page faults taken in user mode (exceptions:page_fault_user).") \
 	X(faults_kernel, "memory.faults_kernel", EVENT, "faults", "ebpf_events",                   \
@@ -17,13 +17,13 @@
 	  "Processes chosen as OOM victims (oom:mark_victim), global and cgroup OOMs.")
 
 /* faults of a process that found no room in mem_procs */
-#define EBS_MEM_OVERFLOW_COUNTERS(X)                                                              \
+#define EBS_MEM_OVERFLOW_COUNTERS(X)                                                               \
 	X(proc_overflows, "memory.proc_overflows", OVERFLOW, "faults", "ebpf_overflows",           \
 	  "mem_procs", "ebsMemoryProcOverflows", 6,                                                \
 	  "Faults not attributed to a process because the process table was full.")
 
 /* All of them, in the kernel struct's order. */
-#define EBS_MEM_COUNTERS(X)                                                                       \
+#define EBS_MEM_COUNTERS(X)                                                                        \
 	EBS_MEM_EVENT_COUNTERS(X)                                                                  \
 	EBS_MEM_OVERFLOW_COUNTERS(X)
 

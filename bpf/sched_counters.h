@@ -10,7 +10,7 @@
 #ifndef EBS_SCHED_COUNTERS_H
 #define EBS_SCHED_COUNTERS_H
 
-#define EBS_SCHED_SWITCH_COUNTERS(X)                                                              \
+#define EBS_SCHED_SWITCH_COUNTERS(X)                                                               \
 	/* prev left the run queue (blocked or died) */                                            \
 	X(switches_vol, "sched.switches_voluntary", EVENT, "switches", "ebpf_events",              \
 	  "switches_voluntary", "ebsSchedSwitchesVoluntary", 1,                                    \
@@ -23,7 +23,7 @@
 /* sched_wakeup, sched_wakeup_new (first wakeup of a new task),
  * sched_process_fork (processes and threads), _exec (successful execs),
  * _exit (per thread) */
-#define EBS_SCHED_TASK_COUNTERS(X)                                                                \
+#define EBS_SCHED_TASK_COUNTERS(X)                                                                 \
 	X(wakeups, "sched.wakeups", EVENT, "tasks", "ebpf_events", "wakeups", "ebsSchedWakeups", 4, \
 	  "Task wakeups.")                                                                         \
 	X(wakeups_new, "sched.wakeups_new", EVENT, "tasks", "ebpf_events", "wakeups_new",          \
@@ -36,20 +36,20 @@
 	  "Tasks exited.")
 
 /* tasks switched in with a known enqueue time */
-#define EBS_SCHED_SAMPLE_COUNTERS(X)                                                              \
+#define EBS_SCHED_SAMPLE_COUNTERS(X)                                                               \
 	X(runq_samples, "sched.runq.samples", OTHER, "samples", "ebpf_events", "runq_samples",     \
 	  "ebsSchedRunqSamples", 9, "Run-queue latency samples (tasks switched in after waiting).")
 
 /* an enqueue time that did not fit sched_wakets (or that task storage
  * could not take: out of memory, or busy on this CPU): that task's next
  * run-queue wait goes unmeasured */
-#define EBS_SCHED_OVERFLOW_COUNTERS(X)                                                            \
+#define EBS_SCHED_OVERFLOW_COUNTERS(X)                                                             \
 	X(wakeup_overflows, "sched.wakeup_overflows", OVERFLOW, "events", "ebpf_overflows",        \
 	  "sched_wakeups", "ebsSchedWakeupOverflows", 12,                                          \
 	  "Run-queue enqueues (wakeups or preemptions) not timed: no enqueue-time slot (wakeup table full, or task storage allocation failed).")
 
 /* All of them, in the kernel struct's order. */
-#define EBS_SCHED_COUNTERS(X)                                                                     \
+#define EBS_SCHED_COUNTERS(X)                                                                      \
 	EBS_SCHED_SWITCH_COUNTERS(X)                                                               \
 	EBS_SCHED_TASK_COUNTERS(X)                                                                 \
 	EBS_SCHED_SAMPLE_COUNTERS(X)                                                               \

@@ -20,13 +20,13 @@
 #ifndef EBS_TCP_COUNTERS_H
 #define EBS_TCP_COUNTERS_H
 
-#define EBS_TCP_CONN_COUNTERS(X)                                                                  \
-	X(active_opens, "tcp.active_opens", OTHER, "connections", "ebpf_events", "active_opens", \
+#define EBS_TCP_CONN_COUNTERS(X)                                                                   \
+	X(active_opens, "tcp.active_opens", OTHER, "connections", "ebpf_events", "active_opens",   \
 	  "ebsTcpActiveOpens", 1, "Connections this host opened (SYN_SENT -> ESTABLISHED).")       \
-	X(passive_opens, "tcp.passive_opens", OTHER, "connections", "ebpf_events",               \
+	X(passive_opens, "tcp.passive_opens", OTHER, "connections", "ebpf_events",                 \
 	  "passive_opens", "ebsTcpPassiveOpens", 2,                                                \
 	  "Connections this host accepted (SYN_RECV -> ESTABLISHED).")                             \
-	X(closes, "tcp.closes", OTHER, "sockets", "ebpf_events", "closes", "ebsTcpCloses", 3,    \
+	X(closes, "tcp.closes", OTHER, "sockets", "ebpf_events", "closes", "ebsTcpCloses", 3,      \
 	  "Sockets that reached CLOSE.")                                                           \
 	X(resets_sent, "tcp.resets_sent", EVENT, "segments", "ebpf_events", "resets_sent",         \
 	  "ebsTcpResetsSent", 4, "RST segments sent.")                                             \
@@ -34,32 +34,32 @@
 	  "resets_received", "ebsTcpResetsReceived", 5, "RST segments received.")                  \
 	X(retransmits, "tcp.retransmits", EVENT, "segments", "ebpf_events", "retransmits",         \
 	  "ebsTcpRetransmits", 6, "Segments retransmitted.")                                       \
-	X(attempt_fails, "tcp.attempt_fails", OTHER, "connections", "ebpf_events",               \
+	X(attempt_fails, "tcp.attempt_fails", OTHER, "connections", "ebpf_events",                 \
 	  "attempt_fails", "ebsTcpAttemptFails", 23,                                               \
 	  "Opens that failed (TCP-MIB tcpAttemptFails): SYN_SENT or SYN_RECV -> CLOSE, "           \
 	  "SYN_RECV -> LISTEN; handshakes that fail in a request socket are not seen.")
 
 /* tcp_sock bytes_acked / bytes_received of sockets entering CLOSE:
  * sequence space (RFC 4898), so an acked SYN or FIN adds 1 */
-#define EBS_TCP_BYTE_COUNTERS(X)                                                                  \
-	X(bytes_sent, "tcp.bytes_sent", OTHER, "bytes", "ebpf_bytes", "sent", "ebsTcpBytesSent", \
+#define EBS_TCP_BYTE_COUNTERS(X)                                                                   \
+	X(bytes_sent, "tcp.bytes_sent", OTHER, "bytes", "ebpf_bytes", "sent", "ebsTcpBytesSent",   \
 	  12, "Bytes acknowledged by peers, counted when a socket closes.")                        \
-	X(bytes_received, "tcp.bytes_received", OTHER, "bytes", "ebpf_bytes", "received",        \
+	X(bytes_received, "tcp.bytes_received", OTHER, "bytes", "ebpf_bytes", "received",          \
 	  "ebsTcpBytesReceived", 13, "Bytes received, counted when a socket closes.")
 
-#define EBS_TCP_SAMPLE_COUNTERS(X)                                                                \
+#define EBS_TCP_SAMPLE_COUNTERS(X)                                                                 \
 	X(rtt_samples, "tcp.rtt_samples", EVENT, "samples", "ebpf_events", "rtt_samples",          \
 	  "ebsTcpRttSamples", 18, "RTT samples taken (sample_rate percent of tcp_probe events).")
 
 /* transitions of sockets that did not fit the socket tracker (left out of
  * the live counts); one per event, not per socket */
-#define EBS_TCP_OVERFLOW_COUNTERS(X)                                                              \
+#define EBS_TCP_OVERFLOW_COUNTERS(X)                                                               \
 	X(socket_overflows, "tcp.socket_overflows", OVERFLOW, "sockets", "ebpf_overflows",         \
 	  "tcp_sockets", "ebsTcpSocketOverflows", 16,                                              \
 	  "Sockets not tracked because the socket table was full.")
 
 /* All of them, in the kernel struct's order. */
-#define EBS_TCP_COUNTERS(X)                                                                       \
+#define EBS_TCP_COUNTERS(X)                                                                        \
 	EBS_TCP_CONN_COUNTERS(X)                                                                   \
 	EBS_TCP_BYTE_COUNTERS(X)                                                                   \
 	EBS_TCP_SAMPLE_COUNTERS(X)                                                                 \
