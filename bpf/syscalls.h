@@ -1,10 +1,12 @@
 /* Syscalls family: map keys and values shared by bpf/syscalls.bpf.c and
  * src/module_syscalls.c.  Changing a layout here means bumping
- * EBS_PIN_LAYOUT, since front-ends read pinned maps of other builds. */
+ * EBS_PIN_LAYOUT, since front-ends read pinned maps of other builds.
+ * A counter added to enum ebs_sys_ctr changes a layout too. */
 #ifndef EBS_SYSCALLS_H
 #define EBS_SYSCALLS_H
 
 #include "ebs_abi.h"
+#include "syscalls_counters.h"
 
 /* Syscall numbers with their own row; every table in use today (x86_64,
  * arm64 and the compat ones) stays below it.  A larger nr only bumps
@@ -39,7 +41,8 @@ struct ebs_sys_hist {
 	__u64 slot[EBS_HIST_SLOTS];
 };
 
-/* sys_ctr[i], per CPU. */
+/* sys_ctr[i], per CPU.  The ones user space reports one to one are in
+ * syscalls_counters.h, named by their index here. */
 enum ebs_sys_ctr {
 	EBS_SYS_C_INFLIGHT_OVERFLOW, /* entry not timed: no room for its start time */
 	EBS_SYS_C_OUT_OF_RANGE,	     /* nr >= EBS_SYS_MAX (x32, ...): not in sys_stats */

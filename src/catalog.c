@@ -36,6 +36,7 @@
 #define COUNTER(fam_, snap_, field_, id_, role_, unit_, cdt_, cdti_, sn_, sid_, help_)             \
 	R(id_, fam_, EBS_COUNTER, EBS_T_GLOBAL, SNAP, snap_.field_, EBS_V_U64, unit_, cdt_, cdti_, \
 	  sn_, sid_, C64, 0, help_),
+#define SYS_COUNTER(field_, idx_, ...) COUNTER(SYS, sys, field_, __VA_ARGS__)
 #define TCP_COUNTER(...) COUNTER(TCP, tcp, __VA_ARGS__)
 #define SCHED_COUNTER(...) COUNTER(SCH, sched, __VA_ARGS__)
 #define MEM_COUNTER(...) COUNTER(MEM, mem, __VA_ARGS__)
@@ -91,13 +92,7 @@ const struct ebs_metric ebs_catalog[] = {
 	R("syscall.total.p99_us", SYS, EBS_GAUGE, EBS_T_GLOBAL, SNAP, sys.pct.p99, EBS_V_DOUBLE,
 	  "us", "ebpf_latency", "total-p99", "ebsSyscallsLatencyP99", 5, G32, 99,
 	  "99th percentile system call latency over the last interval."),
-	R("syscall.inflight_overflows", SYS, EBS_COUNTER, EBS_T_GLOBAL, SNAP,
-	  sys.inflight_overflows, EBS_V_U64, "events", "ebpf_overflows", "syscall_inflight",
-	  "ebsSyscallsInflightOverflows", 6, C64, 0,
-	  "Syscall entries not timed: no start-time slot (in-flight table full or task storage allocation failed)."),
-	R("syscall.filtered", SYS, EBS_COUNTER, EBS_T_GLOBAL, SNAP, sys.filtered, EBS_V_U64,
-	  "calls", "ebpf_calls", "filtered", "ebsSyscallsFiltered", 7, C64, 0,
-	  "System calls skipped by the process include/exclude lists."),
+	EBS_SYS_COUNTERS(SYS_COUNTER)
 
 	/* ---- syscalls: per syscall ---- */
 	R("syscall.name", SYS, EBS_INFO, EBS_T_SYSCALL, struct ebs_syscall_row, name,

@@ -5,10 +5,11 @@
  * family's field list (bpf/<family>_counters.h), from which come its row
  * here, its kernel field, its snapshot field and the module's copy.  Adding
  * one is that line, its increment in bpf/<family>.bpf.c, its MIB object
- * (and an EBS_PIN_LAYOUT bump, since the kernel struct grows).  Every other
- * metric (gauges, percentiles, table columns, counters the module computes)
- * is a row in catalog.c plus the snapshot field its module fills; the
- * tables' rows (ports, peers, CPUs, ...) are still written out by hand. */
+ * (and an EBS_PIN_LAYOUT bump, since the kernel struct grows; for syscalls
+ * also its index in enum ebs_sys_ctr).  Every other metric (gauges,
+ * percentiles, table columns, counters the module computes) is a row in
+ * catalog.c plus the snapshot field its module fills; the tables' rows
+ * (ports, peers, CPUs, ...) are still written out by hand. */
 #ifndef EBS_CATALOG_H
 #define EBS_CATALOG_H
 

@@ -28,6 +28,7 @@
  * fields are a struct's members here and in the kernel maps. */
 #include "memory_counters.h"
 #include "sched_counters.h"
+#include "syscalls_counters.h"
 #include "tcp_counters.h"
 #define EBS_CTR_FIELD(field, ...) uint64_t field;
 
@@ -229,7 +230,7 @@ struct ebs_snapshot {
 		uint64_t calls, errors, latency_ns;
 		struct ebs_hist hist; /* ns */
 		struct ebs_pct pct;   /* µs */
-		uint64_t inflight_overflows, filtered;
+		EBS_SYS_COUNTERS(EBS_CTR_FIELD) /* syscalls_counters.h */
 	} sys;
 	struct ebs_syscall_row *syscalls; /* rows with calls > 0, ascending nr */
 	uint32_t n_syscalls;

@@ -494,12 +494,15 @@ static int sys_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 			goto out;
 		}
 	}
-	s->sys.inflight_overflows = ctr[EBS_SYS_C_INFLIGHT_OVERFLOW];
-	s->sys.filtered = ctr[EBS_SYS_C_FILTERED];
+#define COPY(f, idx, ...) s->sys.f = ctr[EBS_SYS_C_##idx];
+	EBS_SYS_COUNTERS(COPY)
+#undef COPY
 	s->modules[EBS_FAM_SYSCALLS].events = s->sys.calls;
-	s->modules[EBS_FAM_SYSCALLS].overflows = ctr[EBS_SYS_C_INFLIGHT_OVERFLOW] +
-						 ctr[EBS_SYS_C_OUT_OF_RANGE] +
-						 ctr[EBS_SYS_C_HIST_OTHER];
+	/* the counters in no snapshot field are overflows too */
+#define OVERFLOWS(f, idx, id, role, ...) +(EBS_CTR_IS(role, OVERFLOW) ? s->sys.f : 0)
+	s->modules[EBS_FAM_SYSCALLS].overflows = ctr[EBS_SYS_C_OUT_OF_RANGE] +
+						 ctr[EBS_SYS_C_HIST_OTHER] EBS_SYS_COUNTERS(OVERFLOWS);
+#undef OVERFLOWS
 	rc = 0;
 out:
 	free(row_of);
