@@ -210,7 +210,11 @@ def collectd5(src, version):
     out += convert(pick(s, "Pinned programs and restarts", "###"))
     out += [".SH FILES",
             ".TP", ".I /etc/collectd/collectd.conf.d/ebpf.conf",
-            "The snippet: TypesDB, LoadPlugin and the <Plugin ebpf> block, commented out.",
+            "The package's snippet, commented out: an <Include> block that reads",
+            ".IR /usr/share/collectd/ebpf\\-plugin.conf .",
+            ".TP", ".I /usr/share/collectd/ebpf\\-plugin.conf",
+            "TypesDB, LoadPlugin ebpf and <Plugin ebpf> with ConfigFile",
+            "/etc/ebpfstats/ebpfstats.yaml, as the package loads the plugin.",
             ".TP", ".I /usr/share/collectd/ebpf.types.db", "The plugin's types.",
             ".TP", ".I /etc/ebpfstats/ebpfstats.yaml",
             "The file ConfigFile names; see", ".BR ebpfstats.yaml (5).",
