@@ -5,6 +5,8 @@
 # `ebpfstats-agentx -h` list is in their pages; the two generated pages are
 # what man/gen-man.py writes from the docs today (else: `make man`); groff
 # reads each page without a warning.  Needs no root.
+# expect's conditions are eval'ed later, hence single quotes:
+# shellcheck shell=sh disable=SC2016,SC2034
 set -u
 : "${top_builddir:=.}" "${top_srcdir:=.}"
 pass=0 fail=0
@@ -30,14 +32,14 @@ page_terms() {
 }
 
 keys=$(table_keys "$top_srcdir/docs/config.md" Keys)
-expect "docs/config.md has a table of keys ($(echo $keys | wc -w))" '[ "$(echo $keys | wc -w)" -ge 20 ]'
+expect "docs/config.md has a table of keys ($(echo "$keys" | wc -w))" '[ "$(echo "$keys" | wc -w)" -ge 20 ]'
 terms=$(page_terms "$man/ebpfstats.yaml.5")
 missing=""
 for k in $keys; do echo "$terms" | grep -qx "$k" || missing="$missing $k"; done
 expect "every key of docs/config.md is an entry of ebpfstats.yaml(5)${missing:+ (missing:$missing)}" '[ -z "$missing" ]'
 
 opts=$(table_keys "$top_srcdir/docs/collectd.md" Options)
-expect "docs/collectd.md has a table of options ($(echo $opts | wc -w))" '[ "$(echo $opts | wc -w)" -ge 15 ]'
+expect "docs/collectd.md has a table of options ($(echo "$opts" | wc -w))" '[ "$(echo "$opts" | wc -w)" -ge 15 ]'
 terms=$(page_terms "$man/collectd-ebpf.5")
 missing=""
 for o in $opts; do echo "$terms" | grep -qx "$o" || missing="$missing $o"; done

@@ -23,6 +23,8 @@
 # /sys/fs/bpf/ebpfstats already, and in the sanitizer build.  Whatever
 # happens, the exit trap purges what it installed.
 # DEB_BUILD_OPTIONS defaults to "nocheck parallel=2".
+# expect's conditions are eval'ed later, hence single quotes:
+# shellcheck shell=sh disable=SC2016,SC2034
 set -u
 : "${top_builddir:=.}" "${top_srcdir:=.}"
 MAKE=${MAKE:-make}
@@ -35,7 +37,9 @@ expect() {
 skip() { echo "packaging.sh: $1; skipped"; exit 77; }
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (installs and purges packages)"
-command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 || skip "not a Debian system"
+if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+	skip "not a Debian system"
+fi
 grep -q '^CFLAGS = .*-fsanitize' "$top_builddir/Makefile" 2>/dev/null &&
 	skip "sanitizer build (the packages build their own binaries)"
 [ "${EBS_SKIP_PACKAGING:-0}" = 1 ] && skip "EBS_SKIP_PACKAGING=1"
@@ -67,6 +71,7 @@ cleanup() {
 			dpkg --purge "$p" >>"$tmp/cleanup.log" 2>&1 || echo "# cleanup: dpkg --purge $p failed"
 		fi
 	done
+	[ -e "$tmp/stop-snmpd" ] && systemctl stop snmpd.service >/dev/null 2>&1
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -285,6 +290,8 @@ expect "nothing of the collectd side came with it" \
 	'[ ! -e /usr/lib/collectd/ebpf.so ] && [ ! -e $snip ] && ! ldd /usr/sbin/ebpfstats-agentx | grep -q collectd'
 expect "ebpfstats-agentx -V runs" 'ebpfstats-agentx -V >/dev/null 2>&1'
 if [ -d /run/systemd/system ]; then
+	# the unit Wants snmpd.service: the cleanup stops an snmpd it started
+	systemctl is-active -q snmpd.service || : >"$tmp/stop-snmpd"
 	systemctl start ebpfstats-agentx.service >/dev/null 2>&1
 	expect "the unit starts" 'systemctl is-active -q ebpfstats-agentx.service'
 fi
