@@ -6,8 +6,13 @@
  * document: no tree is built, aliases are never expanded, and a skipped
  * subtree costs only a depth counter.  Every value is validated while it is
  * read and applied to a private copy, which replaces the caller's config
- * only when the whole stream parsed cleanly.  The loader will be fuzzed:
- * every length is bounded and every libyaml return is checked. */
+ * only when the whole stream parsed cleanly.  The loader is fuzzed
+ * (tests/fuzz, `scripts/sanitize fuzz`): every length is bounded and every
+ * libyaml return is checked.
+ *
+ * Which keys exist, their spellings, types, ranges and defaults are the
+ * rows of the config schema (config_schema.c); this file only knows how
+ * each type is read and what its messages say. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -20,6 +25,7 @@
 
 #include <yaml.h>
 
+#include "config_schema.h"
 #include "ebpfstats.h"
 
 #define CFG_MAX_BYTES (1024 * 1024) /* refused before parsing */
@@ -28,69 +34,23 @@
 #define SHOW_LEN 48		    /* buffer for an offending value echoed back */
 #define WHY_LEN 320
 
-#define INTERVAL_MIN_MS 100U
-#define INTERVAL_MAX_MS 3600000U
-
-enum field {
-	F_ENABLED,
-	F_SYSCALLS,
-	F_LATENCY,
-	F_TCP,
-	F_SCHED,
-	F_MEMORY,
-	F_FILEIO,
-	F_TCP_PEERS,
-	F_BPFSTATS,
-	F_INCLUDE,
-	F_EXCLUDE,
-	F_SAMPLE,
-	F_BTF,
-	F_PIN,
-	F_INTERVAL,
-	F_MAPS,
-	F_THREADS,
-	F_SOCKETS,
-	F_PORTS,
-	F_COUNT
-};
-
+/* A key as one level names it: its schema row, and its spelling there
+ * (aliases are kept apart so messages can name the key as written). */
 struct key_def {
 	const char *name;
-	enum field f;
+	const struct ebs_config_option *opt;
 };
 
-/* Aliases are separate rows so messages can name the key as written.  The
- * keys with a value of their own, shared by the file and ebs_config_set(). */
-#define SCALAR_KEYS                                                                              \
-	{"enabled", F_ENABLED}, {"collect_syscalls", F_SYSCALLS},                                \
-	    {"collect_syscall_latency", F_LATENCY}, {"collect_tcp", F_TCP},                      \
-	    {"collect_network", F_TCP}, {"collect_tcp_events", F_TCP},                           \
-	    {"collect_scheduler", F_SCHED}, {"collect_memory", F_MEMORY},                        \
-	    {"collect_file_io", F_FILEIO}, {"collect_tcp_peers", F_TCP_PEERS},                   \
-	    {"bpf_stats", F_BPFSTATS},                                                           \
-	    {"process_filter", F_INCLUDE}, {"process_include", F_INCLUDE},                       \
-	    {"exclude_processes", F_EXCLUDE}, {"process_exclude", F_EXCLUDE},                    \
-	    {"sample_rate", F_SAMPLE}, {"btf_path", F_BTF}, {"pin_path", F_PIN},                 \
-	    {"interval", F_INTERVAL}, {"scrape_interval", F_INTERVAL}
-
-static const struct key_def ebpf_keys[] = {
-	SCALAR_KEYS,
-	{"map_sizes", F_MAPS},
+/* Where keys are looked up: `ebpf:` itself (parent NULL), the mapping of a
+ * mapping row (`map_sizes:`, parent that row), or ebs_config_set()'s flat
+ * names, where a mapping's keys are dotted ("map_sizes.threads"). */
+struct level {
+	const struct ebs_config_option *parent;
+	bool flat;
 };
 
-static const struct key_def size_keys[] = {
-	{"threads", F_THREADS},
-	{"sockets", F_SOCKETS},
-	{"ports", F_PORTS},
-};
-
-/* ebs_config_set() flattens map_sizes into dotted names. */
-static const struct key_def set_keys[] = {
-	SCALAR_KEYS,
-	{"map_sizes.threads", F_THREADS},
-	{"map_sizes.sockets", F_SOCKETS},
-	{"map_sizes.ports", F_PORTS},
-};
+static const struct level ebpf_level = {NULL, false};
+static const struct level set_level = {NULL, true};
 
 /* Settings of the agent whose `integrations: ebpf:` shape we share.  They
  * are still errors, but a did-you-mean would point at an unrelated key. */
@@ -98,15 +58,6 @@ static const char *const foreign_keys[] = {
 	"programs_path",    "collect_dns",	"collect_http",	    "container_filter",
 	"namespace_filter", "ring_buffer_size", "perf_buffer_size", "max_stack_depth",
 };
-
-struct range {
-	unsigned long lo, hi;
-};
-
-static const struct range sample_range = {1, 100};
-static const struct range threads_range = {64, 1048576};
-static const struct range sockets_range = {64, 1048576};
-static const struct range ports_range = {16, 65536};
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -158,61 +109,66 @@ static bool eq_nocase(const char *s, size_t len, const char *lit)
 	return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
 }
 
-static const struct key_def *find_key(const struct key_def *defs, size_t n, const char *s,
-				      size_t len)
+/* The k-th spelling of a row (0: its key), NULL past the last. */
+static const char *spelling(const struct ebs_config_option *o, size_t k)
 {
-	for (size_t i = 0; i < n; i++)
-		if (eq(s, len, defs[i].name))
-			return &defs[i];
-	return NULL;
+	if (k == 0)
+		return o->key;
+	return k - 1 < EBS_OPT_ALIASES ? o->aliases[k - 1] : NULL;
 }
 
-static size_t edit_distance(const char *a, size_t la, const char *b, size_t lb)
+/* A spelling as the level names it, or NULL when the level has no such key. */
+static const char *name_at(const struct level *lv, const struct ebs_config_option *o,
+			   const char *sp)
 {
-	size_t row[KEY_MAX + 1];
+	if (lv->flat)
+		return o->type == EBS_OPT_MAPPING ? NULL : sp;
+	if (lv->parent) {
+		size_t plen = strlen(lv->parent->key);
 
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
-/* The closest known key within two edits, or NULL. */
-static const char *suggest(const struct key_def *defs, size_t n, const char *s, size_t len)
-{
-	const char *best = NULL;
-	size_t best_d = 3;
-
-	if (len == 0 || len > KEY_MAX)
+		if (strncmp(sp, lv->parent->key, plen) == 0 && sp[plen] == '.')
+			return sp + plen + 1;
 		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		size_t lb = strlen(defs[i].name);
-		size_t d;
+	}
+	return strchr(sp, '.') ? NULL : sp;
+}
 
-		if (lb > KEY_MAX)
-			continue;
-		d = edit_distance(s, len, defs[i].name, lb);
-		if (d < best_d && d < len) {
-			best_d = d;
-			best = defs[i].name;
+static bool find_key(const struct level *lv, const char *s, size_t len, struct key_def *def)
+{
+	size_t n;
+	const struct ebs_config_option *opts = ebs_config_options(&n);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *sp, *name;
+
+		for (size_t k = 0; (sp = spelling(&opts[i], k)); k++) {
+			name = name_at(lv, &opts[i], sp);
+			if (name && eq(s, len, name)) {
+				def->name = name;
+				def->opt = &opts[i];
+				return true;
+			}
 		}
 	}
-	return best;
+	return false;
+}
+
+/* The closest key of the level within two edits, or NULL. */
+static const char *suggest(const struct level *lv, const char *s, size_t len)
+{
+	struct ebs_suggest sg;
+	size_t n;
+	const struct ebs_config_option *opts = ebs_config_options(&n);
+
+	ebs_suggest_init(&sg, s, len, false);
+	for (size_t i = 0; i < n; i++) {
+		const char *sp, *name;
+
+		for (size_t k = 0; (sp = spelling(&opts[i], k)); k++)
+			if ((name = name_at(lv, &opts[i], sp)))
+				ebs_suggest_try(&sg, name);
+	}
+	return sg.best;
 }
 
 static bool is_foreign(const char *s, size_t len)
@@ -223,19 +179,19 @@ static bool is_foreign(const char *s, size_t len)
 	return false;
 }
 
-static void unknown_key_text(char *out, size_t outlen, const struct key_def *defs, size_t n,
-			     const char *s, size_t len, const char *where, bool name_it)
+static void unknown_key_text(char *out, size_t outlen, const struct level *lv, const char *s,
+			     size_t len, bool name_it)
 {
 	char shown[SHOW_LEN], what[SHOW_LEN + KEY_MAX + 16] = "unknown key";
-	const char *hint = suggest(defs, n, s, len);
+	const char *hint = suggest(lv, s, len);
 	size_t used = strlen(what);
 
 	/* ebs_config_set() already names the key in its "key 'x': " prefix. */
 	if (name_it)
 		used += (size_t)snprintf(what + used, sizeof(what) - used, " '%s'",
 					 show(shown, s, len));
-	if (where && used < sizeof(what))
-		snprintf(what + used, sizeof(what) - used, " in '%s'", where);
+	if (lv->parent && used < sizeof(what))
+		snprintf(what + used, sizeof(what) - used, " in '%s'", lv->parent->key);
 	if (is_foreign(s, len))
 		snprintf(out, outlen, "%s (not supported by ebpfstats)", what);
 	else if (hint)
@@ -281,19 +237,21 @@ static size_t parse_digits(const char *s, size_t len, unsigned long long *out)
 	return i;
 }
 
-static int parse_uint(const char *s, size_t len, struct range r, unsigned long *out)
+static int parse_uint(const char *s, size_t len, const struct ebs_config_option *o,
+		      unsigned long *out)
 {
 	unsigned long long v;
 	size_t n = parse_digits(s, len, &v);
 
-	if (n == 0 || n != len || v < r.lo || v > r.hi)
+	if (n == 0 || n != len || v < o->lo || v > o->hi)
 		return -1;
 	*out = (unsigned long)v;
 	return 0;
 }
 
-/* "15" (seconds), "500ms", "15s", "1m", "1h". */
-static int parse_duration(const char *s, size_t len, unsigned *ms)
+/* "15" (seconds), "500ms", "15s", "1m", "1h", within the row's range. */
+static int parse_duration(const char *s, size_t len, const struct ebs_config_option *o,
+			  unsigned *ms)
 {
 	unsigned long long v, mult;
 	size_t n = parse_digits(s, len, &v);
@@ -313,7 +271,7 @@ static int parse_duration(const char *s, size_t len, unsigned *ms)
 	else
 		return -1;
 	v *= mult;
-	if (v < INTERVAL_MIN_MS || v > INTERVAL_MAX_MS)
+	if (v < o->lo || v > o->hi)
 		return -1;
 	*ms = (unsigned)v;
 	return 0;
@@ -330,76 +288,50 @@ static const char *got_text(char *out, size_t outlen, const char *s, size_t len,
 	return out;
 }
 
-static const char *expect_text(enum field f, char *out, size_t outlen)
-{
-	struct range r;
+#define EXPECT_LEN 128
 
-	switch (f) {
-	case F_SAMPLE:
-		r = sample_range;
-		break;
-	case F_THREADS:
-		r = threads_range;
-		break;
-	case F_SOCKETS:
-		r = sockets_range;
-		break;
-	case F_PORTS:
-		r = ports_range;
-		break;
-	case F_INTERVAL:
-		return "must be a duration from 100ms to 1h (e.g. 500ms, 15s, 1m; "
-		       "a plain number means seconds)";
-	case F_BTF:
-		return "must be a file path, or \"\" to use /sys/kernel/btf/vmlinux";
-	case F_PIN:
-		return "must be an absolute path, or \"\" for private programs";
-	case F_INCLUDE:
-	case F_EXCLUDE:
-		return "must be a list of process names";
-	case F_MAPS:
-		return "must be a mapping of threads, sockets and ports";
-	default:
+/* "must be ...": what a row's value must be, from its type and range. */
+static const char *expect_text(const struct ebs_config_option *o, char out[EXPECT_LEN])
+{
+	char lo[24], hi[24];
+
+	switch (o->type) {
+	case EBS_OPT_BOOL:
 		return "must be true or false";
-	}
-	snprintf(out, outlen, "must be an integer from %lu to %lu", r.lo, r.hi);
-	return out;
-}
-
-static bool *bool_field(struct ebs_config *cfg, enum field f)
-{
-	switch (f) {
-	case F_ENABLED:
-		return &cfg->enabled;
-	case F_SYSCALLS:
-		return &cfg->collect[EBS_FAM_SYSCALLS];
-	case F_LATENCY:
-		return &cfg->syscall_latency;
-	case F_TCP:
-		return &cfg->collect[EBS_FAM_TCP];
-	case F_SCHED:
-		return &cfg->collect[EBS_FAM_SCHED];
-	case F_MEMORY:
-		return &cfg->collect[EBS_FAM_MEMORY];
-	case F_FILEIO:
-		return &cfg->file_io;
-	case F_TCP_PEERS:
-		return &cfg->tcp_peers;
-	case F_BPFSTATS:
-		return &cfg->bpf_stats;
+	case EBS_OPT_UINT:
+		snprintf(out, EXPECT_LEN, "must be an integer from %lu to %lu", o->lo, o->hi);
+		return out;
+	case EBS_OPT_DURATION:
+		snprintf(out, EXPECT_LEN,
+			 "must be a duration from %s to %s (e.g. 500ms, 15s, 1m; "
+			 "a plain number means seconds)",
+			 ebs_duration_text(o->lo, lo, sizeof(lo)),
+			 ebs_duration_text(o->hi, hi, sizeof(hi)));
+		return out;
+	case EBS_OPT_PATH:
+		return o->expect;
+	case EBS_OPT_COMMS:
+		return "must be a list of process names";
+	case EBS_OPT_MAPPING:
 	default:
-		return NULL;
+		return "must be a mapping";
 	}
 }
 
-static int check_path(enum field f, const char *s, size_t len, char *why, size_t whylen)
+static void *field_of(struct ebs_config *cfg, const struct ebs_config_option *o)
+{
+	return (char *)cfg + o->offset;
+}
+
+static int check_path(const struct ebs_config_option *o, const char *s, size_t len, char *why,
+		      size_t whylen)
 {
 	char shown[SHOW_LEN];
-	char expect[64];
+	char expect[EXPECT_LEN];
 	bool blank = true;
 
-	if (len >= EBS_PATH_LEN) {
-		snprintf(why, whylen, "is longer than %d bytes", EBS_PATH_LEN - 1);
+	if (len >= o->size) {
+		snprintf(why, whylen, "is longer than %zu bytes", o->size - 1);
 		return -1;
 	}
 	for (size_t i = 0; i < len; i++) {
@@ -412,86 +344,74 @@ static int check_path(enum field f, const char *s, size_t len, char *why, size_t
 			blank = false;
 	}
 	/* " " would be tried as a file name; say so instead. */
-	if ((len > 0 && blank) || (f == F_PIN && len > 0 && s[0] != '/')) {
-		snprintf(why, whylen, "%s, got '%s'", expect_text(f, expect, sizeof(expect)),
-			 show(shown, s, len));
+	if ((len > 0 && blank) || (o->absolute && len > 0 && s[0] != '/')) {
+		snprintf(why, whylen, "%s, got '%s'", expect_text(o, expect), show(shown, s, len));
 		return -1;
 	}
 	return 0;
 }
 
-/* Applies one scalar setting (not a list, not map_sizes) to cfg.  On error
+/* Applies one scalar setting (not a list, not a mapping) to cfg.  On error
  * why holds a predicate for the key: "must be ..., got '...'". */
-static int apply_scalar(struct ebs_config *cfg, enum field f, const char *s, size_t len,
-			bool null, char *why, size_t whylen)
+static int apply_scalar(struct ebs_config *cfg, const struct ebs_config_option *o,
+			const char *s, size_t len, bool null, char *why, size_t whylen)
 {
-	char expect[64], got[SHOW_LEN + 16];
-	bool *b = bool_field(cfg, f);
+	char expect[EXPECT_LEN], got[SHOW_LEN + 16];
 	unsigned long u;
 	unsigned ms;
+	bool b;
 
-	if (b) {
-		bool v;
-
-		if (null || parse_bool(s, len, &v) != 0)
+	switch (o->type) {
+	case EBS_OPT_BOOL:
+		if (null || parse_bool(s, len, &b) != 0)
 			goto bad;
-		*b = v;
+		*(bool *)field_of(cfg, o) = b;
 		return 0;
-	}
-	switch (f) {
-	case F_SAMPLE:
-		if (null || parse_uint(s, len, sample_range, &u) != 0)
+	case EBS_OPT_UINT:
+		if (null || parse_uint(s, len, o, &u) != 0)
 			goto bad;
-		cfg->sample_rate = (unsigned)u;
+		*(unsigned *)field_of(cfg, o) = (unsigned)u;
 		return 0;
-	case F_THREADS:
-		if (null || parse_uint(s, len, threads_range, &u) != 0)
+	case EBS_OPT_DURATION:
+		if (null || parse_duration(s, len, o, &ms) != 0)
 			goto bad;
-		cfg->max_threads = (uint32_t)u;
+		*(unsigned *)field_of(cfg, o) = ms;
 		return 0;
-	case F_SOCKETS:
-		if (null || parse_uint(s, len, sockets_range, &u) != 0)
-			goto bad;
-		cfg->max_sockets = (uint32_t)u;
-		return 0;
-	case F_PORTS:
-		if (null || parse_uint(s, len, ports_range, &u) != 0)
-			goto bad;
-		cfg->max_ports = (uint32_t)u;
-		return 0;
-	case F_INTERVAL:
-		if (null || parse_duration(s, len, &ms) != 0)
-			goto bad;
-		cfg->interval_ms = ms;
-		return 0;
-	case F_BTF:
-	case F_PIN:
+	case EBS_OPT_PATH:
 		/* A bare `btf_path:` reads as "nothing configured". */
 		if (null)
 			len = 0;
-		if (check_path(f, s, len, why, whylen) != 0)
+		if (check_path(o, s, len, why, whylen) != 0)
 			return -1;
-		if (f == F_BTF)
-			copy_str(cfg->btf_path, sizeof(cfg->btf_path), s, len);
-		else
-			copy_str(cfg->pin_path, sizeof(cfg->pin_path), s, len);
+		copy_str(field_of(cfg, o), o->size, s, len);
 		return 0;
 	default:
-		snprintf(why, whylen, "%s", expect_text(f, expect, sizeof(expect)));
+		snprintf(why, whylen, "%s", expect_text(o, expect));
 		return -1;
 	}
 bad:
-	snprintf(why, whylen, "%s, got %s", expect_text(f, expect, sizeof(expect)),
+	snprintf(why, whylen, "%s, got %s", expect_text(o, expect),
 		 got_text(got, sizeof(got), s, len, null));
 	return -1;
 }
 
-/* Appends one comm to the include or exclude list of cfg. */
-static int add_comm(struct ebs_config *cfg, enum field f, const char *s, size_t len, bool null,
-		    char *why, size_t whylen)
+/* A comms row's list and count. */
+static char (*comm_list(struct ebs_config *cfg, const struct ebs_config_option *o))[EBS_COMM_LEN]
 {
-	char (*list)[EBS_COMM_LEN] = f == F_INCLUDE ? cfg->include : cfg->exclude;
-	unsigned *n = f == F_INCLUDE ? &cfg->n_include : &cfg->n_exclude;
+	return field_of(cfg, o);
+}
+
+static unsigned *comm_count(struct ebs_config *cfg, const struct ebs_config_option *o)
+{
+	return (unsigned *)((char *)cfg + o->count_offset);
+}
+
+/* Appends one comm to a comms row's list in cfg. */
+static int add_comm(struct ebs_config *cfg, const struct ebs_config_option *o, const char *s,
+		    size_t len, bool null, char *why, size_t whylen)
+{
+	char (*list)[EBS_COMM_LEN] = comm_list(cfg, o);
+	unsigned *n = comm_count(cfg, o);
 	char shown[SHOW_LEN];
 
 	if (*n >= EBS_MAX_COMMS) {
@@ -532,24 +452,31 @@ static int add_comm(struct ebs_config *cfg, enum field f, const char *s, size_t 
 
 void ebs_config_init(struct ebs_config *cfg)
 {
+	size_t n;
+	const struct ebs_config_option *opts = ebs_config_options(&n);
+
 	memset(cfg, 0, sizeof(*cfg));
 	copy_str(cfg->source, sizeof(cfg->source), "<built-in defaults>",
 		 strlen("<built-in defaults>"));
-	cfg->enabled = true;
-	for (int i = 0; i < EBS_FAM_COUNT; i++)
-		cfg->collect[i] = true;
-	/* a page fault is far more frequent than the other families' events */
-	cfg->collect[EBS_FAM_MEMORY] = false;
-	cfg->file_io = false;
-	cfg->tcp_peers = true;
-	cfg->syscall_latency = true;
-	cfg->sample_rate = 100;
-	copy_str(cfg->pin_path, sizeof(cfg->pin_path), "/sys/fs/bpf/ebpfstats",
-		 strlen("/sys/fs/bpf/ebpfstats"));
-	cfg->interval_ms = 10000;
-	cfg->max_threads = 10240;
-	cfg->max_sockets = 16384;
-	cfg->max_ports = 1024;
+	/* lists start empty, mappings hold nothing of their own */
+	for (size_t i = 0; i < n; i++) {
+		const struct ebs_config_option *o = &opts[i];
+
+		switch (o->type) {
+		case EBS_OPT_BOOL:
+			*(bool *)field_of(cfg, o) = o->def != 0;
+			break;
+		case EBS_OPT_UINT:
+		case EBS_OPT_DURATION:
+			*(unsigned *)field_of(cfg, o) = (unsigned)o->def;
+			break;
+		case EBS_OPT_PATH:
+			copy_str(field_of(cfg, o), o->size, o->def_str, strlen(o->def_str));
+			break;
+		default:
+			break;
+		}
+	}
 }
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -570,7 +497,7 @@ int ebs_config_set(struct ebs_config *cfg, const char *key, const char *value, c
 		   size_t errlen)
 {
 	char why[WHY_LEN], shown[SHOW_LEN];
-	const struct key_def *def;
+	struct key_def def;
 	struct ebs_config copy;
 	size_t klen, vlen;
 	int rc;
@@ -580,25 +507,23 @@ int ebs_config_set(struct ebs_config *cfg, const char *key, const char *value, c
 		return -1;
 	}
 	klen = strlen(key);
-	def = find_key(set_keys, ARRAY_LEN(set_keys), key, klen);
-	if (!def) {
-		unknown_key_text(why, sizeof(why), set_keys, ARRAY_LEN(set_keys), key, klen, NULL,
-				 false);
+	if (!find_key(&set_level, key, klen, &def)) {
+		unknown_key_text(why, sizeof(why), &set_level, key, klen, false);
 		set_err(err, errlen, "key '%s': %s", show(shown, key, klen), why);
 		return -1;
 	}
 	if (!value) {
-		set_err(err, errlen, "key '%s': no value given", def->name);
+		set_err(err, errlen, "key '%s': no value given", def.name);
 		return -1;
 	}
 	vlen = strlen(value);
 	copy = *cfg;
-	if (def->f == F_INCLUDE || def->f == F_EXCLUDE)
-		rc = add_comm(&copy, def->f, value, vlen, false, why, sizeof(why));
+	if (def.opt->type == EBS_OPT_COMMS)
+		rc = add_comm(&copy, def.opt, value, vlen, false, why, sizeof(why));
 	else
-		rc = apply_scalar(&copy, def->f, value, vlen, false, why, sizeof(why));
+		rc = apply_scalar(&copy, def.opt, value, vlen, false, why, sizeof(why));
 	if (rc != 0) {
-		set_err(err, errlen, "key '%s': %s", def->name, why);
+		set_err(err, errlen, "key '%s': %s", def.name, why);
 		return -1;
 	}
 	*cfg = copy;
@@ -616,8 +541,9 @@ struct walk {
 	char *err;
 	size_t errlen;
 	struct ebs_config *cfg; /* the private copy being filled */
-	const char *seen_key[F_COUNT]; /* key that set each field, for duplicates */
-	yaml_mark_t seen_mark[F_COUNT];
+	/* per schema row: the key that set it, for duplicates */
+	const char *seen_key[EBS_CONFIG_OPTIONS_MAX];
+	yaml_mark_t seen_mark[EBS_CONFIG_OPTIONS_MAX];
 	yaml_mark_t key_mark; /* of the key whose value walk_outer() hands on */
 };
 
@@ -785,7 +711,8 @@ static int skip_node(struct walk *w, unsigned depth)
 
 static int note_key(struct walk *w, const struct key_def *def, yaml_mark_t m)
 {
-	enum field f = def->f;
+	size_t n;
+	size_t f = (size_t)(def->opt - ebs_config_options(&n));
 	yaml_mark_t first = w->seen_mark[f];
 
 	if (!w->seen_key[f]) {
@@ -800,10 +727,9 @@ static int note_key(struct walk *w, const struct key_def *def, yaml_mark_t m)
 		       def->name, w->seen_key[f], first.line + 1, first.column + 1);
 }
 
-/* Reads a key of a mapping whose every key must be known; where names that
- * mapping in messages when it is not `ebpf` itself. */
-static int read_key(struct walk *w, const struct key_def *defs, size_t n, const char *where,
-		    const struct key_def **def)
+/* Reads a key of a mapping whose every key must be known: `ebpf` itself or
+ * a mapping row's, which messages then name. */
+static int read_key(struct walk *w, const struct level *lv, struct key_def *def)
 {
 	const yaml_event_t *ev = &w->ev;
 	char kind[SHOW_LEN + 2], why[WHY_LEN];
@@ -817,26 +743,24 @@ static int read_key(struct walk *w, const struct key_def *defs, size_t n, const 
 			       node_kind(ev, kind, sizeof(kind)));
 	s = (const char *)ev->data.scalar.value;
 	len = ev->data.scalar.length;
-	*def = find_key(defs, n, s, len);
-	if (!*def) {
-		unknown_key_text(why, sizeof(why), defs, n, s, len, where, true);
+	if (!find_key(lv, s, len, def)) {
+		unknown_key_text(why, sizeof(why), lv, s, len, true);
 		return fail_at(w, ev->start_mark, "%s", why);
 	}
-	return note_key(w, *def, ev->start_mark);
+	return note_key(w, def, ev->start_mark);
 }
 
 static int walk_scalar(struct walk *w, const struct key_def *def)
 {
 	const yaml_event_t *ev = &w->ev;
-	char why[WHY_LEN], expect[64], kind[SHOW_LEN + 2];
+	char why[WHY_LEN], expect[EXPECT_LEN], kind[SHOW_LEN + 2];
 
 	if (refuse_anchor(w) != 0)
 		return -1;
 	if (ev->type != YAML_SCALAR_EVENT)
 		return fail_at(w, ev->start_mark, "'%s' %s, got %s", def->name,
-			       expect_text(def->f, expect, sizeof(expect)),
-			       node_kind(ev, kind, sizeof(kind)));
-	if (apply_scalar(w->cfg, def->f, (const char *)ev->data.scalar.value,
+			       expect_text(def->opt, expect), node_kind(ev, kind, sizeof(kind)));
+	if (apply_scalar(w->cfg, def->opt, (const char *)ev->data.scalar.value,
 			 ev->data.scalar.length, is_null(ev), why, sizeof(why)) != 0)
 		return fail_at(w, ev->start_mark, "'%s' %s", def->name, why);
 	return 0;
@@ -849,12 +773,8 @@ static int walk_comms(struct walk *w, const struct key_def *def)
 	if (refuse_anchor(w) != 0)
 		return -1;
 	/* The list replaces whatever the caller had. */
-	if (def->f == F_INCLUDE)
-		w->cfg->n_include = 0;
-	else
-		w->cfg->n_exclude = 0;
-	memset(def->f == F_INCLUDE ? w->cfg->include : w->cfg->exclude, 0,
-	       sizeof(w->cfg->include));
+	*comm_count(w->cfg, def->opt) = 0;
+	memset(comm_list(w->cfg, def->opt), 0, def->opt->size);
 	if (is_null(&w->ev)) /* `process_filter:` with every entry commented out */
 		return 0;
 	if (w->ev.type != YAML_SEQUENCE_START_EVENT)
@@ -873,14 +793,16 @@ static int walk_comms(struct walk *w, const struct key_def *def)
 			return fail_at(w, ev->start_mark,
 				       "expected a list of process names for '%s', got %s in it",
 				       def->name, node_kind(ev, kind, sizeof(kind)));
-		if (add_comm(w->cfg, def->f, (const char *)ev->data.scalar.value,
+		if (add_comm(w->cfg, def->opt, (const char *)ev->data.scalar.value,
 			     ev->data.scalar.length, is_null(ev), why, sizeof(why)) != 0)
 			return fail_at(w, ev->start_mark, "'%s' %s", def->name, why);
 	}
 }
 
-static int walk_map_sizes(struct walk *w)
+/* `map_sizes:`: the rows named "map_sizes.<key>", all scalars. */
+static int walk_mapping(struct walk *w, const struct key_def *def)
 {
+	const struct level lv = {def->opt, false};
 	char kind[SHOW_LEN + 2];
 
 	if (refuse_anchor(w) != 0)
@@ -888,18 +810,18 @@ static int walk_map_sizes(struct walk *w)
 	if (is_null(&w->ev))
 		return 0;
 	if (w->ev.type != YAML_MAPPING_START_EVENT)
-		return fail_at(w, w->ev.start_mark, "expected a mapping for 'map_sizes', got %s",
-			       node_kind(&w->ev, kind, sizeof(kind)));
+		return fail_at(w, w->ev.start_mark, "expected a mapping for '%s', got %s",
+			       def->name, node_kind(&w->ev, kind, sizeof(kind)));
 	while (true) {
-		const struct key_def *def;
+		struct key_def sub;
 
 		if (next(w) != 0)
 			return -1;
 		if (w->ev.type == YAML_MAPPING_END_EVENT)
 			return 0;
-		if (read_key(w, size_keys, ARRAY_LEN(size_keys), "map_sizes", &def) != 0)
+		if (read_key(w, &lv, &sub) != 0)
 			return -1;
-		if (next(w) != 0 || walk_scalar(w, def) != 0)
+		if (next(w) != 0 || walk_scalar(w, &sub) != 0)
 			return -1;
 	}
 }
@@ -916,23 +838,23 @@ static int walk_ebpf(struct walk *w)
 		return fail_at(w, w->ev.start_mark, "expected a mapping for 'ebpf', got %s",
 			       node_kind(&w->ev, kind, sizeof(kind)));
 	while (true) {
-		const struct key_def *def;
+		struct key_def def;
 		int rc;
 
 		if (next(w) != 0)
 			return -1;
 		if (w->ev.type == YAML_MAPPING_END_EVENT)
 			return 0;
-		if (read_key(w, ebpf_keys, ARRAY_LEN(ebpf_keys), NULL, &def) != 0)
+		if (read_key(w, &ebpf_level, &def) != 0)
 			return -1;
 		if (next(w) != 0)
 			return -1;
-		if (def->f == F_INCLUDE || def->f == F_EXCLUDE)
-			rc = walk_comms(w, def);
-		else if (def->f == F_MAPS)
-			rc = walk_map_sizes(w);
+		if (def.opt->type == EBS_OPT_COMMS)
+			rc = walk_comms(w, &def);
+		else if (def.opt->type == EBS_OPT_MAPPING)
+			rc = walk_mapping(w, &def);
 		else
-			rc = walk_scalar(w, def);
+			rc = walk_scalar(w, &def);
 		if (rc != 0)
 			return -1;
 	}

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config_schema.h"
 #include "internal.h"
 
 #ifndef BPF_FS_MAGIC
@@ -198,40 +199,43 @@ enum ebs_attach_kind ebs_hook_choose(const struct ebs_host *h, const struct ebs_
 	return EBS_ATT_NONE;
 }
 
-/* FNV-1a over the settings a module's kernel side depends on, so a process
- * reusing pins can tell whether they were loaded with other settings. */
+/* FNV-1a over the settings a module's kernel side depends on (the schema
+ * rows marked with its EBS_DIGEST() bit), so a process reusing pins can
+ * tell whether they were loaded with other settings.  Lists go first, as
+ * whole slots, then the other values as uint32, each in table order. */
 uint64_t ebs_cfg_digest(const struct ebs_config *cfg, enum ebs_family fam)
 {
 	uint64_t h = 1469598103934665603ULL;
-	uint32_t vals[8] = {0};
+	uint32_t vals[EBS_CONFIG_OPTIONS_MAX];
 	unsigned n = 0;
+	size_t n_opts;
+	const struct ebs_config_option *opts = ebs_config_options(&n_opts);
 
 #define MIX(p, len)                                                                                \
 	for (size_t _i = 0; _i < (len); _i++) {                                                    \
 		h ^= ((const unsigned char *)(p))[_i];                                             \
 		h *= 1099511628211ULL;                                                             \
 	}
-	switch (fam) {
-	case EBS_FAM_SYSCALLS:
-		vals[n++] = cfg->syscall_latency;
-		vals[n++] = cfg->file_io;
-		vals[n++] = cfg->sample_rate;
-		vals[n++] = cfg->max_threads;
-		MIX(cfg->include, sizeof(cfg->include[0]) * cfg->n_include);
-		MIX(cfg->exclude, sizeof(cfg->exclude[0]) * cfg->n_exclude);
-		break;
-	case EBS_FAM_TCP:
-		vals[n++] = cfg->sample_rate;
-		vals[n++] = cfg->max_sockets;
-		vals[n++] = cfg->max_ports;
-		vals[n++] = cfg->tcp_peers;
-		break;
-	case EBS_FAM_SCHED:
-	case EBS_FAM_MEMORY:
-		vals[n++] = cfg->max_threads;
-		break;
-	default:
-		break;
+	for (size_t i = 0; i < n_opts; i++) {
+		const struct ebs_config_option *o = &opts[i];
+		const char *field = (const char *)cfg + o->offset;
+
+		if (!(o->digest & EBS_DIGEST(fam)))
+			continue;
+		if (o->type == EBS_OPT_COMMS) {
+			unsigned count = *(const unsigned *)((const char *)cfg + o->count_offset);
+
+			MIX(field, (size_t)EBS_COMM_LEN * count);
+		} else if (o->type == EBS_OPT_PATH) {
+			MIX(field, strnlen(field, o->size));
+		}
+	}
+	for (size_t i = 0; i < n_opts; i++) {
+		const struct ebs_config_option *o = &opts[i];
+
+		if ((o->digest & EBS_DIGEST(fam)) && o->type != EBS_OPT_COMMS &&
+		    o->type != EBS_OPT_PATH && o->type != EBS_OPT_MAPPING)
+			vals[n++] = ebs_config_option_uint(cfg, o);
 	}
 	MIX(vals, sizeof(vals[0]) * n);
 #undef MIX
