@@ -14,38 +14,16 @@
 #include <math.h>
 
 #include "catalog.h"
+#include "config_schema.h"
 #include "ebpfstats.h"
 
 #define CD_PLUGIN "ebpf"
 #define CD_VALUE_LEN 1024 /* one option value as text; the core bounds it further */
 
-/* collectd option -> the core's YAML key (ebs_config_set names). */
-struct cd_option {
-	const char *name;
-	const char *key;
-	bool list; /* each value is one more entry */
-};
-
-static const struct cd_option cd_options[] = {
-	{"CollectSyscalls", "collect_syscalls", false},
-	{"CollectSyscallLatency", "collect_syscall_latency", false},
-	{"CollectTCP", "collect_tcp", false},
-	{"CollectScheduler", "collect_scheduler", false},
-	{"CollectMemory", "collect_memory", false},
-	{"CollectFileIO", "collect_file_io", false},
-	{"CollectTCPPeers", "collect_tcp_peers", false},
-	{"BPFStats", "bpf_stats", false},
-	{"ProcessInclude", "process_filter", true},
-	{"ProcessExclude", "exclude_processes", true},
-	{"SampleRate", "sample_rate", false},
-	{"BTFPath", "btf_path", false},
-	{"PinPath", "pin_path", false},
-	{"MaxThreads", "map_sizes.threads", false},
-	{"MaxSockets", "map_sizes.sockets", false},
-	{"MaxPorts", "map_sizes.ports", false},
-};
-
-/* Options of the plugin itself, not of the core. */
+/* Options of the plugin itself, not of the core.  The core's options
+ * (CollectTCP, SampleRate, ...) are the config schema's rows that name one:
+ * ebs_config_option_by_collectd() maps each to its YAML key, whose value
+ * ebs_config_set() checks. */
 static const char *const cd_own_options[] = {
 	"ConfigFile", "ReportPercentiles", "TopSyscalls", "TopPorts", "TopPeers",
 	"Syscall",    "Port",		   "Peer",	  "IgnoreSelected",
@@ -146,62 +124,20 @@ static enum ebs_status cd_logged[EBS_FAM_COUNT];
 
 /* ---- configuration ------------------------------------------------------ */
 
-static const struct cd_option *cd_option_find(const char *name)
-{
-	for (size_t i = 0; i < STATIC_ARRAY_SIZE(cd_options); i++)
-		if (strcasecmp(cd_options[i].name, name) == 0)
-			return &cd_options[i];
-	return NULL;
-}
-
-static size_t cd_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t row[64];
-
-	if (la >= STATIC_ARRAY_SIZE(row) || lb >= STATIC_ARRAY_SIZE(row))
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (tolower((unsigned char)a[i - 1]) !=
-					      tolower((unsigned char)b[j - 1]));
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			diag = up;
-			row[j] = best;
-		}
-	}
-	return row[lb];
-}
-
 /* The known option closest to a misspelt one (two edits at most), or NULL. */
 static const char *cd_option_suggest(const char *name)
 {
-	const char *best = NULL;
-	size_t best_d = 3;
+	struct ebs_suggest sg;
+	size_t n;
+	const struct ebs_config_option *opts = ebs_config_options(&n);
 
-	for (size_t i = 0; i < STATIC_ARRAY_SIZE(cd_options) + STATIC_ARRAY_SIZE(cd_own_options);
-	     i++) {
-		const char *cand = i < STATIC_ARRAY_SIZE(cd_options)
-					   ? cd_options[i].name
-					   : cd_own_options[i - STATIC_ARRAY_SIZE(cd_options)];
-		size_t d = cd_distance(name, cand);
-
-		if (d < best_d && d < strlen(name)) {
-			best_d = d;
-			best = cand;
-		}
-	}
-	return best;
+	ebs_suggest_init(&sg, name, strlen(name), true);
+	for (size_t i = 0; i < n; i++)
+		if (opts[i].collectd)
+			ebs_suggest_try(&sg, opts[i].collectd);
+	for (size_t i = 0; i < STATIC_ARRAY_SIZE(cd_own_options); i++)
+		ebs_suggest_try(&sg, cd_own_options[i]);
+	return sg.best;
 }
 
 /* One option value as the text ebs_config_set() parses, so the core's
@@ -247,17 +183,18 @@ static const char *cd_strip_key(const char *err, const char *key)
 }
 
 static int cd_apply_option(struct ebs_config *cfg, const oconfig_item_t *ci,
-			   const struct cd_option *opt)
+			   const struct ebs_config_option *opt)
 {
 	char text[CD_VALUE_LEN], err[EBS_ERR_LEN];
+	bool list = opt->type == EBS_OPT_COMMS; /* each value is one more entry */
 
-	if (ci->values_num < 1 || (!opt->list && ci->values_num != 1)) {
+	if (ci->values_num < 1 || (!list && ci->values_num != 1)) {
 		ERROR("ebpf plugin: option '%s' takes %s", ci->key,
-		      opt->list ? "one or more process names" : "exactly one value");
+		      list ? "one or more process names" : "exactly one value");
 		return -1;
 	}
 	for (int i = 0; i < ci->values_num; i++) {
-		if (opt->list && ci->values[i].type != OCONFIG_TYPE_STRING) {
+		if (list && ci->values[i].type != OCONFIG_TYPE_STRING) {
 			ERROR("ebpf plugin: option '%s': process names must be quoted strings",
 			      ci->key);
 			return -1;
@@ -596,7 +533,7 @@ static int cd_config_parse(const oconfig_item_t *ci)
 		} else if ((rc = cd_config_rows(c)) != 1) {
 			if (rc != 0)
 				errors++;
-		} else if (!cd_option_find(c->key)) {
+		} else if (!ebs_config_option_by_collectd(c->key)) {
 			const char *hint = cd_option_suggest(c->key);
 
 			if (hint)
@@ -626,7 +563,7 @@ static int cd_config_parse(const oconfig_item_t *ci)
 
 	for (int i = 0; i < ci->children_num; i++) {
 		const oconfig_item_t *c = &ci->children[i];
-		const struct cd_option *opt = cd_option_find(c->key);
+		const struct ebs_config_option *opt = ebs_config_option_by_collectd(c->key);
 
 		if (!opt || c->children_num > 0)
 			continue;
