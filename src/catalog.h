@@ -15,6 +15,18 @@
 
 #include "ebpfstats.h"
 
+/* Settings have a table of their own, the config schema (config_schema.h,
+ * config_schema.c), as metrics have this one.  Adding a setting costs:
+ *   - its field in struct ebs_config (ebpfstats.h);
+ *   - one schema row: YAML key and aliases, collectd option or none, type,
+ *     range, default, which families' pin digests it enters, a line of help;
+ *   - the code that acts on it (a module's load, usually);
+ *   - its row in docs/config.md's key table, and in docs/collectd.md's
+ *     options table when it has a collectd option (tests/test_config_schema
+ *     fails without them).
+ * The YAML loader, ebs_config_set(), the defaults, range checks, messages,
+ * did-you-mean, the collectd option and the pin digest follow from the row. */
+
 enum ebs_kind {
 	EBS_COUNTER, /* monotonic since the programs were loaded */
 	EBS_GAUGE,   /* a level, or a percentile over the last interval */
