@@ -102,6 +102,16 @@ const struct ebs_config_option *ebs_config_option_by_collectd(const char *name)
 	return NULL;
 }
 
+const char *ebs_config_family_key(enum ebs_family fam)
+{
+	size_t off = offsetof(struct ebs_config, collect) + (size_t)fam * sizeof(bool);
+
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (options[i].type == EBS_OPT_BOOL && options[i].offset == off)
+			return options[i].key;
+	return "enabled"; /* every family has its row (tests/test_config_schema) */
+}
+
 uint32_t ebs_config_option_uint(const struct ebs_config *cfg, const struct ebs_config_option *o)
 {
 	const char *field = (const char *)cfg + o->offset;

@@ -54,6 +54,9 @@ const struct ebs_config_option *ebs_config_options(size_t *n);
 /* The row of a <Plugin ebpf> option (any letter case), or NULL. */
 const struct ebs_config_option *ebs_config_option_by_collectd(const char *name);
 
+/* The YAML key that switches a family on ("collect_tcp"), for reasons. */
+const char *ebs_config_family_key(enum ebs_family fam);
+
 /* The value of a BOOL, UINT or DURATION row in cfg (a bool as 0 or 1). */
 uint32_t ebs_config_option_uint(const struct ebs_config *cfg, const struct ebs_config_option *o);
 

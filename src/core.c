@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "config_schema.h"
 #include "internal.h"
 
 static const struct ebs_module_ops *const module_ops[EBS_FAM_COUNT] = {
@@ -15,13 +16,6 @@ static const struct ebs_module_ops *const module_ops[EBS_FAM_COUNT] = {
 	[EBS_FAM_TCP] = &ebs_module_tcp,
 	[EBS_FAM_SCHED] = &ebs_module_sched,
 	[EBS_FAM_MEMORY] = &ebs_module_memory,
-};
-
-static const char *const collect_key[EBS_FAM_COUNT] = {
-	[EBS_FAM_SYSCALLS] = "collect_syscalls",
-	[EBS_FAM_TCP] = "collect_tcp",
-	[EBS_FAM_SCHED] = "collect_scheduler",
-	[EBS_FAM_MEMORY] = "collect_memory",
 };
 
 struct ebs {
@@ -371,7 +365,8 @@ static void module_start(struct ebs *e, enum ebs_family fam)
 		return;
 	}
 	if (!cfg->collect[fam]) {
-		set_status(st, EBS_ST_DISABLED, "%s is false in %s", collect_key[fam], cfg->source);
+		set_status(st, EBS_ST_DISABLED, "%s is false in %s", ebs_config_family_key(fam),
+			   cfg->source);
 		return;
 	}
 	if (!e->host.btf) {
@@ -761,7 +756,8 @@ enum ebs_status ebs_check(const struct ebs_config *cfg, enum ebs_family fam, cha
 
 	reason[0] = '\0';
 	if (!cfg->enabled || !cfg->collect[fam]) {
-		snprintf(reason, len, "%s is false", cfg->enabled ? collect_key[fam] : "enabled");
+		snprintf(reason, len, "%s is false",
+			 cfg->enabled ? ebs_config_family_key(fam) : "enabled");
 		return EBS_ST_DISABLED;
 	}
 	ebs_host_probe(&h, cfg);

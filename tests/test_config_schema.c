@@ -207,7 +207,8 @@ static void test_rows_consistent(void **state)
 		case EBS_OPT_BOOL:
 			assert_int_equal(o->size, sizeof(bool));
 			for (int f = 0; f < EBS_FAM_COUNT; f++)
-				if (o->offset == offsetof(struct ebs_config, collect) + (size_t)f)
+				if (o->offset ==
+				    offsetof(struct ebs_config, collect) + (size_t)f * sizeof(bool))
 					family_row[f] = true;
 			break;
 		case EBS_OPT_UINT:
@@ -230,9 +231,14 @@ static void test_rows_consistent(void **state)
 			break;
 		}
 	}
-	/* ebs_config_init() turns on only the families that have a row */
+	/* ebs_config_init() turns on only the families that have a row, and
+	 * a disabled family's reason names it */
 	for (int f = 0; f < EBS_FAM_COUNT; f++)
 		assert_true(family_row[f]);
+	assert_string_equal(ebs_config_family_key(EBS_FAM_SYSCALLS), "collect_syscalls");
+	assert_string_equal(ebs_config_family_key(EBS_FAM_TCP), "collect_tcp");
+	assert_string_equal(ebs_config_family_key(EBS_FAM_SCHED), "collect_scheduler");
+	assert_string_equal(ebs_config_family_key(EBS_FAM_MEMORY), "collect_memory");
 }
 
 /* Setting each row to the default it documents changes nothing. */
