@@ -42,7 +42,9 @@ struct ebs_config_option {
 	bool absolute;	      /* PATH: "" or an absolute path */
 	const char *expect;   /* PATH: what its messages say it must be */
 	/* EBS_DIGEST() bits: in ebs_cfg_digest() of those families, lists
-	 * first, then the other values as uint32, each in table order */
+	 * and paths first as bytes, then the other values as uint32, each in
+	 * table order.  Moving a digested row changes the digests that pins
+	 * of earlier versions carry (tests/test_config_schema holds them). */
 	unsigned digest;
 	const char *help; /* one line */
 };
