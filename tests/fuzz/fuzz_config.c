@@ -1,7 +1,7 @@
 /* libFuzzer target for the YAML config loader: a failed parse must leave the
  * config untouched and name the input; a successful one must stay in range.
  *   clang -g -fsanitize=fuzzer,address,undefined -Isrc -Ibpf src/config.c \
- *         tests/fuzz/fuzz_config.c -lyaml -o fuzz_config
+ *         src/config_schema.c tests/fuzz/fuzz_config.c -lyaml -o fuzz_config
  *   ./fuzz_config -dict=tests/fuzz/config.dict tests/data/config */
 #include <stdint.h>
 #include <string.h>
