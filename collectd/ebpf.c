@@ -121,6 +121,8 @@ static struct ebs *cd_ebs;
 /* Status last logged per family (0: none yet), so a module that cannot run
  * is logged once, not at every interval. */
 static enum ebs_status cd_logged[EBS_FAM_COUNT];
+/* events found between reads; survives nothing but this plugin's life */
+static struct ebs_events cd_events;
 
 /* ---- configuration ------------------------------------------------------ */
 
@@ -941,6 +943,62 @@ static size_t cd_submit_snapshot(const struct ebs_snapshot *s)
 	return sent;
 }
 
+/* ---- notifications -------------------------------------------------------
+ * The core's events as collectd notifications, for notify_nagios,
+ * notify_email, exec and logfile.  type_instance names the event. */
+
+static int cd_event_severity(const struct ebs_event *ev)
+{
+	switch (ev->type) {
+	case EBS_EV_OOM_KILL: return NOTIF_FAILURE;
+	case EBS_EV_OVERFLOW: return NOTIF_WARNING;
+	case EBS_EV_PROGRAMS_LOADED: return NOTIF_OKAY;
+	case EBS_EV_MODULE_STATUS:
+		switch (ev->new_status) {
+		case EBS_ST_OK: return NOTIF_OKAY;
+		case EBS_ST_DEGRADED: return NOTIF_WARNING;
+		case EBS_ST_DISABLED: return NOTIF_OKAY; /* the administrator's choice */
+		default: return NOTIF_FAILURE;
+		}
+	default: return NOTIF_WARNING;
+	}
+}
+
+static void cd_notify(const struct ebs_snapshot *s)
+{
+	cdtime_t when = MS_TO_CDTIME_T(s->taken_unix_ms);
+	value_list_t vl = VALUE_LIST_INIT;
+	value_t value;
+
+	ebs_events_update(&cd_events, s);
+	for (unsigned i = 0; i < cd_events.n; i++) {
+		const struct ebs_event *ev = &cd_events.ev[i];
+		notification_t n = {.severity = cd_event_severity(ev), .time = when};
+
+		sstrncpy(n.host, hostname_g, sizeof(n.host));
+		sstrncpy(n.plugin, CD_PLUGIN, sizeof(n.plugin));
+		/* the module, as the self-metrics name it; "" for a load */
+		if (ev->family < EBS_FAM_COUNT)
+			sstrncpy(n.plugin_instance, ebs_family_name(ev->family),
+				 sizeof(n.plugin_instance));
+		sstrncpy(n.type, "ebpf_events", sizeof(n.type));
+		sstrncpy(n.type_instance, ebs_event_name(ev->type), sizeof(n.type_instance));
+		ebs_event_text(ev, n.message, sizeof(n.message));
+		if (plugin_dispatch_notification(&n) != 0)
+			WARNING("ebpf plugin: dispatching the notification \"%s\" failed", n.message);
+	}
+	/* what the rate limit held back (NotifyLimit) */
+	value.derive = (derive_t)cd_events.suppressed_total;
+	vl.values = &value;
+	vl.values_len = 1;
+	vl.time = when;
+	sstrncpy(vl.plugin, CD_PLUGIN, sizeof(vl.plugin));
+	sstrncpy(vl.plugin_instance, "self", sizeof(vl.plugin_instance));
+	sstrncpy(vl.type, "ebpf_events", sizeof(vl.type));
+	sstrncpy(vl.type_instance, "notifications_suppressed", sizeof(vl.type_instance));
+	plugin_dispatch_values(&vl);
+}
+
 static int cd_read(user_data_t *ud)
 {
 	char err[EBS_ERR_LEN] = "";
@@ -956,6 +1014,7 @@ static int cd_read(user_data_t *ud)
 	}
 	cd_log_modules(s);
 	cd_submit_snapshot(s);
+	cd_notify(s);
 	/* 0 also when a module is unavailable: the others' values are good and
 	 * collectd must not back off the whole plugin for it */
 	return 0;
@@ -979,6 +1038,7 @@ static int cd_init(void)
 		return -1;
 	}
 	memset(cd_logged, 0, sizeof(cd_logged));
+	ebs_events_init(&cd_events, cd_cfg.notify_limit);
 	return 0;
 }
 

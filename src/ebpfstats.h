@@ -67,6 +67,9 @@ struct ebs_config {
 	uint32_t max_threads;	/* in-flight syscall / wakeup table entries */
 	uint32_t max_sockets;	/* tracked TCP sockets */
 	uint32_t max_ports;	/* TCP local-port table entries */
+	/* events (SNMP notifications, collectd notifications) of one type a
+	 * front-end sends per EBS_EVENTS_WINDOW_MS; the rest are counted */
+	unsigned notify_limit;
 };
 
 /* Fills built-in defaults: every family on but memory and file I/O (their
@@ -335,6 +338,67 @@ bool ebs_module_running(const struct ebs_snapshot *s, enum ebs_family fam);
 const char *ebs_syscall_name(uint32_t nr); /* NULL when unknown */
 uint32_t ebs_syscall_max(void);		   /* highest known nr + 1 */
 const char *ebs_tcp_state_name(uint32_t state);
+
+/* ---- events (events.c) ---------------------------------------------------
+ * What a NOC acts on, found by comparing each snapshot with the one before.
+ * The state lives in the front-end, not in the handle: it must survive a
+ * reload (a new handle), which is when a module's status changes. */
+
+enum ebs_event_type {
+	EBS_EV_OOM_KILL,	 /* the OOM killer killed a task (memory module) */
+	EBS_EV_MODULE_STATUS,	 /* a module's status changed */
+	EBS_EV_OVERFLOW,	 /* a bounded map started dropping: once per episode */
+	EBS_EV_PROGRAMS_LOADED, /* programs (re)loaded: counters restarted */
+	EBS_EV_COUNT
+};
+
+/* Events of one type sent per window at most (notify_limit's default), and
+ * the window: a fork bomb of OOM kills is a few notifications a minute. */
+#define EBS_EVENTS_LIMIT_DEFAULT 5
+#define EBS_EVENTS_WINDOW_MS 60000
+/* Room for one snapshot's events: one OOM kill, a status change and an
+ * overflow episode per module, one load. */
+#define EBS_EVENTS_MAX (2 + 2 * EBS_FAM_COUNT)
+
+struct ebs_event {
+	enum ebs_event_type type;
+	enum ebs_family family;	  /* the module; EBS_FAM_COUNT for a load */
+	uint64_t unix_ms;	  /* the snapshot that saw it */
+	uint64_t count;		  /* OOM kills / overflows in the interval */
+	uint64_t total;		  /* OOM kills / module overflows since load */
+	uint32_t pid;		  /* OOM: the (last) victim */
+	char comm[EBS_COMM_LEN];  /* OOM: its name */
+	enum ebs_status old_status, new_status; /* status change */
+	char reason[EBS_REASON_LEN]; /* status change: the new status' reason */
+	const char *map;	  /* overflow: the map that was full */
+	uint64_t loaded_unix_ms;  /* programs loaded: when */
+};
+
+struct ebs_events {
+	unsigned limit;		/* per type per window; 0 sends none */
+	bool primed;		/* a snapshot was seen */
+	uint64_t loaded_unix_ms, oom_kills;
+	enum ebs_status status[EBS_FAM_COUNT];
+	uint64_t overflows[EBS_FAM_COUNT];
+	uint64_t map_overflows[EBS_FAM_COUNT][3];
+	bool overflowing[EBS_FAM_COUNT]; /* grew in the last interval */
+	uint64_t window_start_ns[EBS_EV_COUNT];
+	unsigned window_sent[EBS_EV_COUNT];
+	uint64_t suppressed[EBS_EV_COUNT]; /* found but over the limit */
+	uint64_t suppressed_total;
+	struct ebs_event ev[EBS_EVENTS_MAX]; /* the last update's, to send */
+	unsigned n;
+};
+
+void ebs_events_init(struct ebs_events *st, unsigned limit);
+/* Compares s with the snapshot fed before; fills st->ev with the events to
+ * send (st->n of them) and returns st->n.  Events over the limit are only
+ * counted in st->suppressed. */
+unsigned ebs_events_update(struct ebs_events *st, const struct ebs_snapshot *s);
+/* "oom_kill", "module_status", "overflow", "programs_loaded" */
+const char *ebs_event_name(enum ebs_event_type t);
+/* One line for a log or a notification's message. */
+void ebs_event_text(const struct ebs_event *ev, char *buf, size_t len);
 
 /* ---- histogram math (hist.c) -------------------------------------------- */
 

@@ -114,6 +114,20 @@ int plugin_dispatch_values(value_list_t const *vl)
 	return 0;
 }
 
+char *hostname_g = (char *)"testhost";
+
+#define MAX_NOTIFS 64
+static notification_t notifs[MAX_NOTIFS];
+static size_t n_notifs;
+
+int plugin_dispatch_notification(const notification_t *n)
+{
+	if (n_notifs >= MAX_NOTIFS)
+		return -1;
+	notifs[n_notifs++] = *n;
+	return 0;
+}
+
 char *sstrncpy(char *dest, const char *src, size_t n)
 {
 	if (n == 0)
@@ -170,7 +184,8 @@ static size_t count_sent(const char *needle)
 static int reset(void **state)
 {
 	(void)state;
-	n_logs = n_sent = n_registered = 0;
+	n_logs = n_sent = n_registered = n_notifs = 0;
+	ebs_events_init(&cd_events, EBS_EVENTS_LIMIT_DEFAULT);
 	registered_read = NULL;
 	registered_config = NULL;
 	ebs_config_init(&cd_cfg);
@@ -827,6 +842,90 @@ static void test_latency_off(void **state)
 	assert_non_null(find_sent("ebpf/cpu1/ebpf_latency/runq-p50"));
 }
 
+static const notification_t *find_notif(const char *type_instance)
+{
+	for (size_t i = 0; i < n_notifs; i++)
+		if (!strcmp(notifs[i].type_instance, type_instance))
+			return &notifs[i];
+	return NULL;
+}
+
+/* The core's events as notifications: severity by what happened, plugin
+ * ebpf, the module as plugin_instance, type_instance naming the event. */
+static void test_notifications(void **state)
+{
+	struct ebs_snapshot s;
+	const notification_t *n;
+
+	(void)state;
+	fill_snapshot(&s);
+	s.loaded_unix_ms = 1700000000000ULL;
+	for (int f = 0; f < EBS_FAM_COUNT; f++)
+		s.modules[f].overflows = 0;
+	cd_notify(&s);
+	assert_int_equal(n_notifs, 1);
+	n = find_notif("programs_loaded");
+	assert_non_null(n);
+	assert_int_equal(n->severity, NOTIF_OKAY);
+	assert_string_equal(n->plugin, "ebpf");
+	assert_string_equal(n->plugin_instance, "");
+	assert_string_equal(n->host, "testhost");
+	assert_int_equal(n->time, MS_TO_CDTIME_T(s.taken_unix_ms));
+	assert_derive("ebpf/self/ebpf_events/notifications_suppressed", 0);
+
+	n_notifs = 0;
+	s.taken_ns += 10000000000ULL;
+	s.mem.oom_kills = 1;
+	s.mem.oom_last_pid = 321;
+	snprintf(s.mem.oom_last_comm, sizeof(s.mem.oom_last_comm), "hog");
+	s.modules[EBS_FAM_TCP].status = EBS_ST_DEGRADED;
+	snprintf(s.modules[EBS_FAM_TCP].reason, EBS_REASON_LEN, "no tcp_probe");
+	s.modules[EBS_FAM_SCHED].status = EBS_ST_UNAVAILABLE;
+	s.modules[EBS_FAM_SYSCALLS].overflows = 10;
+	cd_notify(&s);
+	assert_int_equal(n_notifs, 4);
+	n = find_notif("oom_kill");
+	assert_non_null(n);
+	assert_int_equal(n->severity, NOTIF_FAILURE);
+	assert_string_equal(n->plugin_instance, "memory");
+	assert_string_equal(n->type, "ebpf_events");
+	assert_non_null(strstr(n->message, "pid 321 (hog)"));
+	n = find_notif("overflow");
+	assert_non_null(n);
+	assert_int_equal(n->severity, NOTIF_WARNING);
+	assert_string_equal(n->plugin_instance, "syscalls");
+	for (size_t i = 0; i < n_notifs; i++) {
+		if (strcmp(notifs[i].type_instance, "module_status"))
+			continue;
+		if (!strcmp(notifs[i].plugin_instance, "tcp")) {
+			assert_int_equal(notifs[i].severity, NOTIF_WARNING);
+			assert_string_equal(notifs[i].message, "module tcp: ok -> degraded: no tcp_probe");
+		} else {
+			assert_string_equal(notifs[i].plugin_instance, "sched");
+			assert_int_equal(notifs[i].severity, NOTIF_FAILURE);
+		}
+	}
+
+	/* back to ok is OKAY; over the limit is counted, not sent */
+	n_notifs = n_sent = 0;
+	cd_events.limit = 1;
+	s.taken_ns += 10000000000ULL;
+	s.modules[EBS_FAM_TCP].status = EBS_ST_OK;
+	s.modules[EBS_FAM_SCHED].status = EBS_ST_OK;
+	cd_notify(&s);
+	assert_int_equal(n_notifs, 0); /* this minute's one was sent already */
+	assert_derive("ebpf/self/ebpf_events/notifications_suppressed", 2);
+}
+
+static void test_notify_limit_option(void **state)
+{
+	oconfig_item_t c[] = {ITEM("NotifyLimit", vn(2))};
+
+	(void)state;
+	assert_int_equal(RUN_CONFIG(c), 0);
+	assert_int_equal(cd_cfg.notify_limit, 2);
+}
+
 static void test_read_without_core(void **state)
 {
 	(void)state;
@@ -1362,6 +1461,8 @@ int main(void)
 		cmocka_unit_test_setup(test_selected_ports, reset),
 		cmocka_unit_test_setup(test_top_peers, reset),
 		cmocka_unit_test_setup(test_top_syscalls, reset),
+		cmocka_unit_test_setup(test_notifications, reset),
+		cmocka_unit_test_setup(test_notify_limit_option, reset),
 		cmocka_unit_test_setup(test_types_db_matches_catalog, reset),
 		cmocka_unit_test_setup(test_dispatched_types_known, reset),
 		cmocka_unit_test_setup(test_views_match_catalog, reset),
