@@ -377,7 +377,8 @@ struct ebs_event {
 struct ebs_events {
 	unsigned limit;		/* per type per window; 0 sends none */
 	bool primed;		/* a snapshot was seen */
-	uint64_t loaded_unix_ms, oom_kills;
+	uint64_t loaded_unix_ms; /* the newest load seen */
+	uint64_t oom_kills;
 	enum ebs_status status[EBS_FAM_COUNT];
 	uint64_t overflows[EBS_FAM_COUNT];
 	uint64_t map_overflows[EBS_FAM_COUNT][3];

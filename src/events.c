@@ -23,11 +23,12 @@ static unsigned map_counters(const struct ebs_snapshot *s, enum ebs_family f,
 {
 	switch (f) {
 	case EBS_FAM_SYSCALLS:
-		/* the rest of the module's overflows: a syscall number beyond
-		 * sys_stats, or no free histogram row in sys_row */
+		/* the rest of the module's overflows: mostly samples that found
+		 * no free histogram row in sys_row (and went to its "other"
+		 * row), else a syscall number beyond sys_stats */
 		c[0] = (struct map_counter){"sys_start", s->sys.inflight_overflows};
-		c[1] = (struct map_counter){"sys_stats", s->modules[f].overflows -
-							      s->sys.inflight_overflows};
+		c[1] = (struct map_counter){"sys_row", s->modules[f].overflows -
+							    s->sys.inflight_overflows};
 		return 2;
 	case EBS_FAM_TCP:
 		c[0] = (struct map_counter){"tcp_socks", s->tcp.socket_overflows};
@@ -165,7 +166,13 @@ static void detect_overflow(struct ebs_events *st, const struct ebs_snapshot *s,
 			memset(st->map_overflows[f], 0, sizeof(st->map_overflows[f]));
 			st->overflowing[f] = false;
 		}
-		growing = !adopt && running(s->modules[f].status) && now > st->overflows[f];
+		/* a module that is off keeps its marks: back on with its pins,
+		 * its counters go on from there, not from zero */
+		if (!running(s->modules[f].status)) {
+			st->overflowing[f] = false;
+			continue;
+		}
+		growing = !adopt && now > st->overflows[f];
 		for (unsigned k = 0; growing && k < n; k++) {
 			uint64_t d = c[k].value > st->map_overflows[f][k]
 					     ? c[k].value - st->map_overflows[f][k]
@@ -207,7 +214,9 @@ unsigned ebs_events_update(struct ebs_events *st, const struct ebs_snapshot *s)
 		oom_base = fresh ? 0 : s->mem.oom_kills;
 	} else {
 		/* a later load: counters restarted.  Disabling the module loaded
-		 * last moves loaded_unix_ms back, which restarts nothing. */
+		 * last moves loaded_unix_ms back, and enabling it again with its
+		 * pins forward to where it was: neither restarts anything, so
+		 * the newest load seen is the mark. */
 		fresh = s->loaded_unix_ms > st->loaded_unix_ms;
 		if (fresh || s->mem.oom_kills < st->oom_kills)
 			oom_base = 0;
@@ -218,8 +227,10 @@ unsigned ebs_events_update(struct ebs_events *st, const struct ebs_snapshot *s)
 	detect_overflow(st, s, fresh, adopt);
 
 	st->primed = true;
-	st->loaded_unix_ms = s->loaded_unix_ms;
-	st->oom_kills = s->mem.oom_kills;
+	if (s->loaded_unix_ms > st->loaded_unix_ms)
+		st->loaded_unix_ms = s->loaded_unix_ms;
+	if (running(s->modules[EBS_FAM_MEMORY].status) || fresh)
+		st->oom_kills = s->mem.oom_kills;
 	for (int f = 0; f < EBS_FAM_COUNT; f++)
 		st->status[f] = s->modules[f].status;
 	return st->n;

@@ -97,8 +97,11 @@ static void test_reused_pins(void **state)
 	snap.modules[EBS_FAM_TCP].overflows = snap.tcp.socket_overflows = 0;
 	assert_int_equal(feed(&st), 1);
 	assert_non_null(find_type(&st, EBS_EV_PROGRAMS_LOADED));
-	/* disabling the module loaded last moves the time back: no load */
+	/* disabling the module loaded last moves the time back, enabling it
+	 * again with its pins forward: no load either way */
 	snap.loaded_unix_ms = 4000;
+	assert_int_equal(feed(&st), 0);
+	snap.loaded_unix_ms = 5000;
 	assert_int_equal(feed(&st), 0);
 }
 
@@ -138,6 +141,11 @@ static void test_oom_kill(void **state)
 	/* memory module not running: no OOM events from zeros */
 	snap.modules[EBS_FAM_MEMORY].status = EBS_ST_DISABLED;
 	snap.mem.oom_kills = 0;
+	feed(&st);
+	assert_int_equal(count_type(&st, EBS_EV_OOM_KILL), 0);
+	/* back on with its pins: the count goes on from 41, nothing new */
+	snap.modules[EBS_FAM_MEMORY].status = EBS_ST_OK;
+	snap.mem.oom_kills = 41;
 	feed(&st);
 	assert_int_equal(count_type(&st, EBS_EV_OOM_KILL), 0);
 }
@@ -213,6 +221,15 @@ static void test_overflow_episode(void **state)
 	assert_int_equal(count_type(&st, EBS_EV_OVERFLOW), 2);
 	assert_string_equal(st.ev[0].map, "sched_wakets");
 	assert_string_equal(st.ev[1].map, "mem_procs");
+	/* a module switched off and on again with its pins: no episode */
+	snap.modules[EBS_FAM_SCHED].status = EBS_ST_DISABLED;
+	snap.sched.wakeup_overflows = snap.modules[EBS_FAM_SCHED].overflows = 0;
+	assert_int_equal(feed(&st), 1); /* the status change */
+	assert_int_equal(count_type(&st, EBS_EV_OVERFLOW), 0);
+	snap.modules[EBS_FAM_SCHED].status = EBS_ST_OK;
+	snap.sched.wakeup_overflows = snap.modules[EBS_FAM_SCHED].overflows = 9;
+	assert_int_equal(feed(&st), 1); /* back to ok */
+	assert_int_equal(count_type(&st, EBS_EV_OVERFLOW), 0);
 	/* a new load restarts the counters: growth from zero is a new episode */
 	snap.loaded_unix_ms = 9000;
 	snap.sched.wakeup_overflows = snap.modules[EBS_FAM_SCHED].overflows = 0;
