@@ -47,6 +47,10 @@ struct agent {
 	struct ebs *ebs;
 	unsigned alarm;
 	unsigned snap_errors; /* consecutive failed snapshots */
+	/* events across snapshots and reloads: a reload is when a module's
+	 * status changes, so this outlives the handle */
+	struct ebs_events events;
+	bool snmp_up; /* init_snmp() done: the AgentX session is open */
 };
 
 static void usage(FILE *f)
@@ -265,6 +269,12 @@ static const struct ebs_snapshot *refresh(struct agent *a)
 		a->snap_errors = 0;
 	}
 	ebs_mib_set_snapshot(s);
+	/* the snapshot before init_snmp() has no master to send to: its
+	 * events wait for the next one, which compares with what it saw last */
+	if (a->snmp_up) {
+		ebs_events_update(&a->events, s);
+		ebs_mib_notify(&a->events, s);
+	}
 	return s;
 }
 
@@ -321,6 +331,7 @@ static void do_reload(struct agent *a)
 	ebs_close(a->ebs);
 	a->ebs = e;
 	a->cfg = cfg;
+	a->events.limit = cfg.notify_limit;
 	a->snap_errors = 0;
 	s = refresh(a);
 	if (arm_refresh(a) < 0)
@@ -399,6 +410,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	ebs_events_init(&a.events, a.cfg.notify_limit);
 	start_ms = now_unix_ms();
 	a.ebs = ebs_open(&a.cfg, err, sizeof(err));
 	if (!a.ebs) {
@@ -446,6 +458,7 @@ int main(int argc, char **argv)
 	if (snap)
 		log_modules(snap);
 	init_snmp(PROG);
+	a.snmp_up = true;
 	if (arm_refresh(&a) < 0) {
 		snmp_log(LOG_ERR, PROG ": cannot set up the refresh timer: %s\n", strerror(errno));
 		goto out_snmp;

@@ -69,6 +69,7 @@ static struct node nodes[] = {
 
 static const struct ebs_snapshot *snap;
 static uint64_t start_unix_ms;
+static uint64_t notify_suppressed;
 
 /* A row's index: its sub-identifiers. */
 struct row_arcs {
@@ -207,18 +208,20 @@ static int set_date_and_time(netsnmp_variable_list *var, uint64_t unix_ms)
 	return snmp_set_var_typed_value(var, ASN_OCTET_STR, b, sizeof(b));
 }
 
+static int set_counter64(netsnmp_variable_list *var, uint64_t v)
+{
+	struct counter64 c = {.high = (u_long)(v >> 32), .low = (u_long)(v & 0xffffffffu)};
+
+	return snmp_set_var_typed_value(var, ASN_COUNTER64, &c, sizeof(c));
+}
+
 static int set_metric(netsnmp_variable_list *var, const struct ebs_metric *m, const void *row)
 {
 	uint64_t v;
 
 	switch (m->snmp_type) {
-	case EBS_SNMP_COUNTER64: {
-		struct counter64 c;
-		v = ebs_metric_u64(m, row);
-		c.high = (u_long)(v >> 32);
-		c.low = (u_long)(v & 0xffffffffu);
-		return snmp_set_var_typed_value(var, ASN_COUNTER64, &c, sizeof(c));
-	}
+	case EBS_SNMP_COUNTER64:
+		return set_counter64(var, ebs_metric_u64(m, row));
 	case EBS_SNMP_GAUGE32:
 		return snmp_set_var_typed_integer(var, ASN_GAUGE, (long)clamp32(ebs_metric_u64(m, row)));
 	case EBS_SNMP_UNSIGNED32:
@@ -241,6 +244,7 @@ static int set_metric(netsnmp_variable_list *var, const struct ebs_metric *m, co
 static int set_local(netsnmp_variable_list *var, const struct ebs_mib_local *l, const void *row)
 {
 	switch (l->id) {
+	case EBS_L_NOTIFY_SUPPRESSED: return set_counter64(var, notify_suppressed);
 	case EBS_L_AGENT_VERSION: return set_string(var, EBS_VERSION);
 	case EBS_L_AGENT_START_TIME: return set_date_and_time(var, start_unix_ms);
 	case EBS_L_HIST_NAME:
@@ -441,6 +445,102 @@ static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrat
 			table_getnext(reqinfo, r, n);
 	}
 	return SNMP_ERR_NOERROR;
+}
+
+/* ---- notifications ----------------------------------------------------- */
+
+/* Appends one varbind of ev (name and value); -1 when it cannot. */
+static int add_varbind(netsnmp_variable_list **vars, const struct ebs_mib_varbind *vb,
+		       const struct ebs_event *ev, const struct ebs_snapshot *s)
+{
+	static const oid root[] = {EBS_OID_ROOT};
+	oid name[MAX_OID_LEN];
+	size_t len = EBS_OID_ROOT_LEN;
+	netsnmp_variable_list *var;
+	const void *row = s;
+	uint32_t arcs[EBS_MIB_MAX_PATH];
+	int rc;
+
+	memcpy(name, root, sizeof(root));
+	if (vb->metric) {
+		const struct ebs_metric *m = ebs_metric_find(vb->metric);
+		unsigned n = m ? ebs_mib_parent(m->table, m->family, arcs) : 0;
+
+		if (!n || (m->table != EBS_T_GLOBAL && m->table != EBS_T_MODULE) ||
+		    (m->table == EBS_T_MODULE && ev->family >= EBS_FAM_COUNT))
+			return -1;
+		name[len++] = EBS_ARC_OBJECTS;
+		for (unsigned k = 0; k < n; k++)
+			name[len++] = arcs[k];
+		name[len++] = m->snmp_subid;
+		if (m->table == EBS_T_MODULE) {
+			row = &s->modules[ev->family];
+			name[len++] = (oid)ev->family + 1; /* ebsModuleIndex */
+		} else {
+			name[len++] = 0;
+		}
+		var = snmp_varlist_add_variable(vars, name, len, ASN_NULL, NULL, 0);
+		if (!var)
+			return -1;
+		/* module.name is NULL in rows of modules never opened */
+		if (m->table == EBS_T_MODULE && m->vtype == EBS_V_STRPTR &&
+		    !((const struct ebs_module_stat *)row)->name)
+			return set_string(var, ebs_family_name(ev->family));
+		return set_metric(var, m, row);
+	}
+	name[len++] = EBS_ARC_NOTIFICATIONS;
+	name[len++] = EBS_ARC_NOTIFY_OBJECTS;
+	name[len++] = vb->notify;
+	name[len++] = 0;
+	var = snmp_varlist_add_variable(vars, name, len, ASN_NULL, NULL, 0);
+	if (!var)
+		return -1;
+	switch (vb->notify) {
+	case EBS_NO_TIME: rc = set_date_and_time(var, ev->unix_ms); break;
+	case EBS_NO_OLD_STATUS:
+		rc = snmp_set_var_typed_integer(var, ASN_INTEGER, (long)ev->old_status);
+		break;
+	case EBS_NO_COUNT: rc = snmp_set_var_typed_integer(var, ASN_GAUGE, (long)clamp32(ev->count)); break;
+	case EBS_NO_MAP: rc = set_string(var, ev->map ? ev->map : ""); break;
+	default: rc = -1;
+	}
+	return rc;
+}
+
+void ebs_mib_notify(const struct ebs_events *st, const struct ebs_snapshot *s)
+{
+	static const oid trap_oid[] = {1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0}; /* snmpTrapOID.0 */
+	static const oid root[] = {EBS_OID_ROOT};
+
+	notify_suppressed = st->suppressed_total;
+	for (unsigned i = 0; i < st->n; i++) {
+		const struct ebs_event *ev = &st->ev[i];
+		const struct ebs_mib_notification *n = ebs_mib_notification(ev->type);
+		netsnmp_variable_list *vars = NULL;
+		oid id[MAX_OID_LEN];
+		size_t len = EBS_OID_ROOT_LEN;
+		char text[EBS_REASON_LEN + 128];
+		bool ok = n != NULL;
+
+		memcpy(id, root, sizeof(root));
+		id[len++] = EBS_ARC_NOTIFICATIONS;
+		id[len++] = EBS_ARC_NOTIFY_PREFIX;
+		id[len++] = (oid)ev->type + 1;
+		ebs_event_text(ev, text, sizeof(text));
+		/* snmpTrapOID.0 first; send_v2trap() puts sysUpTime.0 before it */
+		ok = ok && snmp_varlist_add_variable(&vars, trap_oid, OID_LENGTH(trap_oid),
+						     ASN_OBJECT_ID, id, len * sizeof(oid));
+		for (unsigned k = 0; ok && k < EBS_MIB_NOTIFY_VARBINDS && n->vb[k].name; k++)
+			ok = add_varbind(&vars, &n->vb[k], ev, s) == 0;
+		if (ok) {
+			snmp_log(LOG_INFO, "ebpfstats-agentx: sending %s: %s\n", n->name, text);
+			send_v2trap(vars);
+		} else {
+			snmp_log(LOG_ERR, "ebpfstats-agentx: cannot build the notification for: %s\n",
+				 text);
+		}
+		snmp_free_varbind(vars);
+	}
 }
 
 /* ---- registration ------------------------------------------------------ */

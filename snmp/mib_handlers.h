@@ -21,4 +21,10 @@ void ebs_mib_unregister(void);
  * it passes another one. */
 void ebs_mib_set_snapshot(const struct ebs_snapshot *s);
 
+/* Sends the events of the last ebs_events_update() (of snapshot s) as
+ * EBPFSTATS-MIB notifications through the master, which passes them to its
+ * trap2sink/informsink/trapsess destinations; keeps st's suppressed count
+ * for ebsAgentNotificationsSuppressed. */
+void ebs_mib_notify(const struct ebs_events *st, const struct ebs_snapshot *s);
+
 #endif

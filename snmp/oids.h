@@ -22,6 +22,12 @@
 /* Arcs under the root. */
 #define EBS_ARC_OBJECTS 1
 #define EBS_ARC_CONFORMANCE 2
+#define EBS_ARC_NOTIFICATIONS 3
+
+/* Arcs under ebsNotifications: the notifications themselves under .0 (as
+ * SNMPv1 traps translate), the objects only they carry under .1. */
+#define EBS_ARC_NOTIFY_PREFIX 0
+#define EBS_ARC_NOTIFY_OBJECTS 1
 
 /* Arcs under ebsObjects. */
 #define EBS_ARC_AGENT 1
@@ -70,6 +76,7 @@ enum ebs_mib_local_id {
 	EBS_L_AGENT_START_TIME,
 	EBS_L_HIST_NAME,
 	EBS_L_HIST_UNIT,
+	EBS_L_NOTIFY_SUPPRESSED, /* notifications the rate limit held back */
 	EBS_L_INDEX, /* index columns */
 };
 
@@ -90,6 +97,8 @@ static inline const struct ebs_mib_local *ebs_mib_local_at(size_t i)
 		 "DisplayString"},
 		{"ebsAgentStartTime", EBS_L_AGENT_START_TIME, EBS_T_GLOBAL, EBS_FAM_COUNT, 2,
 		 "DateAndTime"},
+		{"ebsAgentNotificationsSuppressed", EBS_L_NOTIFY_SUPPRESSED, EBS_T_GLOBAL,
+		 EBS_FAM_COUNT, 4, "Counter64"},
 		{"ebsHistName", EBS_L_HIST_NAME, EBS_T_HIST, EBS_FAM_COUNT, 3, "DisplayString"},
 		{"ebsHistUnit", EBS_L_HIST_UNIT, EBS_T_HIST, EBS_FAM_COUNT, 6, "DisplayString"},
 		{"ebsModuleIndex", EBS_L_INDEX, EBS_T_MODULE, EBS_FAM_COUNT, 1, "Unsigned32"},
@@ -108,6 +117,79 @@ static inline const struct ebs_mib_local *ebs_mib_local_at(size_t i)
 		{"ebsHistBucket", EBS_L_INDEX, EBS_T_HIST, EBS_FAM_COUNT, 2, "Unsigned32"},
 	};
 	return i < sizeof(objs) / sizeof(objs[0]) ? &objs[i] : NULL;
+}
+
+/* ---- notifications ------------------------------------------------------ */
+
+/* Objects only notifications carry (accessible-for-notify), under
+ * ebsNotifyObjects; their instance is .0. */
+enum ebs_mib_notify_obj {
+	EBS_NO_TIME = 1,       /* DateAndTime of the snapshot that saw the event */
+	EBS_NO_OLD_STATUS = 2, /* EbsStatus before the change */
+	EBS_NO_COUNT = 3,      /* Gauge32: OOM kills / overflows in the interval */
+	EBS_NO_MAP = 4,	       /* DisplayString: the map that was full */
+};
+
+struct ebs_mib_notify_object {
+	const char *name;
+	enum ebs_mib_notify_obj subid;
+	const char *syntax;
+};
+
+static inline const struct ebs_mib_notify_object *ebs_mib_notify_object_at(size_t i)
+{
+	static const struct ebs_mib_notify_object objs[] = {
+		{"ebsNotifyTime", EBS_NO_TIME, "DateAndTime"},
+		{"ebsNotifyOldStatus", EBS_NO_OLD_STATUS, "EbsStatus"},
+		{"ebsNotifyCount", EBS_NO_COUNT, "Gauge32"},
+		{"ebsNotifyMap", EBS_NO_MAP, "DisplayString"},
+	};
+	return i < sizeof(objs) / sizeof(objs[0]) ? &objs[i] : NULL;
+}
+
+/* One varbind of a notification: a catalog metric (instance .0 for a
+ * scalar, the module's index for a module column) or a notify object. */
+struct ebs_mib_varbind {
+	const char *name;   /* MIB descriptor */
+	const char *metric; /* catalog id, or NULL */
+	enum ebs_mib_notify_obj notify; /* when metric is NULL */
+};
+
+#define EBS_MIB_NOTIFY_VARBINDS 6
+
+/* NOTIFICATION-TYPE per enum ebs_event_type, at ebsNotifications.0.<type + 1>,
+ * with its OBJECTS in this order. */
+struct ebs_mib_notification {
+	const char *name;
+	struct ebs_mib_varbind vb[EBS_MIB_NOTIFY_VARBINDS]; /* ends at a NULL name */
+};
+
+static inline const struct ebs_mib_notification *ebs_mib_notification(enum ebs_event_type t)
+{
+	static const struct ebs_mib_notification n[EBS_EV_COUNT] = {
+		[EBS_EV_OOM_KILL] = {"ebsOomKill",
+				     {{"ebsMemoryOomLastPid", "memory.oom_last_pid", 0},
+				      {"ebsMemoryOomLastComm", "memory.oom_last_comm", 0},
+				      {"ebsNotifyCount", NULL, EBS_NO_COUNT},
+				      {"ebsMemoryOomKills", "memory.oom_kills", 0},
+				      {"ebsNotifyTime", NULL, EBS_NO_TIME}}},
+		[EBS_EV_MODULE_STATUS] = {"ebsModuleStatusChange",
+					  {{"ebsModuleName", "module.name", 0},
+					   {"ebsNotifyOldStatus", NULL, EBS_NO_OLD_STATUS},
+					   {"ebsModuleStatus", "module.status", 0},
+					   {"ebsModuleReason", "module.reason", 0},
+					   {"ebsNotifyTime", NULL, EBS_NO_TIME}}},
+		[EBS_EV_OVERFLOW] = {"ebsOverflow",
+				     {{"ebsModuleName", "module.name", 0},
+				      {"ebsNotifyMap", NULL, EBS_NO_MAP},
+				      {"ebsNotifyCount", NULL, EBS_NO_COUNT},
+				      {"ebsModuleOverflows", "module.overflows", 0},
+				      {"ebsNotifyTime", NULL, EBS_NO_TIME}}},
+		[EBS_EV_PROGRAMS_LOADED] = {"ebsProgramsLoaded",
+					    {{"ebsAgentProgramsLoaded", "agent.loaded_unix_ms", 0},
+					     {"ebsNotifyTime", NULL, EBS_NO_TIME}}},
+	};
+	return (unsigned)t < EBS_EV_COUNT ? &n[t] : NULL;
 }
 
 /* Whether a catalog metric is served: it has an SNMP type and its table

@@ -34,12 +34,14 @@
 struct def {
 	char name[64];
 	char kind[24];	   /* OBJECT-TYPE, OBJECT-IDENTIFIER, MODULE-IDENTITY, OBJECT-GROUP,
-			      TEXTUAL-CONVENTION, MODULE-COMPLIANCE */
+			      TEXTUAL-CONVENTION, MODULE-COMPLIANCE, NOTIFICATION-TYPE,
+			      NOTIFICATION-GROUP */
 	char parent[64];
 	unsigned subid;
 	char syntax[64];   /* first word of SYNTAX: "Counter64", "SEQUENCE", "EbsStatus" */
 	char access[24];
-	char members[MAX_MEMBERS][64]; /* INDEX (objects) or OBJECTS (groups) */
+	char members[MAX_MEMBERS][64]; /* INDEX (objects), OBJECTS (groups, notifications)
+					  or NOTIFICATIONS (notification groups) */
 	unsigned nmembers;
 	char enum_label[MAX_ENUMS][32]; /* SYNTAX INTEGER { label(n), ... } */
 	unsigned enum_value[MAX_ENUMS];
@@ -165,7 +167,7 @@ static size_t parse_clauses(size_t i, struct def *d)
 				i = parse_enums(i + 2, d) - 1;
 		} else if (is(i, "MAX-ACCESS")) {
 			snprintf(d->access, sizeof(d->access), "%s", tok[i + 1]);
-		} else if (is(i, "INDEX") || is(i, "OBJECTS")) {
+		} else if (is(i, "INDEX") || is(i, "OBJECTS") || is(i, "NOTIFICATIONS")) {
 			i = parse_list(i + 1, d) - 1;
 		}
 	}
@@ -207,8 +209,9 @@ static void parse_mib(const char *path)
 	for (i = 0; i < ntok && !is(i, ";"); i++)
 		;
 	for (; i + 1 < ntok; i++) {
-		static const char *const macros[] = {"OBJECT-TYPE", "MODULE-IDENTITY", "OBJECT-GROUP",
-						     "MODULE-COMPLIANCE"};
+		static const char *const macros[] = {"OBJECT-TYPE",	  "MODULE-IDENTITY",
+						     "OBJECT-GROUP",	  "MODULE-COMPLIANCE",
+						     "NOTIFICATION-TYPE", "NOTIFICATION-GROUP"};
 		bool done = false;
 
 		for (size_t m = 0; m < sizeof(macros) / sizeof(macros[0]); m++)
@@ -353,6 +356,16 @@ static const struct ebs_mib_local *local_by_name(const char *name)
 	for (size_t i = 0; (l = ebs_mib_local_at(i)); i++)
 		if (!strcmp(l->name, name))
 			return l;
+	return NULL;
+}
+
+static const struct ebs_mib_notify_object *notify_object_by_name(const char *name)
+{
+	const struct ebs_mib_notify_object *o;
+
+	for (size_t i = 0; (o = ebs_mib_notify_object_at(i)); i++)
+		if (!strcmp(o->name, name))
+			return o;
 	return NULL;
 }
 
@@ -515,6 +528,10 @@ static void test_mib_objects_served(void **state)
 		if (!strcmp(d->kind, "OBJECT-GROUP")) {
 			for (unsigned k = 0; k < d->nmembers; k++) {
 				const struct def *o = find(d->members[k]);
+				/* the objects only notifications carry: test_notifications */
+				if (o && !strcmp(o->access, "accessible-for-notify") &&
+				    notify_object_by_name(o->name))
+					continue;
 				if (!o || strcmp(o->access, "read-only"))
 					fail_msg("group %s lists %s, not a read-only object", d->name,
 						 d->members[k]);
@@ -546,6 +563,8 @@ static void test_mib_objects_served(void **state)
 			continue;
 		if (local_by_name(d->name))
 			continue;
+		if (notify_object_by_name(d->name))
+			continue; /* test_notifications */
 		fail_msg("MIB object %s is neither a catalog metric nor in snmp/oids.h: the agent "
 			 "does not serve it",
 			 d->name);
@@ -653,6 +672,96 @@ static void test_every_family_and_table_served(void **state)
 	assert_non_null(find("ebsFileIoTable"));
 }
 
+/* The OID of a node under ebsNotifications. */
+static void check_notify_at(const char *name, unsigned arc, unsigned subid)
+{
+	static const uint32_t root[] = {EBS_OID_ROOT};
+	uint32_t want[64], got[64];
+	unsigned nw = 0, ng = resolve(name, got);
+	char ws[512], gs[512];
+
+	for (unsigned k = 0; k < EBS_OID_ROOT_LEN; k++)
+		want[nw++] = root[k];
+	want[nw++] = EBS_ARC_NOTIFICATIONS;
+	want[nw++] = arc;
+	want[nw++] = subid;
+	oid_str(want, nw, ws, sizeof(ws));
+	oid_str(got, ng, gs, sizeof(gs));
+	if (strcmp(ws, gs))
+		fail_msg("%s: the agent sends it as %s, the MIB puts it at %s", name, ws, gs);
+}
+
+/* Every event type is a NOTIFICATION-TYPE where the agent sends it, with
+ * the varbinds the agent sends in that order; each varbind is a served
+ * catalog object or one of the accessible-for-notify objects of
+ * snmp/oids.h; all of them are in the notification group. */
+static void test_notifications(void **state)
+{
+	const struct ebs_mib_notify_object *o;
+	const struct def *grp = find("ebsNotificationGroup");
+
+	(void)state;
+	assert_non_null(grp);
+	assert_string_equal(grp->kind, "NOTIFICATION-GROUP");
+	assert_int_equal(grp->nmembers, EBS_EV_COUNT);
+	for (int t = 0; t < EBS_EV_COUNT; t++) {
+		const struct ebs_mib_notification *n = ebs_mib_notification((enum ebs_event_type)t);
+		const struct def *d;
+		unsigned nvb = 0, in_group = 0;
+
+		assert_non_null(n);
+		d = find(n->name);
+		if (!d || strcmp(d->kind, "NOTIFICATION-TYPE"))
+			fail_msg("the MIB has no NOTIFICATION-TYPE %s", n->name);
+		check_notify_at(n->name, EBS_ARC_NOTIFY_PREFIX, (unsigned)t + 1);
+		for (; nvb < EBS_MIB_NOTIFY_VARBINDS && n->vb[nvb].name; nvb++) {
+			const struct ebs_mib_varbind *vb = &n->vb[nvb];
+
+			if (nvb >= d->nmembers || strcmp(d->members[nvb], vb->name))
+				fail_msg("%s: OBJECTS element %u is %s in the MIB, the agent sends %s",
+					 n->name, nvb + 1, nvb < d->nmembers ? d->members[nvb] : "none",
+					 vb->name);
+			if (vb->metric) {
+				const struct ebs_metric *m = ebs_metric_find(vb->metric);
+				if (!m || !ebs_mib_serves(m) || strcmp(m->snmp_name, vb->name))
+					fail_msg("%s: varbind %s is not served catalog metric %s",
+						 n->name, vb->name, vb->metric);
+				/* the agent knows the instance of scalars and module columns */
+				assert_true(m->table == EBS_T_GLOBAL || m->table == EBS_T_MODULE);
+			} else {
+				o = notify_object_by_name(vb->name);
+				if (!o || o->subid != vb->notify)
+					fail_msg("%s: varbind %s is not notify object %u", n->name,
+						 vb->name, (unsigned)vb->notify);
+			}
+		}
+		assert_int_equal(d->nmembers, nvb);
+		for (unsigned k = 0; k < grp->nmembers; k++)
+			in_group += !strcmp(grp->members[k], n->name);
+		if (in_group != 1)
+			fail_msg("%s: not in ebsNotificationGroup", n->name);
+	}
+	for (size_t i = 0; (o = ebs_mib_notify_object_at(i)); i++) {
+		const struct def *d = find(o->name);
+
+		if (!d || strcmp(d->kind, "OBJECT-TYPE"))
+			fail_msg("the MIB has no OBJECT-TYPE %s", o->name);
+		check_notify_at(o->name, EBS_ARC_NOTIFY_OBJECTS, o->subid);
+		if (strcmp(d->access, "accessible-for-notify"))
+			fail_msg("%s: MAX-ACCESS %s, want accessible-for-notify", o->name, d->access);
+		if (strcmp(d->syntax, o->syntax))
+			fail_msg("%s: SYNTAX %s in the MIB, %s in snmp/oids.h", o->name, d->syntax,
+				 o->syntax);
+		if (!in_a_group(o->name))
+			fail_msg("%s: not in exactly one OBJECT-GROUP", o->name);
+	}
+	/* and every accessible-for-notify object of the MIB is one of those */
+	for (size_t i = 0; i < ndefs; i++)
+		if (!strcmp(defs[i].access, "accessible-for-notify") &&
+		    !notify_object_by_name(defs[i].name))
+			fail_msg("%s is accessible-for-notify but not in snmp/oids.h", defs[i].name);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -663,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_columns_contiguous),
 		cmocka_unit_test(test_textual_conventions),
 		cmocka_unit_test(test_every_family_and_table_served),
+		cmocka_unit_test(test_notifications),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,242 @@
+#!/bin/sh
+# Notifications end to end (issue 16).  A real snmptrapd (-f -Lo) on a
+# loopback port is the trap2sink of the test's own snmpd master; the
+# subagent sends through the master over AgentX:
+#  1. its own load of the programs: ebsProgramsLoaded;
+#  2. an OOM kill in a memory cgroup the test makes (v2 memory.max, or v1
+#     memory.limit_in_bytes): ebsOomKill with the victim's pid and name;
+#  3. a flood of loopback sockets against map_sizes.sockets 64, over
+#     several refresh intervals: exactly one ebsOverflow naming tcp_socks;
+#  4. SIGHUP with collect_tcp false: ebsModuleStatusChange tcp ok -> disabled
+#     with the reason;
+#  5. notify_limit 2: three status changes at once within the minute of
+#     the one before: one sent, two counted in ebsAgentNotificationsSuppressed;
+#  6. collectd (LoadPlugin logfile + ebpf) logs the same events as
+#     notifications: programs_loaded and oom_kill.
+# Needs root, snmpd and snmptrapd (collectd for 6): exit 77 otherwise.
+set -u
+# shellcheck source=tests/lib.sh
+. "${top_srcdir:-.}/tests/lib.sh"
+N=$ROOT.3.0 # ebsNotificationsPrefix
+NO=$ROOT.3.1 # ebsNotifyObjects
+HOG=ebs-oom-hog
+
+need_root
+need_snmp
+TRAPD=$(command -v snmptrapd || ls /usr/sbin/snmptrapd 2>/dev/null)
+[ -n "$TRAPD" ] || skip "snmptrapd missing (package snmptrapd)"
+command -v python3 >/dev/null 2>&1 || skip "python3 missing (the socket flood and the hog)"
+
+# ---- a memory cgroup: v2 memory.max, or the v1 memory hierarchy ----------------
+memcg="" memcg_limit=""
+v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+if [ -n "$v2" ] && [ -f "$v2/cgroup.controllers" ] && grep -qw memory "$v2/cgroup.controllers"; then
+	echo +memory >"$v2/cgroup.subtree_control" 2>/dev/null
+	memcg=$v2/ebs-notify-$$ memcg_limit=memory.max
+else
+	v1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/mounts)
+	[ -n "$v1" ] && memcg=$v1/ebs-notify-$$ memcg_limit=memory.limit_in_bytes
+fi
+cleanup_hook() {
+	[ -n "$memcg" ] && [ -d "$memcg" ] && rmdir "$memcg" 2>/dev/null
+	:
+}
+# run_hog: a process named $HOG touches 256 MiB in a 48 MiB cgroup; prints
+# its pid.  The OOM killer picks it (no swap to escape to).
+run_hog() {
+	mkdir -p "$memcg" && echo $((48 << 20)) >"$memcg/$memcg_limit" || return 1
+	[ -f "$memcg/memory.swap.max" ] && echo 0 >"$memcg/memory.swap.max"
+	[ -f "$memcg/memory.memsw.limit_in_bytes" ] &&
+		echo $((48 << 20)) >"$memcg/memory.memsw.limit_in_bytes" 2>/dev/null
+	# the interpreter itself, not a wrapper script (pyenv's shims)
+	ln -sf "$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')" "$tmp/$HOG"
+	# the shell moves itself in, then becomes the hog (same pid)
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" -c "x = b\"y\" * (256 << 20)"' \
+		sh "$memcg" "$tmp/$HOG" >/dev/null 2>&1 &
+	_rh_pid=$!
+	wait "$_rh_pid"
+	echo "$_rh_pid"
+}
+
+# ---- snmptrapd, snmpd with it as trap2sink, the subagent ----------------------------
+tport=$(($$ % 10000 + 50000))
+cat >"$tmp/snmptrapd.conf" <<EOF
+disableAuthorization yes
+doNotRetainNotificationLogs yes
+EOF
+# one line per notification: its varbinds, numeric, tab-separated
+"$TRAPD" -f -Lo -C -c "$tmp/snmptrapd.conf" -On -F 'TRAP %V|%v\n' \
+	-A -p "$tmp/snmptrapd.pid" udp:127.0.0.1:"$tport" >"$tmp/traps.log" 2>&1 &
+trapd_pid=$!
+track "$trapd_pid"
+wait_until 10 'grep -q "NET-SNMP version" "$tmp/traps.log" || ! kill -0 $trapd_pid 2>/dev/null'
+kill -0 "$trapd_pid" 2>/dev/null || { no "snmptrapd starts on udp:127.0.0.1:$tport"; finish; }
+ok "snmptrapd on udp:127.0.0.1:$tport"
+
+SNMPD_EXTRA="trap2sink 127.0.0.1:$tport public"
+start_master
+ok "snmpd master on udp:127.0.0.1:$port, trap2sink 127.0.0.1:$tport"
+
+traps() { # traps NOTIFICATION-SUBID: the lines of that notification
+	grep -F "$N.$1" "$tmp/traps.log" | grep -F "1.3.6.1.6.3.1.1.4.1.0" || true
+}
+ntraps() { traps "$1" | grep -c . ; }
+vb() { # vb LINE OID: the value of one varbind of a trap line
+	echo "$1" | tr '|' '\n' | sed -n "s/^\.\{0,1\}$2 = [A-Za-z0-9-]*: //p" | tr -d '"'
+}
+
+new_pin notify
+conf() { # conf FILE LINE...: pinned programs, 1 s interval, notify_limit 2
+	_cf=$1
+	shift
+	{
+		printf 'integrations:\n  ebpf:\n    pin_path: "%s"\n    interval: 1s\n' "$pin"
+		printf '    notify_limit: 2\n    collect_file_io: false\n'
+		printf '    map_sizes:\n      sockets: 64\n'
+		for _l in "$@"; do printf '    %s\n' "$_l"; done
+	} >"$_cf"
+}
+conf "$tmp/agent.yaml" "collect_memory: true"
+start_agent "$tmp/agent.yaml" "$tmp/agent.log"
+expect "subagent serves ebsAgentNotificationsSuppressed.0 (0)" '[ "$(get $O.1.4.0)" = 0 ]'
+
+# ---- 1. the load ----------------------------------------------------------------
+wait_until 10 '[ "$(ntraps 4)" -ge 1 ]'
+expect "its own load arrives as one ebsProgramsLoaded" '[ "$(ntraps 4)" = 1 ]'
+line=$(traps 4 | head -n1)
+expect "ebsProgramsLoaded carries ebsAgentProgramsLoaded.0 and ebsNotifyTime.0" \
+	'[ -n "$(vb "$line" "$O.1.3.0")" ] && [ -n "$(vb "$line" "$NO.1.0")" ]'
+
+# ---- 2. an OOM kill ------------------------------------------------------------------
+if [ -z "$memcg" ]; then
+	note "no cgroup memory controller (v2 or v1): OOM kill not tested"
+else
+	hog=$(run_hog)
+	if isnum "$hog"; then
+		# OOM kills are host-wide: the one of our hog (another test's may come too)
+		oom_line() { traps 1 | grep -F "$O.7.4.0 = Gauge32: $hog|" | head -n1; }
+		wait_until 10 '[ -n "$(oom_line)" ]'
+		line=$(oom_line)
+		vpid=$(vb "$line" "$O.7.4.0") vcomm=$(vb "$line" "$O.7.5.0")
+		expect "ebsOomKill names the victim: pid $hog, $HOG (got '$vpid' '$vcomm')" \
+			'[ "$vpid" = "$hog" ] && [ "$vcomm" = "$HOG" ]'
+		expect "ebsOomKill counts the kills in the interval and since load" \
+			'[ "$(vb "$line" "$NO.3.0")" -ge 1 ] && [ "$(vb "$line" "$O.7.3.0")" -ge 1 ]'
+	else
+		no "the hog ran in $memcg"
+	fi
+	rmdir "$memcg" 2>/dev/null
+fi
+
+# ---- 3. a socket flood: one episode, one notification -----------------------------
+# 300 loopback connections held (600 sockets against a table of 64 buckets
+# of 3), then 4 s of connects and closes: drops in every 1 s interval
+python3 - <<'EOF' >"$tmp/flood.log" 2>&1 || no "the socket flood ran"
+import socket, time
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1024)
+held = []
+for _ in range(300):
+    c = socket.create_connection(srv.getsockname())
+    held.append((c, srv.accept()[0]))
+end = time.time() + 4
+while time.time() < end:
+    c = socket.create_connection(srv.getsockname())
+    a = srv.accept()[0]
+    c.close()
+    a.close()
+for c, a in held:
+    c.close()
+    a.close()
+EOF
+# the episode ends one quiet interval later; wait out a few
+sleep 4
+# other modules' maps may overflow on a busy host too: tcp's are ours
+tcp_ovf() { traps 3 | grep -F "$O.2.1.2.2 = STRING: \"tcp\"" || true; }
+n_ovf=$(tcp_ovf | grep -c .)
+expect "the flood is one ebsOverflow of tcp, not one per interval (got $n_ovf)" '[ "$n_ovf" = 1 ]'
+line=$(tcp_ovf | head -n1)
+expect "ebsOverflow names map tcp_socks (got '$(vb "$line" "$NO.4.0")')" \
+	'[ "$(vb "$line" "$NO.4.0")" = tcp_socks ]'
+cnt=$(vb "$line" "$NO.3.0") total=$(vb "$line" "$O.2.1.7.2")
+expect "ebsOverflow counts the drops ($cnt in the interval, $total since load)" \
+	'isnum "$cnt" && isnum "$total" && [ "$cnt" -gt 0 ] && [ "$total" -ge "$cnt" ]'
+
+# ---- 4. a status change --------------------------------------------------------------
+conf "$tmp/agent.yaml" "collect_memory: true" "collect_tcp: false"
+kill -HUP "$agent_pid"
+wait_until 10 '[ "$(ntraps 2)" -ge 1 ]'
+line=$(traps 2 | head -n1)
+expect "SIGHUP without tcp: ebsModuleStatusChange tcp ok(1) -> disabled(4)" \
+	'[ "$(vb "$line" "$O.2.1.2.2")" = tcp ] && [ "$(vb "$line" "$NO.2.0")" = 1 ] &&
+	 [ "$(vb "$line" "$O.2.1.3.2")" = 4 ]'
+expect "with the reason (got '$(vb "$line" "$O.2.1.4.2")')" \
+	'vb "$line" "$O.2.1.4.2" | grep -q "collect_tcp is false"'
+
+# ---- 5. the rate limit ---------------------------------------------------------------
+# three changes at once (tcp back on, sched and memory off); the minute's
+# budget of 2 has one left
+supp0=$(get $O.1.4.0)
+conf "$tmp/agent.yaml" "collect_scheduler: false" "collect_memory: false"
+kill -HUP "$agent_pid"
+wait_until 10 'v=$(get1 $O.1.4.0); isnum "$v" && [ "$v" -ge $((supp0 + 2)) ]'
+supp1=$(get $O.1.4.0)
+expect "three changes, limit 2: ebsAgentNotificationsSuppressed.0 counts two more ($supp0 -> $supp1)" \
+	'[ "$supp1" -ge $((supp0 + 2)) ]'
+sleep 2
+expect "and one more ebsModuleStatusChange arrived, two in all (got $(ntraps 2))" \
+	'[ "$(ntraps 2)" = 2 ]'
+expect "no notification was sent twice: one load, one overflow of tcp" \
+	'[ "$(ntraps 4)" = 1 ] && [ "$(tcp_ovf | grep -c .)" = 1 ]'
+stop_pid "$agent_pid"
+
+# ---- 6. collectd's logfile -----------------------------------------------------------
+COLLECTD=$(command -v collectd || ls /usr/sbin/collectd 2>/dev/null)
+PLUGIN_SO="$top_builddir/.libs/ebpf.so"
+SYS_PLUGINDIR=$("${COLLECTD:-false}" -h 2>/dev/null | sed -n 's/^ *Plugin directory *//p')
+SYS_TYPESDB=$(ls /usr/share/collectd/types.db /usr/share/collectd*/types.db 2>/dev/null | head -n1)
+if [ -z "$COLLECTD" ] || [ ! -r "$PLUGIN_SO" ] || [ ! -r "${SYS_PLUGINDIR:-/nonexistent}/logfile.so" ]; then
+	note "collectd, its logfile plugin or ebpf.so missing: collectd notifications not tested"
+	finish
+fi
+mkdir -p "$tmp/cd/plugins"
+cp "$PLUGIN_SO" "$tmp/cd/plugins/ebpf.so"
+cp "$SYS_PLUGINDIR/logfile.so" "$tmp/cd/plugins/"
+cat >"$tmp/cd/collectd.conf" <<EOF
+Hostname "ebs-notify"
+FQDNLookup false
+BaseDir "$tmp/cd"
+PIDFile "$tmp/cd/collectd.pid"
+PluginDir "$tmp/cd/plugins"
+TypesDB "$SYS_TYPESDB" "$top_srcdir/collectd/ebpf.types.db"
+Interval 1
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel info
+  File "$tmp/collectd.log"
+  PrintSeverity true
+</Plugin>
+LoadPlugin ebpf
+<Plugin ebpf>
+  PinPath ""
+  CollectMemory true
+  CollectSyscalls false
+</Plugin>
+EOF
+"$COLLECTD" -f -C "$tmp/cd/collectd.conf" >"$tmp/collectd-stdout.log" 2>&1 &
+cd_pid=$!
+track "$cd_pid"
+cdlog() { grep -F "plugin = ebpf" "$tmp/collectd.log" 2>/dev/null | grep -F "$1" || true; }
+wait_until 20 '[ -n "$(cdlog programs_loaded)" ]'
+expect "collectd logs ebpf programs_loaded as an OKAY notification" \
+	'cdlog "type_instance = programs_loaded" | grep -q "severity = OKAY"'
+if [ -n "$memcg" ]; then
+	hog=$(run_hog)
+	wait_until 10 '[ -n "$(cdlog oom_kill)" ]'
+	expect "collectd logs the OOM kill as a FAILURE naming pid $hog ($HOG)" \
+		'cdlog "type_instance = oom_kill" | grep "severity = FAILURE" | grep -q "pid $hog ($HOG)"'
+	rmdir "$memcg" 2>/dev/null
+fi
+stop_pid "$cd_pid"
+finish
