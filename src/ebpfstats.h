@@ -380,7 +380,7 @@ struct ebs_events {
 	uint64_t loaded_unix_ms; /* the newest load seen */
 	uint64_t oom_kills;
 	enum ebs_status status[EBS_FAM_COUNT];
-	uint64_t overflows[EBS_FAM_COUNT];
+	uint64_t overflows[EBS_FAM_COUNT]; /* drops of the module's bounded maps */
 	uint64_t map_overflows[EBS_FAM_COUNT][3];
 	bool overflowing[EBS_FAM_COUNT]; /* grew in the last interval */
 	uint64_t window_start_ns[EBS_EV_COUNT];

@@ -23,13 +23,11 @@ static unsigned map_counters(const struct ebs_snapshot *s, enum ebs_family f,
 {
 	switch (f) {
 	case EBS_FAM_SYSCALLS:
-		/* the rest of the module's overflows: mostly samples that found
-		 * no free histogram row in sys_row (and went to its "other"
-		 * row), else a syscall number beyond sys_stats */
+		/* only the in-flight table drops anything: the module's other
+		 * overflows are samples kept in sys_row's shared "other" row,
+		 * which a host with many distinct syscalls fills for good */
 		c[0] = (struct map_counter){"sys_start", s->sys.inflight_overflows};
-		c[1] = (struct map_counter){"sys_row", s->modules[f].overflows -
-							    s->sys.inflight_overflows};
-		return 2;
+		return 1;
 	case EBS_FAM_TCP:
 		c[0] = (struct map_counter){"tcp_socks", s->tcp.socket_overflows};
 		c[1] = (struct map_counter){"tcp_ports", s->tcp.port_overflows};
@@ -157,10 +155,12 @@ static void detect_overflow(struct ebs_events *st, const struct ebs_snapshot *s,
 	for (int f = 0; f < EBS_FAM_COUNT; f++) {
 		struct map_counter c[MAP_COUNTERS];
 		unsigned n = map_counters(s, (enum ebs_family)f, c);
-		uint64_t now = s->modules[f].overflows, most = 0;
+		uint64_t now = 0, most = 0;
 		const char *map = n ? c[0].map : "";
 		bool growing;
 
+		for (unsigned k = 0; k < n; k++)
+			now += c[k].value;
 		if (restart) {
 			st->overflows[f] = 0;
 			memset(st->map_overflows[f], 0, sizeof(st->map_overflows[f]));
@@ -188,7 +188,7 @@ static void detect_overflow(struct ebs_events *st, const struct ebs_snapshot *s,
 
 			if (ev) {
 				ev->count = now - st->overflows[f];
-				ev->total = now;
+				ev->total = s->modules[f].overflows;
 				ev->map = map;
 			}
 		}

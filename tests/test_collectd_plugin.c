@@ -881,7 +881,7 @@ static void test_notifications(void **state)
 	s.modules[EBS_FAM_TCP].status = EBS_ST_DEGRADED;
 	snprintf(s.modules[EBS_FAM_TCP].reason, EBS_REASON_LEN, "no tcp_probe");
 	s.modules[EBS_FAM_SCHED].status = EBS_ST_UNAVAILABLE;
-	s.modules[EBS_FAM_SYSCALLS].overflows = 10;
+	s.modules[EBS_FAM_SYSCALLS].overflows = s.sys.inflight_overflows = 10;
 	cd_notify(&s);
 	assert_int_equal(n_notifs, 4);
 	n = find_notif("oom_kill");

@@ -230,6 +230,11 @@ static void test_overflow_episode(void **state)
 	snap.sched.wakeup_overflows = snap.modules[EBS_FAM_SCHED].overflows = 9;
 	assert_int_equal(feed(&st), 1); /* back to ok */
 	assert_int_equal(count_type(&st, EBS_EV_OVERFLOW), 0);
+	/* syscall samples in sys_row's shared "other" row are kept, not
+	 * dropped: the module's overflows grow, no episode */
+	snap.modules[EBS_FAM_SYSCALLS].overflows += 500;
+	feed(&st);
+	assert_int_equal(count_type(&st, EBS_EV_OVERFLOW), 0);
 	/* a new load restarts the counters: growth from zero is a new episode */
 	snap.loaded_unix_ms = 9000;
 	snap.sched.wakeup_overflows = snap.modules[EBS_FAM_SCHED].overflows = 0;
@@ -237,7 +242,8 @@ static void test_overflow_episode(void **state)
 	memset(&snap.tcp, 0, sizeof(snap.tcp));
 	snap.tcp_peer_overflows = 0;
 	snap.modules[EBS_FAM_TCP].overflows = 0;
-	snap.sys.inflight_overflows = snap.modules[EBS_FAM_SYSCALLS].overflows = 4;
+	snap.sys.inflight_overflows = 4;
+	snap.modules[EBS_FAM_SYSCALLS].overflows = 30; /* with sys_row's */
 	assert_int_equal(feed(&st), 2);
 	assert_non_null(find_type(&st, EBS_EV_PROGRAMS_LOADED));
 	ev = find_type(&st, EBS_EV_OVERFLOW);
@@ -245,6 +251,7 @@ static void test_overflow_episode(void **state)
 	assert_int_equal(ev->family, EBS_FAM_SYSCALLS);
 	assert_string_equal(ev->map, "sys_start");
 	assert_int_equal(ev->count, 4);
+	assert_int_equal(ev->total, 30); /* ebsModuleOverflows */
 }
 
 /* Four status changes at once with a limit of 2: two sent, two counted;
