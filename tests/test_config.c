@@ -219,6 +219,7 @@ static void test_full_file(void **state)
 	assert_string_equal(cfg.btf_path, "/boot/vmlinux-6.18.btf");
 	assert_string_equal(cfg.pin_path, "/sys/fs/bpf/ebpfstats-test");
 	assert_int_equal(cfg.interval_ms, 15000);
+	assert_int_equal(cfg.notify_limit, 3);
 	assert_int_equal(cfg.max_threads, 4096);
 	assert_int_equal(cfg.max_sockets, 65536);
 	assert_int_equal(cfg.max_ports, 256);
