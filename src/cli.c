@@ -156,8 +156,28 @@ static void json_value(FILE *f, const struct ebs_metric *m, const void *row)
 	}
 }
 
+/* The events of this snapshot against the one before (src/events.c), as
+ * the subagent and the collectd plugin send them. */
+static void json_events(FILE *f, const struct ebs_events *ev)
+{
+	fputs(",\"events\":[", f);
+	for (unsigned i = 0; i < ev->n; i++) {
+		char text[EBS_REASON_LEN + 128];
+
+		ebs_event_text(&ev->ev[i], text, sizeof(text));
+		fprintf(f, "%s{\"type\":", i ? "," : "");
+		json_str(f, ebs_event_name(ev->ev[i].type));
+		fputs(",\"module\":", f);
+		json_str(f, ev->ev[i].family < EBS_FAM_COUNT ? ebs_family_name(ev->ev[i].family) : "");
+		fputs(",\"text\":", f);
+		json_str(f, text);
+		fputc('}', f);
+	}
+	fprintf(f, "],\"notifications_suppressed\":%" PRIu64, ev->suppressed_total);
+}
+
 /* docs/json.md describes this output */
-static void print_json(FILE *f, const struct ebs_snapshot *s)
+static void print_json(FILE *f, const struct ebs_snapshot *s, const struct ebs_events *ev)
 {
 	bool first = true;
 
@@ -190,7 +210,9 @@ static void print_json(FILE *f, const struct ebs_snapshot *s)
 		}
 		fputc('}', f);
 	}
-	fputs("}}\n", f);
+	fputc('}', f);
+	json_events(f, ev);
+	fputs("}\n", f);
 }
 
 /* ---- human summary ----------------------------------------------------- */
@@ -380,14 +402,27 @@ remember:
 
 /* ---- commands ------------------------------------------------------------ */
 
+static void print_events(const struct ebs_events *ev)
+{
+	for (unsigned i = 0; i < ev->n; i++) {
+		char text[EBS_REASON_LEN + 128];
+
+		ebs_event_text(&ev->ev[i], text, sizeof(text));
+		printf("event %s: %s\n", ebs_event_name(ev->ev[i].type), text);
+	}
+	fflush(stdout);
+}
+
 static int cmd_show(const struct ebs_config *cfg, unsigned interval_ms, long count, bool json)
 {
 	char err[EBS_ERR_LEN];
 	struct ebs *e = ebs_open(cfg, err, sizeof(err));
 	struct rates r = {0};
+	struct ebs_events ev;
 	const struct ebs_snapshot *s;
 	int rc = 0;
 
+	ebs_events_init(&ev, cfg->notify_limit);
 	if (!e) {
 		fprintf(stderr, "ebpfstats: %s\n", err);
 		return 2;
@@ -396,19 +431,25 @@ static int cmd_show(const struct ebs_config *cfg, unsigned interval_ms, long cou
 	if (ebs_drop_caps_all(err, sizeof(err)) < 0)
 		fprintf(stderr, "ebpfstats: warning: %s\n", err);
 	s = ebs_snapshot(e, err, sizeof(err));
-	if (s && !json)
+	if (s)
+		ebs_events_update(&ev, s);
+	if (s && !json) {
 		print_human(s, &r);
+		print_events(&ev);
+	}
 	for (long i = 0; s && !stop && (count <= 0 || i < count); i++) {
 		if (sleep_interval(interval_ms) < 0)
 			break;
 		s = ebs_snapshot(e, err, sizeof(err));
 		if (!s)
 			break;
+		ebs_events_update(&ev, s);
 		if (json) {
-			print_json(stdout, s);
+			print_json(stdout, s, &ev);
 			break;
 		}
 		print_human(s, &r);
+		print_events(&ev);
 	}
 	if (!s) {
 		fprintf(stderr, "ebpfstats: snapshot failed: %s\n", err);

@@ -61,7 +61,9 @@ print(" ".join(sorted(set(ids) - set(m))) or "-", " ".join(sorted(set(m) - set(i
                all(isinstance(x, str) and x == r for r, x in v.items())) or "-",
       list(m) == [i for i in ids if i in m], ",".join(sorted(d)))' "$tmp/snap.json" "$tmp/catalog.json" 2>&1)
 expect "json: no self-mapping object ($schema)" \
-	'[ "$schema" = "file_io.name module.name syscall.name tcp.state.name - - True interval_ns,loaded_unix_ms,metrics,taken_unix_ms,version" ]'
+	'[ "$schema" = "file_io.name module.name syscall.name tcp.state.name - - True events,interval_ns,loaded_unix_ms,metrics,notifications_suppressed,taken_unix_ms,version" ]'
+events=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(type(d["events"]).__name__, d["notifications_suppressed"])' "$tmp/snap.json")
+expect "json: the interval's events, and the notifications held back (got $events)" '[ "$events" = "list 0" ]'
 
 # pins left by show; unload removes them
 expect "show left pins for the other front-ends" '[ -d "$pin/v$LAYOUT/syscalls" ]'
