@@ -500,8 +500,13 @@ static int add_varbind(netsnmp_variable_list **vars, const struct ebs_mib_varbin
 	case EBS_NO_OLD_STATUS:
 		rc = snmp_set_var_typed_integer(var, ASN_INTEGER, (long)ev->old_status);
 		break;
-	case EBS_NO_COUNT: rc = snmp_set_var_typed_integer(var, ASN_GAUGE, (long)clamp32(ev->count)); break;
+	case EBS_NO_COUNT:
+		rc = snmp_set_var_typed_integer(var, ASN_GAUGE, (long)clamp32(ev->count));
+		break;
 	case EBS_NO_MAP: rc = set_string(var, ev->map ? ev->map : ""); break;
+	case EBS_NO_TOTAL:
+		rc = snmp_set_var_typed_integer(var, ASN_UNSIGNED, (long)clamp32(ev->total));
+		break;
 	default: rc = -1;
 	}
 	return rc;

@@ -128,6 +128,7 @@ enum ebs_mib_notify_obj {
 	EBS_NO_OLD_STATUS = 2, /* EbsStatus before the change */
 	EBS_NO_COUNT = 3,      /* Gauge32: OOM kills / overflows in the interval */
 	EBS_NO_MAP = 4,	       /* DisplayString: the map that was full */
+	EBS_NO_TOTAL = 5,      /* Unsigned32: OOM kills / overflows since load */
 };
 
 struct ebs_mib_notify_object {
@@ -143,12 +144,16 @@ static inline const struct ebs_mib_notify_object *ebs_mib_notify_object_at(size_
 		{"ebsNotifyOldStatus", EBS_NO_OLD_STATUS, "EbsStatus"},
 		{"ebsNotifyCount", EBS_NO_COUNT, "Gauge32"},
 		{"ebsNotifyMap", EBS_NO_MAP, "DisplayString"},
+		{"ebsNotifyTotal", EBS_NO_TOTAL, "Unsigned32"},
 	};
 	return i < sizeof(objs) / sizeof(objs[0]) ? &objs[i] : NULL;
 }
 
 /* One varbind of a notification: a catalog metric (instance .0 for a
- * scalar, the module's index for a module column) or a notify object. */
+ * scalar, the module's index for a module column) or a notify object.
+ * No Counter64: net-snmp cannot turn a notification with one into an
+ * SNMPv1 trap, and logs that it failed for every notification sent, even
+ * with no v1 destination (agent_trap.c converts each one up front). */
 struct ebs_mib_varbind {
 	const char *name;   /* MIB descriptor */
 	const char *metric; /* catalog id, or NULL */
@@ -171,7 +176,7 @@ static inline const struct ebs_mib_notification *ebs_mib_notification(enum ebs_e
 				     {{"ebsMemoryOomLastPid", "memory.oom_last_pid", 0},
 				      {"ebsMemoryOomLastComm", "memory.oom_last_comm", 0},
 				      {"ebsNotifyCount", NULL, EBS_NO_COUNT},
-				      {"ebsMemoryOomKills", "memory.oom_kills", 0},
+				      {"ebsNotifyTotal", NULL, EBS_NO_TOTAL},
 				      {"ebsNotifyTime", NULL, EBS_NO_TIME}}},
 		[EBS_EV_MODULE_STATUS] = {"ebsModuleStatusChange",
 					  {{"ebsModuleName", "module.name", 0},
@@ -183,7 +188,7 @@ static inline const struct ebs_mib_notification *ebs_mib_notification(enum ebs_e
 				     {{"ebsModuleName", "module.name", 0},
 				      {"ebsNotifyMap", NULL, EBS_NO_MAP},
 				      {"ebsNotifyCount", NULL, EBS_NO_COUNT},
-				      {"ebsModuleOverflows", "module.overflows", 0},
+				      {"ebsNotifyTotal", NULL, EBS_NO_TOTAL},
 				      {"ebsNotifyTime", NULL, EBS_NO_TIME}}},
 		[EBS_EV_PROGRAMS_LOADED] = {"ebsProgramsLoaded",
 					    {{"ebsAgentProgramsLoaded", "agent.loaded_unix_ms", 0},
