@@ -2,7 +2,8 @@
 # Notifications end to end (issue 16).  A real snmptrapd (-f -Lo) on a
 # loopback port is the trap2sink of the test's own snmpd master; the
 # subagent sends through the master over AgentX:
-#  1. its own load of the programs: ebsProgramsLoaded;
+#  1. its own load of the programs: ebsProgramsLoaded, also as an SNMPv3
+#     authPriv inform to a trapsess destination (a second snmptrapd);
 #  2. an OOM kill in a memory cgroup the test makes (v2 memory.max, or v1
 #     memory.limit_in_bytes): ebsOomKill with the victim's pid and name;
 #  -. a threshold with snmpd's own engine: `monitor` (DISMAN-EVENT-MIB) on
@@ -17,6 +18,8 @@
 #     notifications: programs_loaded and oom_kill; and collectd's threshold
 #     plugin notifies on an ebpf value (run-queue p99 above WarningMax).
 # Needs root, snmpd and snmptrapd (collectd for 6): exit 77 otherwise.
+# expect's conditions are eval'ed later, hence single quotes:
+# shellcheck disable=SC2016,SC2034
 set -u
 # shellcheck source=tests/lib.sh
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -62,19 +65,35 @@ run_hog() {
 }
 
 # ---- snmptrapd, snmpd with it as trap2sink, the subagent ----------------------------
+# start_trapd PORT CONF LOG: snmptrapd on 127.0.0.1:PORT, one line per
+# notification: its varbinds, numeric, |-separated; sets trapd_pid
+start_trapd() {
+	SNMP_PERSISTENT_DIR="$tmp/persist-$1" "$TRAPD" -f -Lo -C -c "$2" -On -F 'TRAP %V|%v\n' \
+		-A udp:127.0.0.1:"$1" >"$3" 2>&1 &
+	trapd_pid=$! _st_log=$3
+	track "$trapd_pid"
+	# (wait_until's own arguments replace $1..$3)
+	wait_until 10 'grep -q "NET-SNMP version" "$_st_log" || ! kill -0 $trapd_pid 2>/dev/null'
+	kill -0 "$trapd_pid" 2>/dev/null
+}
 tport=$(($$ % 10000 + 50000))
 cat >"$tmp/snmptrapd.conf" <<EOF
 disableAuthorization yes
 doNotRetainNotificationLogs yes
 EOF
-# one line per notification: its varbinds, numeric, tab-separated
-"$TRAPD" -f -Lo -C -c "$tmp/snmptrapd.conf" -On -F 'TRAP %V|%v\n' \
-	-A -p "$tmp/snmptrapd.pid" udp:127.0.0.1:"$tport" >"$tmp/traps.log" 2>&1 &
-trapd_pid=$!
-track "$trapd_pid"
-wait_until 10 'grep -q "NET-SNMP version" "$tmp/traps.log" || ! kill -0 $trapd_pid 2>/dev/null'
-kill -0 "$trapd_pid" 2>/dev/null || { no "snmptrapd starts on udp:127.0.0.1:$tport"; finish; }
+start_trapd "$tport" "$tmp/snmptrapd.conf" "$tmp/traps.log" ||
+	{ no "snmptrapd starts on udp:127.0.0.1:$tport"; finish; }
 ok "snmptrapd on udp:127.0.0.1:$tport"
+# a second one for SNMPv3 informs (trapsess -Ci -v3): authPriv, acknowledged
+v3port=$((tport + 1))
+cat >"$tmp/snmptrapd-v3.conf" <<EOF
+createUser ebsTrap SHA ebs-trap-auth AES ebs-trap-priv
+authUser log ebsTrap authPriv
+doNotRetainNotificationLogs yes
+EOF
+start_trapd "$v3port" "$tmp/snmptrapd-v3.conf" "$tmp/traps-v3.log" ||
+	{ no "snmptrapd starts on udp:127.0.0.1:$v3port"; finish; }
+ok "snmptrapd for SNMPv3 informs on udp:127.0.0.1:$v3port"
 
 # thresholds with snmpd's own engine (DISMAN-EVENT-MIB): its internal
 # queries go through the master to the subagent as a user's would.  The
@@ -91,6 +110,7 @@ for _i in 1 2 3; do
 done
 note "run-queue p99 limit $RUNQ_LIMIT µs"
 SNMPD_EXTRA="trap2sink 127.0.0.1:$tport public
+trapsess -Ci -v3 -u ebsTrap -l authPriv -a SHA -A ebs-trap-auth -x AES -X ebs-trap-priv 127.0.0.1:$v3port
 createUser ebsMonitor SHA ebs-monitor-pass AES
 iquerySecName ebsMonitor
 rouser ebsMonitor
@@ -127,6 +147,9 @@ expect "its own load arrives as one ebsProgramsLoaded" '[ "$(ntraps 4)" = 1 ]'
 line=$(traps 4 | head -n1)
 expect "ebsProgramsLoaded carries ebsAgentProgramsLoaded.0 and ebsNotifyTime.0" \
 	'[ -n "$(vb "$line" "$O.1.3.0")" ] && [ -n "$(vb "$line" "$NO.1.0")" ]'
+wait_until 10 'grep -qF "$N.4" "$tmp/traps-v3.log"'
+expect "and as an SNMPv3 authPriv inform to the trapsess destination" \
+	'grep -F "$N.4" "$tmp/traps-v3.log" | grep -qF "$O.1.3.0"'
 
 # ---- 2. an OOM kill ------------------------------------------------------------------
 if [ -z "$memcg" ]; then
