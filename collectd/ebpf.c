@@ -121,7 +121,7 @@ static struct ebs *cd_ebs;
 /* Status last logged per family (0: none yet), so a module that cannot run
  * is logged once, not at every interval. */
 static enum ebs_status cd_logged[EBS_FAM_COUNT];
-/* events found between reads; survives nothing but this plugin's life */
+/* what the last read saw, for the events of the next one */
 static struct ebs_events cd_events;
 
 /* ---- configuration ------------------------------------------------------ */
