@@ -153,7 +153,11 @@ EBS_HOOK(oom, mark_victim, (), victim_from_args(ctx), void *, victim_from_record
 
 /* ---- sched:sched_process_exit ----------------------------------------- */
 
+/* Not clang-formatted: it reads the parameter list "(struct x *p)" as a
+ * multiplication and writes "struct x * p". */
+/* clang-format off */
 EBS_HOOK(sched, sched_process_exit, (struct task_struct *t), on_exit(t),
 	 void *, on_exit(bpf_get_current_task_btf()))
+/* clang-format on */
 
 char LICENSE[] SEC("license") = "GPL";

@@ -236,6 +236,9 @@ EBS_HOOK(sched, sched_switch, (bool preempt, struct task_struct *prev, struct ta
 
 /* ---- sched_wakeup, sched_wakeup_new ---- */
 
+/* Not clang-formatted: it reads the parameter list "(struct x *p)" as a
+ * multiplication and writes "struct x * p". */
+/* clang-format off */
 EBS_HOOK(sched, sched_wakeup, (struct task_struct *p),
 	 on_wakeup(btf, p, (__u32)RD(btf, p, pid), false),
 	 struct trace_event_raw_sched_wakeup_template *,
@@ -251,6 +254,7 @@ EBS_HOOK(sched, sched_wakeup_new, (struct task_struct *p),
 EBS_HOOK(sched, sched_migrate_task, (struct task_struct *p, int dest_cpu),
 	 on_migrate(dest_cpu),
 	 struct trace_event_raw_sched_migrate_task *, on_migrate(ctx->dest_cpu))
+/* clang-format on */
 
 /* ---- sched_process_fork, _exec, _exit ---- */
 

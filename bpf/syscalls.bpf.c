@@ -291,6 +291,9 @@ static __always_inline int exit_from_args(bool btf, struct pt_regs *regs, long r
 	return on_exit(nr, ret);
 }
 
+/* Not clang-formatted: it reads the parameter list "(struct x *p)" as a
+ * multiplication and writes "struct x * p". */
+/* clang-format off */
 EBS_HOOK(raw_syscalls, sys_enter, (struct pt_regs *regs, long id),
 	 on_enter((__u32)id),
 	 struct trace_event_raw_sys_enter *, on_enter((__u32)ctx->id))
@@ -300,5 +303,6 @@ EBS_HOOK(raw_syscalls, sys_enter, (struct pt_regs *regs, long id),
 EBS_HOOK(raw_syscalls, sys_exit, (struct pt_regs *regs, long ret),
 	 exit_from_args(btf, regs, ret),
 	 struct trace_event_raw_sys_exit *, on_exit((__u32)ctx->id, ctx->ret))
+/* clang-format on */
 
 char LICENSE[] SEC("license") = "GPL";

@@ -494,7 +494,7 @@ static __always_inline void on_close(bool btf, struct ebs_tcp_stats *st, const s
 
 /* buckets: a constant, which tracker this program uses (see tcp_sockbkts). */
 static __always_inline int on_state(bool btf, bool buckets, const struct sock *sk, __u64 old,
-				    __u64 new, int lport)
+				    __u64 newstate, int lport)
 {
 	struct ebs_tcp_stats *st = stats();
 	struct sock_ref r;
@@ -506,32 +506,32 @@ static __always_inline int on_state(bool btf, bool buckets, const struct sock *s
 	/* two tests on 64-bit values, kept apart: clang folds them into one
 	 * subtraction whose bound the verifier cannot carry back to the
 	 * indexes */
-	if (old >= EBS_TCP_STATE_ROWS || new >= EBS_TCP_STATE_ROWS) {
+	if (old >= EBS_TCP_STATE_ROWS || newstate >= EBS_TCP_STATE_ROWS) {
 		st->other_states++;
 		return 0;
 	}
 	barrier_var(old);
-	barrier_var(new);
-	if (old == 0 || new == 0) {
+	barrier_var(newstate);
+	if (old == 0 || newstate == 0) {
 		st->other_states++;
 		return 0;
 	}
-	st->trans[old][new]++;
+	st->trans[old][newstate]++;
 	/* tcpAttemptFails (RFC 4022).  Full sockets only: Linux keeps a
 	 * passive open in a request socket (NEW_SYN_RECV) until the
 	 * handshake completes, and those never come through here; only Fast
 	 * Open children are full sockets in SYN_RECV. */
-	if ((new == TCP_CLOSE && (old == TCP_SYN_SENT || old == TCP_SYN_RECV)) ||
-	    (new == TCP_LISTEN && old == TCP_SYN_RECV))
+	if ((newstate == TCP_CLOSE && (old == TCP_SYN_SENT || old == TCP_SYN_RECV)) ||
+	    (newstate == TCP_LISTEN && old == TCP_SYN_RECV))
 		st->attempt_fails++;
-	if (new == TCP_ESTABLISHED && old == TCP_SYN_SENT) {
+	if (newstate == TCP_ESTABLISHED && old == TCP_SYN_SENT) {
 		struct ebs_tcp_peer *pr;
 
 		st->active_opens++;
 		pr = peer_row(btf, st, sk, false, 0, true);
 		if (pr)
 			pr->connects++;
-	} else if (new == TCP_ESTABLISHED && old == TCP_SYN_RECV) {
+	} else if (newstate == TCP_ESTABLISHED && old == TCP_SYN_RECV) {
 		struct ebs_tcp_port *p;
 		struct ebs_tcp_peer *pr;
 
@@ -542,14 +542,14 @@ static __always_inline int on_state(bool btf, bool buckets, const struct sock *s
 		pr = peer_row(btf, st, sk, true, lport_get(btf, sk, &lport), true);
 		if (pr)
 			pr->connects++;
-	} else if (new == TCP_LISTEN) {
+	} else if (newstate == TCP_LISTEN) {
 		/* 0 when listen() picks the port itself: that happens after
 		 * this event, and the first passive open adds the row */
 		port_row(st, lport_get(btf, sk, &lport), true);
 	}
 
 	key = sock_key(btf, buckets, sk);
-	if (new == TCP_CLOSE) {
+	if (newstate == TCP_CLOSE) {
 		/* CLOSE is where a socket's life ends: no live count for it */
 		if (!sock_find(buckets, key, &r)) {
 			on_close(btf, st, sk, NULL, &lport);
@@ -561,7 +561,7 @@ static __always_inline int on_state(bool btf, bool buckets, const struct sock *s
 		sock_release(buckets, &r, key);
 		return 0;
 	}
-	birth = old == TCP_CLOSE || (old == TCP_LISTEN && new == TCP_SYN_RECV);
+	birth = old == TCP_CLOSE || (old == TCP_LISTEN && newstate == TCP_SYN_RECV);
 	if (birth || !sock_find(buckets, key, &r)) {
 		/* A socket being born has no slot (it gave it back at its
 		 * CLOSE) unless we missed that CLOSE (the kernel skips a
@@ -578,20 +578,20 @@ static __always_inline int on_state(bool btf, bool buckets, const struct sock *s
 		if (had && r.m->state < EBS_TCP_STATE_ROWS)
 			st->sockets[r.m->state]--;
 		*r.born_ns = birth ? bpf_ktime_get_ns() : 0;
-		r.m->state = new;
-		r.m->passive = new == TCP_SYN_RECV || old == TCP_SYN_RECV;
+		r.m->state = newstate;
+		r.m->passive = newstate == TCP_SYN_RECV || old == TCP_SYN_RECV;
 		/* only a child needs its port kept (see on_close) */
 		r.m->lport = r.m->passive ? lport_get(btf, sk, &lport) : 0;
-		st->sockets[new]++;
+		st->sockets[newstate]++;
 		return 0;
 	}
 	/* the state we counted it in, which is old unless an event was lost */
 	if (r.m->state < EBS_TCP_STATE_ROWS)
 		st->sockets[r.m->state]--;
-	st->sockets[new]++;
-	r.m->state = new;
+	st->sockets[newstate]++;
+	r.m->state = newstate;
 	/* connect latency: a client's birth is its SYN_SENT */
-	if (old == TCP_SYN_SENT && new == TCP_ESTABLISHED && *r.born_ns) {
+	if (old == TCP_SYN_SENT && newstate == TCP_ESTABLISHED && *r.born_ns) {
 		now = bpf_ktime_get_ns();
 		if (now > *r.born_ns)
 			st->connect[ebs_hist_bucket(now - *r.born_ns)]++;
@@ -686,11 +686,11 @@ static __always_inline bool is_tcp(bool btf, const struct sock *sk)
 }
 
 static __always_inline int state_from_sock(bool btf, bool buckets, const struct sock *sk,
-					   int old, int new)
+					   int old, int newstate)
 {
 	if (!is_tcp(btf, sk))
 		return 0;
-	return on_state(btf, buckets, sk, (__u32)old, (__u32)new, LPORT_UNREAD);
+	return on_state(btf, buckets, sk, (__u32)old, (__u32)newstate, LPORT_UNREAD);
 }
 
 /* ---- sock:inet_sock_set_state ---------------------------------------- */

@@ -44,6 +44,8 @@
  * objects: the scalar group of its family for EBS_T_GLOBAL, the table's
  * entry otherwise.  Returns how many arcs, 0 when the table is not in the
  * MIB. */
+/* Not clang-formatted: one line per table reads as the table it is. */
+/* clang-format off */
 static inline unsigned ebs_mib_parent(enum ebs_table t, enum ebs_family fam,
 				      uint32_t arcs[EBS_MIB_MAX_PATH])
 {
@@ -68,6 +70,7 @@ static inline unsigned ebs_mib_parent(enum ebs_table t, enum ebs_family fam,
 	default: return 0;
 	}
 }
+/* clang-format on */
 
 /* Objects of the MIB that are not catalog metrics: what the agent knows by
  * itself, and the index columns (not-accessible, never served). */

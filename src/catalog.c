@@ -43,6 +43,9 @@
 
 /* Percentile gauges come in threes; only p50/p99 are served over SNMP for
  * the scalars (thresholds compare those), all three for table rows. */
+/* Not clang-formatted: the rows interleave X-macro expansions with no comma
+ * of their own, which it takes for continuations and indents. */
+/* clang-format off */
 const struct ebs_metric ebs_catalog[] = {
 	/* ---- agent-wide ---- */
 	R("agent.loaded_unix_ms", AGT, EBS_GAUGE, EBS_T_GLOBAL, SNAP, loaded_unix_ms, EBS_V_U64,
@@ -325,6 +328,7 @@ const struct ebs_metric ebs_catalog[] = {
 	  "samples", NULL, NULL, "ebsHistCount", 5, C64, 0,
 	  "Samples in this bucket since the programs were loaded."),
 };
+/* clang-format on */
 
 const size_t ebs_catalog_len = sizeof(ebs_catalog) / sizeof(ebs_catalog[0]);
 
@@ -562,7 +566,7 @@ uint64_t ebs_metric_u64(const struct ebs_metric *m, const void *row)
 		double d = *(const double *)p;
 		return d <= 0 ? 0 : (uint64_t)(d + 0.5);
 	}
-	case EBS_V_STATUS: return (uint64_t)*(const enum ebs_status *)p;
+	case EBS_V_STATUS: return (uint64_t)(*(const enum ebs_status *)p);
 	case EBS_V_BOOL: return *(const bool *)p ? 1 : 0;
 	default: return 0;
 	}
