@@ -4,6 +4,7 @@
 # tree).  Gives the cases and scenarios (run_scenario), the checks that
 # nothing foreign is on a measured hook (preflight) and nothing of ours
 # stays behind (cleanup, check_gone), and summarize.
+# sourced: the variables it sets are for the scripts that source it (SC2034)
 # shellcheck shell=bash disable=SC2034
 set -u -o pipefail
 export LC_ALL=C

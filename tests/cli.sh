@@ -1,6 +1,7 @@
 #!/bin/bash
 # The ebpfstats CLI end to end: check's statuses and exit codes, --json with
 # numbers from a known workload, config errors, unload.
+# shellcheck disable=SC2034 # variables read only in expect's eval'ed conditions
 set -u
 # shellcheck source=tests/lib.sh
 . "${top_srcdir:-.}/tests/lib.sh"

@@ -9,6 +9,8 @@
 # no process holds once it exited (only a pin or a pinned link keeps them).
 # A loader (show) run the same way must be caught, or the test proves nothing.
 # Needs root and bpftool.
+# conditions are single-quoted for expect/wait_until's eval (SC2016), and
+# variables read only there look unused (SC2034)
 # shellcheck disable=SC2016,SC2034
 set -u
 # shellcheck source=tests/lib.sh

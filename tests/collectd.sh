@@ -4,6 +4,8 @@
 # that keeps only this plugin from starting; and counters that continue over
 # two restarts with pinned programs.  Needs root and collectd installed.
 # expect's conditions are eval'ed later, hence single quotes:
+# conditions are single-quoted for expect/wait_until's eval (SC2016), and
+# variables read only there look unused (SC2034)
 # shellcheck disable=SC2016,SC2034
 set -u
 # shellcheck source=tests/lib.sh

@@ -9,6 +9,8 @@
 # The block names only PinPath, a private one, so that the programs and
 # their tables are this test's alone and both starts read the same rows.
 # Needs root and collectd.
+# conditions are single-quoted for expect/wait_until's eval (SC2016), and
+# variables read only there look unused (SC2034)
 # shellcheck disable=SC2012,SC2016,SC2034,SC2317
 set -u
 # shellcheck source=tests/lib.sh

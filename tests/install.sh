@@ -9,6 +9,7 @@
 # with snmptranslate and the installed plugin with `collectd -t`; a second
 # install keeps an edited configuration; uninstall removes everything else.
 # Needs no root.
+# shellcheck disable=SC2034 # variables read only in expect's eval'ed conditions
 set -u
 : "${top_builddir:=.}" "${top_srcdir:=.}"
 MAKE=${MAKE:-make}

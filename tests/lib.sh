@@ -20,6 +20,7 @@
 #    agent_conf, start_agent.
 #  - for workloads: syscall_nr NAME, possible_cpus.
 # expect's conditions are eval'ed later, hence single quotes:
+# sourced: the variables it sets are for the tests that source it (SC2034)
 # shellcheck shell=sh disable=SC2016,SC2034
 : "${top_builddir:=.}" "${top_srcdir:=.}"
 top_builddir=$(cd "$top_builddir" && pwd)

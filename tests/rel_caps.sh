@@ -10,7 +10,9 @@
 # by that uid are readable by it with no capability at all, and less than
 # both capabilities is refused with a reason.  Needs root (to drop to
 # nobody), setpriv (util-linux) and snmpd.
-# shellcheck disable=SC2016,SC2034,SC2046,SC2086,SC2317
+# conditions are single-quoted for expect/wait_until's eval (SC2016), and
+# variables read only there look unused (SC2034)
+# shellcheck disable=SC2016,SC2034,SC2086,SC2317
 set -u
 # shellcheck source=tests/rel_lib.sh
 . "${top_srcdir:-.}/tests/rel_lib.sh"

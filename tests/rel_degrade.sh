@@ -7,7 +7,9 @@
 # 2 unavailable, 3 usage/config), and a running process keeps serving what
 # works: `show` counts a known workload, the subagent answers over SNMP.
 # Needs root and snmpd; capsh (libcap2-bin) for the capability part.
-# shellcheck disable=SC2016,SC2034,SC2046,SC2086,SC2317
+# conditions are single-quoted for expect/wait_until's eval (SC2016), and
+# variables read only there look unused (SC2034)
+# shellcheck disable=SC2016,SC2034,SC2086,SC2317
 set -u
 # shellcheck source=tests/rel_lib.sh
 . "${top_srcdir:-.}/tests/rel_lib.sh"

@@ -7,7 +7,9 @@
 # a running collectd.  A filtered workload runs while one front-end is down:
 # afterwards both report exactly the sum of every workload (continuous, not
 # counted twice).  Needs root, collectd and snmpd: exit 77 otherwise.
-# shellcheck disable=SC2016,SC2034,SC2046,SC2086,SC2317
+# conditions are single-quoted for expect/wait_until's eval (SC2016), and
+# variables read only there look unused (SC2034)
+# shellcheck disable=SC2016,SC2034,SC2086,SC2317
 set -u
 # shellcheck source=tests/rel_lib.sh
 . "${top_srcdir:-.}/tests/rel_lib.sh"

@@ -2,6 +2,7 @@
 # tests/lib.sh (counters, cleanup, snmpd and the subagent) and what only
 # these tests use: rel_tmp (lib.sh's $tmp, open to other users), the pin
 # layout, the BPF object ids a process holds, its capabilities and size.
+# sourced: the variables it sets are for the tests that source it (SC2034)
 # shellcheck shell=bash disable=SC2016,SC2034
 # shellcheck source=tests/lib.sh
 . "${top_srcdir:-.}/tests/lib.sh"

@@ -6,7 +6,9 @@
 # over the whole run (every 0.2 s) must never go backwards; the subagent
 # keeps its pid, and its open files and memory stay flat.
 # Needs root and snmpd: exit 77 otherwise.
-# shellcheck disable=SC2016,SC2034,SC2046,SC2086,SC2317
+# conditions are single-quoted for expect/wait_until's eval (SC2016), and
+# variables read only there look unused (SC2034)
+# shellcheck disable=SC2016,SC2034,SC2086,SC2317
 set -u
 # shellcheck source=tests/rel_lib.sh
 . "${top_srcdir:-.}/tests/rel_lib.sh"

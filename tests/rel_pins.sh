@@ -9,7 +9,9 @@
 # whether the loader or only a reader still runs.  `ebpfstats check` reports
 # what is wrong with pins and changes none (issue 18): a loader here is
 # `show`, run for one interval.  Needs root: exit 77.
-# shellcheck disable=SC2016,SC2034,SC2046,SC2086,SC2317
+# conditions are single-quoted for expect/wait_until's eval (SC2016), and
+# variables read only there look unused (SC2034)
+# shellcheck disable=SC2016,SC2034,SC2086,SC2317
 set -u
 # shellcheck source=tests/rel_lib.sh
 . "${top_srcdir:-.}/tests/rel_lib.sh"
@@ -40,10 +42,10 @@ fake_meta() { # fake_meta DIR LAYOUT [VALUE_SIZE]: VALUE_SIZE bytes, LAYOUT in t
 	bpftool map create "$1/meta" type array key 4 value "${3:-296}" entries 1 name ebs_meta ||
 		return 1
 	if [ "${3:-296}" = 296 ]; then
-		# shellcheck disable=SC2046
+		# shellcheck disable=SC2046 # one argument per byte
 		bpftool map update pinned "$1/meta" key 0 0 0 0 value $(meta_bytes "$2")
 	else
-		# shellcheck disable=SC2046
+		# shellcheck disable=SC2046 # one argument per byte
 		bpftool map update pinned "$1/meta" key 0 0 0 0 value $(python3 -c \
 			"import sys; n = int(sys.argv[1]); print(' '.join(['$2', '0', '0', '0'] + ['65'] * (n - 4)))" "$3")
 	fi
@@ -92,7 +94,7 @@ fresh
 d=$pin/v$LAYOUT/tcp
 rm -f "$d/maps/tcp_stats"
 bpftool map create "$d/maps/tcp_stats" type percpu_array key 4 value 4096 entries 1 name tcp_stats
-# shellcheck disable=SC2046
+# shellcheck disable=SC2046 # one argument per byte
 bpftool map update pinned "$d/maps/tcp_stats" key 0 0 0 0 value $(printf '255 %.0s' $(seq 1 4096))
 check
 expect "tcp_stats with 4096-byte values: no crash (rc $rc), tcp unavailable naming the map" \

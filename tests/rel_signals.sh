@@ -10,7 +10,9 @@
 # of a private loader leaves nothing either (the kernel's doing).  A SIGHUP
 # or SIGTERM 50 ms after the subagent starts is a reload or exit 0, not death.
 # Needs root and snmpd; collectd for its part.
-# shellcheck disable=SC2016,SC2034,SC2046,SC2086,SC2317
+# conditions are single-quoted for expect/wait_until's eval (SC2016), and
+# variables read only there look unused (SC2034)
+# shellcheck disable=SC2016,SC2034,SC2086,SC2317
 set -u
 # shellcheck source=tests/rel_lib.sh
 . "${top_srcdir:-.}/tests/rel_lib.sh"
@@ -94,7 +96,7 @@ fd0=$(fd_count "$agent_pid")
 # or not), so the first six and the last six samples are compared by their
 # minima, the state where that memory was returned: a leak lifts it.
 rss=""
-for i in $(seq 1 20); do
+for _ in $(seq 1 20); do
 	kill -HUP "$agent_pid"
 	sleep 0.4
 	rss="$rss $(rss_kb "$agent_pid")"

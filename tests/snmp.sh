@@ -12,6 +12,7 @@
 #     did not go backwards.  SIGHUP with a bad and a good file.  SIGTERM.
 #  4. Pins: a restarted subagent reuses the programs and keeps counting.
 # Needs root (loads BPF programs) and snmpd: exit 77 otherwise.
+# shellcheck disable=SC2034 # variables read only in expect's eval'ed conditions
 set -u
 # shellcheck source=tests/lib.sh
 . "${top_srcdir:-.}/tests/lib.sh"

@@ -20,6 +20,7 @@
 #     RestrictAddressFamilies.
 # Needs systemd-analyze (package systemd); part 2 root, snmpd, setpriv and
 # strace.  Exit 77 when nothing could be checked.
+# shellcheck disable=SC2034 # variables read only in expect's eval'ed conditions
 set -u
 # shellcheck source=tests/lib.sh
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -254,7 +255,7 @@ if [ -n "$STRACE" ] && [ -s "$tmp/strace.log" ]; then
 			esac
 		done
 	}
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2046 # the filter is a list of words, one argument each
 	expand $(value SystemCallFilter) | sort -u >"$tmp/allowed"
 	awk -v p="execve(\"$AGENT\"" 'index($0, p) { on = 1 }
 		on { sub(/^[0-9]+ +/, ""); if ($0 ~ /^[a-z_0-9]+\(/) { sub(/\(.*/, ""); print } }' \
