@@ -44,11 +44,6 @@ static unsigned map_counters(const struct ebs_snapshot *s, enum ebs_family f,
 	}
 }
 
-static bool running(enum ebs_status st)
-{
-	return st == EBS_ST_OK || st == EBS_ST_DEGRADED;
-}
-
 void ebs_events_init(struct ebs_events *st, unsigned limit)
 {
 	memset(st, 0, sizeof(*st));
@@ -135,7 +130,7 @@ static void detect_oom(struct ebs_events *st, const struct ebs_snapshot *s, uint
 {
 	struct ebs_event *ev;
 
-	if (!running(s->modules[EBS_FAM_MEMORY].status) || s->mem.oom_kills <= base)
+	if (!ebs_module_running(s, EBS_FAM_MEMORY) || s->mem.oom_kills <= base)
 		return;
 	ev = add(st, EBS_EV_OOM_KILL, EBS_FAM_MEMORY, s);
 	if (!ev)
@@ -168,7 +163,7 @@ static void detect_overflow(struct ebs_events *st, const struct ebs_snapshot *s,
 		}
 		/* a module that is off keeps its marks: back on with its pins,
 		 * its counters go on from there, not from zero */
-		if (!running(s->modules[f].status)) {
+		if (!ebs_module_running(s, f)) {
 			st->overflowing[f] = false;
 			continue;
 		}
@@ -208,7 +203,7 @@ unsigned ebs_events_update(struct ebs_events *st, const struct ebs_snapshot *s)
 	if (!st->primed) {
 		/* a load of ours (not pins another process loaded) is news */
 		for (int f = 0; f < EBS_FAM_COUNT; f++)
-			if (running(s->modules[f].status) && !s->modules[f].reused_pins)
+			if (ebs_module_running(s, f) && !s->modules[f].reused_pins)
 				fresh = true;
 		adopt = !fresh;
 		oom_base = fresh ? 0 : s->mem.oom_kills;
@@ -229,7 +224,7 @@ unsigned ebs_events_update(struct ebs_events *st, const struct ebs_snapshot *s)
 	st->primed = true;
 	if (s->loaded_unix_ms > st->loaded_unix_ms)
 		st->loaded_unix_ms = s->loaded_unix_ms;
-	if (running(s->modules[EBS_FAM_MEMORY].status) || fresh)
+	if (ebs_module_running(s, EBS_FAM_MEMORY) || fresh)
 		st->oom_kills = s->mem.oom_kills;
 	for (int f = 0; f < EBS_FAM_COUNT; f++)
 		st->status[f] = s->modules[f].status;
