@@ -498,10 +498,11 @@ static int sys_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 	EBS_SYS_COUNTERS(COPY)
 #undef COPY
 	s->modules[EBS_FAM_SYSCALLS].events = s->sys.calls;
-	/* the counters in no snapshot field are overflows too */
+	/* the counter in no snapshot field is an overflow too; samples in the
+	 * shared histogram row are not (kept in the totals: latency_other_row) */
 #define OVERFLOWS(f, idx, id, role, ...) +(EBS_CTR_IS(role, OVERFLOW) ? s->sys.f : 0)
-	s->modules[EBS_FAM_SYSCALLS].overflows = ctr[EBS_SYS_C_OUT_OF_RANGE] +
-						 ctr[EBS_SYS_C_HIST_OTHER] EBS_SYS_COUNTERS(OVERFLOWS);
+	s->modules[EBS_FAM_SYSCALLS].overflows =
+		ctr[EBS_SYS_C_OUT_OF_RANGE] EBS_SYS_COUNTERS(OVERFLOWS);
 #undef OVERFLOWS
 	rc = 0;
 out:

@@ -28,4 +28,9 @@ int wl_forks(unsigned f);
 int wl_sleeps(const char *comm, unsigned n, uint64_t lo_ns, uint64_t hi_ns, uint64_t *out_ns,
 	      uint64_t *null_ns);
 
+/* A child named comm, pinned to one CPU, makes each of a list of harmless
+ * system calls once (bad arguments: they fail at once, touching nothing).
+ * Returns how many distinct ones it made, or -1. */
+int wl_distinct_syscalls(const char *comm);
+
 #endif
