@@ -19,7 +19,8 @@
 #define EBS_SYS_COUNTERS(X)                                                                       \
 	X(inflight_overflows, INFLIGHT_OVERFLOW, "syscall.inflight_overflows", OVERFLOW, "events", \
 	  "ebpf_overflows", "syscall_inflight", "ebsSyscallsInflightOverflows", 6,                 \
-	  "Syscall entries not timed: no start-time slot (in-flight table full or task storage allocation failed).") \
+	  "Syscall entries not timed: no start-time slot (in-flight table full or task storage "     \
+	  "allocation failed).")                                                                   \
 	X(filtered, FILTERED, "syscall.filtered", OTHER, "calls", "ebpf_calls", "filtered",        \
 	  "ebsSyscallsFiltered", 7, "System calls skipped by the process include/exclude lists.") \
 	X(latency_other_row, HIST_OTHER, "syscall.latency_other_row", OTHER, "samples",            \

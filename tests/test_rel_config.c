@@ -103,13 +103,16 @@ static uint64_t next_rand(void)
 	return rng;
 }
 
-/* Tokens that steer mutations into the loader's branches. */
+/* Tokens that steer mutations into the loader's branches.  Not clang-formatted:
+ * it would give each its own line. */
+/* clang-format off */
 static const char *const tokens[] = {
 	"integrations:", "ebpf:", "\n    ", ": ", "- ", "[", "]", "{", "}", ",", "&a ", "*a",
 	"!!str ", "? ", "---\n", "...\n", "\"", "'", "#", "~", "0x", "-1", "99999999999999999999",
 	"ms", "s", "m", "h", "true", "no", "sample_rate", "interval", "map_sizes", "threads",
 	"process_filter", "pin_path", "\t", "\r\n", "\xef\xbb\xbf", "\xff", "\\u0000",
 };
+/* clang-format on */
 
 static size_t mutate(unsigned char *buf, size_t len, size_t cap)
 {
