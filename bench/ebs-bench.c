@@ -173,7 +173,8 @@ static long walk_batch(int fd, void *keys, void *vals)
 
 	for (;;) {
 		__u32 count = WALK_BATCH;
-		int r = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, &opts);
+		int r = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count,
+					     &opts);
 
 		if (r < 0 && r != -ENOENT)
 			return r;

@@ -9,11 +9,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#define FLOOR(event)                             \
-	SEC("tp_btf/" #event)                    \
-	int BPF_PROG(floor_##event)              \
-	{                                        \
-		return 0;                        \
+#define FLOOR(event)                                                                               \
+	SEC("tp_btf/" #event)                                                                      \
+	int BPF_PROG(floor_##event)                                                                \
+	{                                                                                          \
+		return 0;                                                                          \
 	}
 
 FLOOR(sys_enter)

@@ -28,32 +28,32 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#define EBS_HOOK(cat, event, args, expr, rec, tp_expr) \
+#define EBS_HOOK(cat, event, args, expr, rec, tp_expr)                                             \
 	EBS_HOOK_SFX(cat, event, , args, expr, rec, tp_expr)
 
 /* The same for a second triple of one event, named EVENT_btf##SFX,
  * EVENT_raw##SFX and EVENT_tp##SFX (tcp's *_hash programs). */
-#define EBS_HOOK_SFX(cat, event, sfx, args, expr, rec, tp_expr)                      \
-	SEC("tp_btf/" #event)                                                        \
-	EBS_PROG_(event##_btf##sfx, EBS_ARGS_ args)                                  \
-	{                                                                            \
-		const bool btf __attribute__((unused)) = true;                       \
-                                                                                     \
-		return expr;                                                         \
-	}                                                                            \
-                                                                                     \
-	SEC("raw_tp/" #event)                                                        \
-	EBS_PROG_(event##_raw##sfx, EBS_ARGS_ args)                                  \
-	{                                                                            \
-		const bool btf __attribute__((unused)) = false;                      \
-                                                                                     \
-		return expr;                                                         \
-	}                                                                            \
-                                                                                     \
-	SEC("tracepoint/" #cat "/" #event)                                           \
-	int event##_tp##sfx(rec ctx)                                                 \
-	{                                                                            \
-		return tp_expr;                                                      \
+#define EBS_HOOK_SFX(cat, event, sfx, args, expr, rec, tp_expr)                                    \
+	SEC("tp_btf/" #event)                                                                      \
+	EBS_PROG_(event##_btf##sfx, EBS_ARGS_ args)                                                \
+	{                                                                                          \
+		const bool btf __attribute__((unused)) = true;                                     \
+                                                                                                   \
+		return expr;                                                                       \
+	}                                                                                          \
+                                                                                                   \
+	SEC("raw_tp/" #event)                                                                      \
+	EBS_PROG_(event##_raw##sfx, EBS_ARGS_ args)                                                \
+	{                                                                                          \
+		const bool btf __attribute__((unused)) = false;                                    \
+                                                                                                   \
+		return expr;                                                                       \
+	}                                                                                          \
+                                                                                                   \
+	SEC("tracepoint/" #cat "/" #event)                                                         \
+	int event##_tp##sfx(rec ctx)                                                               \
+	{                                                                                          \
+		return tp_expr;                                                                    \
 	}
 
 /* ARGS without its parentheses, expanded before BPF_PROG sees it (BPF_PROG

@@ -11,14 +11,14 @@
 /* mem_stats[0], per CPU. */
 struct ebs_mem_stats {
 	EBS_MEM_COUNTERS(EBS_CTR_KFIELD) /* memory_counters.h */
-	__u64 proc_exits; /* mem_procs rows removed when their process ended */
+	__u64 proc_exits;		 /* mem_procs rows removed when their process ended */
 };
 
 /* mem_procs value, keyed by tgid (__u32): the bounded process table.  A
  * row is created at the process's first fault and removed when its last
  * thread exits. */
 struct ebs_mem_proc {
-	__u64 faults_user;   /* atomic adds: a process's threads fault on many CPUs */
+	__u64 faults_user; /* atomic adds: a process's threads fault on many CPUs */
 	__u64 faults_kernel;
 	char comm[EBS_COMM_LEN]; /* of the thread that made the first fault */
 };

@@ -8,7 +8,8 @@
 
 #define EBS_MEM_EVENT_COUNTERS(X)                                                                  \
 	X(faults_user, "memory.faults_user", EVENT, "faults", "ebpf_events", "page_faults_user",   \
-	  "ebsMemoryFaultsUser", 1, "Page faults taken in user mode (exceptions:page_fault_user).") \
+	  "ebsMemoryFaultsUser", 1,                                                                \
+	  "Page faults taken in user mode (exceptions:page_fault_user).")                          \
 	X(faults_kernel, "memory.faults_kernel", EVENT, "faults", "ebpf_events",                   \
 	  "page_faults_kernel", "ebsMemoryFaultsKernel", 2,                                        \
 	  "Page faults taken in kernel mode (exceptions:page_fault_kernel).")                      \

@@ -104,9 +104,8 @@ static __always_inline void enqueued(bool btf, struct ebs_sched_cpu *c, struct t
 
 /* vol: prev left the run queue; dead: and it will never run again.  The
  * task pointers are only used with btf. */
-static __always_inline int on_switch(bool btf, bool vol, bool dead, __u32 prev_pid,
-				     __u32 next_pid, struct task_struct *prev,
-				     struct task_struct *next)
+static __always_inline int on_switch(bool btf, bool vol, bool dead, __u32 prev_pid, __u32 next_pid,
+				     struct task_struct *prev, struct task_struct *next)
 {
 	struct ebs_sched_cpu *c = this_cpu();
 	struct ebs_sched_wakets *w;
@@ -171,8 +170,8 @@ static __always_inline int switch_task(bool btf, bool preempt, struct task_struc
 	 * task's leftover itself */
 	bool dead = vol && !(btf && task_local) && RD(btf, prev, exit_state) != 0;
 
-	return on_switch(btf, vol, dead, (__u32)RD(btf, prev, pid), (__u32)RD(btf, next, pid),
-			 prev, next);
+	return on_switch(btf, vol, dead, (__u32)RD(btf, prev, pid), (__u32)RD(btf, next, pid), prev,
+			 next);
 }
 
 static __always_inline int on_wakeup(bool btf, struct task_struct *p, __u32 pid, bool new_task)
@@ -231,8 +230,8 @@ static __always_inline int switch_from_record(struct trace_event_raw_sched_switc
 }
 
 EBS_HOOK(sched, sched_switch, (bool preempt, struct task_struct *prev, struct task_struct *next),
-	 switch_task(btf, preempt, prev, next),
-	 struct trace_event_raw_sched_switch *, switch_from_record(ctx))
+	 switch_task(btf, preempt, prev, next), struct trace_event_raw_sched_switch *,
+	 switch_from_record(ctx))
 
 /* ---- sched_wakeup, sched_wakeup_new ---- */
 

@@ -14,7 +14,7 @@
  * counters to the CPU the event ran on, and are only read as totals. */
 struct ebs_sched_cpu {
 	EBS_SCHED_COUNTERS(EBS_CTR_KFIELD) /* sched_counters.h */
-	__u64 runq[EBS_HIST_SLOTS]; /* enqueue -> switched in, ns */
+	__u64 runq[EBS_HIST_SLOTS];	   /* enqueue -> switched in, ns */
 };
 
 /* sched_migr[dest_cpu]: sched_migrate_task events, global (not per CPU). */

@@ -24,8 +24,8 @@
  * sched_process_fork (processes and threads), _exec (successful execs),
  * _exit (per thread) */
 #define EBS_SCHED_TASK_COUNTERS(X)                                                                 \
-	X(wakeups, "sched.wakeups", EVENT, "tasks", "ebpf_events", "wakeups", "ebsSchedWakeups", 4, \
-	  "Task wakeups.")                                                                         \
+	X(wakeups, "sched.wakeups", EVENT, "tasks", "ebpf_events", "wakeups", "ebsSchedWakeups",   \
+	  4, "Task wakeups.")                                                                      \
 	X(wakeups_new, "sched.wakeups_new", EVENT, "tasks", "ebpf_events", "wakeups_new",          \
 	  "ebsSchedWakeupsNew", 5, "First wakeups of new tasks.")                                  \
 	X(forks, "sched.forks", OTHER, "tasks", "ebpf_events", "forks", "ebsSchedForks", 6,        \
@@ -38,7 +38,8 @@
 /* tasks switched in with a known enqueue time */
 #define EBS_SCHED_SAMPLE_COUNTERS(X)                                                               \
 	X(runq_samples, "sched.runq.samples", OTHER, "samples", "ebpf_events", "runq_samples",     \
-	  "ebsSchedRunqSamples", 9, "Run-queue latency samples (tasks switched in after waiting).")
+	  "ebsSchedRunqSamples", 9,                                                                \
+	  "Run-queue latency samples (tasks switched in after waiting).")
 
 /* an enqueue time that did not fit sched_wakets (or that task storage
  * could not take: out of memory, or busy on this CPU): that task's next

@@ -18,14 +18,15 @@
 #include "ebs_hook.bpf.h"
 #include "syscalls.h"
 
-_Static_assert((EBS_SYS_MAX & (EBS_SYS_MAX - 1)) == 0, "io_mask indexing masks nr with EBS_SYS_MAX - 1");
+_Static_assert((EBS_SYS_MAX & (EBS_SYS_MAX - 1)) == 0,
+	       "io_mask indexing masks nr with EBS_SYS_MAX - 1");
 
 /* Knobs, set through the skeleton's rodata before load. */
-const volatile bool latency = false;	  /* sys_enter records start times */
-const volatile bool task_local = true;	  /* starts in sys_tstart, else sys_start */
-const volatile bool has_include = false;  /* sys_comms holds EBS_COMM_INCLUDE entries */
-const volatile bool has_exclude = false;  /* sys_comms holds EBS_COMM_EXCLUDE entries */
-const volatile __u32 sample_rate = 100;	  /* percent of entries timed */
+const volatile bool latency = false;	 /* sys_enter records start times */
+const volatile bool task_local = true;	 /* starts in sys_tstart, else sys_start */
+const volatile bool has_include = false; /* sys_comms holds EBS_COMM_INCLUDE entries */
+const volatile bool has_exclude = false; /* sys_comms holds EBS_COMM_EXCLUDE entries */
+const volatile __u32 sample_rate = 100;	 /* percent of entries timed */
 /* File I/O view: sys_exit adds the return value of the syscalls whose bit
  * is set (read/write family, arch numbers from user space) to sys_bytes.
  * Off: the verifier drops the code, and no syscall pays for it. */

@@ -16,8 +16,8 @@
 /* sys_stats[nr], per CPU. */
 struct ebs_sys_val {
 	__u64 calls;
-	__u64 errors;			/* returned -4095..-1, the kernel's own test */
-	__u64 lat_ns;			/* sum over the sampled calls */
+	__u64 errors; /* returned -4095..-1, the kernel's own test */
+	__u64 lat_ns; /* sum over the sampled calls */
 };
 
 /* Latency histograms per syscall.  A log-linear histogram is 3.6 KiB, too

@@ -16,13 +16,13 @@
 #ifndef EBS_SYSCALLS_COUNTERS_H
 #define EBS_SYSCALLS_COUNTERS_H
 
-#define EBS_SYS_COUNTERS(X)                                                                       \
+#define EBS_SYS_COUNTERS(X)                                                                        \
 	X(inflight_overflows, INFLIGHT_OVERFLOW, "syscall.inflight_overflows", OVERFLOW, "events", \
 	  "ebpf_overflows", "syscall_inflight", "ebsSyscallsInflightOverflows", 6,                 \
-	  "Syscall entries not timed: no start-time slot (in-flight table full or task storage "     \
+	  "Syscall entries not timed: no start-time slot (in-flight table full or task storage "   \
 	  "allocation failed).")                                                                   \
 	X(filtered, FILTERED, "syscall.filtered", OTHER, "calls", "ebpf_calls", "filtered",        \
-	  "ebsSyscallsFiltered", 7, "System calls skipped by the process include/exclude lists.") \
+	  "ebsSyscallsFiltered", 7, "System calls skipped by the process include/exclude lists.")  \
 	X(latency_other_row, HIST_OTHER, "syscall.latency_other_row", OTHER, "samples",            \
 	  "ebpf_events", "latency_other_row", "ebsSyscallsLatencyOtherRow", 12,                    \
 	  "Latency samples of system calls that found no free histogram row on their CPU (more than 63 distinct ones there): in the totals, not in their own percentiles.")

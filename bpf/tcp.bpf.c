@@ -685,8 +685,8 @@ static __always_inline bool is_tcp(bool btf, const struct sock *sk)
 	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol) == IPPROTO_TCP;
 }
 
-static __always_inline int state_from_sock(bool btf, bool buckets, const struct sock *sk,
-					   int old, int newstate)
+static __always_inline int state_from_sock(bool btf, bool buckets, const struct sock *sk, int old,
+					   int newstate)
 {
 	if (!is_tcp(btf, sk))
 		return 0;
@@ -711,8 +711,7 @@ EBS_HOOK(sock, inet_sock_set_state, (const struct sock *sk, int oldstate, int ne
 	 state_from_sock(btf, true, sk, oldstate, newstate),
 	 struct trace_event_raw_inet_sock_set_state *, state_from_record(true, ctx))
 
-EBS_HOOK_SFX(sock, inet_sock_set_state, _hash,
-	     (const struct sock *sk, int oldstate, int newstate),
+EBS_HOOK_SFX(sock, inet_sock_set_state, _hash, (const struct sock *sk, int oldstate, int newstate),
 	     state_from_sock(btf, false, sk, oldstate, newstate),
 	     struct trace_event_raw_inet_sock_set_state *, state_from_record(false, ctx))
 
@@ -759,8 +758,8 @@ static __always_inline int reset_sent_from_record(void *ctx)
 }
 
 /* Only sk: later arguments changed across versions (reason since 6.10). */
-EBS_HOOK(tcp, tcp_send_reset, (const struct sock *sk), on_reset(btf, sk, true),
-	 void *, reset_sent_from_record(ctx))
+EBS_HOOK(tcp, tcp_send_reset, (const struct sock *sk), on_reset(btf, sk, true), void *,
+	 reset_sent_from_record(ctx))
 
 /* ---- tcp:tcp_receive_reset -------------------------------------------- */
 

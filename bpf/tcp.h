@@ -25,14 +25,14 @@ struct ebs_tcp_stats {
 	 * can be negative; only the sum over CPUs is a level. */
 	__s64 sockets[EBS_TCP_STATE_ROWS];
 	EBS_TCP_COUNTERS(EBS_CTR_KFIELD) /* tcp_counters.h */
-	__u64 port_inserts;	/* new keys put into tcp_ports (evictions = inserts - entries) */
-	__u64 port_overflows;	/* a port row could not be created at all */
-	__u64 other_states;	/* transitions with a state outside 1..12 */
+	__u64 port_inserts;   /* new keys put into tcp_ports (evictions = inserts - entries) */
+	__u64 port_overflows; /* a port row could not be created at all */
+	__u64 other_states;   /* transitions with a state outside 1..12 */
 	__u64 connect[EBS_HIST_SLOTS];	/* SYN_SENT -> ESTABLISHED, ns */
 	__u64 rtt[EBS_HIST_SLOTS];	/* smoothed RTT, ns */
 	__u64 lifetime[EBS_HIST_SLOTS]; /* birth seen -> CLOSE, ms (listeners too) */
-	__u64 peer_inserts;	/* new keys put into tcp_peers (evictions = inserts - entries) */
-	__u64 peer_overflows;	/* a peer row could not be created at all */
+	__u64 peer_inserts;   /* new keys put into tcp_peers (evictions = inserts - entries) */
+	__u64 peer_overflows; /* a peer row could not be created at all */
 };
 
 /* tcp_ports value, keyed by the local port (__u16, host order), per CPU.
@@ -40,10 +40,10 @@ struct ebs_tcp_stats {
  * enters LISTEN on it or a passive open completes on it, and everything
  * else only updates existing rows. */
 struct ebs_tcp_port {
-	__u64 accepts;	   /* passive opens */
-	__u64 resets;	   /* sent and received on sockets with this local port */
+	__u64 accepts; /* passive opens */
+	__u64 resets;  /* sent and received on sockets with this local port */
 	__u64 retransmits;
-	__u64 bytes_in;	   /* of server-side sockets closed on this port */
+	__u64 bytes_in; /* of server-side sockets closed on this port */
 	__u64 bytes_out;
 };
 
@@ -55,18 +55,18 @@ struct ebs_tcp_port {
 #define EBS_TCP_PEER_IN 2
 
 struct ebs_tcp_peer_key {
-	__u8 dir;	/* EBS_TCP_PEER_OUT / _IN */
-	__u8 family;	/* 4 or 6 */
-	__u16 port;	/* host order */
-	__u8 addr[16];	/* network order; IPv4 in the first 4 bytes, rest 0 */
+	__u8 dir;      /* EBS_TCP_PEER_OUT / _IN */
+	__u8 family;   /* 4 or 6 */
+	__u16 port;    /* host order */
+	__u8 addr[16]; /* network order; IPv4 in the first 4 bytes, rest 0 */
 };
 
 /* tcp_peers value, per CPU. */
 struct ebs_tcp_peer {
-	__u64 connects;	   /* connections established */
+	__u64 connects; /* connections established */
 	__u64 retransmits;
-	__u64 resets;	   /* sent and received */
-	__u64 bytes_in;	   /* of sockets closed, like the port rows */
+	__u64 resets;	/* sent and received */
+	__u64 bytes_in; /* of sockets closed, like the port rows */
 	__u64 bytes_out;
 };
 

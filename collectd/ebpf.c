@@ -25,8 +25,8 @@
  * ebs_config_option_by_collectd() maps each to its YAML key, whose value
  * ebs_config_set() checks. */
 static const char *const cd_own_options[] = {
-	"ConfigFile", "ReportPercentiles", "TopSyscalls", "TopPorts", "TopPeers",
-	"Syscall",    "Port",		   "Peer",	  "IgnoreSelected",
+	"ConfigFile", "ReportPercentiles", "TopSyscalls", "TopPorts", "TopPeers", "Syscall", "Port",
+	"Peer",	      "IgnoreSelected",
 };
 
 /* Percentiles the catalog serves as metrics of their own; any other one
@@ -79,7 +79,7 @@ struct cd_rows {
 	const char *name;	/* "tcp_port": type_instance of its self metrics */
 	const char *top_option; /* "TopPorts" */
 	enum ebs_table table;
-	unsigned top;	/* rows sent by activity */
+	unsigned top; /* rows sent by activity */
 	unsigned top_max;
 	/* Selections: numbers (syscall nr, port) or peers. */
 	uint32_t sel[CD_SEL_MAX];
@@ -104,11 +104,17 @@ struct cd_rows {
 
 /* top and the rest: cd_rows_init(), from module_register */
 static struct cd_rows cd_rows[CD_R_COUNT] = {
-	[CD_R_SYSCALL] = {.name = "syscall", .top_option = "TopSyscalls",
-			  .table = EBS_T_SYSCALL, .top_max = 4096},
-	[CD_R_PORT] = {.name = "tcp_port", .top_option = "TopPorts", .table = EBS_T_TCP_PORT,
+	[CD_R_SYSCALL] = {.name = "syscall",
+			  .top_option = "TopSyscalls",
+			  .table = EBS_T_SYSCALL,
+			  .top_max = 4096},
+	[CD_R_PORT] = {.name = "tcp_port",
+		       .top_option = "TopPorts",
+		       .table = EBS_T_TCP_PORT,
 		       .top_max = 65536},
-	[CD_R_PEER] = {.name = "tcp_peer", .top_option = "TopPeers", .table = EBS_T_TCP_PEER,
+	[CD_R_PEER] = {.name = "tcp_peer",
+		       .top_option = "TopPeers",
+		       .table = EBS_T_TCP_PEER,
 		       .top_max = 65536},
 };
 /* with false the selected rows are sent besides the top ones; with true
@@ -149,9 +155,7 @@ static int cd_value_text(const oconfig_value_t *v, char *buf, size_t len)
 	int n;
 
 	switch (v->type) {
-	case OCONFIG_TYPE_STRING:
-		n = snprintf(buf, len, "%s", v->value.string);
-		break;
+	case OCONFIG_TYPE_STRING: n = snprintf(buf, len, "%s", v->value.string); break;
 	case OCONFIG_TYPE_BOOLEAN:
 		n = snprintf(buf, len, "%s", v->value.boolean ? "true" : "false");
 		break;
@@ -166,8 +170,7 @@ static int cd_value_text(const oconfig_value_t *v, char *buf, size_t len)
 			n = snprintf(buf, len, "%g", d);
 		break;
 	}
-	default:
-		return -1;
+	default: return -1;
 	}
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
@@ -488,9 +491,9 @@ static void cd_rows_free(void)
 /* Defaults and no state: at load, and for every test. */
 static void cd_rows_init(void)
 {
-	static const unsigned top[CD_R_COUNT] = {
-		[CD_R_SYSCALL] = CD_TOP_SYSCALLS, [CD_R_PORT] = CD_TOP_PORTS,
-		[CD_R_PEER] = CD_TOP_PEERS};
+	static const unsigned top[CD_R_COUNT] = {[CD_R_SYSCALL] = CD_TOP_SYSCALLS,
+						 [CD_R_PORT] = CD_TOP_PORTS,
+						 [CD_R_PEER] = CD_TOP_PEERS};
 
 	cd_rows_free();
 	for (int i = 0; i < CD_R_COUNT; i++) {
@@ -520,8 +523,7 @@ static int cd_config_parse(const oconfig_item_t *ci)
 			if (file_item || cd_config_file[0]) {
 				ERROR("ebpf plugin: option '%s' given twice", c->key);
 				errors++;
-			} else if (c->values_num != 1 ||
-				   c->values[0].type != OCONFIG_TYPE_STRING ||
+			} else if (c->values_num != 1 || c->values[0].type != OCONFIG_TYPE_STRING ||
 				   c->values[0].value.string[0] == '\0') {
 				ERROR("ebpf plugin: option '%s' takes one quoted file name",
 				      c->key);
@@ -655,8 +657,7 @@ static bool cd_metric_wanted(const struct ebs_metric *m, const struct ebs_snapsh
 	return (!m->pct || cd_pct_wanted(m->pct)) && cd_metric_served(m, s);
 }
 
-static bool cd_row_wanted(const struct ebs_metric *m, const struct ebs_snapshot *s,
-			  const void *row)
+static bool cd_row_wanted(const struct ebs_metric *m, const struct ebs_snapshot *s, const void *row)
 {
 	/* a module's status is reported for every module, so a dashboard sees
 	 * why one is silent; its counters only while it runs */
@@ -707,12 +708,8 @@ static void cd_rows_key(enum cd_rows_id id, const void *row, struct cd_rowkey *k
 {
 	memset(k, 0, sizeof(*k));
 	switch (id) {
-	case CD_R_SYSCALL:
-		k->w[0] = ((const struct ebs_syscall_row *)row)->nr;
-		break;
-	case CD_R_PORT:
-		k->w[0] = ((const struct ebs_tcp_port_row *)row)->port;
-		break;
+	case CD_R_SYSCALL: k->w[0] = ((const struct ebs_syscall_row *)row)->nr; break;
+	case CD_R_PORT: k->w[0] = ((const struct ebs_tcp_port_row *)row)->port; break;
 	default: {
 		const struct ebs_tcp_peer_row *p = row;
 
@@ -730,8 +727,7 @@ static void cd_rows_key(enum cd_rows_id id, const void *row, struct cd_rowkey *k
 static uint64_t cd_rows_total(enum cd_rows_id id, const void *row)
 {
 	switch (id) {
-	case CD_R_SYSCALL:
-		return ((const struct ebs_syscall_row *)row)->calls;
+	case CD_R_SYSCALL: return ((const struct ebs_syscall_row *)row)->calls;
 	case CD_R_PORT: {
 		const struct ebs_tcp_port_row *p = row;
 
@@ -828,9 +824,9 @@ static void cd_rows_decide(struct cd_rows *t, const struct ebs_snapshot *s)
 
 		cd_rows_key(id, row, &next[r].key);
 		next[r].total = cd_rows_total(id, row);
-		old = t->n_prev ? bsearch(&next[r], t->prev, t->n_prev, sizeof(*t->prev),
-					  cd_cmp_prev)
-				: NULL;
+		old = t->n_prev
+			      ? bsearch(&next[r], t->prev, t->n_prev, sizeof(*t->prev), cd_cmp_prev)
+			      : NULL;
 		activity = old && old->total <= next[r].total ? next[r].total - old->total
 							      : next[r].total;
 		if (cd_rows_selected(t, id, row)) {
@@ -985,7 +981,8 @@ static void cd_notify(const struct ebs_snapshot *s)
 		sstrncpy(n.type_instance, ebs_event_name(ev->type), sizeof(n.type_instance));
 		ebs_event_text(ev, n.message, sizeof(n.message));
 		if (plugin_dispatch_notification(&n) != 0)
-			WARNING("ebpf plugin: dispatching the notification \"%s\" failed", n.message);
+			WARNING("ebpf plugin: dispatching the notification \"%s\" failed",
+				n.message);
 	}
 	/* what the rate limit held back (NotifyLimit) */
 	value.derive = (derive_t)cd_events.suppressed_total;
@@ -1034,7 +1031,8 @@ static int cd_init(void)
 		return 0;
 	cd_ebs = ebs_open(&cd_cfg, err, sizeof(err));
 	if (!cd_ebs) {
-		ERROR("ebpf plugin: opening the eBPF core failed: %s", err[0] ? err : "unknown error");
+		ERROR("ebpf plugin: opening the eBPF core failed: %s",
+		      err[0] ? err : "unknown error");
 		return -1;
 	}
 	memset(cd_logged, 0, sizeof(cd_logged));

@@ -56,7 +56,8 @@ struct agent {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " PROG " [-f] [-c FILE] [-P DIR] [-x SOCKET] [-L LOGOPTS] [-p PIDFILE] [-D TOKENS] [-V]\n"
+		"usage: " PROG
+		" [-f] [-c FILE] [-P DIR] [-x SOCKET] [-L LOGOPTS] [-p PIDFILE] [-D TOKENS] [-V]\n"
 		"  -c FILE     ebpfstats YAML configuration (default: built-in defaults)\n"
 		"  -P DIR      pin programs and maps under DIR, not the configuration's pin_path\n"
 		"              (\"\" = private programs); kept across reloads\n"
@@ -140,7 +141,6 @@ static int setup_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
 }
-
 
 /* ---- resident set --------------------------------------------------------
  * The subagent idles for days, so what it keeps resident after start-up is
@@ -247,9 +247,9 @@ static void log_modules(const struct ebs_snapshot *s)
 {
 	for (int f = 0; f < EBS_FAM_COUNT; f++) {
 		const struct ebs_module_stat *m = &s->modules[f];
-		snmp_log(m->status == EBS_ST_OK ? LOG_INFO : LOG_WARNING, PROG ": module %s: %s%s%s\n",
-			 ebs_family_name(f), ebs_status_name(m->status), m->reason[0] ? ": " : "",
-			 m->reason);
+		snmp_log(m->status == EBS_ST_OK ? LOG_INFO : LOG_WARNING,
+			 PROG ": module %s: %s%s%s\n", ebs_family_name(f),
+			 ebs_status_name(m->status), m->reason[0] ? ": " : "", m->reason);
 	}
 }
 
@@ -265,7 +265,8 @@ static const struct ebs_snapshot *refresh(struct agent *a)
 		return NULL;
 	}
 	if (a->snap_errors) {
-		snmp_log(LOG_INFO, PROG ": snapshots work again after %u failures\n", a->snap_errors);
+		snmp_log(LOG_INFO, PROG ": snapshots work again after %u failures\n",
+			 a->snap_errors);
 		a->snap_errors = 0;
 	}
 	ebs_mib_set_snapshot(s);
@@ -307,7 +308,8 @@ static void do_reload(struct agent *a)
 	struct ebs *e;
 
 	if (!a->config_path) {
-		snmp_log(LOG_INFO, PROG ": SIGHUP: no configuration file (-c), nothing to reload\n");
+		snmp_log(LOG_INFO,
+			 PROG ": SIGHUP: no configuration file (-c), nothing to reload\n");
 		return;
 	}
 	ebs_config_init(&cfg);
@@ -436,7 +438,8 @@ int main(int argc, char **argv)
 		snmp_log(LOG_WARNING, PROG ": setenv: %s\n", strerror(errno));
 	netsnmp_ds_set_boolean(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_ROLE, 1);
 	if (xsocket)
-		netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET, xsocket);
+		netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_X_SOCKET,
+				      xsocket);
 	/* nothing of ours to persist, and /var/lib/snmp may be read-only to us */
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DONT_PERSIST_STATE, 1);
 	netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_PERSISTENT_LOAD, 1);

@@ -26,7 +26,7 @@
 #define DISPLAY_MAX 255 /* DisplayString's SIZE */
 
 struct column {
-	const struct ebs_metric *metric; /* a catalog metric, or */
+	const struct ebs_metric *metric;   /* a catalog metric, or */
 	const struct ebs_mib_local *local; /* an object the agent knows itself */
 };
 
@@ -35,7 +35,7 @@ struct node {
 	const char *name;
 	enum ebs_table table;
 	enum ebs_family family; /* served while this module runs; COUNT: always */
-	unsigned nindex; /* sub-identifiers of a row's index; 0: it varies */
+	unsigned nindex;	/* sub-identifiers of a row's index; 0: it varies */
 	oid oid[MAX_OID_LEN];
 	size_t oid_len;
 	unsigned first, last; /* served sub-identifiers (columns) */
@@ -147,8 +147,9 @@ void ebs_mib_set_snapshot(const struct ebs_snapshot *s)
 		}
 		n->sorted = s && ascending(n, s);
 		if (s && !n->sorted && !n->unsorted_logged) {
-			snmp_log(LOG_WARNING, "ebpfstats-agentx: %s rows are not in index order; "
-					      "searching them row by row\n",
+			snmp_log(LOG_WARNING,
+				 "ebpfstats-agentx: %s rows are not in index order; "
+				 "searching them row by row\n",
 				 n->name);
 			n->unsorted_logged = true;
 		}
@@ -220,10 +221,10 @@ static int set_metric(netsnmp_variable_list *var, const struct ebs_metric *m, co
 	uint64_t v;
 
 	switch (m->snmp_type) {
-	case EBS_SNMP_COUNTER64:
-		return set_counter64(var, ebs_metric_u64(m, row));
+	case EBS_SNMP_COUNTER64: return set_counter64(var, ebs_metric_u64(m, row));
 	case EBS_SNMP_GAUGE32:
-		return snmp_set_var_typed_integer(var, ASN_GAUGE, (long)clamp32(ebs_metric_u64(m, row)));
+		return snmp_set_var_typed_integer(var, ASN_GAUGE,
+						  (long)clamp32(ebs_metric_u64(m, row)));
 	case EBS_SNMP_UNSIGNED32:
 		return snmp_set_var_typed_integer(var, ASN_UNSIGNED,
 						  (long)clamp32(ebs_metric_u64(m, row)));
@@ -231,13 +232,11 @@ static int set_metric(netsnmp_variable_list *var, const struct ebs_metric *m, co
 		v = ebs_metric_u64(m, row);
 		return snmp_set_var_typed_integer(var, ASN_INTEGER,
 						  v > INT32_MAX ? (long)INT32_MAX : (long)v);
-	case EBS_SNMP_STRING:
-		return set_string(var, ebs_metric_str(m, row));
+	case EBS_SNMP_STRING: return set_string(var, ebs_metric_str(m, row));
 	case EBS_SNMP_TIMESTAMP:
 		return snmp_set_var_typed_integer(var, ASN_TIMETICKS,
 						  (long)timestamp(ebs_metric_u64(m, row)));
-	default:
-		return -1;
+	default: return -1;
 	}
 }
 
@@ -248,10 +247,12 @@ static int set_local(netsnmp_variable_list *var, const struct ebs_mib_local *l, 
 	case EBS_L_AGENT_VERSION: return set_string(var, EBS_VERSION);
 	case EBS_L_AGENT_START_TIME: return set_date_and_time(var, start_unix_ms);
 	case EBS_L_HIST_NAME:
-		return row ? set_string(var, ebs_hist_name(((const struct ebs_hist_row *)row)->hist))
+		return row ? set_string(var,
+					ebs_hist_name(((const struct ebs_hist_row *)row)->hist))
 			   : -1;
 	case EBS_L_HIST_UNIT:
-		return row ? set_string(var, ebs_hist_unit(((const struct ebs_hist_row *)row)->hist))
+		return row ? set_string(var,
+					ebs_hist_unit(((const struct ebs_hist_row *)row)->hist))
 			   : -1;
 	default: return -1;
 	}
@@ -541,8 +542,8 @@ void ebs_mib_notify(const struct ebs_events *st, const struct ebs_snapshot *s)
 			snmp_log(LOG_INFO, "ebpfstats-agentx: sending %s: %s\n", n->name, text);
 			send_v2trap(vars);
 		} else {
-			snmp_log(LOG_ERR, "ebpfstats-agentx: cannot build the notification for: %s\n",
-				 text);
+			snmp_log(LOG_ERR,
+				 "ebpfstats-agentx: cannot build the notification for: %s\n", text);
 		}
 		snmp_free_varbind(vars);
 	}
@@ -575,7 +576,8 @@ static int collect_columns(struct node *n)
 		} else {
 			break;
 		}
-		if (subid == 0 || subid >= MAX_COLS || n->col[subid].metric || n->col[subid].local) {
+		if (subid == 0 || subid >= MAX_COLS || n->col[subid].metric ||
+		    n->col[subid].local) {
 			snmp_log(LOG_ERR, "ebpfstats-agentx: %s: bad or duplicate sub-id %u (%s)\n",
 				 n->name, subid, m ? m->snmp_name : l->name);
 			return -1;
@@ -643,8 +645,8 @@ static int register_scalars(struct node *n)
 
 static int register_table(struct node *n)
 {
-	n->reg[0] = netsnmp_create_handler_registration(n->name, table_handler, n->oid,
-							n->oid_len, HANDLER_CAN_RONLY);
+	n->reg[0] = netsnmp_create_handler_registration(n->name, table_handler, n->oid, n->oid_len,
+							HANDLER_CAN_RONLY);
 	if (!n->reg[0])
 		return -1;
 	n->reg[0]->my_reg_void = n;

@@ -80,11 +80,11 @@ enum ebs_mib_local_id {
 	EBS_L_HIST_NAME,
 	EBS_L_HIST_UNIT,
 	EBS_L_NOTIFY_SUPPRESSED, /* notifications the rate limit held back */
-	EBS_L_INDEX, /* index columns */
+	EBS_L_INDEX,		 /* index columns */
 };
 
 struct ebs_mib_local {
-	const char *name;   /* MIB descriptor */
+	const char *name; /* MIB descriptor */
 	enum ebs_mib_local_id id;
 	enum ebs_table table;
 	enum ebs_family family; /* for EBS_T_GLOBAL: whose scalar group */
@@ -158,8 +158,8 @@ static inline const struct ebs_mib_notify_object *ebs_mib_notify_object_at(size_
  * SNMPv1 trap, and logs that it failed for every notification sent, even
  * with no v1 destination (agent_trap.c converts each one up front). */
 struct ebs_mib_varbind {
-	const char *name;   /* MIB descriptor */
-	const char *metric; /* catalog id, or NULL */
+	const char *name;		/* MIB descriptor */
+	const char *metric;		/* catalog id, or NULL */
 	enum ebs_mib_notify_obj notify; /* when metric is NULL */
 };
 

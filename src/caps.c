@@ -45,7 +45,8 @@ bool ebs_caps_sufficient(char *why, size_t len)
 		return true;
 	snprintf(why, len,
 		 "missing capabilities: loading tracing programs needs CAP_BPF and CAP_PERFMON "
-		 "(or CAP_SYS_ADMIN); CapEff is %016" PRIx64, eff);
+		 "(or CAP_SYS_ADMIN); CapEff is %016" PRIx64,
+		 eff);
 	return false;
 }
 

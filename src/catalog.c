@@ -9,13 +9,13 @@
 /* R(id, family, kind, table, row struct, field, value type, unit,
  *   collectd type, collectd type_instance, MIB descriptor, sub-id, SNMP type,
  *   percentile, help) */
-#define R(id_, fam_, kind_, tbl_, row_, field_, vt_, unit_, cdt_, cdti_, sn_, sid_, st_, pct_,    \
+#define R(id_, fam_, kind_, tbl_, row_, field_, vt_, unit_, cdt_, cdti_, sn_, sid_, st_, pct_,     \
 	  help_)                                                                                   \
 	{                                                                                          \
 		.id = id_, .family = fam_, .kind = kind_, .table = tbl_,                           \
 		.offset = offsetof(row_, field_), .vtype = vt_, .unit = unit_, .cd_type = cdt_,    \
-		.cd_type_instance = cdti_, .snmp_name = sn_, .snmp_subid = sid_,                   \
-		.snmp_type = st_, .pct = pct_, .help = help_                                       \
+		.cd_type_instance = cdti_, .snmp_name = sn_, .snmp_subid = sid_, .snmp_type = st_, \
+		.pct = pct_, .help = help_                                                         \
 	}
 
 #define SNAP struct ebs_snapshot
@@ -393,7 +393,7 @@ const void *ebs_table_row(const struct ebs_snapshot *s, enum ebs_table t, size_t
 }
 
 static const char *const hist_names[EBS_H_COUNT + 1] = {
-	[EBS_H_SYSCALL] = "syscall_latency", [EBS_H_RUNQ] = "runq_latency",
+	[EBS_H_SYSCALL] = "syscall_latency",	     [EBS_H_RUNQ] = "runq_latency",
 	[EBS_H_TCP_CONNECT] = "tcp_connect_latency", [EBS_H_TCP_RTT] = "tcp_rtt",
 	[EBS_H_TCP_LIFETIME] = "tcp_lifetime",
 };
@@ -588,7 +588,7 @@ const char *ebs_metric_str(const struct ebs_metric *m, const void *row)
 }
 
 static const char *const cd_family[EBS_FAM_COUNT + 1] = {
-	[EBS_FAM_SYSCALLS] = "syscall", [EBS_FAM_TCP] = "tcp", [EBS_FAM_SCHED] = "sched",
+	[EBS_FAM_SYSCALLS] = "syscall", [EBS_FAM_TCP] = "tcp",	  [EBS_FAM_SCHED] = "sched",
 	[EBS_FAM_MEMORY] = "memory",	[EBS_FAM_COUNT] = "self",
 };
 
@@ -640,8 +640,9 @@ const char *ebs_metric_view(const struct ebs_metric *m)
 	if (m->table == EBS_T_TCP_PEER)
 		return "tcp_peers";
 	/* kernel run-time statistics: only while BPF stats are live */
-	if (m->table == EBS_T_MODULE && (m->offset == offsetof(struct ebs_module_stat, run_time_ns) ||
-					 m->offset == offsetof(struct ebs_module_stat, run_cnt)))
+	if (m->table == EBS_T_MODULE &&
+	    (m->offset == offsetof(struct ebs_module_stat, run_time_ns) ||
+	     m->offset == offsetof(struct ebs_module_stat, run_cnt)))
 		return "bpf_stats";
 	return "always";
 }

@@ -72,7 +72,7 @@ enum ebs_snmp_type {
 };
 
 struct ebs_metric {
-	const char *id; /* stable dotted name: "syscall.calls" */
+	const char *id;		/* stable dotted name: "syscall.calls" */
 	enum ebs_family family; /* EBS_FAM_COUNT for agent-wide metrics */
 	enum ebs_kind kind;
 	enum ebs_table table;

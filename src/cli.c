@@ -137,9 +137,7 @@ static void json_value(FILE *f, const struct ebs_metric *m, const void *row)
 	switch (m->vtype) {
 	case EBS_V_STR:
 	case EBS_V_STRPTR:
-	case EBS_V_STATUS:
-		json_str(f, ebs_metric_str(m, row));
-		break;
+	case EBS_V_STATUS: json_str(f, ebs_metric_str(m, row)); break;
 	case EBS_V_DOUBLE:
 	case EBS_V_I64: {
 		double v = ebs_metric_double(m, row);
@@ -151,8 +149,7 @@ static void json_value(FILE *f, const struct ebs_metric *m, const void *row)
 			fprintf(f, m->vtype == EBS_V_I64 ? "%.0f" : "%.3f", v);
 		break;
 	}
-	default:
-		fprintf(f, "%" PRIu64, ebs_metric_u64(m, row));
+	default: fprintf(f, "%" PRIu64, ebs_metric_u64(m, row));
 	}
 }
 
@@ -168,7 +165,8 @@ static void json_events(FILE *f, const struct ebs_events *ev)
 		fprintf(f, "%s{\"type\":", i ? "," : "");
 		json_str(f, ebs_event_name(ev->ev[i].type));
 		fputs(",\"module\":", f);
-		json_str(f, ev->ev[i].family < EBS_FAM_COUNT ? ebs_family_name(ev->ev[i].family) : "");
+		json_str(f,
+			 ev->ev[i].family < EBS_FAM_COUNT ? ebs_family_name(ev->ev[i].family) : "");
 		fputs(",\"text\":", f);
 		json_str(f, text);
 		fputc('}', f);
@@ -181,8 +179,9 @@ static void print_json(FILE *f, const struct ebs_snapshot *s, const struct ebs_e
 {
 	bool first = true;
 
-	fprintf(f, "{\"version\":\"%s\",\"taken_unix_ms\":%" PRIu64 ",\"interval_ns\":%" PRIu64
-		   ",\"loaded_unix_ms\":%" PRIu64 ",\"metrics\":{",
+	fprintf(f,
+		"{\"version\":\"%s\",\"taken_unix_ms\":%" PRIu64 ",\"interval_ns\":%" PRIu64
+		",\"loaded_unix_ms\":%" PRIu64 ",\"metrics\":{",
 		EBS_VERSION, s->taken_unix_ms, s->interval_ns, s->loaded_unix_ms);
 	for (size_t i = 0; i < ebs_catalog_len; i++) {
 		const struct ebs_metric *m = &ebs_catalog[i];
@@ -250,7 +249,8 @@ static void print_modules(const struct ebs_snapshot *s)
 		const struct ebs_module_stat *m = &s->modules[f];
 		printf("  %s %s", m->name, ebs_status_name(m->status));
 		if (m->attach[0] && ebs_module_running(s, f))
-			printf(" (%s%s)", m->attach, m->reused_pins ? ", pinned by another process" : "");
+			printf(" (%s%s)", m->attach,
+			       m->reused_pins ? ", pinned by another process" : "");
 	}
 	printf("\n");
 	for (int f = 0; f < EBS_FAM_COUNT; f++)
@@ -261,8 +261,8 @@ static void print_modules(const struct ebs_snapshot *s)
 static void print_human(const struct ebs_snapshot *s, struct rates *r)
 {
 	double secs = (double)s->interval_ns / 1e9;
-	const uint64_t tcp_now[6] = {s->tcp.active_opens,   s->tcp.passive_opens,
-				     s->tcp.retransmits,    s->tcp.resets_sent,
+	const uint64_t tcp_now[6] = {s->tcp.active_opens,    s->tcp.passive_opens,
+				     s->tcp.retransmits,     s->tcp.resets_sent,
 				     s->tcp.resets_received, s->tcp.closes};
 	time_t t = (time_t)(s->taken_unix_ms / 1000);
 	char when[32];
@@ -284,7 +284,8 @@ static void print_human(const struct ebs_snapshot *s, struct rates *r)
 		       s->sys.pct.p99);
 		for (uint32_t i = 0; top && i < s->n_syscalls; i++) {
 			uint32_t nr = s->syscalls[i].nr;
-			uint64_t before = r->have && nr < r->n ? r->calls[nr] : s->syscalls[i].calls;
+			uint64_t before = r->have && nr < r->n ? r->calls[nr]
+							       : s->syscalls[i].calls;
 			top[n].i = i;
 			top[n++].rate = per_s(s->syscalls[i].calls, before, secs);
 		}
@@ -315,12 +316,14 @@ static void print_human(const struct ebs_snapshot *s, struct rates *r)
 		printf("     states:");
 		for (int i = 0; i < EBS_TCP_NSTATES; i++)
 			if (s->tcp_states[i].sockets > 0)
-				printf(" %s=%" PRId64, s->tcp_states[i].name, s->tcp_states[i].sockets);
+				printf(" %s=%" PRId64, s->tcp_states[i].name,
+				       s->tcp_states[i].sockets);
 		printf("\n");
 	}
 	if (ebs_module_running(s, EBS_FAM_SYSCALLS) && s->n_fileio)
-		printf("file I/O since load: read %" PRIu64 " B in %" PRIu64 " calls, written %" PRIu64
-		       " B in %" PRIu64 " calls, opens %" PRIu64 " (+%" PRIu64 " failed)\n",
+		printf("file I/O since load: read %" PRIu64 " B in %" PRIu64
+		       " calls, written %" PRIu64 " B in %" PRIu64 " calls, opens %" PRIu64
+		       " (+%" PRIu64 " failed)\n",
 		       s->fio.read_bytes, s->fio.read_calls, s->fio.write_bytes, s->fio.write_calls,
 		       s->fio.opens, s->fio.open_errors);
 	if (ebs_module_running(s, EBS_FAM_TCP) && s->n_tcp_peers) {
@@ -331,12 +334,14 @@ static void print_human(const struct ebs_snapshot *s, struct rates *r)
 			const struct ebs_tcp_peer_row *p = &s->tcp_peers[i];
 			for (int k = 0; k < 5; k++)
 				if (!best[k] || p->connects > best[k]->connects) {
-					memmove(&best[k + 1], &best[k], (size_t)(4 - k) * sizeof(best[0]));
+					memmove(&best[k + 1], &best[k],
+						(size_t)(4 - k) * sizeof(best[0]));
 					best[k] = p;
 					break;
 				}
 		}
-		printf("     peers: %" PRIu32 " rows, most connections since load:", s->n_tcp_peers);
+		printf("     peers: %" PRIu32 " rows, most connections since load:",
+		       s->n_tcp_peers);
 		for (int k = 0; k < 5 && best[k]; k++) {
 			char key[80];
 			ebs_row_key(EBS_T_TCP_PEER, best[k], key, sizeof(key));
@@ -349,7 +354,8 @@ static void print_human(const struct ebs_snapshot *s, struct rates *r)
 		       "  OOM kills %" PRIu64,
 		       s->mem.faults_user, s->mem.faults_kernel, s->mem.oom_kills);
 		if (s->mem.oom_last_pid)
-			printf(" (last pid %" PRIu32 " %s)", s->mem.oom_last_pid, s->mem.oom_last_comm);
+			printf(" (last pid %" PRIu32 " %s)", s->mem.oom_last_pid,
+			       s->mem.oom_last_comm);
 		printf("  processes %" PRIu32 "\n", s->n_procs);
 	}
 	if (ebs_module_running(s, EBS_FAM_SCHED)) {
@@ -357,8 +363,8 @@ static void print_human(const struct ebs_snapshot *s, struct rates *r)
 		       " exits %" PRIu64 "\n",
 		       s->sched.runq_pct.p50, s->sched.runq_pct.p99, s->sched.forks, s->sched.execs,
 		       s->sched.exits);
-		printf("  %-6s %14s %14s %10s %10s\n", "cpu", "vol switch/s", "invol/s",
-		       "runq p50", "runq p99");
+		printf("  %-6s %14s %14s %10s %10s\n", "cpu", "vol switch/s", "invol/s", "runq p50",
+		       "runq p99");
 		for (uint32_t i = 0; i < s->n_cpus; i++) {
 			const struct ebs_cpu_row *c = &s->cpus[i];
 			uint64_t bv = r->have && i < r->ncpu ? r->cpu_vol[i] : c->switches_vol;
@@ -586,12 +592,9 @@ static void print_catalog_collectd(FILE *f, const struct ebs_metric *m)
 static void print_catalog_snmp(FILE *f, const struct ebs_metric *m)
 {
 	static const char *const syntax[] = {
-		[EBS_SNMP_COUNTER64] = "Counter64",
-		[EBS_SNMP_GAUGE32] = "Gauge32",
-		[EBS_SNMP_UNSIGNED32] = "Unsigned32",
-		[EBS_SNMP_INTEGER] = "INTEGER",
-		[EBS_SNMP_STRING] = "DisplayString",
-		[EBS_SNMP_TIMESTAMP] = "TimeStamp",
+		[EBS_SNMP_COUNTER64] = "Counter64",   [EBS_SNMP_GAUGE32] = "Gauge32",
+		[EBS_SNMP_UNSIGNED32] = "Unsigned32", [EBS_SNMP_INTEGER] = "INTEGER",
+		[EBS_SNMP_STRING] = "DisplayString",  [EBS_SNMP_TIMESTAMP] = "TimeStamp",
 	};
 	uint32_t arcs[EBS_MIB_MAX_PATH];
 	unsigned n;
@@ -644,10 +647,14 @@ static int cmd_catalog_json(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"interval", required_argument, NULL, 'i'},
-		{"count", required_argument, NULL, 'n'},  {"json", no_argument, NULL, 'j'},
-		{"pin-path", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},	  {"oid-root", no_argument, NULL, 'O'},
+		{"config", required_argument, NULL, 'c'},
+		{"interval", required_argument, NULL, 'i'},
+		{"count", required_argument, NULL, 'n'},
+		{"json", no_argument, NULL, 'j'},
+		{"pin-path", required_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{"oid-root", no_argument, NULL, 'O'},
 		{NULL, 0, NULL, 0},
 	};
 	struct ebs_config cfg;
@@ -665,7 +672,8 @@ int main(int argc, char **argv)
 		case 'i':
 			interval = strtod(optarg, &end);
 			if (*end || !(interval >= 0.1 && interval <= 3600)) {
-				fprintf(stderr, "ebpfstats: -i takes seconds from 0.1 to 3600, got '%s'\n",
+				fprintf(stderr,
+					"ebpfstats: -i takes seconds from 0.1 to 3600, got '%s'\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -673,7 +681,8 @@ int main(int argc, char **argv)
 		case 'n':
 			count = strtol(optarg, &end, 10);
 			if (*end || count < 1) {
-				fprintf(stderr, "ebpfstats: -n takes a positive count, got '%s'\n", optarg);
+				fprintf(stderr, "ebpfstats: -n takes a positive count, got '%s'\n",
+					optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -694,7 +703,8 @@ int main(int argc, char **argv)
 	/* the catalog is compiled in: no config, no kernel */
 	if (!strcmp(cmd, "catalog")) {
 		if (json && oid_root) {
-			fprintf(stderr, "ebpfstats: catalog takes --json or --oid-root, not both\n");
+			fprintf(stderr,
+				"ebpfstats: catalog takes --json or --oid-root, not both\n");
 			return EXIT_USAGE;
 		}
 		if (oid_root) {

@@ -296,8 +296,7 @@ static const char *expect_text(const struct ebs_config_option *o, char out[EXPEC
 	char lo[24], hi[24];
 
 	switch (o->type) {
-	case EBS_OPT_BOOL:
-		return "must be true or false";
+	case EBS_OPT_BOOL: return "must be true or false";
 	case EBS_OPT_UINT:
 		snprintf(out, EXPECT_LEN, "must be an integer from %lu to %lu", o->lo, o->hi);
 		return out;
@@ -308,13 +307,10 @@ static const char *expect_text(const struct ebs_config_option *o, char out[EXPEC
 			 ebs_duration_text(o->lo, lo, sizeof(lo)),
 			 ebs_duration_text(o->hi, hi, sizeof(hi)));
 		return out;
-	case EBS_OPT_PATH:
-		return o->expect;
-	case EBS_OPT_COMMS:
-		return "must be a list of process names";
+	case EBS_OPT_PATH: return o->expect;
+	case EBS_OPT_COMMS: return "must be a list of process names";
 	case EBS_OPT_MAPPING:
-	default:
-		return "must be a mapping";
+	default: return "must be a mapping";
 	}
 }
 
@@ -353,8 +349,8 @@ static int check_path(const struct ebs_config_option *o, const char *s, size_t l
 
 /* Applies one scalar setting (not a list, not a mapping) to cfg.  On error
  * why holds a predicate for the key: "must be ..., got '...'". */
-static int apply_scalar(struct ebs_config *cfg, const struct ebs_config_option *o,
-			const char *s, size_t len, bool null, char *why, size_t whylen)
+static int apply_scalar(struct ebs_config *cfg, const struct ebs_config_option *o, const char *s,
+			size_t len, bool null, char *why, size_t whylen)
 {
 	char expect[EXPECT_LEN], got[SHOW_LEN + 16];
 	unsigned long u;
@@ -385,9 +381,7 @@ static int apply_scalar(struct ebs_config *cfg, const struct ebs_config_option *
 			return -1;
 		copy_str(field_of(cfg, o), o->size, s, len);
 		return 0;
-	default:
-		snprintf(why, whylen, "%s", expect_text(o, expect));
-		return -1;
+	default: snprintf(why, whylen, "%s", expect_text(o, expect)); return -1;
 	}
 bad:
 	snprintf(why, whylen, "%s, got %s", expect_text(o, expect),
@@ -410,7 +404,7 @@ static unsigned *comm_count(struct ebs_config *cfg, const struct ebs_config_opti
 static int add_comm(struct ebs_config *cfg, const struct ebs_config_option *o, const char *s,
 		    size_t len, bool null, char *why, size_t whylen)
 {
-	char (*list)[EBS_COMM_LEN] = comm_list(cfg, o);
+	char(*list)[EBS_COMM_LEN] = comm_list(cfg, o);
 	unsigned *n = comm_count(cfg, o);
 	char shown[SHOW_LEN];
 
@@ -463,18 +457,13 @@ void ebs_config_init(struct ebs_config *cfg)
 		const struct ebs_config_option *o = &opts[i];
 
 		switch (o->type) {
-		case EBS_OPT_BOOL:
-			*(bool *)field_of(cfg, o) = o->def != 0;
-			break;
+		case EBS_OPT_BOOL: *(bool *)field_of(cfg, o) = o->def != 0; break;
 		case EBS_OPT_UINT:
-		case EBS_OPT_DURATION:
-			*(unsigned *)field_of(cfg, o) = (unsigned)o->def;
-			break;
+		case EBS_OPT_DURATION: *(unsigned *)field_of(cfg, o) = (unsigned)o->def; break;
 		case EBS_OPT_PATH:
 			copy_str(field_of(cfg, o), o->size, o->def_str, strlen(o->def_str));
 			break;
-		default:
-			break;
+		default: break;
 		}
 	}
 }
@@ -587,7 +576,8 @@ static int yaml_fail(struct walk *w)
 			}
 		}
 		if (p->problem_value >= 0)
-			return fail_at(w, m, "%s (byte 0x%02x)", problem, (unsigned)p->problem_value);
+			return fail_at(w, m, "%s (byte 0x%02x)", problem,
+				       (unsigned)p->problem_value);
 		return fail_at(w, m, "%s", problem);
 	}
 	case YAML_SCANNER_ERROR:
@@ -596,8 +586,7 @@ static int yaml_fail(struct walk *w)
 			return fail_at(w, m, "%s (%s at line %zu, column %zu)", problem, p->context,
 				       p->context_mark.line + 1, p->context_mark.column + 1);
 		return fail_at(w, m, "%s", problem);
-	default:
-		return fail_at(w, m, "%s", problem);
+	default: return fail_at(w, m, "%s", problem);
 	}
 }
 
@@ -636,20 +625,16 @@ static const char *node_kind(const yaml_event_t *ev, char *out, size_t outlen)
 	char shown[SHOW_LEN];
 
 	switch (ev->type) {
-	case YAML_MAPPING_START_EVENT:
-		return "a mapping";
-	case YAML_SEQUENCE_START_EVENT:
-		return "a list";
-	case YAML_ALIAS_EVENT:
-		return "an alias";
+	case YAML_MAPPING_START_EVENT: return "a mapping";
+	case YAML_SEQUENCE_START_EVENT: return "a list";
+	case YAML_ALIAS_EVENT: return "an alias";
 	case YAML_SCALAR_EVENT:
 		if (is_null(ev))
 			return "an empty value";
 		snprintf(out, outlen, "'%s'",
 			 show(shown, (const char *)ev->data.scalar.value, ev->data.scalar.length));
 		return out;
-	default:
-		return "something else";
+	default: return "something else";
 	}
 }
 
@@ -667,17 +652,10 @@ static int refuse_anchor(struct walk *w)
 		return fail_at(w, ev->start_mark,
 			       "YAML aliases are not supported here (*%s); write the value out",
 			       show(shown, (const char *)anchor, strlen((const char *)anchor)));
-	case YAML_SCALAR_EVENT:
-		anchor = ev->data.scalar.anchor;
-		break;
-	case YAML_MAPPING_START_EVENT:
-		anchor = ev->data.mapping_start.anchor;
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		anchor = ev->data.sequence_start.anchor;
-		break;
-	default:
-		return 0;
+	case YAML_SCALAR_EVENT: anchor = ev->data.scalar.anchor; break;
+	case YAML_MAPPING_START_EVENT: anchor = ev->data.mapping_start.anchor; break;
+	case YAML_SEQUENCE_START_EVENT: anchor = ev->data.sequence_start.anchor; break;
+	default: return 0;
 	}
 	if (anchor)
 		return fail_at(w, ev->start_mark, "YAML anchors are not supported here (&%s)",
@@ -721,8 +699,8 @@ static int note_key(struct walk *w, const struct key_def *def, yaml_mark_t m)
 		return 0;
 	}
 	if (w->seen_key[f] == def->name)
-		return fail_at(w, m, "duplicate key '%s' (first at line %zu, column %zu)", def->name,
-			       first.line + 1, first.column + 1);
+		return fail_at(w, m, "duplicate key '%s' (first at line %zu, column %zu)",
+			       def->name, first.line + 1, first.column + 1);
 	return fail_at(w, m, "duplicate key '%s' (same setting as '%s' at line %zu, column %zu)",
 		       def->name, w->seen_key[f], first.line + 1, first.column + 1);
 }
@@ -778,8 +756,9 @@ static int walk_comms(struct walk *w, const struct key_def *def)
 	if (is_null(&w->ev)) /* `process_filter:` with every entry commented out */
 		return 0;
 	if (w->ev.type != YAML_SEQUENCE_START_EVENT)
-		return fail_at(w, w->ev.start_mark, "expected a list of process names for '%s', got %s",
-			       def->name, node_kind(&w->ev, kind, sizeof(kind)));
+		return fail_at(w, w->ev.start_mark,
+			       "expected a list of process names for '%s', got %s", def->name,
+			       node_kind(&w->ev, kind, sizeof(kind)));
 	while (true) {
 		const yaml_event_t *ev = &w->ev;
 
@@ -885,7 +864,8 @@ static int walk_outer(struct walk *w, unsigned depth, const char *wanted,
 			if (*found)
 				return fail_at(w, ev->start_mark,
 					       "duplicate key '%s' (first at line %zu, column %zu)",
-					       wanted, found_mark->line + 1, found_mark->column + 1);
+					       wanted, found_mark->line + 1,
+					       found_mark->column + 1);
 			if (refuse_anchor(w) != 0)
 				return -1;
 			*found = true;
@@ -988,8 +968,9 @@ int ebs_config_parse(struct ebs_config *cfg, const char *name, const char *buf, 
 		return -1;
 	}
 	if (len > CFG_MAX_BYTES) {
-		set_err(err, errlen, "%s: config is larger than 1 MiB (%zu bytes); refusing to parse it",
-			name, len);
+		set_err(err, errlen,
+			"%s: config is larger than 1 MiB (%zu bytes); refusing to parse it", name,
+			len);
 		return -1;
 	}
 	/* yaml_parser_t is ~0.5 KiB; keep it off the caller's stack. */
@@ -1051,8 +1032,9 @@ int ebs_config_load(struct ebs_config *cfg, const char *path, char *err, size_t 
 		return -1;
 	}
 	if (S_ISREG(st.st_mode) && st.st_size > CFG_MAX_BYTES) {
-		set_err(err, errlen, "%s: file is larger than 1 MiB (%lld bytes); refusing to parse it",
-			path, (long long)st.st_size);
+		set_err(err, errlen,
+			"%s: file is larger than 1 MiB (%lld bytes); refusing to parse it", path,
+			(long long)st.st_size);
 		close(fd);
 		return -1;
 	}

@@ -32,7 +32,7 @@ struct ebs_config_option {
 	 * `map_sizes:` mapping row, and that dotted name for ebs_config_set(). */
 	const char *key;
 	const char *aliases[EBS_OPT_ALIASES]; /* other spellings; unused ones NULL */
-	const char *collectd; /* <Plugin ebpf> option, NULL: not one */
+	const char *collectd;		      /* <Plugin ebpf> option, NULL: not one */
 	enum ebs_opt_type type;
 	size_t offset, size;  /* of the field in struct ebs_config */
 	size_t count_offset;  /* EBS_OPT_COMMS: of its entry count */

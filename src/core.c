@@ -101,19 +101,20 @@ int ebs_percpu_map_read(int fd, size_t key_size, size_t value_size, int ncpus, u
 				kbuf = vbuf = NULL;
 				continue;
 			}
-			if (first && (rc == -EINVAL || rc == -EOPNOTSUPP || rc == -524 /* ENOTSUPP */))
+			if (first &&
+			    (rc == -EINVAL || rc == -EOPNOTSUPP || rc == -524 /* ENOTSUPP */))
 				rc = -EOPNOTSUPP;
 			break;
 		}
 		for (__u32 i = 0; i < count && i < chunk && n < cap; i++, n++) {
 			uint64_t *sum = sums + (size_t)n * nwords;
 
-			memcpy((unsigned char *)keys + (size_t)n * key_size, kbuf + (size_t)i * key_size,
-			       key_size);
+			memcpy((unsigned char *)keys + (size_t)n * key_size,
+			       kbuf + (size_t)i * key_size, key_size);
 			memset(sum, 0, nwords * sizeof(uint64_t));
 			for (int c = 0; c < ncpus; c++) {
-				const uint64_t *v =
-					(const uint64_t *)(vbuf + (size_t)i * vsize + stride * (size_t)c);
+				const uint64_t *v = (const uint64_t *)(vbuf + (size_t)i * vsize +
+								       stride * (size_t)c);
 				for (size_t w = 0; w < nwords; w++)
 					sum[w] += v[w];
 			}
@@ -213,8 +214,7 @@ static void describe_attach(struct ebs_module *m)
 			mixed = true;
 		seen = m->chosen[i];
 	}
-	snprintf(m->stat->attach, sizeof(m->stat->attach), "%s",
-		 mixed ? "mixed" : kind_name(seen));
+	snprintf(m->stat->attach, sizeof(m->stat->attach), "%s", mixed ? "mixed" : kind_name(seen));
 }
 
 /* ---- loading ---------------------------------------------------------- */
@@ -245,8 +245,8 @@ static void module_unload(struct ebs_module *m, bool close_fds)
 
 /* Opens, loads and attaches with the flavours in m->chosen.  Optional hooks
  * that fail to attach are dropped into note. */
-static int module_load(struct ebs *e, struct ebs_module *m, char *note, size_t notelen,
-		       char *err, size_t errlen)
+static int module_load(struct ebs *e, struct ebs_module *m, char *note, size_t notelen, char *err,
+		       size_t errlen)
 {
 	const struct ebs_module_ops *ops = m->ops;
 	struct bpf_program *prog;
@@ -312,8 +312,7 @@ static int module_load(struct ebs *e, struct ebs_module *m, char *note, size_t n
  * bump forgotten, a hand-made pin); a per-CPU value or a key larger than
  * ours would overflow the buffers read() passes to the kernel.  Every pinned
  * map must have the type, key and value size this build's object declares. */
-static int pins_fit(struct ebs *e, struct ebs_module *m, const char *dir, char *err,
-		    size_t errlen)
+static int pins_fit(struct ebs *e, struct ebs_module *m, const char *dir, char *err, size_t errlen)
 {
 	struct bpf_object *obj;
 	int rc = 0;
@@ -335,13 +334,14 @@ static int pins_fit(struct ebs *e, struct ebs_module *m, const char *dir, char *
 		} else if (info.type != (uint32_t)bpf_map__type(map) ||
 			   info.key_size != bpf_map__key_size(map) ||
 			   info.value_size != bpf_map__value_size(map)) {
-			snprintf(err, errlen,
-				 "incompatible pins at %s: map %s is type %u, key %u B, value %u B, "
-				 "this build's is type %u, %u B, %u B; run 'ebpfstats unload' to "
-				 "remove them",
-				 dir, m->ops->maps[i], info.type, info.key_size, info.value_size,
-				 (unsigned)bpf_map__type(map), bpf_map__key_size(map),
-				 bpf_map__value_size(map));
+			snprintf(
+				err, errlen,
+				"incompatible pins at %s: map %s is type %u, key %u B, value %u B, "
+				"this build's is type %u, %u B, %u B; run 'ebpfstats unload' to "
+				"remove them",
+				dir, m->ops->maps[i], info.type, info.key_size, info.value_size,
+				(unsigned)bpf_map__type(map), bpf_map__key_size(map),
+				bpf_map__value_size(map));
 			rc = -1;
 		}
 	}
@@ -496,8 +496,7 @@ static void module_start(struct ebs *e, enum ebs_family fam)
 	ebs_pin_unlock(lock);
 }
 
-static struct ebs *open_modules(const struct ebs_config *cfg, bool probe, char *err,
-				size_t errlen)
+static struct ebs *open_modules(const struct ebs_config *cfg, bool probe, char *err, size_t errlen)
 {
 	struct ebs *e = calloc(1, sizeof(*e));
 	char note[EBS_REASON_LEN] = "";
@@ -598,8 +597,8 @@ static void snapshot_free(struct ebs_snapshot *s)
 static void fill_hist_rows(struct ebs_snapshot *s)
 {
 	const struct ebs_hist *h[EBS_H_COUNT + 1] = {
-		[EBS_H_SYSCALL] = &s->sys.hist,	       [EBS_H_RUNQ] = &s->sched.runq,
-		[EBS_H_TCP_CONNECT] = &s->tcp.connect, [EBS_H_TCP_RTT] = &s->tcp.rtt,
+		[EBS_H_SYSCALL] = &s->sys.hist,		 [EBS_H_RUNQ] = &s->sched.runq,
+		[EBS_H_TCP_CONNECT] = &s->tcp.connect,	 [EBS_H_TCP_RTT] = &s->tcp.rtt,
 		[EBS_H_TCP_LIFETIME] = &s->tcp.lifetime,
 	};
 	const enum ebs_family fam[EBS_H_COUNT + 1] = {

@@ -17,8 +17,8 @@
 /* Log-linear buckets (bpf/ebs_hist.h): 16 exact ones for 0..15, then 16
  * per power of two up to 2^32, then one open bucket. */
 #define EBS_HIST_SLOTS 465
-#define EBS_MAX_COMMS 16  /* process include/exclude list entries */
-#define EBS_COMM_LEN 16   /* TASK_COMM_LEN */
+#define EBS_MAX_COMMS 16 /* process include/exclude list entries */
+#define EBS_COMM_LEN 16	 /* TASK_COMM_LEN */
 #define EBS_PATH_LEN 256
 #define EBS_REASON_LEN 256
 #define EBS_ERR_LEN 512
@@ -47,9 +47,9 @@ struct ebs_config {
 	char source[EBS_PATH_LEN]; /* file it came from, "<built-in defaults>" otherwise */
 	bool enabled;
 	bool collect[EBS_FAM_COUNT];
-	bool syscall_latency;	/* off: one hook (sys_exit), counts and errors only */
-	bool file_io;		/* syscalls module also counts read/write bytes */
-	bool tcp_peers;		/* tcp module also keeps a row per remote endpoint */
+	bool syscall_latency; /* off: one hook (sys_exit), counts and errors only */
+	bool file_io;	      /* syscalls module also counts read/write bytes */
+	bool tcp_peers;	      /* tcp module also keeps a row per remote endpoint */
 	/* turn on the kernel's per-program run-time statistics while open
 	 * (BPF_ENABLE_STATS; needs CAP_SYS_ADMIN).  They are a switch for the
 	 * whole host and cost every BPF program on it two clock reads per
@@ -60,13 +60,13 @@ struct ebs_config {
 	unsigned n_include;
 	char exclude[EBS_MAX_COMMS][EBS_COMM_LEN]; /* never from these comms */
 	unsigned n_exclude;
-	unsigned sample_rate;	/* percent (1..100) of latency samples kept */
+	unsigned sample_rate;	     /* percent (1..100) of latency samples kept */
 	char btf_path[EBS_PATH_LEN]; /* "" = /sys/kernel/btf/vmlinux */
 	char pin_path[EBS_PATH_LEN]; /* "" = private, process-lifetime programs */
-	unsigned interval_ms;	/* CLI/agent refresh interval */
-	uint32_t max_threads;	/* in-flight syscall / wakeup table entries */
-	uint32_t max_sockets;	/* tracked TCP sockets */
-	uint32_t max_ports;	/* TCP local-port table entries */
+	unsigned interval_ms;	     /* CLI/agent refresh interval */
+	uint32_t max_threads;	     /* in-flight syscall / wakeup table entries */
+	uint32_t max_sockets;	     /* tracked TCP sockets */
+	uint32_t max_ports;	     /* TCP local-port table entries */
 	/* events (SNMP notifications, collectd notifications) of one type a
 	 * front-end sends per EBS_EVENTS_WINDOW_MS; the rest are counted */
 	unsigned notify_limit;
@@ -82,8 +82,8 @@ void ebs_config_init(struct ebs_config *cfg);
  * writes "file:line:col: message" to err. */
 int ebs_config_load(struct ebs_config *cfg, const char *path, char *err, size_t errlen);
 /* Same for a buffer; name is used in messages. */
-int ebs_config_parse(struct ebs_config *cfg, const char *name, const char *buf,
-		     size_t len, char *err, size_t errlen);
+int ebs_config_parse(struct ebs_config *cfg, const char *name, const char *buf, size_t len,
+		     char *err, size_t errlen);
 /* Sets one key by its YAML name (e.g. "collect_syscalls", "sample_rate",
  * "process_filter" appends one comm), as the collectd plugin maps options. */
 int ebs_config_set(struct ebs_config *cfg, const char *key, const char *value, char *err,
@@ -113,19 +113,19 @@ struct ebs_pct {
 	double p50, p90, p99;
 	uint64_t samples;
 	const struct ebs_hist *hist, *prev; /* prev NULL: since load */
-	double div; /* histogram unit per reported unit (1000: ns -> µs) */
+	double div;			    /* histogram unit per reported unit (1000: ns -> µs) */
 };
 
 struct ebs_module_stat {
 	const char *name; /* "syscalls", "tcp", "sched" */
 	enum ebs_status status;
 	char reason[EBS_REASON_LEN];
-	char attach[16];    /* "tp_btf", "raw_tp", "tracepoint", "mixed" */
-	bool reused_pins;   /* programs were loaded by another process */
-	uint64_t events;    /* kernel events the module aggregated */
-	uint64_t overflows; /* events that did not fit a bounded map */
+	char attach[16];	       /* "tp_btf", "raw_tp", "tracepoint", "mixed" */
+	bool reused_pins;	       /* programs were loaded by another process */
+	uint64_t events;	       /* kernel events the module aggregated */
+	uint64_t overflows;	       /* events that did not fit a bounded map */
 	uint64_t run_time_ns, run_cnt; /* kernel BPF stats, summed over programs */
-	bool bpf_stats;	    /* run_time_ns/run_cnt are live (BPF stats enabled) */
+	bool bpf_stats;		       /* run_time_ns/run_cnt are live (BPF stats enabled) */
 };
 
 struct ebs_syscall_row {
@@ -139,14 +139,14 @@ struct ebs_syscall_row {
 struct ebs_cpu_row {
 	uint32_t cpu;
 	uint64_t switches_vol, switches_invol, migrations, runq_samples;
-	struct ebs_hist runq; /* ns */
+	struct ebs_hist runq;	 /* ns */
 	struct ebs_pct runq_pct; /* µs */
 };
 
 struct ebs_tcp_state_row {
 	uint32_t state; /* Linux numbering, 1..12 */
 	const char *name;
-	int64_t sockets;  /* sockets in this state now (seen since load) */
+	int64_t sockets; /* sockets in this state now (seen since load) */
 	uint64_t trans_in, trans_out;
 };
 
@@ -170,11 +170,11 @@ enum ebs_peer_dir {
  * family, address, port: the order of their SNMP index, the endpoint
  * itself (EBPFSTATS-MIB's ebsTcpPeerEntry). */
 struct ebs_tcp_peer_row {
-	uint32_t dir;	     /* enum ebs_peer_dir */
-	uint32_t addr_type;  /* InetAddressType: ipv4(1), ipv6(2) */
-	uint8_t addr[16];    /* network order; IPv4 in the first 4 bytes */
-	char addr_str[48];   /* "192.0.2.1", "2001:db8::1" */
-	uint32_t port;	     /* remote port (out) or local port (in) */
+	uint32_t dir;	    /* enum ebs_peer_dir */
+	uint32_t addr_type; /* InetAddressType: ipv4(1), ipv6(2) */
+	uint8_t addr[16];   /* network order; IPv4 in the first 4 bytes */
+	char addr_str[48];  /* "192.0.2.1", "2001:db8::1" */
+	uint32_t port;	    /* remote port (out) or local port (in) */
 	uint64_t connects, retransmits, resets, bytes_in, bytes_out;
 };
 
@@ -195,17 +195,17 @@ struct ebs_fileio_row {
 
 /* One histogram bucket, for the SNMP histogram table. */
 struct ebs_hist_row {
-	uint32_t hist;	  /* enum ebs_hist_id */
-	uint32_t bucket;  /* 1-based */
-	uint64_t upper;	  /* inclusive upper bound, in the histogram's unit */
+	uint32_t hist;	 /* enum ebs_hist_id */
+	uint32_t bucket; /* 1-based */
+	uint64_t upper;	 /* inclusive upper bound, in the histogram's unit */
 	uint64_t count;
 };
 
 enum ebs_hist_id {
-	EBS_H_SYSCALL = 1, /* ns */
-	EBS_H_RUNQ,	   /* ns */
-	EBS_H_TCP_CONNECT, /* ns */
-	EBS_H_TCP_RTT,	   /* ns */
+	EBS_H_SYSCALL = 1,  /* ns */
+	EBS_H_RUNQ,	    /* ns */
+	EBS_H_TCP_CONNECT,  /* ns */
+	EBS_H_TCP_RTT,	    /* ns */
 	EBS_H_TCP_LIFETIME, /* ms */
 	EBS_H_COUNT = EBS_H_TCP_LIFETIME
 };
@@ -220,32 +220,32 @@ struct ebs_views {
 };
 
 struct ebs_snapshot {
-	uint64_t taken_ns;	/* CLOCK_MONOTONIC */
-	uint64_t taken_unix_ms; /* wall clock */
-	uint64_t interval_ns;	/* since the previous snapshot, 0 on the first */
+	uint64_t taken_ns;	 /* CLOCK_MONOTONIC */
+	uint64_t taken_unix_ms;	 /* wall clock */
+	uint64_t interval_ns;	 /* since the previous snapshot, 0 on the first */
 	uint64_t loaded_unix_ms; /* when the kernel programs now read were loaded */
-	uint64_t sequence;	/* 1, 2, ... */
+	uint64_t sequence;	 /* 1, 2, ... */
 
 	struct ebs_module_stat modules[EBS_FAM_COUNT];
 	struct ebs_views views;
 
 	struct {
 		uint64_t calls, errors, latency_ns;
-		struct ebs_hist hist; /* ns */
-		struct ebs_pct pct;   /* µs */
+		struct ebs_hist hist;		/* ns */
+		struct ebs_pct pct;		/* µs */
 		EBS_SYS_COUNTERS(EBS_CTR_FIELD) /* syscalls_counters.h */
 	} sys;
 	struct ebs_syscall_row *syscalls; /* rows with calls > 0, ascending nr */
 	uint32_t n_syscalls;
 
 	struct {
-		EBS_TCP_COUNTERS(EBS_CTR_FIELD) /* tcp_counters.h */
-		uint64_t established; /* sockets in ESTABLISHED now */
-		struct ebs_hist connect, rtt; /* ns */
-		struct ebs_hist lifetime;     /* ms */
+		EBS_TCP_COUNTERS(EBS_CTR_FIELD)	     /* tcp_counters.h */
+		uint64_t established;		     /* sockets in ESTABLISHED now */
+		struct ebs_hist connect, rtt;	     /* ns */
+		struct ebs_hist lifetime;	     /* ms */
 		struct ebs_pct connect_pct, rtt_pct; /* µs */
 		struct ebs_pct lifetime_pct;	     /* ms */
-		uint64_t port_overflows; /* evicted + never inserted */
+		uint64_t port_overflows;	     /* evicted + never inserted */
 	} tcp;
 	struct ebs_tcp_state_row tcp_states[EBS_TCP_NSTATES];
 	struct ebs_tcp_trans_row *tcp_trans; /* non-zero transitions only */
@@ -258,9 +258,9 @@ struct ebs_snapshot {
 
 	struct {
 		EBS_SCHED_COUNTERS(EBS_CTR_FIELD) /* sched_counters.h */
-		uint64_t migrations; /* sched_migr */
-		struct ebs_hist runq; /* ns */
-		struct ebs_pct runq_pct; /* µs */
+		uint64_t migrations;		  /* sched_migr */
+		struct ebs_hist runq;		  /* ns */
+		struct ebs_pct runq_pct;	  /* µs */
 	} sched;
 	struct ebs_cpu_row *cpus; /* one per possible CPU, ascending */
 	uint32_t n_cpus;
@@ -275,7 +275,7 @@ struct ebs_snapshot {
 
 	struct {
 		EBS_MEM_COUNTERS(EBS_CTR_FIELD) /* memory_counters.h */
-		uint32_t oom_last_pid; /* 0: none since load */
+		uint32_t oom_last_pid;		/* 0: none since load */
 		char oom_last_comm[EBS_COMM_LEN];
 	} mem;
 	struct ebs_proc_row *procs; /* ascending pid */
@@ -345,9 +345,9 @@ const char *ebs_tcp_state_name(uint32_t state);
  * reload (a new handle), which is when a module's status changes. */
 
 enum ebs_event_type {
-	EBS_EV_OOM_KILL,	 /* the OOM killer killed a task (memory module) */
-	EBS_EV_MODULE_STATUS,	 /* a module's status changed */
-	EBS_EV_OVERFLOW,	 /* a bounded map started dropping: once per episode */
+	EBS_EV_OOM_KILL,	/* the OOM killer killed a task (memory module) */
+	EBS_EV_MODULE_STATUS,	/* a module's status changed */
+	EBS_EV_OVERFLOW,	/* a bounded map started dropping: once per episode */
 	EBS_EV_PROGRAMS_LOADED, /* programs (re)loaded: counters restarted */
 	EBS_EV_COUNT
 };
@@ -362,21 +362,21 @@ enum ebs_event_type {
 
 struct ebs_event {
 	enum ebs_event_type type;
-	enum ebs_family family;	  /* the module; EBS_FAM_COUNT for a load */
-	uint64_t unix_ms;	  /* the snapshot that saw it */
-	uint64_t count;		  /* OOM kills / overflows in the interval */
-	uint64_t total;		  /* OOM kills / module overflows since load */
-	uint32_t pid;		  /* OOM: the (last) victim */
-	char comm[EBS_COMM_LEN];  /* OOM: its name */
+	enum ebs_family family;			/* the module; EBS_FAM_COUNT for a load */
+	uint64_t unix_ms;			/* the snapshot that saw it */
+	uint64_t count;				/* OOM kills / overflows in the interval */
+	uint64_t total;				/* OOM kills / module overflows since load */
+	uint32_t pid;				/* OOM: the (last) victim */
+	char comm[EBS_COMM_LEN];		/* OOM: its name */
 	enum ebs_status old_status, new_status; /* status change */
-	char reason[EBS_REASON_LEN]; /* status change: the new status' reason */
-	const char *map;	  /* overflow: the map that was full */
-	uint64_t loaded_unix_ms;  /* programs loaded: when */
+	char reason[EBS_REASON_LEN];		/* status change: the new status' reason */
+	const char *map;			/* overflow: the map that was full */
+	uint64_t loaded_unix_ms;		/* programs loaded: when */
 };
 
 struct ebs_events {
-	unsigned limit;		/* per type per window; 0 sends none */
-	bool primed;		/* a snapshot was seen */
+	unsigned limit;		 /* per type per window; 0 sends none */
+	bool primed;		 /* a snapshot was seen */
 	uint64_t loaded_unix_ms; /* the newest load seen */
 	uint64_t oom_kills;
 	enum ebs_status status[EBS_FAM_COUNT];

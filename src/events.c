@@ -39,8 +39,7 @@ static unsigned map_counters(const struct ebs_snapshot *s, enum ebs_family f,
 	case EBS_FAM_MEMORY:
 		c[0] = (struct map_counter){"mem_procs", s->mem.proc_overflows};
 		return 1;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -253,16 +252,16 @@ void ebs_event_text(const struct ebs_event *ev, char *buf, size_t len)
 		break;
 	case EBS_EV_OVERFLOW:
 		snprintf(buf, len,
-			 "module %s: map %s is full, %" PRIu64 " events dropped in the interval, %" PRIu64
-			 " since load",
+			 "module %s: map %s is full, %" PRIu64
+			 " events dropped in the interval, %" PRIu64 " since load",
 			 mod, ev->map ? ev->map : "?", ev->count, ev->total);
 		break;
 	case EBS_EV_PROGRAMS_LOADED:
-		snprintf(buf, len, "kernel programs loaded at %" PRIu64
-				   " ms since the epoch; counters restarted",
+		snprintf(buf, len,
+			 "kernel programs loaded at %" PRIu64
+			 " ms since the epoch; counters restarted",
 			 ev->loaded_unix_ms);
 		break;
-	default:
-		snprintf(buf, len, "unknown event");
+	default: snprintf(buf, len, "unknown event");
 	}
 }

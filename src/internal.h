@@ -9,12 +9,12 @@
 /* What the host offers, probed once per ebs_open(). */
 struct ebs_host {
 	char btf_path[EBS_PATH_LEN];
-	struct btf *btf;	   /* NULL when unreadable */
+	struct btf *btf; /* NULL when unreadable */
 	char btf_err[EBS_REASON_LEN];
-	char tracefs[64];	   /* events dir, "" when tracefs is not mounted */
+	char tracefs[64]; /* events dir, "" when tracefs is not mounted */
 	bool caps_ok;
 	char caps_err[EBS_REASON_LEN];
-	bool bpffs_ok;		   /* pin_path's filesystem is bpffs */
+	bool bpffs_ok; /* pin_path's filesystem is bpffs */
 	char bpffs_err[EBS_REASON_LEN];
 };
 
@@ -22,8 +22,8 @@ int ebs_host_probe(struct ebs_host *h, const struct ebs_config *cfg);
 void ebs_host_free(struct ebs_host *h);
 
 /* Which flavour of a hook can load here; EBS_ATT_NONE with why when none. */
-enum ebs_attach_kind ebs_hook_choose(const struct ebs_host *h, const struct ebs_hook *hk,
-				     char *why, size_t len);
+enum ebs_attach_kind ebs_hook_choose(const struct ebs_host *h, const struct ebs_hook *hk, char *why,
+				     size_t len);
 /* Test hook: EBPFSTATS_TEST_HIDE_TRACEPOINT="cat:event,..." makes the probe
  * treat those tracepoints as absent, to exercise degradation for real. */
 bool ebs_hook_hidden(const struct ebs_hook *hk);
@@ -53,10 +53,10 @@ void ebs_pin_unlock(int fd);
 /* 1: reused (fds filled), 0: nothing pinned (load it), -1: refused (err).
  * A directory without meta is cleared, unless readonly: then it stays, 0,
  * and err says so. */
-int ebs_pin_reuse(struct ebs_module *m, const char *dir, bool readonly,
-		  struct ebs_pin_meta *meta, char *err, size_t errlen);
-int ebs_pin_save(struct ebs_module *m, const char *dir, const struct ebs_pin_meta *meta,
-		 char *err, size_t errlen);
+int ebs_pin_reuse(struct ebs_module *m, const char *dir, bool readonly, struct ebs_pin_meta *meta,
+		  char *err, size_t errlen);
+int ebs_pin_save(struct ebs_module *m, const char *dir, const struct ebs_pin_meta *meta, char *err,
+		 size_t errlen);
 int ebs_rm_rf(const char *path);
 /* Other layouts found beside ours: fills note, returns how many. */
 int ebs_pin_other_layouts(const char *pin_path, char *note, size_t len);

@@ -23,8 +23,8 @@
 struct ebs_hook {
 	const char *category, *event;
 	const char *prog_btf, *prog_raw, *prog_tp;
-	bool optional;	 /* the module runs DEGRADED without it */
-	bool latency;	 /* only wanted when cfg->syscall_latency */
+	bool optional; /* the module runs DEGRADED without it */
+	bool latency;  /* only wanted when cfg->syscall_latency */
 	const char *alt_btf, *alt_raw, *alt_tp;
 };
 
@@ -43,8 +43,8 @@ struct ebs_module_ops {
 	unsigned n_maps;
 	/* Opens the skeleton, applies cfg to rodata and map sizes, returns the
 	 * bpf_object (owned by the module) or NULL with err. */
-	struct bpf_object *(*open)(struct ebs_module *m, const struct ebs_config *cfg,
-				   char *err, size_t errlen);
+	struct bpf_object *(*open)(struct ebs_module *m, const struct ebs_config *cfg, char *err,
+				   size_t errlen);
 	/* Loads the opened skeleton (autoload already decided by the core). */
 	int (*load)(struct ebs_module *m);
 	/* Adds this module's numbers to the snapshot; m->map_fd[] are valid. */

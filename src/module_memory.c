@@ -25,8 +25,8 @@ static void mem_destroy(struct ebs_module *m)
 	m->skel = NULL;
 }
 
-static struct bpf_object *mem_open(struct ebs_module *m, const struct ebs_config *cfg,
-				   char *err, size_t errlen)
+static struct bpf_object *mem_open(struct ebs_module *m, const struct ebs_config *cfg, char *err,
+				   size_t errlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts,
 		    .btf_custom_path = cfg->btf_path[0] ? cfg->btf_path : NULL);

@@ -46,8 +46,8 @@ static void sched_destroy(struct ebs_module *m)
 	m->skel = NULL;
 }
 
-static struct bpf_object *sched_open(struct ebs_module *m, const struct ebs_config *cfg,
-				     char *err, size_t errlen)
+static struct bpf_object *sched_open(struct ebs_module *m, const struct ebs_config *cfg, char *err,
+				     size_t errlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts,
 		    .btf_custom_path = cfg->btf_path[0] ? cfg->btf_path : NULL);

@@ -107,8 +107,8 @@ static bool task_storage_usable(void)
 	return libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) == 1 &&
 	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_task_storage_get,
 				       NULL) == 1 &&
-	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
-				       BPF_FUNC_get_current_task_btf, NULL) == 1;
+	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT, BPF_FUNC_get_current_task_btf,
+				       NULL) == 1;
 }
 
 static void sys_destroy(struct ebs_module *m)
@@ -122,8 +122,8 @@ static void sys_destroy(struct ebs_module *m)
 	m->skel = NULL;
 }
 
-static struct bpf_object *sys_open(struct ebs_module *m, const struct ebs_config *cfg,
-				   char *err, size_t errlen)
+static struct bpf_object *sys_open(struct ebs_module *m, const struct ebs_config *cfg, char *err,
+				   size_t errlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts,
 		    .btf_custom_path = cfg->btf_path[0] ? cfg->btf_path : NULL);
@@ -186,8 +186,7 @@ static struct bpf_object *sys_open(struct ebs_module *m, const struct ebs_config
 		rc = bpf_map__set_max_entries(p->skel->maps.sys_start,
 					      cfg->max_threads ? cfg->max_threads : 1);
 	if (rc < 0) {
-		snprintf(err, errlen, "sizing the syscall latency maps failed: %s",
-			 strerror(-rc));
+		snprintf(err, errlen, "sizing the syscall latency maps failed: %s", strerror(-rc));
 		sys_destroy(m);
 		return NULL;
 	}
@@ -202,8 +201,7 @@ static struct bpf_object *sys_open(struct ebs_module *m, const struct ebs_config
 static int put_comms(struct bpf_map *map, const struct ebs_comm *c, unsigned n, __u8 val)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (bpf_map__update_elem(map, &c[i], sizeof(c[i]), &val, sizeof(val), BPF_ANY) <
-		    0)
+		if (bpf_map__update_elem(map, &c[i], sizeof(c[i]), &val, sizeof(val), BPF_ANY) < 0)
 			return -1;
 	return 0;
 }
@@ -343,7 +341,8 @@ static int read_hists(struct ebs_module *m, struct ebs_snapshot *s, const int *r
 		rc = ebs_percpu_lookup(m->map_fd[MAP_HIST], &key, buf, sizeof(struct ebs_sys_hist),
 				       m->ncpus);
 		if (rc < 0) {
-			snprintf(err, errlen, "reading sys_hist[%u] failed: %s", key, strerror(-rc));
+			snprintf(err, errlen, "reading sys_hist[%u] failed: %s", key,
+				 strerror(-rc));
 			goto out;
 		}
 		for (int c = 0; c < m->ncpus; c++) {
@@ -432,8 +431,7 @@ static int sys_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 		goto out;
 	}
 	for (__u32 i = 0; i < EBS_SYS_NCTR; i++) {
-		int r = ebs_percpu_sum(m->map_fd[MAP_CTR], &i, sizeof(__u64), m->ncpus, &ctr[i],
-				       1);
+		int r = ebs_percpu_sum(m->map_fd[MAP_CTR], &i, sizeof(__u64), m->ncpus, &ctr[i], 1);
 		if (r < 0) {
 			snprintf(err, errlen, "reading sys_ctr[%u] failed: %s", i, strerror(-r));
 			goto out;
@@ -526,18 +524,15 @@ out:
  * sys_enter records has its exit seen (no stale start from the window
  * between the two attachments). */
 static const struct ebs_hook sys_hooks[] = {
-	{"raw_syscalls", "sys_exit", SYS_EXIT_BTF, SYS_EXIT_RAW, "sys_exit_tp",
-	 .optional = false, .latency = false},
+	{"raw_syscalls", "sys_exit", SYS_EXIT_BTF, SYS_EXIT_RAW, "sys_exit_tp", .optional = false,
+	 .latency = false},
 	{"raw_syscalls", "sys_enter", "sys_enter_btf", "sys_enter_raw", "sys_enter_tp",
 	 .optional = false, .latency = true},
 };
 
 static const char *const sys_maps[] = {
-	[MAP_STATS] = "sys_stats",
-	[MAP_CTR] = "sys_ctr",
-	[MAP_BYTES] = "sys_bytes",
-	[MAP_ROW] = "sys_row",
-	[MAP_HIST] = "sys_hist",
+	[MAP_STATS] = "sys_stats", [MAP_CTR] = "sys_ctr",   [MAP_BYTES] = "sys_bytes",
+	[MAP_ROW] = "sys_row",	   [MAP_HIST] = "sys_hist",
 };
 
 const struct ebs_module_ops ebs_module_syscalls = {

@@ -52,8 +52,11 @@ static bool sock_buckets_usable(void)
 			{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
 			{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 1},
 			/* r0 = cmpxchg((u64 *)(r10 - 8), r0, r1) */
-			{.code = BPF_STX | BPF_ATOMIC | BPF_DW, .dst_reg = BPF_REG_10,
-			 .src_reg = BPF_REG_1, .off = -8, .imm = BPF_CMPXCHG},
+			{.code = BPF_STX | BPF_ATOMIC | BPF_DW,
+			 .dst_reg = BPF_REG_10,
+			 .src_reg = BPF_REG_1,
+			 .off = -8,
+			 .imm = BPF_CMPXCHG},
 			{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
 			{.code = BPF_JMP | BPF_EXIT},
 		};
@@ -73,8 +76,8 @@ static void tcp_destroy(struct ebs_module *m)
 	m->skel = NULL;
 }
 
-static struct bpf_object *tcp_open(struct ebs_module *m, const struct ebs_config *cfg,
-				   char *err, size_t errlen)
+static struct bpf_object *tcp_open(struct ebs_module *m, const struct ebs_config *cfg, char *err,
+				   size_t errlen)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts,
 		    .btf_custom_path = cfg->btf_path[0] ? cfg->btf_path : NULL);
@@ -119,8 +122,8 @@ static struct bpf_object *tcp_open(struct ebs_module *m, const struct ebs_config
 	}
 	rc = bpf_map__set_max_entries(skel->maps.tcp_ports, cfg->max_ports ? cfg->max_ports : 1);
 	if (rc < 0) {
-		snprintf(err, errlen, "sizing tcp_ports to max_ports %u failed: %s",
-			 cfg->max_ports, strerror(-rc));
+		snprintf(err, errlen, "sizing tcp_ports to max_ports %u failed: %s", cfg->max_ports,
+			 strerror(-rc));
 		tcp_destroy(m);
 		return NULL;
 	}
@@ -131,8 +134,8 @@ static struct bpf_object *tcp_open(struct ebs_module *m, const struct ebs_config
 	rc = bpf_map__set_max_entries(skel->maps.tcp_peers,
 				      cfg->tcp_peers && cfg->max_ports ? cfg->max_ports : 1);
 	if (rc < 0) {
-		snprintf(err, errlen, "sizing tcp_peers to max_ports %u failed: %s",
-			 cfg->max_ports, strerror(-rc));
+		snprintf(err, errlen, "sizing tcp_peers to max_ports %u failed: %s", cfg->max_ports,
+			 strerror(-rc));
 		tcp_destroy(m);
 		return NULL;
 	}
@@ -179,8 +182,8 @@ static int cmp_port_row(const void *a, const void *b)
  * The table changes while we walk it; get_next_key restarts from the first
  * key when ours was evicted meanwhile, so seen ports are remembered in a
  * bitmap and the walk is bounded. */
-static int walk_ports(struct ebs_module *m, struct ebs_snapshot *s, uint64_t *entries,
-		      char *err, size_t errlen)
+static int walk_ports(struct ebs_module *m, struct ebs_snapshot *s, uint64_t *entries, char *err,
+		      size_t errlen)
 {
 	int fd = m->map_fd[MAP_PORTS];
 	uint64_t sum[TCP_PORT_WORDS];
@@ -240,8 +243,8 @@ out:
 /* Sums every key of tcp_ports into rows ascending by port, with batch
  * lookups where the kernel has them (a 10 000-port table in ~3 ms instead
  * of ~30 ms here; bench/RESULTS.md).  *entries gets the number of keys. */
-static int read_ports(struct ebs_module *m, struct ebs_snapshot *s, uint64_t *entries,
-		      char *err, size_t errlen)
+static int read_ports(struct ebs_module *m, struct ebs_snapshot *s, uint64_t *entries, char *err,
+		      size_t errlen)
 {
 	int fd = m->map_fd[MAP_PORTS];
 	uint32_t cap = map_capacity(fd);
@@ -254,8 +257,8 @@ static int read_ports(struct ebs_module *m, struct ebs_snapshot *s, uint64_t *en
 		snprintf(err, errlen, "out of memory reading tcp_ports");
 		goto out;
 	}
-	n = ebs_percpu_map_read(fd, sizeof(*keys), sizeof(struct ebs_tcp_port), m->ncpus, cap,
-				keys, sums, TCP_PORT_WORDS);
+	n = ebs_percpu_map_read(fd, sizeof(*keys), sizeof(struct ebs_tcp_port), m->ncpus, cap, keys,
+				sums, TCP_PORT_WORDS);
 	if (n == -EOPNOTSUPP) {
 		rc = walk_ports(m, s, entries, err, errlen);
 		goto out;
@@ -306,7 +309,8 @@ struct peer_read {
 
 static int cmp_peer_read(const void *a, const void *b)
 {
-	return cmp_peer_key(&((const struct peer_read *)a)->key, &((const struct peer_read *)b)->key);
+	return cmp_peer_key(&((const struct peer_read *)a)->key,
+			    &((const struct peer_read *)b)->key);
 }
 
 /* tcp_peers key by key into p (room for cap), for kernels without batch
@@ -341,8 +345,8 @@ static int walk_peers(int fd, int ncpus, uint32_t cap, struct peer_read *p)
 /* tcp_peers into rows sorted by direction, family, address, port (batch
  * lookups where the kernel has them): the order of their SNMP index.
  * *entries gets the number of distinct keys. */
-static int read_peers(struct ebs_module *m, struct ebs_snapshot *s, uint64_t *entries,
-		      char *err, size_t errlen)
+static int read_peers(struct ebs_module *m, struct ebs_snapshot *s, uint64_t *entries, char *err,
+		      size_t errlen)
 {
 	int fd = m->map_fd[MAP_PEERS];
 	uint32_t cap = map_capacity(fd), w = 0;
@@ -363,8 +367,8 @@ static int read_peers(struct ebs_module *m, struct ebs_snapshot *s, uint64_t *en
 		snprintf(err, errlen, "out of memory reading tcp_peers");
 		goto out;
 	}
-	n = ebs_percpu_map_read(fd, sizeof(*keys), sizeof(struct ebs_tcp_peer), m->ncpus, cap,
-				keys, sums, TCP_PEER_WORDS);
+	n = ebs_percpu_map_read(fd, sizeof(*keys), sizeof(struct ebs_tcp_peer), m->ncpus, cap, keys,
+				sums, TCP_PEER_WORDS);
 	if (n >= 0) {
 		for (int i = 0; i < n; i++) {
 			p[i].key = keys[i];
@@ -495,10 +499,9 @@ static int tcp_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 	 * are not added again */
 #define EVENTS(f, id, role, ...) +(EBS_CTR_IS(role, EVENT) ? st->f : 0)
 #define OVERFLOWS(f, id, role, ...) +(EBS_CTR_IS(role, OVERFLOW) ? st->f : 0)
-	s->modules[EBS_FAM_TCP].events =
-		trans_total + st->other_states EBS_TCP_COUNTERS(EVENTS);
-	s->modules[EBS_FAM_TCP].overflows = s->tcp.port_overflows +
-					    s->tcp_peer_overflows EBS_TCP_COUNTERS(OVERFLOWS);
+	s->modules[EBS_FAM_TCP].events = trans_total + st->other_states EBS_TCP_COUNTERS(EVENTS);
+	s->modules[EBS_FAM_TCP].overflows =
+		s->tcp.port_overflows + s->tcp_peer_overflows EBS_TCP_COUNTERS(OVERFLOWS);
 #undef EVENTS
 #undef OVERFLOWS
 	rc = 0;

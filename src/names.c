@@ -42,10 +42,9 @@ uint32_t ebs_syscall_max(void)
 const char *ebs_tcp_state_name(uint32_t state)
 {
 	static const char *const names[EBS_TCP_NSTATES + 1] = {
-		[1] = "ESTABLISHED", [2] = "SYN_SENT",	 [3] = "SYN_RECV",
-		[4] = "FIN_WAIT1",   [5] = "FIN_WAIT2",	 [6] = "TIME_WAIT",
-		[7] = "CLOSE",	     [8] = "CLOSE_WAIT", [9] = "LAST_ACK",
-		[10] = "LISTEN",     [11] = "CLOSING",	 [12] = "NEW_SYN_RECV",
+		[1] = "ESTABLISHED", [2] = "SYN_SENT",	[3] = "SYN_RECV", [4] = "FIN_WAIT1",
+		[5] = "FIN_WAIT2",   [6] = "TIME_WAIT", [7] = "CLOSE",	  [8] = "CLOSE_WAIT",
+		[9] = "LAST_ACK",    [10] = "LISTEN",	[11] = "CLOSING", [12] = "NEW_SYN_RECV",
 	};
 	return state >= 1 && state <= EBS_TCP_NSTATES ? names[state] : "UNKNOWN";
 }

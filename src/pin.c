@@ -254,8 +254,8 @@ int ebs_pin_reuse(struct ebs_module *m, const char *dir, bool readonly, struct e
 	return 1;
 }
 
-int ebs_pin_save(struct ebs_module *m, const char *dir, const struct ebs_pin_meta *meta,
-		 char *err, size_t errlen)
+int ebs_pin_save(struct ebs_module *m, const char *dir, const struct ebs_pin_meta *meta, char *err,
+		 size_t errlen)
 {
 	char path[EBS_PATH_LEN * 2];
 	struct bpf_program *prog;

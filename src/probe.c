@@ -155,8 +155,8 @@ bool ebs_hook_hidden(const struct ebs_hook *hk)
 	return false;
 }
 
-enum ebs_attach_kind ebs_hook_choose(const struct ebs_host *h, const struct ebs_hook *hk,
-				     char *why, size_t len)
+enum ebs_attach_kind ebs_hook_choose(const struct ebs_host *h, const struct ebs_hook *hk, char *why,
+				     size_t len)
 {
 	char name[128], path[256];
 	bool in_btf = false, in_tracefs = false;

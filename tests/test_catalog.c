@@ -141,7 +141,8 @@ static void test_accessors_and_naming(void **state)
 	assert_string_equal(buf, "getppid-p99");
 	assert_false(ebs_metric_unknown(m, row));
 	assert_true(ebs_metric_unknown(m, ebs_table_row(&s, m->table, 1))); /* no samples */
-	assert_false(ebs_metric_unknown(ebs_metric_find("syscall.calls"), ebs_table_row(&s, m->table, 1)));
+	assert_false(ebs_metric_unknown(ebs_metric_find("syscall.calls"),
+					ebs_table_row(&s, m->table, 1)));
 
 	m = ebs_metric_find("cpu.switches_voluntary");
 	row = ebs_table_row(&s, m->table, 1);
@@ -217,12 +218,17 @@ static void test_new_families_naming(void **state)
 	s.fileio = fio;
 	s.n_fileio = 1;
 	s.fio.write_bytes = 4096;
-	peers[0] = (struct ebs_tcp_peer_row){.dir = EBS_PEER_OUT, .addr_type = 1,
-					     .addr = {192, 0, 2, 7}, .addr_str = "192.0.2.7",
-					     .port = 443, .connects = 2};
-	peers[1] = (struct ebs_tcp_peer_row){.dir = EBS_PEER_IN, .addr_type = 2,
+	peers[0] = (struct ebs_tcp_peer_row){.dir = EBS_PEER_OUT,
+					     .addr_type = 1,
+					     .addr = {192, 0, 2, 7},
+					     .addr_str = "192.0.2.7",
+					     .port = 443,
+					     .connects = 2};
+	peers[1] = (struct ebs_tcp_peer_row){.dir = EBS_PEER_IN,
+					     .addr_type = 2,
 					     .addr = {0x20, 0x01, 0x0d, 0xb8, [15] = 1},
-					     .addr_str = "2001:db8::1", .port = 22};
+					     .addr_str = "2001:db8::1",
+					     .port = 22};
 	s.tcp_peers = peers;
 	s.n_tcp_peers = 2;
 	procs[0] = (struct ebs_proc_row){.pid = 4242, .comm = "nginx", .faults_user = 9};
@@ -259,8 +265,8 @@ static void test_new_families_naming(void **state)
 	assert_int_equal(ebs_snmp_index(m->table, ebs_table_row(&s, m->table, 0), idx), 8);
 	assert_memory_equal(idx, ((uint32_t[]){1, 1, 4, 192, 0, 2, 7, 443}), 8 * sizeof(uint32_t));
 	assert_int_equal(ebs_snmp_index(m->table, ebs_table_row(&s, m->table, 1), idx), 20);
-	assert_memory_equal(idx, ((uint32_t[]){2, 2, 16, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0,
-						0, 0, 0, 0, 1, 22}),
+	assert_memory_equal(idx, ((uint32_t[]){2, 2, 16, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0,
+					       0, 0, 0,	 0,    0,    0,	   0,	 0, 1, 22}),
 			    20 * sizeof(uint32_t));
 	m = ebs_metric_find("tcp.peer.address");
 	assert_string_equal(ebs_metric_str(m, ebs_table_row(&s, m->table, 1)), "2001:db8::1");

@@ -216,11 +216,11 @@ static oconfig_value_t vb(bool b)
 	return (oconfig_value_t){.value.boolean = b, .type = OCONFIG_TYPE_BOOLEAN};
 }
 
-#define ITEM(key_, ...)                                                                      \
-	{                                                                                    \
-		.key = (char *)(key_), .values = (oconfig_value_t[]){__VA_ARGS__},           \
-		.values_num = (int)(sizeof((oconfig_value_t[]){__VA_ARGS__}) /               \
-				    sizeof(oconfig_value_t))                                 \
+#define ITEM(key_, ...)                                                                            \
+	{                                                                                          \
+		.key = (char *)(key_), .values = (oconfig_value_t[]){__VA_ARGS__},                 \
+		.values_num =                                                                      \
+			(int)(sizeof((oconfig_value_t[]){__VA_ARGS__}) / sizeof(oconfig_value_t))  \
 	}
 
 static int run_config(oconfig_item_t *children, int n)
@@ -507,8 +507,8 @@ static void test_percentile_options(void **state)
 	oconfig_item_t zero[] = {ITEM("ReportPercentiles", vn(50), vn(0))};
 	oconfig_item_t over[] = {ITEM("ReportPercentiles", vn(100.5))};
 	oconfig_item_t text[] = {ITEM("ReportPercentiles", vs("p99"))};
-	oconfig_item_t many[] = {ITEM("ReportPercentiles", vn(1), vn(2), vn(3), vn(4), vn(5),
-				      vn(6), vn(7), vn(8), vn(9))};
+	oconfig_item_t many[] = {ITEM("ReportPercentiles", vn(1), vn(2), vn(3), vn(4), vn(5), vn(6),
+				      vn(7), vn(8), vn(9))};
 	oconfig_item_t any[] = {ITEM("ReportPercentiles", vn(99.9), vn(50), vn(95)),
 				ITEM("ReportPercentiles", vn(99.9), vn(100))};
 	oconfig_item_t none[] = {ITEM("ReportPercentiles", vb(false))};
@@ -899,7 +899,8 @@ static void test_notifications(void **state)
 			continue;
 		if (!strcmp(notifs[i].plugin_instance, "tcp")) {
 			assert_int_equal(notifs[i].severity, NOTIF_WARNING);
-			assert_string_equal(notifs[i].message, "module tcp: ok -> degraded: no tcp_probe");
+			assert_string_equal(notifs[i].message,
+					    "module tcp: ok -> degraded: no tcp_probe");
 		} else {
 			assert_string_equal(notifs[i].plugin_instance, "sched");
 			assert_int_equal(notifs[i].severity, NOTIF_FAILURE);
@@ -1050,11 +1051,13 @@ static void fill_many(struct ebs_snapshot *s)
 {
 	fill_snapshot(s);
 	for (uint32_t i = 0; i < N_ROWS; i++) {
-		many_ports[i] = (struct ebs_tcp_port_row){
-			.port = 1000 + i, .accepts = 1000, .bytes_in = i};
-		many_peers[i] = (struct ebs_tcp_peer_row){
-			.dir = EBS_PEER_OUT, .addr_type = 1, .port = 443, .connects = 1000,
-			.bytes_out = i};
+		many_ports[i] =
+			(struct ebs_tcp_port_row){.port = 1000 + i, .accepts = 1000, .bytes_in = i};
+		many_peers[i] = (struct ebs_tcp_peer_row){.dir = EBS_PEER_OUT,
+							  .addr_type = 1,
+							  .port = 443,
+							  .connects = 1000,
+							  .bytes_out = i};
 		many_peers[i].addr[0] = 192;
 		many_peers[i].addr[2] = 2;
 		many_peers[i].addr[3] = (uint8_t)i;
@@ -1339,8 +1342,8 @@ static void test_types_db_matches_catalog(void **state)
 				continue;
 			found = e[j].used = true;
 			if (strncmp(e[j].ds, want, strlen(want)) != 0)
-				fail_msg("%s: type %s is %s, want %s...", m->id, m->cd_type, e[j].ds,
-					 want);
+				fail_msg("%s: type %s is %s, want %s...", m->id, m->cd_type,
+					 e[j].ds, want);
 		}
 		if (!found)
 			fail_msg("%s: type %s missing from ebpf.types.db", m->id, m->cd_type);
@@ -1424,8 +1427,8 @@ static void test_views_match_catalog(void **state)
 					s.modules[f].bpf_stats = false;
 			want = k == STATIC_ARRAY_SIZE(knobs) || !strstr(view, knobs[k]);
 			if (wanted(m, &s) != want)
-				fail_msg("%s: view '%s', but with %s off the plugin %s it", m->id, view,
-					 k < STATIC_ARRAY_SIZE(knobs) ? knobs[k] : "nothing",
+				fail_msg("%s: view '%s', but with %s off the plugin %s it", m->id,
+					 view, k < STATIC_ARRAY_SIZE(knobs) ? knobs[k] : "nothing",
 					 want ? "drops" : "dispatches");
 		}
 	}

@@ -292,9 +292,8 @@ static void test_bools(void **state)
 		const char *text;
 		bool value;
 	} cases[] = {
-		{"true", true},	  {"false", false}, {"yes", true}, {"no", false},
-		{"on", true},	  {"off", false},   {"TRUE", true}, {"No", false},
-		{"'On'", true},	  {"\"oFF\"", false},
+		{"true", true}, {"false", false}, {"yes", true}, {"no", false},	 {"on", true},
+		{"off", false}, {"TRUE", true},	  {"No", false}, {"'On'", true}, {"\"oFF\"", false},
 	};
 	char text[256];
 	struct ebs_config cfg;
@@ -313,7 +312,8 @@ static void test_bools(void **state)
 
 	expect_error(HDR "    collect_syscalls: yes please\n",
 		     NAME ":3:23: 'collect_syscalls' must be true or false, got 'yes please'");
-	expect_error(HDR "    enabled: 1\n", NAME ":3:14: 'enabled' must be true or false, got '1'");
+	expect_error(HDR "    enabled: 1\n",
+		     NAME ":3:14: 'enabled' must be true or false, got '1'");
 	expect_error(HDR "    enabled:\n",
 		     NAME ":3:13: 'enabled' must be true or false, got an empty value");
 	expect_error(HDR "    enabled: [true]\n",
@@ -326,12 +326,12 @@ static void test_durations(void **state)
 		const char *text;
 		unsigned ms;
 	} good[] = {
-		{"15", 15000}, {"500ms", 500}, {"15s", 15000}, {"1m", 60000},
+		{"15", 15000},	 {"500ms", 500}, {"15s", 15000},    {"1m", 60000},
 		{"1h", 3600000}, {"100ms", 100}, {"3600", 3600000}, {"'60m'", 3600000},
 	};
 	static const char *const bad[] = {
-		"0", "99ms", "61m", "2h", "3601", "1.5s", "15 s", "-1", "5d", "s", "15S",
-		"99999999999s", "0x10", "''",
+		"0",  "99ms", "61m", "2h",  "3601",	    "1.5s", "15 s",
+		"-1", "5d",   "s",   "15S", "99999999999s", "0x10", "''",
 	};
 	char text[256], want[EBS_ERR_LEN];
 	struct ebs_config cfg;
@@ -406,9 +406,9 @@ static void test_paths(void **state)
 	assert_string_equal(cfg.pin_path, "");
 	assert_string_equal(cfg.btf_path, "./vmlinux");
 
-	expect_error(HDR "    pin_path: sys/fs/bpf\n",
-		     NAME ":3:15: 'pin_path' must be an absolute path, or \"\" for private programs, "
-			  "got 'sys/fs/bpf'");
+	expect_error(HDR "    pin_path: sys/fs/bpf\n", NAME
+		     ":3:15: 'pin_path' must be an absolute path, or \"\" for private programs, "
+		     "got 'sys/fs/bpf'");
 	expect_error(HDR "    btf_path: \" \"\n",
 		     NAME ":3:15: 'btf_path' must be a file path, or \"\" to use "
 			  "/sys/kernel/btf/vmlinux, got ' '");
@@ -493,7 +493,8 @@ static void test_unknown_keys(void **state)
 		     NAME ":3:5: unknown key 'Enabled' (did you mean 'enabled'?)");
 	expect_error(HDR "    ? [a]\n    : 1\n", NAME ":3:7: expected a key name, got a list");
 	/* A hostile key is cut short and masked in the message. */
-	expect_error(HDR "    \"k\\x01yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\": 1\n",
+	expect_error(HDR
+		     "    \"k\\x01yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\": 1\n",
 		     NAME ":3:5: unknown key 'k?yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy...'");
 }
 
@@ -528,7 +529,8 @@ static void test_missing_sections(void **state)
 		     NAME ":3:16: expected a mapping for 'map_sizes', got '5'");
 	expect_error("just a string\n",
 		     NAME ":1:1: expected a mapping at the top level, got 'just a string'");
-	expect_error("- integrations\n", NAME ":1:1: expected a mapping at the top level, got a list");
+	expect_error("- integrations\n",
+		     NAME ":1:1: expected a mapping at the top level, got a list");
 }
 
 static void test_yaml_syntax(void **state)
@@ -537,17 +539,17 @@ static void test_yaml_syntax(void **state)
 	expect_error("integrations:\n\tebpf: {}\n",
 		     NAME ":2:1: found character that cannot start any token (while scanning for "
 			  "the next token at line 2, column 1)");
-	expect_error_like("other: [a, b\nintegrations: {ebpf: {}}\n", NAME ":2:13:",
-			  "did not find expected ',' or ']'");
-	expect_error_like(HDR "    btf_path: \"/x\n", NAME ":4:1:",
-			  "found unexpected end of stream");
-	expect_error(HDR "    enabled: true\n   sample_rate: 5\n",
-		     NAME ":4:4: did not find expected key (while parsing a block mapping at line 2, "
-			  "column 3)");
+	expect_error_like("other: [a, b\nintegrations: {ebpf: {}}\n",
+			  NAME ":2:13:", "did not find expected ',' or ']'");
+	expect_error_like(HDR "    btf_path: \"/x\n",
+			  NAME ":4:1:", "found unexpected end of stream");
+	expect_error(HDR "    enabled: true\n   sample_rate: 5\n", NAME
+		     ":4:4: did not find expected key (while parsing a block mapping at line 2, "
+		     "column 3)");
 	expect_error(HDR "    pin_path: \"\xff\"\n",
 		     NAME ":3:16: invalid leading UTF-8 octet (byte 0xff)");
-	expect_error_like("integrations: {ebpf: {}}\n\x01\n", NAME ":2:1:",
-			  "control characters are not allowed");
+	expect_error_like("integrations: {ebpf: {}}\n\x01\n",
+			  NAME ":2:1:", "control characters are not allowed");
 	expect_error("integrations: {ebpf: {}}\n---\nother: 1\n",
 		     NAME ":2:1: only one YAML document is allowed");
 }
@@ -710,17 +712,20 @@ static void test_set_invalid(void **state)
 	char err[EBS_ERR_LEN] = "", name[8];
 
 	(void)state;
-	set_fails("sample_rate", "250", "key 'sample_rate': must be an integer from 1 to 100, got '250'");
+	set_fails("sample_rate", "250",
+		  "key 'sample_rate': must be an integer from 1 to 100, got '250'");
 	set_fails("sample_rate", "", "key 'sample_rate': must be an integer from 1 to 100, got ''");
 	set_fails("colect_syscalls", "true",
 		  "key 'colect_syscalls': unknown key (did you mean 'collect_syscalls'?)");
 	set_fails("map_sizes.thread", "100",
 		  "key 'map_sizes.thread': unknown key (did you mean 'map_sizes.threads'?)");
 	set_fails("map_sizes", "100", "key 'map_sizes': unknown key");
-	set_fails("enabled", "yes please", "key 'enabled': must be true or false, got 'yes please'");
-	set_fails("interval", "2h",
-		  "key 'interval': must be a duration from 100ms to 1h (e.g. 500ms, 15s, 1m; a plain "
-		  "number means seconds), got '2h'");
+	set_fails("enabled", "yes please",
+		  "key 'enabled': must be true or false, got 'yes please'");
+	set_fails(
+		"interval", "2h",
+		"key 'interval': must be a duration from 100ms to 1h (e.g. 500ms, 15s, 1m; a plain "
+		"number means seconds), got '2h'");
 	set_fails("pin_path", "relative",
 		  "key 'pin_path': must be an absolute path, or \"\" for private programs, got "
 		  "'relative'");
@@ -796,7 +801,8 @@ static void test_unreadable_files(void **state)
 	assert_int_equal(ebs_config_load(&cfg, "/nonexistent-ebpfstats/ebpfstats.yaml", err,
 					 sizeof(err)),
 			 -1);
-	assert_string_equal(err, "/nonexistent-ebpfstats/ebpfstats.yaml: No such file or directory");
+	assert_string_equal(err,
+			    "/nonexistent-ebpfstats/ebpfstats.yaml: No such file or directory");
 	assert_int_equal(ebs_config_load(&cfg, "/", err, sizeof(err)), -1);
 	assert_string_equal(err, "/: is a directory");
 	assert_memory_equal(&cfg, &before, sizeof(cfg));
@@ -852,7 +858,8 @@ static void test_docs_example(void **state)
  * config; valgrind watches the rest. */
 static void test_mangled_inputs(void **state)
 {
-	static const char subst[] = {':', '[', '{', '&', '*', '\t', '\0', '\xff', '-', '"', '\n', '!'};
+	static const char subst[] = {':',  '[',	   '{', '&', '*',  '\t',
+				     '\0', '\xff', '-', '"', '\n', '!'};
 	char path[1024], err[EBS_ERR_LEN];
 	struct ebs_config cfg, before;
 	size_t len = 0;
@@ -885,7 +892,8 @@ static void test_mangled_inputs(void **state)
 				continue;
 			}
 			if (strncmp(err, "m:", 2) != 0 || strlen(err) < 4)
-				fail_msg("byte %zu = 0x%02x: '%s'", i, (unsigned char)subst[k], err);
+				fail_msg("byte %zu = 0x%02x: '%s'", i, (unsigned char)subst[k],
+					 err);
 			assert_memory_equal(&cfg, &before, sizeof(cfg));
 		}
 		text[i] = saved;

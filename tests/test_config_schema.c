@@ -114,28 +114,24 @@ static const struct ebs_config_option *by_name(const char *name, bool *alias)
 static const char *default_text(const struct ebs_config_option *o, char *buf, size_t len)
 {
 	switch (o->type) {
-	case EBS_OPT_BOOL:
-		return o->def ? "true" : "false";
-	case EBS_OPT_UINT:
-		snprintf(buf, len, "%lu", o->def);
-		return buf;
-	case EBS_OPT_DURATION:
-		return ebs_duration_text(o->def, buf, len);
-	case EBS_OPT_PATH:
-		return o->def_str[0] ? o->def_str : "\"\"";
-	case EBS_OPT_COMMS:
-		return "[]";
-	default:
-		return "";
+	case EBS_OPT_BOOL: return o->def ? "true" : "false";
+	case EBS_OPT_UINT: snprintf(buf, len, "%lu", o->def); return buf;
+	case EBS_OPT_DURATION: return ebs_duration_text(o->def, buf, len);
+	case EBS_OPT_PATH: return o->def_str[0] ? o->def_str : "\"\"";
+	case EBS_OPT_COMMS: return "[]";
+	default: return "";
 	}
 }
 
 static const char *type_text(const struct ebs_config_option *o)
 {
 	static const char *const names[] = {
-		[EBS_OPT_BOOL] = "bool",     [EBS_OPT_UINT] = "integer",
-		[EBS_OPT_DURATION] = "duration", [EBS_OPT_PATH] = "string",
-		[EBS_OPT_COMMS] = "list of process names", [EBS_OPT_MAPPING] = "mapping",
+		[EBS_OPT_BOOL] = "bool",
+		[EBS_OPT_UINT] = "integer",
+		[EBS_OPT_DURATION] = "duration",
+		[EBS_OPT_PATH] = "string",
+		[EBS_OPT_COMMS] = "list of process names",
+		[EBS_OPT_MAPPING] = "mapping",
 	};
 	return names[o->type];
 }
@@ -146,9 +142,7 @@ static const char *range_text(const struct ebs_config_option *o, char *buf, size
 	char lo[24], hi[24];
 
 	switch (o->type) {
-	case EBS_OPT_UINT:
-		snprintf(buf, len, "%lu\u2013%lu", o->lo, o->hi);
-		return buf;
+	case EBS_OPT_UINT: snprintf(buf, len, "%lu\u2013%lu", o->lo, o->hi); return buf;
 	case EBS_OPT_DURATION:
 		snprintf(buf, len, "%s\u2013%s", ebs_duration_text(o->lo, lo, sizeof(lo)),
 			 ebs_duration_text(o->hi, hi, sizeof(hi)));
@@ -161,8 +155,7 @@ static const char *range_text(const struct ebs_config_option *o, char *buf, size
 		snprintf(buf, len, "0\u2013%d entries, each 1\u2013%d characters", EBS_MAX_COMMS,
 			 EBS_COMM_LEN - 1);
 		return buf;
-	default:
-		return "";
+	default: return "";
 	}
 }
 
@@ -187,7 +180,8 @@ static void test_rows_consistent(void **state)
 		for (size_t j = 0; j < i; j++) {
 			for (size_t k = 0; spelling(o, k); k++)
 				for (size_t l = 0; spelling(&opts[j], l); l++)
-					assert_string_not_equal(spelling(o, k), spelling(&opts[j], l));
+					assert_string_not_equal(spelling(o, k),
+								spelling(&opts[j], l));
 			if (o->collectd && opts[j].collectd)
 				assert_int_not_equal(strcasecmp(o->collectd, opts[j].collectd), 0);
 		}
@@ -274,18 +268,20 @@ static void test_defaults_round_trip(void **state)
  * "loaded with other settings"; if one is meant, say so and update these. */
 static void test_digests_unchanged(void **state)
 {
-	static const uint64_t defaults[EBS_FAM_COUNT] = {
-		0x20cec45a5af0185eULL, 0x9ac1910da2191aeaULL, 0x137cea0fc62113bULL,
-		0x137cea0fc62113bULL};
-	static const uint64_t changed[EBS_FAM_COUNT] = {
-		0xb775f45e7d16b284ULL, 0x6b013a27177de7c8ULL, 0xa6bc96a038224683ULL,
-		0xa6bc96a038224683ULL};
+	static const uint64_t defaults[EBS_FAM_COUNT] = {0x20cec45a5af0185eULL,
+							 0x9ac1910da2191aeaULL,
+							 0x137cea0fc62113bULL,
+							 0x137cea0fc62113bULL};
+	static const uint64_t changed[EBS_FAM_COUNT] = {0xb775f45e7d16b284ULL,
+							0x6b013a27177de7c8ULL,
+							0xa6bc96a038224683ULL,
+							0xa6bc96a038224683ULL};
 	static const char *const set[][2] = {
-		{"sample_rate", "37"},	       {"collect_syscall_latency", "false"},
-		{"collect_file_io", "true"},   {"collect_tcp_peers", "false"},
-		{"process_filter", "nginx"},   {"process_filter", "postgres"},
+		{"sample_rate", "37"},		{"collect_syscall_latency", "false"},
+		{"collect_file_io", "true"},	{"collect_tcp_peers", "false"},
+		{"process_filter", "nginx"},	{"process_filter", "postgres"},
 		{"exclude_processes", "snmpd"}, {"map_sizes.threads", "4096"},
-		{"map_sizes.sockets", "2048"}, {"map_sizes.ports", "512"},
+		{"map_sizes.sockets", "2048"},	{"map_sizes.ports", "512"},
 	};
 	struct ebs_config cfg;
 	char err[EBS_ERR_LEN];
@@ -357,7 +353,8 @@ static void test_config_md(void **state)
 				 m->line);
 		o = by_name(name, &alias);
 		if (!o)
-			fail_msg("docs/config.md:%d: '%s' is not a key of the schema", m->line, name);
+			fail_msg("docs/config.md:%d: '%s' is not a key of the schema", m->line,
+				 name);
 		if (alias) {
 			snprintf(want, sizeof(want), "Another spelling of `%s`.", o->key);
 			if (strcmp(m->cell[4], want) != 0)
@@ -409,9 +406,10 @@ static void test_collectd_md(void **state)
 		bool alias;
 
 		if (m->n != 4 || m->cell[0][0] != '`')
-			fail_msg("docs/collectd.md:%d: expected | `Option args` | `key` | default | "
-				 "meaning |",
-				 m->line);
+			fail_msg(
+				"docs/collectd.md:%d: expected | `Option args` | `key` | default | "
+				"meaning |",
+				m->line);
 		/* "`SampleRate n`": the option is the first word */
 		snprintf(option, sizeof(option), "%s", m->cell[0] + 1);
 		option[strcspn(option, " `")] = '\0';
@@ -419,26 +417,29 @@ static void test_collectd_md(void **state)
 			/* "-" or "- (plugin only)": not the core's */
 			if (ebs_config_option_by_collectd(option))
 				fail_msg("docs/collectd.md:%d: %s is a core option (YAML key '%s')",
-					 m->line, option, ebs_config_option_by_collectd(option)->key);
+					 m->line, option,
+					 ebs_config_option_by_collectd(option)->key);
 			continue;
 		}
 		o = by_name(key, &alias);
 		if (!o || alias)
-			fail_msg("docs/collectd.md:%d: '%s' is not a key of the schema", m->line, key);
+			fail_msg("docs/collectd.md:%d: '%s' is not a key of the schema", m->line,
+				 key);
 		if (!o->collectd || strcmp(o->collectd, option) != 0)
 			fail_msg("docs/collectd.md:%d: the schema's option for '%s' is %s, not %s",
 				 m->line, key, o->collectd ? o->collectd : "none", option);
 		if (o->type != EBS_OPT_COMMS) {
 			snprintf(want, sizeof(want), "`%s`", default_text(o, buf, sizeof(buf)));
 			if (strcmp(m->cell[2], want) != 0)
-				fail_msg("docs/collectd.md:%d: %s defaults to '%s', the schema '%s'",
-					 m->line, option, m->cell[2], want);
+				fail_msg(
+					"docs/collectd.md:%d: %s defaults to '%s', the schema '%s'",
+					m->line, option, m->cell[2], want);
 		}
 		if (o->type == EBS_OPT_UINT) {
 			snprintf(want, sizeof(want), "%lu-%lu", o->lo, o->hi);
 			if (!strstr(m->cell[3], want))
-				fail_msg("docs/collectd.md:%d: %s should give its range, %s", m->line,
-					 option, want);
+				fail_msg("docs/collectd.md:%d: %s should give its range, %s",
+					 m->line, option, want);
 		}
 	}
 	for (size_t i = 0; i < n; i++) {

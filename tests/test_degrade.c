@@ -17,12 +17,12 @@
 
 static char tmp[64];
 
-static const struct ebs_hook all3 = {"sched", "sched_switch", "p_btf", "p_raw", "p_tp",
-				     .optional = false};
-static const struct ebs_hook tp_only = {"sched", "sched_switch", NULL, NULL, "p_tp",
-					.optional = false};
-static const struct ebs_hook missing = {"nosuch", "nosuch_event", "p_btf", "p_raw", "p_tp",
-					.optional = true};
+static const struct ebs_hook all3 = {"sched", "sched_switch", "p_btf",
+				     "p_raw", "p_tp",	      .optional = false};
+static const struct ebs_hook tp_only = {"sched", "sched_switch", NULL,
+					NULL,	 "p_tp",	 .optional = false};
+static const struct ebs_hook missing = {"nosuch", "nosuch_event", "p_btf",
+					"p_raw",  "p_tp",	  .optional = true};
 
 static int setup(void **state)
 {

@@ -163,7 +163,8 @@ static void test_status_change(void **state)
 	feed(&st);
 	assert_int_equal(count_type(&st, EBS_EV_MODULE_STATUS), 0);
 	snap.modules[EBS_FAM_TCP].status = EBS_ST_DISABLED;
-	snprintf(snap.modules[EBS_FAM_TCP].reason, EBS_REASON_LEN, "collect_tcp is false in x.yaml");
+	snprintf(snap.modules[EBS_FAM_TCP].reason, EBS_REASON_LEN,
+		 "collect_tcp is false in x.yaml");
 	assert_int_equal(feed(&st), 1);
 	ev = find_type(&st, EBS_EV_MODULE_STATUS);
 	assert_non_null(ev);

@@ -139,7 +139,7 @@ static void test_bound_point_masses(void **state)
 /* Uniform delays over ranges from 1 µs .. 2 µs to 100 ms .. 1 s (ns). */
 static void test_bound_uniform(void **state)
 {
-	static const double ranges[][2] = {{1e3, 2e3},	 {20e3, 60e3},	{100e3, 1000e3},
+	static const double ranges[][2] = {{1e3, 2e3},	 {20e3, 60e3},	 {100e3, 1000e3},
 					   {1e6, 1.1e6}, {250e3, 260e3}, {100e6, 1e9}};
 
 	(void)state;

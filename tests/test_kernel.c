@@ -168,7 +168,8 @@ static void test_bpf_stats_knob(void **state)
 	const struct ebs_snapshot *s = snap(e);
 	assert_running(s, EBS_FAM_SYSCALLS);
 	if (sysctl_on) {
-		print_message("  kernel.bpf_stats_enabled=1 on this host: the off case is not checked\n");
+		print_message(
+			"  kernel.bpf_stats_enabled=1 on this host: the off case is not checked\n");
 	} else {
 		assert_false(s->modules[EBS_FAM_SYSCALLS].bpf_stats);
 		assert_int_equal(wl_getppid(COMM, N), 0);
@@ -262,10 +263,10 @@ static void test_latency_percentiles(void **state)
 		unsigned n;
 		uint64_t lo, hi; /* ns */
 	} wl[] = {
-		{3000, 300000, 300000},	   /* fixed 300 µs */
-		{3000, 100000, 1000000},   /* uniform 100 .. 1000 µs */
-		{2000, 1500000, 1500000},  /* fixed 1.5 ms */
-		{3000, 20000, 60000},	   /* uniform 20 .. 60 µs */
+		{3000, 300000, 300000},	  /* fixed 300 µs */
+		{3000, 100000, 1000000},  /* uniform 100 .. 1000 µs */
+		{2000, 1500000, 1500000}, /* fixed 1.5 ms */
+		{3000, 20000, 60000},	  /* uniform 20 .. 60 µs */
 	};
 	static const double qs[] = {0.50, 0.90, 0.99};
 	struct ebs_config cfg;
@@ -300,7 +301,8 @@ static void test_latency_percentiles(void **state)
 			/* valgrind's own work lands between the user-space clock
 			 * reads and the system call: only the count holds there */
 			if (!under_valgrind() && fabs(got - exact) > 0.05 * exact)
-				fail_msg("%u sleeps of %" PRIu64 "..%" PRIu64 " ns: p%.0f is %.1f us, "
+				fail_msg("%u sleeps of %" PRIu64 "..%" PRIu64
+					 " ns: p%.0f is %.1f us, "
 					 "exact %.1f us (%+.1f %%)",
 					 wl[w].n, wl[w].lo, wl[w].hi, qs[k] * 100, got, exact,
 					 (got - exact) / exact * 100);
@@ -520,8 +522,9 @@ static void test_tcp_attempt_fails(void **state)
 			break;
 	}
 	if (ours != N)
-		fail_msg("attempt_fails moved by %" PRIu64 " for %u refused connects (kernel: %" PRIu64
-			 ") in each of 5 tries", ours, N, kernel);
+		fail_msg("attempt_fails moved by %" PRIu64
+			 " for %u refused connects (kernel: %" PRIu64 ") in each of 5 tries",
+			 ours, N, kernel);
 	ebs_close(e);
 }
 
@@ -909,7 +912,6 @@ static void test_disabled_family(void **state)
 	ebs_close(e);
 }
 
-
 /* ---- memory ------------------------------------------------------------ */
 
 static const struct ebs_proc_row *procrow(const struct ebs_snapshot *s, uint32_t pid)
@@ -1007,8 +1009,8 @@ static int write_file(const char *path, const char *val)
 /* A memory cgroup of limit bytes: cgroup v2 when /sys/fs/cgroup has the
  * memory controller, else the v1 memory hierarchy.  procs gets the file a
  * pid is written to.  0, or -1 with why. */
-static int make_memcg(char *dir, size_t len, char *procs, size_t plen, const char *limit,
-		      char *why, size_t wlen)
+static int make_memcg(char *dir, size_t len, char *procs, size_t plen, const char *limit, char *why,
+		      size_t wlen)
 {
 	char path[512];
 	struct stat st;
@@ -1049,8 +1051,7 @@ static void test_memory_oom(void **state)
 	char dir[256], procs[300], why[400];
 
 	(void)state;
-	if (make_memcg(dir, sizeof(dir), procs, sizeof(procs), "33554432", why, sizeof(why)) <
-	    0) {
+	if (make_memcg(dir, sizeof(dir), procs, sizeof(procs), "33554432", why, sizeof(why)) < 0) {
 		fprintf(stderr, "test_memory_oom: skipped: cannot create a memory cgroup: %s\n",
 			why);
 		skip();
@@ -1070,8 +1071,8 @@ static void test_memory_oom(void **state)
 		if (read(go[0], &c, 1) != 1)
 			_exit(2);
 		size_t sz = 256u << 20;
-		unsigned char *p = mmap(NULL, sz, PROT_READ | PROT_WRITE,
-					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		unsigned char *p =
+			mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			_exit(3);
 		for (size_t i = 0; i < sz; i += 4096)
@@ -1317,8 +1318,9 @@ static void test_tcp_peers(void **state)
 	/* the SNMP index is the endpoint, and the rows come in its order */
 	assert_peer_index(o1, (uint32_t[]){1, 1, 4, 127, 0, 0, 1, p1}, 8);
 	if (i2->addr_type == 2)
-		assert_peer_index(i2, (uint32_t[]){2, 2, 16, 0, 0, 0, 0, 0, 0, 0, 0,
-						   0, 0, 0, 0, 0, 0, 0, 1, p2}, 20);
+		assert_peer_index(i2, (uint32_t[]){2, 2, 16, 0, 0, 0, 0, 0, 0, 0,
+						   0, 0, 0,  0, 0, 0, 0, 0, 1, p2},
+				  20);
 	else
 		assert_peer_index(i2, (uint32_t[]){2, 1, 4, 127, 0, 0, 2, p2}, 8);
 	for (uint32_t i = 1; i < s->n_tcp_peers; i++) {

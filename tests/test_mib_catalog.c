@@ -33,12 +33,12 @@
 
 struct def {
 	char name[64];
-	char kind[24];	   /* OBJECT-TYPE, OBJECT-IDENTIFIER, MODULE-IDENTITY, OBJECT-GROUP,
+	char kind[24]; /* OBJECT-TYPE, OBJECT-IDENTIFIER, MODULE-IDENTITY, OBJECT-GROUP,
 			      TEXTUAL-CONVENTION, MODULE-COMPLIANCE, NOTIFICATION-TYPE,
 			      NOTIFICATION-GROUP */
 	char parent[64];
 	unsigned subid;
-	char syntax[64];   /* first word of SYNTAX: "Counter64", "SEQUENCE", "EbsStatus" */
+	char syntax[64]; /* first word of SYNTAX: "Counter64", "SEQUENCE", "EbsStatus" */
 	char access[24];
 	char members[MAX_MEMBERS][64]; /* INDEX (objects), OBJECTS (groups, notifications)
 					  or NOTIFICATIONS (notification groups) */
@@ -406,8 +406,8 @@ static void check_enum(const char *tc_name, unsigned lo, unsigned hi, const char
 		assert_int_equal(tc->enum_value[k], lo + k);
 		camel(name(lo + k), want, sizeof(want));
 		if (strcmp(tc->enum_label[k], want))
-			fail_msg("%s: value %u is labelled %s in the MIB, the core calls it %s", tc_name,
-				 lo + k, tc->enum_label[k], want);
+			fail_msg("%s: value %u is labelled %s in the MIB, the core calls it %s",
+				 tc_name, lo + k, tc->enum_label[k], want);
 	}
 }
 
@@ -467,7 +467,8 @@ static void test_catalog_metrics_in_mib(void **state)
 
 		if (!ebs_mib_serves(m)) {
 			if (m->snmp_name)
-				fail_msg("%s names %s but the agent cannot serve it", m->id, m->snmp_name);
+				fail_msg("%s names %s but the agent cannot serve it", m->id,
+					 m->snmp_name);
 			continue;
 		}
 		served++;
@@ -533,8 +534,8 @@ static void test_mib_objects_served(void **state)
 				    notify_object_by_name(o->name))
 					continue;
 				if (!o || strcmp(o->access, "read-only"))
-					fail_msg("group %s lists %s, not a read-only object", d->name,
-						 d->members[k]);
+					fail_msg("group %s lists %s, not a read-only object",
+						 d->name, d->members[k]);
 			}
 			continue;
 		}
@@ -553,8 +554,8 @@ static void test_mib_objects_served(void **state)
 						 "snmp/oids.h",
 						 d->name, d->members[k], k + 1);
 				if (strcmp(find(d->members[k])->parent, d->name))
-					fail_msg("%s: INDEX element %s is not one of its columns", d->name,
-						 d->members[k]);
+					fail_msg("%s: INDEX element %s is not one of its columns",
+						 d->name, d->members[k]);
 			}
 			continue;
 		}
@@ -598,11 +599,13 @@ static void test_columns_contiguous(void **state)
 					continue;
 				assert_true(m->snmp_subid < 64);
 				if (used[m->snmp_subid])
-					fail_msg("%s: sub-id %u used twice", m->snmp_name, m->snmp_subid);
+					fail_msg("%s: sub-id %u used twice", m->snmp_name,
+						 m->snmp_subid);
 				used[m->snmp_subid] = true;
 			}
 			for (size_t i = 0; (l = ebs_mib_local_at(i)); i++) {
-				if ((int)l->table != t || (t == EBS_T_GLOBAL && (int)l->family != fam))
+				if ((int)l->table != t ||
+				    (t == EBS_T_GLOBAL && (int)l->family != fam))
 					continue;
 				if (used[l->subid])
 					fail_msg("%s: sub-id %u used twice", l->name, l->subid);
@@ -618,8 +621,10 @@ static void test_columns_contiguous(void **state)
 					continue;
 				assert_true(tarcs[1] < 64);
 				if (used[tarcs[1]])
-					fail_msg("a scalar of group %u takes sub-id %u, the %s table's",
-						 arcs[0], tarcs[1], ebs_table_name((enum ebs_table)tt));
+					fail_msg(
+						"a scalar of group %u takes sub-id %u, the %s table's",
+						arcs[0], tarcs[1],
+						ebs_table_name((enum ebs_table)tt));
 				table[tarcs[1]] = true;
 			}
 			for (unsigned s = 1; s < 64; s++)
@@ -629,8 +634,9 @@ static void test_columns_contiguous(void **state)
 				if (!used[s] && !table[s])
 					fail_msg("%s table %s: sub-id %u missing between 1 and %u",
 						 ebs_table_name((enum ebs_table)t),
-						 fam < EBS_FAM_COUNT ? ebs_family_name((enum ebs_family)fam)
-								     : "",
+						 fam < EBS_FAM_COUNT
+							 ? ebs_family_name((enum ebs_family)fam)
+							 : "",
 						 s, hi);
 			if (t != EBS_T_GLOBAL)
 				assert_true(nindex >= 1 && hi > nindex);
@@ -658,14 +664,16 @@ static void test_every_family_and_table_served(void **state)
 		for (size_t i = 0; i < ebs_catalog_len; i++)
 			n += (int)ebs_catalog[i].family == f && ebs_mib_serves(&ebs_catalog[i]);
 		if (!n)
-			fail_msg("family %s has no object in the MIB", ebs_family_name((enum ebs_family)f));
+			fail_msg("family %s has no object in the MIB",
+				 ebs_family_name((enum ebs_family)f));
 	}
 	for (int t = 0; t < EBS_T_COUNT; t++) {
 		uint32_t arcs[EBS_MIB_MAX_PATH];
 		if (t == EBS_T_TCP_TRANS)
 			continue;
 		if (!ebs_mib_parent((enum ebs_table)t, EBS_FAM_COUNT, arcs))
-			fail_msg("table %s has no place in the MIB", ebs_table_name((enum ebs_table)t));
+			fail_msg("table %s has no place in the MIB",
+				 ebs_table_name((enum ebs_table)t));
 	}
 	assert_non_null(find("ebsMemoryOomLastPid"));
 	assert_non_null(find("ebsTcpPeerTable"));
@@ -718,9 +726,10 @@ static void test_notifications(void **state)
 			const struct ebs_mib_varbind *vb = &n->vb[nvb];
 
 			if (nvb >= d->nmembers || strcmp(d->members[nvb], vb->name))
-				fail_msg("%s: OBJECTS element %u is %s in the MIB, the agent sends %s",
-					 n->name, nvb + 1, nvb < d->nmembers ? d->members[nvb] : "none",
-					 vb->name);
+				fail_msg(
+					"%s: OBJECTS element %u is %s in the MIB, the agent sends %s",
+					n->name, nvb + 1,
+					nvb < d->nmembers ? d->members[nvb] : "none", vb->name);
 			if (vb->metric) {
 				const struct ebs_metric *m = ebs_metric_find(vb->metric);
 				if (!m || !ebs_mib_serves(m) || strcmp(m->snmp_name, vb->name))
@@ -748,7 +757,8 @@ static void test_notifications(void **state)
 			fail_msg("the MIB has no OBJECT-TYPE %s", o->name);
 		check_notify_at(o->name, EBS_ARC_NOTIFY_OBJECTS, o->subid);
 		if (strcmp(d->access, "accessible-for-notify"))
-			fail_msg("%s: MAX-ACCESS %s, want accessible-for-notify", o->name, d->access);
+			fail_msg("%s: MAX-ACCESS %s, want accessible-for-notify", o->name,
+				 d->access);
 		if (strcmp(d->syntax, o->syntax))
 			fail_msg("%s: SYNTAX %s in the MIB, %s in snmp/oids.h", o->name, d->syntax,
 				 o->syntax);
@@ -759,7 +769,8 @@ static void test_notifications(void **state)
 	for (size_t i = 0; i < ndefs; i++)
 		if (!strcmp(defs[i].access, "accessible-for-notify") &&
 		    !notify_object_by_name(defs[i].name))
-			fail_msg("%s is accessible-for-notify but not in snmp/oids.h", defs[i].name);
+			fail_msg("%s is accessible-for-notify but not in snmp/oids.h",
+				 defs[i].name);
 }
 
 int main(void)

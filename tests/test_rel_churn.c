@@ -55,10 +55,10 @@
 
 #define ROUNDS 5
 #define PROCS_PER_ROUND 2000
-#define PROC_BATCH 100	     /* children alive at once: more than threads=64 */
+#define PROC_BATCH 100 /* children alive at once: more than threads=64 */
 #define CONNS_PER_ROUND 2000
-#define CONCURRENT 100	     /* connections open at once: 200 sockets */
-#define LISTENERS 20	     /* listening ports per round */
+#define CONCURRENT 100 /* connections open at once: 200 sockets */
+#define LISTENERS 20   /* listening ports per round */
 #define BUSY_THREADS 150
 #define MAP_THREADS 64
 #define MAP_SOCKETS 64
@@ -201,7 +201,8 @@ static uint64_t stale_rows(const struct kmap *k)
 		unsigned char val[512];
 		snprintf(path, sizeof(path), "/proc/%u", dead[i]);
 		if (access(path, F_OK) != 0 && bpf_map_lookup_elem(k->fd, &dead[i], val) == 0) {
-			print_message("  %s: row for %u, which no longer exists\n", k->name, dead[i]);
+			print_message("  %s: row for %u, which no longer exists\n", k->name,
+				      dead[i]);
 			stale++;
 		}
 	}
@@ -575,16 +576,16 @@ static void test_churn(void **state)
 			      " wakeups +%" PRIu64 "; VmRSS kB: this process %ld, ebpfstats show "
 			      "%ld, subagent %ld; kernel map memory %" PRIu64 " B\n",
 			      when, s->tcp.socket_overflows - so, s->tcp.port_overflows - po,
-			      s->sched.wakeup_overflows - wo, rss_self[r], rss_cli[r],
-			      rss_agent[r], mapmem[r]);
+			      s->sched.wakeup_overflows - wo, rss_self[r], rss_cli[r], rss_agent[r],
+			      mapmem[r]);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	print_message("%d processes and %d connections in %.1f s\n", ROUNDS * PROCS_PER_ROUND,
 		      ROUNDS * CONNS_PER_ROUND,
 		      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	print_message("overflows in total: sockets %" PRIu64 ", ports %" PRIu64
-		      ", wakeups %" PRIu64 "; module overflows: tcp %" PRIu64 ", sched %" PRIu64
-		      ", memory %" PRIu64 "\n",
+	print_message("overflows in total: sockets %" PRIu64 ", ports %" PRIu64 ", wakeups %" PRIu64
+		      "; module overflows: tcp %" PRIu64 ", sched %" PRIu64 ", memory %" PRIu64
+		      "\n",
 		      s->tcp.socket_overflows - sock0, s->tcp.port_overflows - port0,
 		      s->sched.wakeup_overflows - wake0, overflows(s, "tcp"), overflows(s, "sched"),
 		      overflows(s, "memory"));

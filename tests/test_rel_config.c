@@ -217,8 +217,8 @@ static void test_malformed_values(void **state)
 	expect_error_at(HDR "    sample_rate: 0\n", "cfg.yaml:3:18: ", "sample_rate");
 	expect_error_at(HDR "    sample_rate: 101\n", "cfg.yaml:3:18: ", "sample_rate");
 	expect_error_at(HDR "    sample_rate: 5O\n", "cfg.yaml:3:18: ", "sample_rate");
-	expect_error_at(HDR "    sample_rate: 18446744073709551617\n", "cfg.yaml:3:18: ",
-			"sample_rate");
+	expect_error_at(HDR "    sample_rate: 18446744073709551617\n",
+			"cfg.yaml:3:18: ", "sample_rate");
 	expect_error_at(HDR "    sample_rate: -0\n", "cfg.yaml:3:18: ", "sample_rate");
 	expect_error_at(HDR "    interval: 1ns\n", "cfg.yaml:3:15: ", "interval");
 	expect_error_at(HDR "    interval: 99h\n", "cfg.yaml:3:15: ", "interval");
@@ -228,17 +228,18 @@ static void test_malformed_values(void **state)
 	expect_error_at(HDR "    pin_path: relative/dir\n", "cfg.yaml:3:15: ", "pin_path");
 	expect_error_at(HDR "    map_sizes: {threads: 63}\n", "cfg.yaml:3:26: ", "threads");
 	expect_error_at(HDR "    map_sizes: {ports: 65537}\n", "cfg.yaml:3:24: ", "ports");
-	expect_error_at(HDR "    map_sizes: {sockets: 64, sockets: 64}\n", "cfg.yaml:3:30: ",
-			"duplicate key 'sockets'");
+	expect_error_at(HDR "    map_sizes: {sockets: 64, sockets: 64}\n",
+			"cfg.yaml:3:30: ", "duplicate key 'sockets'");
 	expect_error_at(HDR "    map_sizes: [64]\n", "cfg.yaml:3:16: ", "map_sizes");
-	expect_error_at(HDR "    process_filter: [\"a\\u0000b\"]\n", "cfg.yaml:3:22: ",
-			"process_filter");
-	expect_error_at(HDR "    process_filter: [[nested]]\n", "cfg.yaml:3:22: ",
-			"process_filter");
-	expect_error_at(HDR "    process_filter: [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q]\n",
+	expect_error_at(HDR "    process_filter: [\"a\\u0000b\"]\n",
+			"cfg.yaml:3:22: ", "process_filter");
+	expect_error_at(HDR "    process_filter: [[nested]]\n",
+			"cfg.yaml:3:22: ", "process_filter");
+	expect_error_at(HDR
+			"    process_filter: [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q]\n",
 			"cfg.yaml:3:", "process_filter");
-	expect_error_at(HDR "    process_filter: [a_name_longer_than_15]\n", "cfg.yaml:3:22: ",
-			"process_filter");
+	expect_error_at(HDR "    process_filter: [a_name_longer_than_15]\n",
+			"cfg.yaml:3:22: ", "process_filter");
 	expect_error_at(HDR "    collect_tcp: true\n  ebpf: {}\n", "cfg.yaml:4:3: ", "duplicate");
 	expect_error_at(HDR "    collect_tcp: &x true\n", "cfg.yaml:3:18: ", "anchor");
 	expect_error_at(HDR "    collect_tcp: \"unterminated\n", "cfg.yaml:", "");

@@ -42,7 +42,8 @@ static void test_names_well_formed(void **state)
 		named++;
 		assert_true(strlen(n) > 0 && strlen(n) < 32);
 		for (const char *p = n; *p; p++)
-			assert_true((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_');
+			assert_true((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+				    *p == '_');
 		for (uint32_t j = i + 1; j < ebs_syscall_max(); j++)
 			if (ebs_syscall_name(j))
 				assert_string_not_equal(n, ebs_syscall_name(j));

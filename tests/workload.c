@@ -194,7 +194,8 @@ int wl_sleeps(const char *comm, unsigned n, uint64_t lo_ns, uint64_t hi_ns, uint
 	      uint64_t *null_ns)
 {
 	size_t len = ((size_t)n + NULL_CALLS) * sizeof(uint64_t);
-	uint64_t *shared = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint64_t *shared =
+		mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	pid_t pid;
 	int rc;
 
@@ -255,21 +256,28 @@ int wl_sleeps(const char *comm, unsigned n, uint64_t lo_ns, uint64_t hi_ns, uint
  * only read: no signal sent, no memory, file or process changed. */
 static const long harmless[] = {
 #define H(n) SYS_##n,
-	H(read) H(write) H(close) H(fstat) H(lseek) H(mmap) H(mprotect) H(munmap)
-	H(rt_sigaction) H(rt_sigprocmask) H(ioctl) H(pread64) H(pwrite64) H(readv)
-	H(writev) H(access) H(pipe) H(select) H(sched_yield) H(mremap) H(msync)
-	H(mincore) H(madvise) H(dup) H(dup2) H(nanosleep) H(getpid) H(socket)
-	H(connect) H(accept) H(sendto) H(recvfrom) H(shutdown) H(bind) H(listen)
-	H(getsockname) H(getpeername) H(setsockopt) H(getsockopt) H(uname) H(fcntl)
-	H(flock) H(fsync) H(fdatasync) H(truncate) H(ftruncate) H(getdents64)
-	H(getcwd) H(chdir) H(fchdir) H(rename) H(mkdir) H(rmdir) H(link) H(unlink)
-	H(symlink) H(readlink) H(chmod) H(fchmod) H(chown) H(fchown) H(gettimeofday)
-	H(getrlimit) H(getrusage) H(sysinfo) H(times) H(getuid) H(getgid) H(geteuid)
-	H(getegid) H(getppid) H(getpgrp) H(getgroups) H(getpgid) H(getsid)
-	H(statfs) H(fstatfs) H(getpriority) H(sched_getparam) H(sched_getscheduler)
-	H(sched_get_priority_max) H(sched_get_priority_min) H(gettid) H(futex)
-	H(epoll_ctl) H(epoll_wait) H(openat) H(newfstatat) H(faccessat) H(dup3)
-	H(pipe2) H(clock_gettime) H(clock_getres) H(statx)
+	H(read) H(write) H(close) H(fstat) H(lseek) H(mmap) H(mprotect) H(munmap) H(rt_sigaction) H(
+		rt_sigprocmask) H(ioctl) H(pread64) H(pwrite64) H(readv) H(writev) H(access) H(pipe)
+		H(select) H(sched_yield) H(mremap) H(msync) H(mincore) H(madvise) H(dup) H(dup2) H(
+			nanosleep) H(getpid) H(socket) H(connect) H(accept) H(sendto) H(recvfrom)
+			H(shutdown) H(bind) H(listen) H(getsockname) H(getpeername) H(setsockopt) H(
+				getsockopt) H(uname) H(fcntl) H(flock) H(fsync) H(fdatasync)
+				H(truncate) H(ftruncate) H(getdents64) H(getcwd) H(chdir) H(fchdir) H(
+					rename) H(mkdir) H(rmdir) H(link) H(unlink) H(symlink) H(readlink)
+					H(chmod) H(fchmod) H(chown) H(fchown) H(gettimeofday) H(
+						getrlimit) H(getrusage) H(sysinfo) H(times)
+						H(getuid) H(getgid) H(geteuid) H(getegid) H(
+							getppid) H(getpgrp) H(getgroups) H(getpgid)
+							H(getsid) H(statfs) H(fstatfs) H(getpriority) H(
+								sched_getparam) H(sched_getscheduler)
+								H(sched_get_priority_max) H(
+									sched_get_priority_min) H(gettid)
+									H(futex) H(epoll_ctl) H(epoll_wait) H(
+										openat) H(newfstatat)
+										H(faccessat) H(dup3) H(
+											pipe2) H(clock_gettime)
+											H(clock_getres)
+												H(statx)
 #undef H
 };
 
