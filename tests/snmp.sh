@@ -191,7 +191,7 @@ expect "GET of a syscall row that does not exist: noSuchInstance" \
 out=$(snmpget $SNMP -On $O.1.1.1 2>&1)
 expect "GET of ebsAgentVersion.1 (bad instance): noSuchInstance" \
 	'echo "$out" | grep -q "No Such Instance"'
-out=$(snmpget $SNMP -On $O.3.12.0 2>&1)
+out=$(snmpget $SNMP -On $O.3.99.0 2>&1)
 expect "GET of an undefined scalar: noSuchObject" 'echo "$out" | grep -q "No Such Object"'
 out=$(snmpget $SNMP -On $O.2.1.3.9 2>&1)
 expect "GET of module 9: noSuchInstance" 'echo "$out" | grep -q "No Such Instance"'
