@@ -329,6 +329,12 @@ static void test_latency_other_row(void **state)
 	int n;
 
 	(void)state;
+	/* the list's bad pointers are the point, and memcheck reports each
+	 * one the child passes; the rows are the kernel's, nothing to check */
+	if (under_valgrind()) {
+		printf("# under valgrind: the shared histogram row is not checked\n");
+		skip();
+	}
 	filtered_cfg(&cfg);
 	e = open_cfg(&cfg);
 	s = snap(e);
