@@ -808,7 +808,8 @@ static void cd_rows_decide(struct cd_rows *t, const struct ebs_snapshot *s)
 		t->send = send;
 		t->cap = n;
 	}
-	memset(t->send, 0, t->cap * sizeof(*t->send));
+	if (t->cap) /* memset(NULL, 0, 0) is undefined: UBSan says so */
+		memset(t->send, 0, t->cap * sizeof(*t->send));
 	next = calloc(n ? n : 1, sizeof(*next));
 	rank = calloc(n ? n : 1, sizeof(*rank));
 	if (!next || !rank) {
