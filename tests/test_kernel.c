@@ -1415,38 +1415,53 @@ static void test_tcp_peers_off(void **state)
 	ebs_close(e);
 }
 
+/* The test variables a test sets stay set when one of its assertions
+ * fails before its unsetenv(): cleared after every test, so one failure
+ * does not take the tests after it down too. */
+static int clear_test_env(void **state)
+{
+	static const char *const vars[] = {"EBPFSTATS_TEST_ATTACH", "EBPFSTATS_TEST_HASH_STATE",
+					   "EBPFSTATS_TEST_HIDE_TRACEPOINT",
+					   "EBPFSTATS_TEST_NO_BATCH"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		unsetenv(vars[i]);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_percpu_sum),
-		cmocka_unit_test(test_getppid_exact),
-		cmocka_unit_test(test_getppid_global_and_errors),
-		cmocka_unit_test(test_bpf_stats_knob),
-		cmocka_unit_test(test_latency_off),
-		cmocka_unit_test(test_latency_percentiles),
-		cmocka_unit_test(test_latency_other_row),
-		cmocka_unit_test(test_tcp_connects),
-		cmocka_unit_test(test_tcp_connects_walk),
-		cmocka_unit_test(test_tcp_connects_hash),
-		cmocka_unit_test(test_tcp_attempt_fails),
-		cmocka_unit_test(test_tcp_tracker_bound),
-		cmocka_unit_test(test_tcp_tracker_bound_hash),
-		cmocka_unit_test(test_getppid_exact_walk),
-		cmocka_unit_test(test_sched_pingpong),
-		cmocka_unit_test(test_sched_pingpong_hash),
-		cmocka_unit_test(test_state_maps),
-		cmocka_unit_test(test_raw_tp_flavour),
-		cmocka_unit_test(test_tracepoint_flavour),
-		cmocka_unit_test(test_pins_shared_and_survive),
-		cmocka_unit_test(test_degradation),
-		cmocka_unit_test(test_missing_btf),
-		cmocka_unit_test(test_disabled_family),
-		cmocka_unit_test(test_memory_faults),
-		cmocka_unit_test(test_memory_oom),
-		cmocka_unit_test(test_file_io_bytes),
-		cmocka_unit_test(test_tcp_peers),
-		cmocka_unit_test(test_tcp_peers_walk),
-		cmocka_unit_test(test_tcp_peers_off),
+		cmocka_unit_test_teardown(test_percpu_sum, clear_test_env),
+		cmocka_unit_test_teardown(test_getppid_exact, clear_test_env),
+		cmocka_unit_test_teardown(test_getppid_global_and_errors, clear_test_env),
+		cmocka_unit_test_teardown(test_bpf_stats_knob, clear_test_env),
+		cmocka_unit_test_teardown(test_latency_off, clear_test_env),
+		cmocka_unit_test_teardown(test_latency_percentiles, clear_test_env),
+		cmocka_unit_test_teardown(test_latency_other_row, clear_test_env),
+		cmocka_unit_test_teardown(test_tcp_connects, clear_test_env),
+		cmocka_unit_test_teardown(test_tcp_connects_walk, clear_test_env),
+		cmocka_unit_test_teardown(test_tcp_connects_hash, clear_test_env),
+		cmocka_unit_test_teardown(test_tcp_attempt_fails, clear_test_env),
+		cmocka_unit_test_teardown(test_tcp_tracker_bound, clear_test_env),
+		cmocka_unit_test_teardown(test_tcp_tracker_bound_hash, clear_test_env),
+		cmocka_unit_test_teardown(test_getppid_exact_walk, clear_test_env),
+		cmocka_unit_test_teardown(test_sched_pingpong, clear_test_env),
+		cmocka_unit_test_teardown(test_sched_pingpong_hash, clear_test_env),
+		cmocka_unit_test_teardown(test_state_maps, clear_test_env),
+		cmocka_unit_test_teardown(test_raw_tp_flavour, clear_test_env),
+		cmocka_unit_test_teardown(test_tracepoint_flavour, clear_test_env),
+		cmocka_unit_test_teardown(test_pins_shared_and_survive, clear_test_env),
+		cmocka_unit_test_teardown(test_degradation, clear_test_env),
+		cmocka_unit_test_teardown(test_missing_btf, clear_test_env),
+		cmocka_unit_test_teardown(test_disabled_family, clear_test_env),
+		cmocka_unit_test_teardown(test_memory_faults, clear_test_env),
+		cmocka_unit_test_teardown(test_memory_oom, clear_test_env),
+		cmocka_unit_test_teardown(test_file_io_bytes, clear_test_env),
+		cmocka_unit_test_teardown(test_tcp_peers, clear_test_env),
+		cmocka_unit_test_teardown(test_tcp_peers_walk, clear_test_env),
+		cmocka_unit_test_teardown(test_tcp_peers_off, clear_test_env),
 	};
 
 	if (geteuid() != 0) {
