@@ -49,7 +49,7 @@ ENTERPRISE_OID = re.compile(r"(?<![\w.])\.?(1\.3\.6\.1\.4\.1(?:\.\d+)+)")
 # a built tree and must not (relative to the source tree).
 DOC_GLOBS = ["README.md", "docs/*.md", "debian/*.8", "nagios/*", "snmp/*.example",
              "zabbix/*.yaml", "zabbix/*.py", "mibs/*.txt", "etc/*", "collectd/*.conf"]
-BUILT_TREE_SCRIPTS = ["tests/lib.sh", "tests/rel_lib.sh", "tests/install.sh", "bench/run",
+BUILT_TREE_SCRIPTS = ["tests/lib.sh", "tests/lib_faults.sh", "tests/install.sh", "bench/run",
                       "scripts/demo"]
 
 

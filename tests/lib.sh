@@ -1,7 +1,7 @@
 # Shared by the shell tests (tests/*.sh); sourced, not run:
 #	set -u
 #	. "${top_srcdir:-.}/tests/lib.sh"
-# POSIX sh: dash runs the #!/bin/sh tests.  tests/rel_lib.sh sources it and
+# POSIX sh: dash runs the #!/bin/sh tests.  tests/lib_faults.sh sources it and
 # adds what only the reliability tests (bash) use.  What it gives:
 #  - paths: top_builddir, top_srcdir (absolute), EBS, AGENT, WL; LAYOUT (pin layout); ROOT and O
 #    (the MIB's subtree, from `ebpfstats catalog --oid-root`, and its

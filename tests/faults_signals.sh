@@ -1,5 +1,5 @@
 #!/bin/bash
-# Signals (issue 7).  SIGHUP with a bad config, in every way a file can be
+# Signals.  SIGHUP with a bad config, in every way a file can be
 # bad (unknown key, syntax, range, type, missing, a directory, over 1 MiB,
 # binary), keeps the old config: the log names file:line:col (or the file
 # and why), the programs are the same ids, and the old process_filter still
@@ -14,8 +14,8 @@
 # variables read only there look unused (SC2034)
 # shellcheck disable=SC2016,SC2034,SC2086,SC2317
 set -u
-# shellcheck source=tests/rel_lib.sh
-. "${top_srcdir:-.}/tests/rel_lib.sh"
+# shellcheck source=tests/lib_faults.sh
+. "${top_srcdir:-.}/tests/lib_faults.sh"
 need_root
 need_snmp
 A=ebs-rel-sig-a

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Front-end restarts (issue 7): collectd (plugin ebpf) and the AgentX
+# Front-end restarts: collectd (plugin ebpf) and the AgentX
 # subagent run together on one pin path.  The kernel programs are loaded
 # once: both processes hold exactly the pinned set of program ids, with one
 # link each, and that set never changes while collectd restarts (cleanly and
@@ -11,8 +11,8 @@
 # variables read only there look unused (SC2034)
 # shellcheck disable=SC2016,SC2034,SC2086,SC2317
 set -u
-# shellcheck source=tests/rel_lib.sh
-. "${top_srcdir:-.}/tests/rel_lib.sh"
+# shellcheck source=tests/lib_faults.sh
+. "${top_srcdir:-.}/tests/lib_faults.sh"
 need_root
 need_snmp
 [ -n "$COLLECTD" ] || skip "no collectd binary"

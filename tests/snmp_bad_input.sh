@@ -1,5 +1,5 @@
 #!/bin/bash
-# Bad SNMP input against the subagent (issue 7): GETBULK with huge
+# Bad SNMP input against the subagent: GETBULK with huge
 # max-repetitions and non-repeaters (also hand-built PDUs with values the
 # net-snmp tools refuse to send: 2^31-1, negative), GETNEXT past the end of
 # the subtree and from random OIDs (the answer must always lie after the
@@ -11,8 +11,8 @@
 # variables read only there look unused (SC2034)
 # shellcheck disable=SC2016,SC2034
 set -u
-# shellcheck source=tests/rel_lib.sh
-. "${top_srcdir:-.}/tests/rel_lib.sh"
+# shellcheck source=tests/lib_faults.sh
+. "${top_srcdir:-.}/tests/lib_faults.sh"
 need_root
 need_snmp
 command -v python3 >/dev/null 2>&1 || skip "python3 missing (hand-built PDUs)"

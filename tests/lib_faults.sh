@@ -1,4 +1,4 @@
-# Shared by the reliability tests (tests/rel_*.sh); sourced, not run.
+# Shared by the reliability tests (the tests that source it); sourced, not run.
 # tests/lib.sh (counters, cleanup, snmpd and the subagent) and what only
 # these tests use: rel_tmp (lib.sh's $tmp, open to other users), the pin
 # layout, the BPF object ids a process holds, its capabilities and size.

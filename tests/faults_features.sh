@@ -1,5 +1,5 @@
 #!/bin/bash
-# Missing features (issue 7): no tracefs and no bpffs (each in a private
+# Missing features: no tracefs and no bpffs (each in a private
 # mount namespace, so the rest of the machine keeps them), no BTF (btf_path
 # at a missing and at a non-BTF file), missing tracepoints (required and
 # optional), no CAP_BPF (capsh --drop).  Each gives a status and a reason,
@@ -11,8 +11,8 @@
 # variables read only there look unused (SC2034)
 # shellcheck disable=SC2016,SC2034,SC2086,SC2317
 set -u
-# shellcheck source=tests/rel_lib.sh
-. "${top_srcdir:-.}/tests/rel_lib.sh"
+# shellcheck source=tests/lib_faults.sh
+. "${top_srcdir:-.}/tests/lib_faults.sh"
 need_root
 need_snmp
 command -v unshare >/dev/null 2>&1 || skip "unshare (util-linux) missing"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Least privilege (issue 7).  The way snmp/ebpfstats-agentx.service runs
+# Least privilege.  The way snmp/ebpfstats-agentx.service runs
 # it: an unprivileged uid (nobody here) with only CAP_BPF and CAP_PERFMON
 # (ambient, bounding set reduced to them, no_new_privs), no tracefs access
 # (tracefs is root-only; tp_btf needs none).  The CLI and the subagent load
@@ -14,8 +14,8 @@
 # variables read only there look unused (SC2034)
 # shellcheck disable=SC2016,SC2034,SC2086,SC2317
 set -u
-# shellcheck source=tests/rel_lib.sh
-. "${top_srcdir:-.}/tests/rel_lib.sh"
+# shellcheck source=tests/lib_faults.sh
+. "${top_srcdir:-.}/tests/lib_faults.sh"
 need_root
 need_snmp
 command -v setpriv >/dev/null 2>&1 || skip "setpriv (util-linux) missing"

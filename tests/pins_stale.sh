@@ -1,5 +1,5 @@
 #!/bin/bash
-# Stale and incompatible pins (issue 7).  Pins are made by hand with bpftool
+# Stale and incompatible pins.  Pins are made by hand with bpftool
 # the way an older build, a crashed loader or a foreign tool would leave
 # them: a meta of an older layout number, a meta of another size, a map of
 # another shape or missing, a half-written module directory, another layout
@@ -13,8 +13,8 @@
 # variables read only there look unused (SC2034)
 # shellcheck disable=SC2016,SC2034,SC2086,SC2317
 set -u
-# shellcheck source=tests/rel_lib.sh
-. "${top_srcdir:-.}/tests/rel_lib.sh"
+# shellcheck source=tests/lib_faults.sh
+. "${top_srcdir:-.}/tests/lib_faults.sh"
 need_root
 command -v bpftool >/dev/null 2>&1 || skip "bpftool missing"
 new_pin rel-pins

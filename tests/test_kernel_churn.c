@@ -1,4 +1,4 @@
-/* Churn (issue 7): 10 000 short-lived processes and 10 000 short TCP
+/* Churn: 10 000 short-lived processes and 10 000 short TCP
  * connections, in 5 rounds, against programs loaded with the smallest map
  * sizes the config allows (threads 64, sockets 64, ports 16).  Bursts that
  * cannot fit (200 sockets open at once, 20 listening ports, 150 runnable
@@ -656,7 +656,7 @@ int main(void)
 	char err[EBS_ERR_LEN];
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "test_rel_churn: needs root (loads BPF programs); skipped\n");
+		fprintf(stderr, "test_kernel_churn: needs root (loads BPF programs); skipped\n");
 		return 77;
 	}
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/ebs-rel-churn-%d", (int)getpid());

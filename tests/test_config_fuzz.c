@@ -1,4 +1,4 @@
-/* Bad input for the YAML loader (issue 7), in `make check` without a
+/* Bad input for the YAML loader, in `make check` without a
  * fuzzing engine: the committed corpus (tests/fuzz/corpus, tests/data/config)
  * replayed through the libFuzzer target itself, then a fixed-seed mutation
  * run over it (byte flips, inserts, deletes, splices; ~300 000 inputs); and

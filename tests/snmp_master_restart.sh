@@ -1,5 +1,5 @@
 #!/bin/bash
-# Master restarts under load (issue 7): a private snmpd master is killed
+# Master restarts under load: a private snmpd master is killed
 # (SIGKILL and SIGTERM alternately) and started again 5 times while a
 # workload runs and managers walk the subtree.  Each time the subagent must
 # serve again within 2 s of the master answering; every Counter64 polled
@@ -10,8 +10,8 @@
 # variables read only there look unused (SC2034)
 # shellcheck disable=SC2016,SC2034,SC2086,SC2317
 set -u
-# shellcheck source=tests/rel_lib.sh
-. "${top_srcdir:-.}/tests/rel_lib.sh"
+# shellcheck source=tests/lib_faults.sh
+. "${top_srcdir:-.}/tests/lib_faults.sh"
 need_root
 need_snmp
 RESTARTS=5
