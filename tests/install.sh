@@ -11,18 +11,11 @@
 # Needs no root.
 # shellcheck disable=SC2034 # variables read only in expect's eval'ed conditions
 set -u
-: "${top_builddir:=.}" "${top_srcdir:=.}"
+# shellcheck source=tests/lib.sh
+. "${top_srcdir:-.}/tests/lib.sh"
 MAKE=${MAKE:-make}
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-no() { fail=$((fail + 1)); echo "not ok - $1"; }
-expect() {
-	if eval "$2"; then ok "$1"; else no "$1"; return 1; fi
-}
-command -v "$MAKE" >/dev/null 2>&1 || { echo "install.sh: $MAKE missing; skipped"; exit 77; }
+command -v "$MAKE" >/dev/null 2>&1 || skip "$MAKE missing"
 
-tmp=$(mktemp -d /tmp/ebs-install.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
 D=$tmp/dest
 LAYOUT="prefix=/usr sysconfdir=/etc localstatedir=/var"
 # the enclosing `make check` must not lend its jobserver to this one
@@ -126,5 +119,4 @@ left=$(cd "$D" && find . -type f | sort | tr '\n' ' ')
 expect "make uninstall (rc $rc) leaves only the edited configuration (left: $left)" \
 	'[ $rc -eq 0 ] && [ "$left" = "./etc/ebpfstats/ebpfstats.yaml " ]'
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

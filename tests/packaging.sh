@@ -26,15 +26,9 @@
 # expect's conditions are eval'ed later, hence single quotes:
 # shellcheck shell=sh disable=SC2016,SC2034
 set -u
-: "${top_builddir:=.}" "${top_srcdir:=.}"
+# shellcheck source=tests/lib.sh
+. "${top_srcdir:-.}/tests/lib.sh"
 MAKE=${MAKE:-make}
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-no() { fail=$((fail + 1)); echo "not ok - $1"; }
-expect() {
-	if eval "$2"; then ok "$1"; else no "$1"; return 1; fi
-}
-skip() { echo "packaging.sh: $1; skipped"; exit 77; }
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (installs and purges packages)"
 if ! command -v dpkg >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
@@ -61,9 +55,8 @@ for f in $OURS; do [ -e "$f" ] && skip "$f exists already (not from a package th
 [ -e "$PIN" ] && skip "$PIN exists already (pins of another ebpfstats)"
 getent passwd ebpfstats >/dev/null && skip "user ebpfstats exists already"
 
-tmp=$(mktemp -d /tmp/ebs-packaging.XXXXXX)
 start=$(date +%s)
-cleanup() {
+cleanup_hook() {
 	# purge whatever is installed, even after a failure, so that later tests
 	# find no ebpf.so, no unit, no user (stop a subagent the test started)
 	for p in ebpfstats-nms ebpfstats-collectd ebpfstats-snmp ebpfstats; do
@@ -72,9 +65,7 @@ cleanup() {
 		fi
 	done
 	[ -e "$tmp/stop-snmpd" ] && systemctl stop snmpd.service >/dev/null 2>&1
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL "$MAKE" -C "$top_builddir" "$@"; }
@@ -366,5 +357,4 @@ expect "ebpfstats RPM unloads the pins on erase" \
 	'[ -n "$f" ] && rpm -qp --scripts "$f" | grep -q "ebpfstats unload"'
 
 echo "# $(($(date +%s) - start)) s"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
