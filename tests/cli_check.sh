@@ -26,8 +26,23 @@ progs_now() {
 	bpftool -j prog show 2>/dev/null | python3 -c 'import json, sys
 for p in json.load(sys.stdin): print(p["id"], p.get("loaded_at", 0))'
 }
-# prog ids some process holds (a prog fd or a link)
-held_progs() { cat /proc/[0-9]*/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" { print $2 }' | sort -un; }
+# prog ids something else keeps: a process (a prog fd or a link), or a pin
+# (of the program or of its link) under /sys/fs/bpf outside this test's
+# $pin, so that the pins of tests running beside this one are not taken for
+# check's leftovers (check pins nothing: the private bpffs below sees every
+# pin it could make; the control's pins under $pin still count)
+held_progs() {
+	{
+		cat /proc/[0-9]*/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" { print $2 }'
+		bpftool -j -f prog show 2>/dev/null | python3 -c 'import json, sys
+for p in json.load(sys.stdin):
+    if any(not f.startswith(sys.argv[1] + "/") for f in p.get("pinned", [])): print(p["id"])' "$pin"
+		bpftool -j -f link show 2>/dev/null | python3 -c 'import json, sys
+for l in json.load(sys.stdin):
+    if "prog_id" in l and any(not f.startswith(sys.argv[1] + "/") for f in l.get("pinned", [])):
+        print(l["prog_id"])' "$pin"
+	} | sort -un
+}
 # left_by T0 T1 BEFORE: ids loaded in [T0, T1] (unix s), not in BEFORE, held by no process
 left_by() {
 	held_progs >"$tmp/held"
