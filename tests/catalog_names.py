@@ -27,20 +27,8 @@ import os
 import re
 import sys
 
-passed = failed = 0
-
-
-def check(cond, what, detail=()):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - " + what)
-    else:
-        failed += 1
-        print("not ok - " + what)
-        for d in list(detail)[:20]:
-            print("#   " + d)
-    return cond
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import check, summary  # noqa: E402
 
 
 ENTERPRISE_OID = re.compile(r"(?<![\w.])\.?(1\.3\.6\.1\.4\.1(?:\.\d+)+)")
@@ -257,8 +245,7 @@ def main():
     check_nagios_cfg(catalog, a.srcdir)
     check_nagios_plugin(catalog, root, a.srcdir)
     check_collectd_doc(catalog, a.srcdir)
-    print("# %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return summary("# ")
 
 
 if __name__ == "__main__":

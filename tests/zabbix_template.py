@@ -44,18 +44,8 @@ USER_MACRO = re.compile(r"\{\$([A-Z0-9._]+)(?::\"[^\"]*\")?\}")
 LLD_MACRO = re.compile(r"\{#[A-Z0-9._]+\}")
 NUMERIC_TYPES = ("FLOAT", "UNSIGNED")
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - " + what)
-    else:
-        failed += 1
-        print("not ok - " + what)
-    return cond
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap import check, summary  # noqa: E402
 
 
 # ---- the MIB, parsed just enough to map OIDs to objects ------------------------
@@ -640,8 +630,7 @@ def main():
             expect["ebpfstats.proc.discovery"] = lambda rows: any(
                 r["{#SNMPINDEX}"] == pid and r["{#COMM}"] == comm for r in rows)
         live_checks(t, a.snmp.split(), expect, a.empty, a.any)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
