@@ -25,8 +25,8 @@
  * ebs_config_option_by_collectd() maps each to its YAML key, whose value
  * ebs_config_set() checks. */
 static const char *const cd_own_options[] = {
-	"ConfigFile", "ReportPercentiles", "TopSyscalls", "TopPorts", "TopPeers", "Syscall", "Port",
-	"Peer",	      "IgnoreSelected",
+	"ConfigFile", "ReportPercentiles", "IgnoreSelected",
+	/* and each bounded table's cd_top_option and cd_select_option */
 };
 
 /* Percentiles the catalog serves as metrics of their own; any other one
@@ -53,37 +53,25 @@ static bool cd_config_failed;
  * utils_ignorelist convention), and a count of what was left out.  Totals
  * are separate metrics and stay exact. */
 
-enum cd_rows_id { CD_R_SYSCALL, CD_R_PORT, CD_R_PEER, CD_R_COUNT };
-
 #define CD_SEL_MAX 64 /* selections per option */
 
-/* A row's identity across reads: nr, port, or (direction, address type,
- * address, port). */
+/* A row's identity across reads: its SNMP index (nr + 1, port, or
+ * direction, address type, length, address, port). */
 struct cd_rowkey {
-	uint32_t w[7];
+	uint32_t n;
+	uint32_t arc[EBS_SNMP_INDEX_MAX];
 };
 
 struct cd_prev {
 	struct cd_rowkey key;
-	uint64_t total; /* the row's activity counters summed at that read */
+	uint64_t total; /* the row's activity at that read */
 };
 
-/* One Peer selection: an address, and a port unless 0 (any). */
-struct cd_peer_sel {
-	uint32_t addr_type; /* 1 ipv4, 2 ipv6, as in the row */
-	uint8_t addr[16];
-	uint32_t port;
-};
-
+/* The state of one bounded table (ebs_tables[t].cd_top_option set). */
 struct cd_rows {
-	const char *name;	/* "tcp_port": type_instance of its self metrics */
-	const char *top_option; /* "TopPorts" */
-	enum ebs_table table;
 	unsigned top; /* rows sent by activity */
-	unsigned top_max;
-	/* Selections: numbers (syscall nr, port) or peers. */
-	uint32_t sel[CD_SEL_MAX];
-	struct cd_peer_sel peer_sel[CD_SEL_MAX];
+	/* Selections: the table's select_parse() of each value. */
+	struct ebs_row_sel sel[CD_SEL_MAX];
 	size_t n_sel;
 	/* the previous read's totals, ascending key */
 	struct cd_prev *prev;
@@ -96,27 +84,15 @@ struct cd_rows {
 /* The one type of the plugin's own values, not a catalog metric's. */
 #define CD_ROWS_TYPE "ebpf_rows"
 
-/* TopSyscalls 20, TopPorts 10, TopPeers 10 keep a default configuration
- * under 400 series on a host with up to 10 CPUs (docs/collectd.md). */
-#define CD_TOP_SYSCALLS 20
-#define CD_TOP_PORTS 10
-#define CD_TOP_PEERS 10
+/* by table, used for the bounded ones; top and the rest: cd_rows_init(),
+ * from module_register */
+static struct cd_rows cd_rows[EBS_T_COUNT];
 
-/* top and the rest: cd_rows_init(), from module_register */
-static struct cd_rows cd_rows[CD_R_COUNT] = {
-	[CD_R_SYSCALL] = {.name = "syscall",
-			  .top_option = "TopSyscalls",
-			  .table = EBS_T_SYSCALL,
-			  .top_max = 4096},
-	[CD_R_PORT] = {.name = "tcp_port",
-		       .top_option = "TopPorts",
-		       .table = EBS_T_TCP_PORT,
-		       .top_max = 65536},
-	[CD_R_PEER] = {.name = "tcp_peer",
-		       .top_option = "TopPeers",
-		       .table = EBS_T_TCP_PEER,
-		       .top_max = 65536},
-};
+static bool cd_rows_bounded(enum ebs_table t)
+{
+	return ebs_tables[t].cd_top_option != NULL;
+}
+
 /* with false the selected rows are sent besides the top ones; with true
  * they are never sent (and take no top slot) */
 static bool cd_ignore_selected;
@@ -145,6 +121,11 @@ static const char *cd_option_suggest(const char *name)
 			ebs_suggest_try(&sg, opts[i].collectd);
 	for (size_t i = 0; i < STATIC_ARRAY_SIZE(cd_own_options); i++)
 		ebs_suggest_try(&sg, cd_own_options[i]);
+	for (int t = 0; t < EBS_T_COUNT; t++)
+		if (cd_rows_bounded(t)) {
+			ebs_suggest_try(&sg, ebs_tables[t].cd_top_option);
+			ebs_suggest_try(&sg, ebs_tables[t].cd_select_option);
+		}
 	return sg.best;
 }
 
@@ -279,17 +260,11 @@ static int cd_config_percentiles(const oconfig_item_t *ci)
 	return 0;
 }
 
-static struct cd_rows *cd_rows_by_top_option(const char *key)
-{
-	for (int i = 0; i < CD_R_COUNT; i++)
-		if (strcasecmp(cd_rows[i].top_option, key) == 0)
-			return &cd_rows[i];
-	return NULL;
-}
-
 /* TopSyscalls/TopPorts/TopPeers n */
-static int cd_config_top(const oconfig_item_t *ci, struct cd_rows *t)
+static int cd_config_top(const oconfig_item_t *ci, enum ebs_table tbl)
 {
+	struct cd_rows *t = &cd_rows[tbl];
+	unsigned top_max = ebs_tables[tbl].cd_top_max;
 	char text[CD_VALUE_LEN];
 	double d;
 
@@ -297,154 +272,48 @@ static int cd_config_top(const oconfig_item_t *ci, struct cd_rows *t)
 		if (ci->values_num != 1 || cd_value_text(&ci->values[0], text, sizeof(text)) != 0)
 			sstrncpy(text, "?", sizeof(text));
 		ERROR("ebpf plugin: option '%s' takes one number of rows from 0 to %u, got '%s'",
-		      ci->key, t->top_max, ci->values_num == 1 ? text : "none or several");
+		      ci->key, top_max, ci->values_num == 1 ? text : "none or several");
 		return -1;
 	}
 	d = ci->values[0].value.number;
-	if (!(d >= 0) || d > (double)t->top_max || d != floor(d)) {
+	if (!(d >= 0) || d > (double)top_max || d != floor(d)) {
 		(void)cd_value_text(&ci->values[0], text, sizeof(text));
 		ERROR("ebpf plugin: option '%s': must be an integer from 0 to %u, got '%s'",
-		      ci->key, t->top_max, text);
+		      ci->key, top_max, text);
 		return -1;
 	}
 	t->top = (unsigned)d;
 	return 0;
 }
 
-/* "443" or 443 */
-static int cd_parse_port(const oconfig_value_t *v, uint32_t *port)
-{
-	char *end;
-	unsigned long p;
-
-	if (v->type == OCONFIG_TYPE_NUMBER) {
-		if (v->value.number != floor(v->value.number) || v->value.number < 1 ||
-		    v->value.number > 65535)
-			return -1;
-		*port = (uint32_t)v->value.number;
-		return 0;
-	}
-	if (v->type != OCONFIG_TYPE_STRING || !isdigit((unsigned char)v->value.string[0]))
-		return -1;
-	errno = 0;
-	p = strtoul(v->value.string, &end, 10);
-	if (errno || *end || p < 1 || p > 65535)
-		return -1;
-	*port = (uint32_t)p;
-	return 0;
-}
-
-/* "192.0.2.7", "192.0.2.7:443", "2001:db8::1", "[2001:db8::1]:443" */
-static int cd_parse_peer(const char *text, struct cd_peer_sel *sel)
-{
-	char addr[64];
-	const char *colon = strchr(text, ':');
-	const char *port = NULL;
-	size_t len;
-
-	memset(sel, 0, sizeof(*sel));
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-
-		if (!close || close[1] != ':' || close[2] == '\0')
-			return -1;
-		len = (size_t)(close - text - 1);
-		if (len >= sizeof(addr))
-			return -1;
-		memcpy(addr, text + 1, len);
-		addr[len] = '\0';
-		port = close + 2;
-	} else if (colon && !strchr(colon + 1, ':')) {
-		/* one colon: IPv4 address and port */
-		len = (size_t)(colon - text);
-		if (len >= sizeof(addr) || colon[1] == '\0')
-			return -1;
-		memcpy(addr, text, len);
-		addr[len] = '\0';
-		port = colon + 1;
-	} else {
-		if (strlen(text) >= sizeof(addr))
-			return -1;
-		sstrncpy(addr, text, sizeof(addr));
-	}
-	if (inet_pton(AF_INET, addr, sel->addr) == 1)
-		sel->addr_type = 1;
-	else if (inet_pton(AF_INET6, addr, sel->addr) == 1)
-		sel->addr_type = 2;
-	else
-		return -1;
-	if (port) {
-		oconfig_value_t v = {.value.string = (char *)port, .type = OCONFIG_TYPE_STRING};
-
-		if (cd_parse_port(&v, &sel->port) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* "read", or "sys_NNN" as the row key names a syscall without a name */
-static int cd_parse_syscall(const char *name, uint32_t *nr)
-{
-	char *end;
-
-	for (uint32_t i = 0; i < ebs_syscall_max(); i++) {
-		const char *n = ebs_syscall_name(i);
-
-		if (n && strcmp(n, name) == 0) {
-			*nr = i;
-			return 0;
-		}
-	}
-	if (strncmp(name, "sys_", 4) == 0 && isdigit((unsigned char)name[4])) {
-		unsigned long v;
-
-		errno = 0;
-		v = strtoul(name + 4, &end, 10);
-		if (!errno && !*end && v < 65536) {
-			*nr = (uint32_t)v;
-			return 0;
-		}
-	}
-	return -1;
-}
-
 /* Syscall "read" ..., Port "443" ..., Peer "192.0.2.7[:443]" ...: each
  * value is one more selection, as in collectd's ignorelists. */
-static int cd_config_select(const oconfig_item_t *ci, struct cd_rows *t)
+static int cd_config_select(const oconfig_item_t *ci, enum ebs_table tbl)
 {
-	static const char *const what[CD_R_COUNT] = {
-		[CD_R_SYSCALL] = "a syscall name (e.g. \"read\")",
-		[CD_R_PORT] = "a port number from 1 to 65535",
-		[CD_R_PEER] = "an IPv4 or IPv6 address, optionally with a port "
-			      "(\"192.0.2.7\", \"192.0.2.7:443\", \"[2001:db8::1]:443\")",
-	};
-	enum cd_rows_id id = (enum cd_rows_id)(t - cd_rows);
+	const struct ebs_table_desc *d = &ebs_tables[tbl];
+	struct cd_rows *t = &cd_rows[tbl];
 
 	if (ci->values_num < 1) {
 		ERROR("ebpf plugin: option '%s' takes one or more values, each %s", ci->key,
-		      what[id]);
+		      d->select_what);
 		return -1;
 	}
 	for (int i = 0; i < ci->values_num; i++) {
 		const oconfig_value_t *v = &ci->values[i];
 		char text[CD_VALUE_LEN];
-		int rc = -1;
 
 		if (t->n_sel == CD_SEL_MAX) {
 			ERROR("ebpf plugin: option '%s': at most %d selections", ci->key,
 			      CD_SEL_MAX);
 			return -1;
 		}
-		if (id == CD_R_PORT)
-			rc = cd_parse_port(v, &t->sel[t->n_sel]);
-		else if (v->type == OCONFIG_TYPE_STRING && id == CD_R_SYSCALL)
-			rc = cd_parse_syscall(v->value.string, &t->sel[t->n_sel]);
-		else if (v->type == OCONFIG_TYPE_STRING)
-			rc = cd_parse_peer(v->value.string, &t->peer_sel[t->n_sel]);
-		if (rc != 0) {
+		/* a number is its text: Port 443 is Port "443" */
+		if (cd_value_text(v, text, sizeof(text)) != 0 ||
+		    d->select_parse(text, &t->sel[t->n_sel]) != 0) {
 			if (cd_value_text(v, text, sizeof(text)) != 0)
 				sstrncpy(text, "?", sizeof(text));
-			ERROR("ebpf plugin: option '%s': '%s' is not %s", ci->key, text, what[id]);
+			ERROR("ebpf plugin: option '%s': '%s' is not %s", ci->key, text,
+			      d->select_what);
 			return -1;
 		}
 		t->n_sel++;
@@ -455,15 +324,14 @@ static int cd_config_select(const oconfig_item_t *ci, struct cd_rows *t)
 /* The plugin's row options; 1: ci is none of them. */
 static int cd_config_rows(const oconfig_item_t *ci)
 {
-	static const char *const select[CD_R_COUNT] = {
-		[CD_R_SYSCALL] = "Syscall", [CD_R_PORT] = "Port", [CD_R_PEER] = "Peer"};
-	struct cd_rows *t = cd_rows_by_top_option(ci->key);
-
-	if (t)
-		return cd_config_top(ci, t);
-	for (int i = 0; i < CD_R_COUNT; i++)
-		if (strcasecmp(ci->key, select[i]) == 0)
-			return cd_config_select(ci, &cd_rows[i]);
+	for (int t = 0; t < EBS_T_COUNT; t++) {
+		if (!cd_rows_bounded(t))
+			continue;
+		if (strcasecmp(ci->key, ebs_tables[t].cd_top_option) == 0)
+			return cd_config_top(ci, t);
+		if (strcasecmp(ci->key, ebs_tables[t].cd_select_option) == 0)
+			return cd_config_select(ci, t);
+	}
 	if (strcasecmp(ci->key, "IgnoreSelected") != 0)
 		return 1;
 	if (ci->values_num != 1 || ci->values[0].type != OCONFIG_TYPE_BOOLEAN) {
@@ -477,7 +345,7 @@ static int cd_config_rows(const oconfig_item_t *ci)
 /* Forgets what earlier reads saw. */
 static void cd_rows_free(void)
 {
-	for (int i = 0; i < CD_R_COUNT; i++) {
+	for (int i = 0; i < EBS_T_COUNT; i++) {
 		struct cd_rows *t = &cd_rows[i];
 
 		free(t->prev);
@@ -491,13 +359,9 @@ static void cd_rows_free(void)
 /* Defaults and no state: at load, and for every test. */
 static void cd_rows_init(void)
 {
-	static const unsigned top[CD_R_COUNT] = {[CD_R_SYSCALL] = CD_TOP_SYSCALLS,
-						 [CD_R_PORT] = CD_TOP_PORTS,
-						 [CD_R_PEER] = CD_TOP_PEERS};
-
 	cd_rows_free();
-	for (int i = 0; i < CD_R_COUNT; i++) {
-		cd_rows[i].top = top[i];
+	for (int i = 0; i < EBS_T_COUNT; i++) {
+		cd_rows[i].top = ebs_tables[i].cd_top_default;
 		cd_rows[i].n_sel = 0;
 	}
 	cd_ignore_selected = false;
@@ -704,59 +568,17 @@ static int cd_dispatch(const struct ebs_metric *m, const void *row, cdtime_t whe
 
 /* ---- choosing the rows of bounded tables ------------------------------- */
 
-static void cd_rows_key(enum cd_rows_id id, const void *row, struct cd_rowkey *k)
+static void cd_rows_key(enum ebs_table tbl, const void *row, struct cd_rowkey *k)
 {
 	memset(k, 0, sizeof(*k));
-	switch (id) {
-	case CD_R_SYSCALL: k->w[0] = ((const struct ebs_syscall_row *)row)->nr; break;
-	case CD_R_PORT: k->w[0] = ((const struct ebs_tcp_port_row *)row)->port; break;
-	default: {
-		const struct ebs_tcp_peer_row *p = row;
-
-		k->w[0] = p->dir;
-		k->w[1] = p->addr_type;
-		memcpy(&k->w[2], p->addr, sizeof(p->addr));
-		k->w[6] = p->port;
-	}
-	}
+	k->n = ebs_snmp_index(tbl, row, k->arc);
 }
 
-/* What a row's activity is the increase of: calls for a syscall; accepts,
- * resets, retransmits and bytes both ways for a port; connects,
- * retransmits, resets and bytes both ways for a peer. */
-static uint64_t cd_rows_total(enum cd_rows_id id, const void *row)
+static bool cd_rows_selected(const struct cd_rows *t, enum ebs_table tbl, const void *row)
 {
-	switch (id) {
-	case CD_R_SYSCALL: return ((const struct ebs_syscall_row *)row)->calls;
-	case CD_R_PORT: {
-		const struct ebs_tcp_port_row *p = row;
-
-		return p->accepts + p->resets + p->retransmits + p->bytes_in + p->bytes_out;
-	}
-	default: {
-		const struct ebs_tcp_peer_row *p = row;
-
-		return p->connects + p->retransmits + p->resets + p->bytes_in + p->bytes_out;
-	}
-	}
-}
-
-static bool cd_rows_selected(const struct cd_rows *t, enum cd_rows_id id, const void *row)
-{
-	for (size_t i = 0; i < t->n_sel; i++) {
-		if (id == CD_R_SYSCALL && t->sel[i] == ((const struct ebs_syscall_row *)row)->nr)
+	for (size_t i = 0; i < t->n_sel; i++)
+		if (ebs_tables[tbl].select_match(&t->sel[i], row))
 			return true;
-		if (id == CD_R_PORT && t->sel[i] == ((const struct ebs_tcp_port_row *)row)->port)
-			return true;
-		if (id == CD_R_PEER) {
-			const struct ebs_tcp_peer_row *p = row;
-			const struct cd_peer_sel *q = &t->peer_sel[i];
-
-			if (p->addr_type == q->addr_type && (!q->port || q->port == p->port) &&
-			    memcmp(p->addr, q->addr, q->addr_type == 2 ? 16 : 4) == 0)
-				return true;
-		}
-	}
 	return false;
 }
 
@@ -784,13 +606,14 @@ static int cd_cmp_rank(const void *a, const void *b)
 
 /* Chooses this read's rows of one table: the selected ones (unless
  * IgnoreSelected), then the `top` most active of the others, activity
- * being the increase of cd_rows_total() since the previous read (the whole
+ * being the increase of the table's activity() since the previous read (the whole
  * value for a row not seen then, or whose counters went back: reloaded
  * programs, a row evicted and inserted again). */
-static void cd_rows_decide(struct cd_rows *t, const struct ebs_snapshot *s)
+static void cd_rows_decide(enum ebs_table tbl, const struct ebs_snapshot *s)
 {
-	enum cd_rows_id id = (enum cd_rows_id)(t - cd_rows);
-	size_t n = ebs_table_rows(s, t->table), cand = 0;
+	struct cd_rows *t = &cd_rows[tbl];
+	const struct ebs_table_desc *d = &ebs_tables[tbl];
+	size_t n = ebs_table_rows(s, tbl), cand = 0;
 	struct cd_prev *next;
 	struct cd_rank *rank;
 
@@ -801,7 +624,7 @@ static void cd_rows_decide(struct cd_rows *t, const struct ebs_snapshot *s)
 
 		if (!send) {
 			ERROR("ebpf plugin: out of memory choosing %zu %s rows: none sent", n,
-			      t->name);
+			      d->name);
 			t->cap = 0;
 			return;
 		}
@@ -813,24 +636,24 @@ static void cd_rows_decide(struct cd_rows *t, const struct ebs_snapshot *s)
 	next = calloc(n ? n : 1, sizeof(*next));
 	rank = calloc(n ? n : 1, sizeof(*rank));
 	if (!next || !rank) {
-		ERROR("ebpf plugin: out of memory choosing %zu %s rows: none sent", n, t->name);
+		ERROR("ebpf plugin: out of memory choosing %zu %s rows: none sent", n, d->name);
 		free(next);
 		free(rank);
 		return;
 	}
 	for (size_t r = 0; r < n; r++) {
-		const void *row = ebs_table_row(s, t->table, r);
+		const void *row = ebs_table_row(s, tbl, r);
 		const struct cd_prev *old;
 		uint64_t activity;
 
-		cd_rows_key(id, row, &next[r].key);
-		next[r].total = cd_rows_total(id, row);
+		cd_rows_key(tbl, row, &next[r].key);
+		next[r].total = d->activity(row);
 		old = t->n_prev
 			      ? bsearch(&next[r], t->prev, t->n_prev, sizeof(*t->prev), cd_cmp_prev)
 			      : NULL;
 		activity = old && old->total <= next[r].total ? next[r].total - old->total
 							      : next[r].total;
-		if (cd_rows_selected(t, id, row)) {
+		if (cd_rows_selected(t, tbl, row)) {
 			t->send[r] = !cd_ignore_selected;
 			continue;
 		}
@@ -851,10 +674,9 @@ static void cd_rows_decide(struct cd_rows *t, const struct ebs_snapshot *s)
 /* Whether row r of table tbl goes to collectd in this read. */
 static bool cd_rows_send(enum ebs_table tbl, size_t r)
 {
-	for (int i = 0; i < CD_R_COUNT; i++)
-		if (cd_rows[i].table == tbl)
-			return r < cd_rows[i].cap && cd_rows[i].send[r];
-	return true;
+	if (!cd_rows_bounded(tbl))
+		return true;
+	return r < cd_rows[tbl].cap && cd_rows[tbl].send[r];
 }
 
 static int cd_dispatch_gauge(const char *type_instance, double v, cdtime_t when)
@@ -878,18 +700,18 @@ static size_t cd_rows_submit(const struct ebs_snapshot *s, cdtime_t when, size_t
 {
 	size_t sent = 0;
 
-	for (int i = 0; i < CD_R_COUNT; i++) {
+	for (int i = 0; i < EBS_T_COUNT; i++) {
 		const struct cd_rows *t = &cd_rows[i];
-		enum ebs_family fam = i == CD_R_SYSCALL ? EBS_FAM_SYSCALLS : EBS_FAM_TCP;
+		const char *name = ebs_tables[i].name;
 		char ti[DATA_MAX_NAME_LEN];
 
-		if (!ebs_module_running(s, fam) || (i == CD_R_PEER && !s->views.tcp_peers))
+		if (!cd_rows_bounded(i) || !ebs_table_active(i, s))
 			continue;
-		if (cd_dispatch_gauge(t->name, (double)t->rows, when) != 0)
+		if (cd_dispatch_gauge(name, (double)t->rows, when) != 0)
 			(*failed)++;
 		else
 			sent++;
-		snprintf(ti, sizeof(ti), "%s-omitted", t->name);
+		snprintf(ti, sizeof(ti), "%s-omitted", name);
 		if (cd_dispatch_gauge(ti, (double)(t->rows - t->sent), when) != 0)
 			(*failed)++;
 		else
@@ -906,8 +728,9 @@ static size_t cd_submit_snapshot(const struct ebs_snapshot *s)
 	cdtime_t when = s->taken_unix_ms ? MS_TO_CDTIME_T(s->taken_unix_ms) : 0;
 	size_t sent = 0, failed = 0;
 
-	for (int i = 0; i < CD_R_COUNT; i++)
-		cd_rows_decide(&cd_rows[i], s);
+	for (int i = 0; i < EBS_T_COUNT; i++)
+		if (cd_rows_bounded(i))
+			cd_rows_decide(i, s);
 	for (size_t i = 0; i < ebs_catalog_len; i++) {
 		const struct ebs_metric *m = &ebs_catalog[i];
 		size_t rows;

@@ -46,26 +46,38 @@ struct node {
 	bool unsorted_logged;
 };
 
-static struct node nodes[] = {
-	{.name = "ebsAgent", .table = EBS_T_GLOBAL, .family = EBS_FAM_COUNT},
-	{.name = "ebsSyscalls", .table = EBS_T_GLOBAL, .family = EBS_FAM_SYSCALLS},
-	{.name = "ebsTcp", .table = EBS_T_GLOBAL, .family = EBS_FAM_TCP},
-	{.name = "ebsSched", .table = EBS_T_GLOBAL, .family = EBS_FAM_SCHED},
-	{.name = "ebsMemory", .table = EBS_T_GLOBAL, .family = EBS_FAM_MEMORY},
-	{.name = "ebsModuleTable", .table = EBS_T_MODULE, .family = EBS_FAM_COUNT, .nindex = 1},
-	{.name = "ebsSyscallTable", .table = EBS_T_SYSCALL, .family = EBS_FAM_SYSCALLS, .nindex = 1},
-	{.name = "ebsTcpStateTable", .table = EBS_T_TCP_STATE, .family = EBS_FAM_TCP, .nindex = 1},
-	{.name = "ebsTcpPortTable", .table = EBS_T_TCP_PORT, .family = EBS_FAM_TCP, .nindex = 1},
-	{.name = "ebsCpuTable", .table = EBS_T_CPU, .family = EBS_FAM_SCHED, .nindex = 1},
-	/* rows only while the file I/O view is on: the module decides */
-	{.name = "ebsFileIoTable", .table = EBS_T_FILEIO, .family = EBS_FAM_SYSCALLS, .nindex = 1},
-	/* indexed by the endpoint: 8 sub-identifiers for IPv4, 20 for IPv6 */
-	{.name = "ebsTcpPeerTable", .table = EBS_T_TCP_PEER, .family = EBS_FAM_TCP, .nindex = 0},
-	{.name = "ebsProcTable", .table = EBS_T_PROC, .family = EBS_FAM_MEMORY, .nindex = 1},
-	/* rows exist only for histograms of running modules: the core decides */
-	{.name = "ebsHistTable", .table = EBS_T_HIST, .family = EBS_FAM_COUNT, .nindex = 2},
-};
-#define NNODES (sizeof(nodes) / sizeof(nodes[0]))
+/* A scalar group per family and the agent's, then every table the MIB
+ * has (its descriptor's mib_table), in enum ebs_table order: filled by
+ * ebs_mib_register(). */
+static struct node nodes[EBS_FAM_COUNT + 1 + EBS_T_COUNT];
+static size_t n_nodes;
+#define NNODES n_nodes
+
+/* The nodes from the families and the table descriptors. */
+static void build_nodes(void)
+{
+	uint32_t arc;
+
+	memset(nodes, 0, sizeof(nodes));
+	n_nodes = 0;
+	for (unsigned f = 0; f <= EBS_FAM_COUNT; f++) {
+		/* the agent's group first */
+		enum ebs_family fam = f == 0 ? EBS_FAM_COUNT : (enum ebs_family)(f - 1);
+
+		nodes[n_nodes++] = (struct node){
+			.name = ebs_mib_group(fam, &arc), .table = EBS_T_GLOBAL, .family = fam};
+	}
+	for (unsigned t = 0; t < EBS_T_COUNT; t++) {
+		const struct ebs_table_desc *d = &ebs_tables[t];
+
+		if (t == EBS_T_GLOBAL || !d->mib_table)
+			continue;
+		nodes[n_nodes++] = (struct node){.name = d->mib_table,
+						 .table = (enum ebs_table)t,
+						 .family = d->family,
+						 .nindex = d->snmp_nindex};
+	}
+}
 
 static const struct ebs_snapshot *snap;
 static uint64_t start_unix_ms;
@@ -81,14 +93,7 @@ struct row_arcs {
 static bool row_index(const struct node *n, const struct ebs_snapshot *s, size_t i,
 		      struct row_arcs *x)
 {
-	const void *row = ebs_table_row(s, n->table, i);
-
-	if (n->table == EBS_T_MODULE && !((const struct ebs_module_stat *)row)->name) {
-		x->arc[0] = (uint32_t)i + 1; /* modules[] is by family; name only for display */
-		x->n = 1;
-		return true;
-	}
-	x->n = ebs_snmp_index(n->table, row, x->arc);
+	x->n = ebs_snmp_index(n->table, ebs_table_row(s, n->table, i), x->arc);
 	return x->n > 0 && (n->nindex == 0 || x->n == n->nindex);
 }
 
@@ -661,6 +666,7 @@ static int register_table(struct node *n)
 int ebs_mib_register(uint64_t start_ms)
 {
 	start_unix_ms = start_ms;
+	build_nodes();
 	for (size_t i = 0; i < NNODES; i++) {
 		struct node *n = &nodes[i];
 		int rc;

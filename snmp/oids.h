@@ -39,38 +39,50 @@
 #define EBS_ARC_MEMORY 7
 
 #define EBS_MIB_MAX_PATH 4
+_Static_assert(EBS_TABLE_ENTRY_ARCS <= EBS_MIB_MAX_PATH, "a table entry's arcs fit a path");
+
+/* A family's scalar group: its descriptor and its arc under ebsObjects;
+ * EBS_FAM_COUNT: the agent's own. */
+static inline const char *ebs_mib_group(enum ebs_family fam, uint32_t *arc)
+{
+	static const struct {
+		const char *name;
+		uint32_t arc;
+	} g[EBS_FAM_COUNT + 1] = {
+		[EBS_FAM_SYSCALLS] = {"ebsSyscalls", EBS_ARC_SYSCALLS},
+		[EBS_FAM_TCP] = {"ebsTcp", EBS_ARC_TCP},
+		[EBS_FAM_SCHED] = {"ebsSched", EBS_ARC_SCHED},
+		[EBS_FAM_MEMORY] = {"ebsMemory", EBS_ARC_MEMORY},
+		[EBS_FAM_COUNT] = {"ebsAgent", EBS_ARC_AGENT},
+	};
+	unsigned f = (unsigned)fam < EBS_FAM_COUNT ? (unsigned)fam : EBS_FAM_COUNT;
+
+	*arc = g[f].arc;
+	return g[f].name;
+}
 
 /* The arcs under ebsObjects of the node whose children are a metric's
  * objects: the scalar group of its family for EBS_T_GLOBAL, the table's
- * entry otherwise.  Returns how many arcs, 0 when the table is not in the
- * MIB. */
-/* Not clang-formatted: one line per table reads as the table it is. */
-/* clang-format off */
+ * entry otherwise (its descriptor's mib_entry).  Returns how many arcs, 0
+ * when the table is not in the MIB. */
 static inline unsigned ebs_mib_parent(enum ebs_table t, enum ebs_family fam,
 				      uint32_t arcs[EBS_MIB_MAX_PATH])
 {
-	switch (t) {
-	case EBS_T_GLOBAL:
-		switch (fam) {
-		case EBS_FAM_SYSCALLS: arcs[0] = EBS_ARC_SYSCALLS; return 1;
-		case EBS_FAM_TCP: arcs[0] = EBS_ARC_TCP; return 1;
-		case EBS_FAM_SCHED: arcs[0] = EBS_ARC_SCHED; return 1;
-		case EBS_FAM_MEMORY: arcs[0] = EBS_ARC_MEMORY; return 1;
-		default: arcs[0] = EBS_ARC_AGENT; return 1;
-		}
-	case EBS_T_MODULE: arcs[0] = EBS_ARC_MODULE_TABLE; arcs[1] = 1; return 2;
-	case EBS_T_SYSCALL: arcs[0] = EBS_ARC_SYSCALLS; arcs[1] = 10; arcs[2] = 1; return 3;
-	case EBS_T_TCP_STATE: arcs[0] = EBS_ARC_TCP; arcs[1] = 20; arcs[2] = 1; return 3;
-	case EBS_T_TCP_PORT: arcs[0] = EBS_ARC_TCP; arcs[1] = 21; arcs[2] = 1; return 3;
-	case EBS_T_CPU: arcs[0] = EBS_ARC_SCHED; arcs[1] = 20; arcs[2] = 1; return 3;
-	case EBS_T_HIST: arcs[0] = EBS_ARC_HIST_TABLE; arcs[1] = 1; return 2;
-	case EBS_T_FILEIO: arcs[0] = EBS_ARC_SYSCALLS; arcs[1] = 11; arcs[2] = 1; return 3;
-	case EBS_T_TCP_PEER: arcs[0] = EBS_ARC_TCP; arcs[1] = 22; arcs[2] = 1; return 3;
-	case EBS_T_PROC: arcs[0] = EBS_ARC_MEMORY; arcs[1] = 20; arcs[2] = 1; return 3;
-	default: return 0;
+	const struct ebs_table_desc *d;
+
+	if (t == EBS_T_GLOBAL) {
+		(void)ebs_mib_group(fam, &arcs[0]);
+		return 1;
 	}
+	if ((unsigned)t >= EBS_T_COUNT)
+		return 0;
+	d = &ebs_tables[t];
+	if (!d->mib_table)
+		return 0;
+	for (unsigned k = 0; k < d->mib_entry_len; k++)
+		arcs[k] = d->mib_entry[k];
+	return d->mib_entry_len;
 }
-/* clang-format on */
 
 /* Objects of the MIB that are not catalog metrics: what the agent knows by
  * itself, and the index columns (not-accessible, never served). */

@@ -340,58 +340,6 @@ const struct ebs_metric *ebs_metric_find(const char *id)
 	return NULL;
 }
 
-static const char *const table_names[EBS_T_COUNT] = {
-	[EBS_T_GLOBAL] = "global",	 [EBS_T_MODULE] = "module",
-	[EBS_T_SYSCALL] = "syscall",	 [EBS_T_CPU] = "cpu",
-	[EBS_T_TCP_STATE] = "tcp_state", [EBS_T_TCP_TRANS] = "tcp_transition",
-	[EBS_T_TCP_PORT] = "tcp_port",	 [EBS_T_HIST] = "histogram",
-	[EBS_T_FILEIO] = "file_io",	 [EBS_T_TCP_PEER] = "tcp_peer",
-	[EBS_T_PROC] = "process",
-};
-
-const char *ebs_table_name(enum ebs_table t)
-{
-	return (unsigned)t < EBS_T_COUNT ? table_names[t] : "?";
-}
-
-size_t ebs_table_rows(const struct ebs_snapshot *s, enum ebs_table t)
-{
-	switch (t) {
-	case EBS_T_GLOBAL: return 1;
-	case EBS_T_MODULE: return EBS_FAM_COUNT;
-	case EBS_T_SYSCALL: return s->n_syscalls;
-	case EBS_T_CPU: return s->n_cpus;
-	case EBS_T_TCP_STATE: return EBS_TCP_NSTATES;
-	case EBS_T_TCP_TRANS: return s->n_tcp_trans;
-	case EBS_T_TCP_PORT: return s->n_tcp_ports;
-	case EBS_T_HIST: return s->n_hist_rows;
-	case EBS_T_FILEIO: return s->n_fileio;
-	case EBS_T_TCP_PEER: return s->n_tcp_peers;
-	case EBS_T_PROC: return s->n_procs;
-	default: return 0;
-	}
-}
-
-const void *ebs_table_row(const struct ebs_snapshot *s, enum ebs_table t, size_t i)
-{
-	if (i >= ebs_table_rows(s, t))
-		return NULL;
-	switch (t) {
-	case EBS_T_GLOBAL: return s;
-	case EBS_T_MODULE: return &s->modules[i];
-	case EBS_T_SYSCALL: return &s->syscalls[i];
-	case EBS_T_CPU: return &s->cpus[i];
-	case EBS_T_TCP_STATE: return &s->tcp_states[i];
-	case EBS_T_TCP_TRANS: return &s->tcp_trans[i];
-	case EBS_T_TCP_PORT: return &s->tcp_ports[i];
-	case EBS_T_HIST: return &s->hist_rows[i];
-	case EBS_T_FILEIO: return &s->fileio[i];
-	case EBS_T_TCP_PEER: return &s->tcp_peers[i];
-	case EBS_T_PROC: return &s->procs[i];
-	default: return NULL;
-	}
-}
-
 static const char *const hist_names[EBS_H_COUNT + 1] = {
 	[EBS_H_SYSCALL] = "syscall_latency",	     [EBS_H_RUNQ] = "runq_latency",
 	[EBS_H_TCP_CONNECT] = "tcp_connect_latency", [EBS_H_TCP_RTT] = "tcp_rtt",
@@ -406,103 +354,6 @@ const char *ebs_hist_name(uint32_t id)
 const char *ebs_hist_unit(uint32_t id)
 {
 	return id == EBS_H_TCP_LIFETIME ? "ms" : "ns";
-}
-
-void ebs_row_key(enum ebs_table t, const void *row, char *buf, size_t len)
-{
-	switch (t) {
-	case EBS_T_MODULE:
-		snprintf(buf, len, "%s", ((const struct ebs_module_stat *)row)->name);
-		break;
-	case EBS_T_SYSCALL: {
-		const struct ebs_syscall_row *r = row;
-		if (r->name)
-			snprintf(buf, len, "%s", r->name);
-		else
-			snprintf(buf, len, "sys_%" PRIu32, r->nr);
-		break;
-	}
-	case EBS_T_CPU:
-		snprintf(buf, len, "cpu%" PRIu32, ((const struct ebs_cpu_row *)row)->cpu);
-		break;
-	case EBS_T_TCP_STATE:
-		snprintf(buf, len, "%s", ((const struct ebs_tcp_state_row *)row)->name);
-		break;
-	case EBS_T_TCP_TRANS: {
-		const struct ebs_tcp_trans_row *r = row;
-		snprintf(buf, len, "%s-%s", ebs_tcp_state_name(r->old_state),
-			 ebs_tcp_state_name(r->new_state));
-		break;
-	}
-	case EBS_T_TCP_PORT:
-		snprintf(buf, len, "%" PRIu32, ((const struct ebs_tcp_port_row *)row)->port);
-		break;
-	case EBS_T_HIST: {
-		const struct ebs_hist_row *r = row;
-		snprintf(buf, len, "%s-%" PRIu32, ebs_hist_name(r->hist), r->bucket);
-		break;
-	}
-	case EBS_T_FILEIO: {
-		const struct ebs_fileio_row *r = row;
-		if (r->name)
-			snprintf(buf, len, "%s", r->name);
-		else
-			snprintf(buf, len, "sys_%" PRIu32, r->nr);
-		break;
-	}
-	case EBS_T_TCP_PEER: {
-		const struct ebs_tcp_peer_row *r = row;
-		snprintf(buf, len, "%s-%s-%" PRIu32, r->dir == EBS_PEER_IN ? "in" : "out",
-			 r->addr_str, r->port);
-		break;
-	}
-	case EBS_T_PROC: {
-		const struct ebs_proc_row *r = row;
-		snprintf(buf, len, "%" PRIu32 "-%s", r->pid, r->comm);
-		break;
-	}
-	default:
-		if (len)
-			buf[0] = '\0';
-	}
-}
-
-unsigned ebs_snmp_index(enum ebs_table t, const void *row, uint32_t idx[EBS_SNMP_INDEX_MAX])
-{
-	switch (t) {
-	case EBS_T_MODULE: {
-		const struct ebs_module_stat *r = row;
-		for (unsigned f = 0; f < EBS_FAM_COUNT; f++)
-			if (strcmp(ebs_family_name(f), r->name) == 0)
-				idx[0] = f + 1;
-		return 1;
-	}
-	case EBS_T_SYSCALL: idx[0] = ((const struct ebs_syscall_row *)row)->nr + 1; return 1;
-	case EBS_T_CPU: idx[0] = ((const struct ebs_cpu_row *)row)->cpu + 1; return 1;
-	case EBS_T_TCP_STATE: idx[0] = ((const struct ebs_tcp_state_row *)row)->state; return 1;
-	case EBS_T_TCP_PORT: idx[0] = ((const struct ebs_tcp_port_row *)row)->port; return 1;
-	case EBS_T_FILEIO: idx[0] = ((const struct ebs_fileio_row *)row)->nr + 1; return 1;
-	case EBS_T_TCP_PEER: {
-		/* INDEX { direction, address type, address (an OCTET STRING:
-		 * its length, then its octets), port } */
-		const struct ebs_tcp_peer_row *r = row;
-		unsigned len = r->addr_type == 2 ? 16 : 4, n = 0;
-
-		idx[n++] = r->dir;
-		idx[n++] = r->addr_type;
-		idx[n++] = len;
-		for (unsigned k = 0; k < len; k++)
-			idx[n++] = r->addr[k];
-		idx[n++] = r->port;
-		return n;
-	}
-	case EBS_T_PROC: idx[0] = ((const struct ebs_proc_row *)row)->pid; return 1;
-	case EBS_T_HIST:
-		idx[0] = ((const struct ebs_hist_row *)row)->hist;
-		idx[1] = ((const struct ebs_hist_row *)row)->bucket;
-		return 2;
-	default: return 0;
-	}
 }
 
 static const void *field(const struct ebs_metric *m, const void *row)
@@ -594,26 +445,27 @@ static const char *const cd_family[EBS_FAM_COUNT + 1] = {
 
 void ebs_cd_plugin_instance(const struct ebs_metric *m, const void *row, char *buf, size_t len)
 {
-	switch (m->table) {
-	case EBS_T_CPU: ebs_row_key(m->table, row, buf, len); break;
-	case EBS_T_MODULE: snprintf(buf, len, "self"); break;
-	case EBS_T_TCP_PORT: snprintf(buf, len, "tcp_port"); break;
-	case EBS_T_TCP_PEER: snprintf(buf, len, "tcp_peer"); break;
-	default:
-		/* the file I/O view lives in the syscalls module but is its own
-		 * family to an operator */
-		if (strncmp(m->id, "file_io.", 8) == 0)
-			snprintf(buf, len, "file_io");
-		else
-			snprintf(buf, len, "%s", cd_family[m->family]);
-	}
+	const struct ebs_table_desc *d = &ebs_tables[m->table];
+
+	if (d->cd_instance_is_key)
+		ebs_row_key(m->table, row, buf, len);
+	else if (d->cd_plugin_instance)
+		snprintf(buf, len, "%s", d->cd_plugin_instance);
+	/* the file I/O view lives in the syscalls module but is its own
+	 * family to an operator */
+	else if (strncmp(m->id, "file_io.", 8) == 0)
+		snprintf(buf, len, "file_io");
+	else
+		snprintf(buf, len, "%s", cd_family[m->family]);
 }
 
 void ebs_cd_type_instance(const struct ebs_metric *m, const void *row, char *buf, size_t len)
 {
+	const struct ebs_table_desc *d = &ebs_tables[m->table];
 	char key[64];
 
-	if (m->table == EBS_T_GLOBAL || m->table == EBS_T_CPU) {
+	/* no key, or the key is the plugin_instance */
+	if (!d->key || d->cd_instance_is_key) {
 		snprintf(buf, len, "%s", m->cd_type_instance ? m->cd_type_instance : "");
 		return;
 	}
@@ -637,8 +489,8 @@ const char *ebs_metric_view(const struct ebs_metric *m)
 		return "file_io";
 	if (latency)
 		return "syscall_latency";
-	if (m->table == EBS_T_TCP_PEER)
-		return "tcp_peers";
+	if (ebs_tables[m->table].view)
+		return ebs_tables[m->table].view;
 	/* kernel run-time statistics: only while BPF stats are live */
 	if (m->table == EBS_T_MODULE &&
 	    (m->offset == offsetof(struct ebs_module_stat, run_time_ns) ||

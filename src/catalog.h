@@ -8,8 +8,16 @@
  * (and an EBS_PIN_LAYOUT bump, since the kernel struct grows; for syscalls
  * also its index in enum ebs_sys_ctr).  Every other metric (gauges,
  * percentiles, table columns, counters the module computes) is a row in
- * catalog.c plus the snapshot field its module fills; the tables' rows
- * (ports, peers, CPUs, ...) are still written out by hand. */
+ * catalog.c plus the snapshot field its module fills.
+ *
+ * A table (ports, peers, CPUs, ...) is one descriptor in tables.c, struct
+ * ebs_table_desc below: where its rows sit in the snapshot, its key, its
+ * SNMP entry and index, its collectd naming and bounds.  The catalog
+ * helpers, the subagent, the collectd plugin and the CLI read it.  Adding
+ * a table is: its row struct (ebpfstats.h), its array in struct
+ * ebs_snapshot filled by its module, its enum ebs_table value, its
+ * descriptor, its columns as catalog rows, and its MIB objects (the MIB
+ * file, and the index columns in snmp/oids.h). */
 #ifndef EBS_CATALOG_H
 #define EBS_CATALOG_H
 
@@ -48,6 +56,73 @@ enum ebs_table {
 	EBS_T_PROC,	 /* struct ebs_proc_row, index pid */
 	EBS_T_COUNT
 };
+
+/* Where a table's rows sit in struct ebs_snapshot. */
+enum ebs_rows_at {
+	EBS_ROWS_SELF,	/* one row, the snapshot itself (EBS_T_GLOBAL) */
+	EBS_ROWS_ARRAY, /* an array inside the snapshot, every row always there */
+	EBS_ROWS_PTR,	/* a pointer to rows and a uint32_t count of them */
+};
+
+#define EBS_SNMP_INDEX_MAX 20
+#define EBS_TABLE_ENTRY_ARCS 3
+
+/* One selection of a bounded table's rows (collectd's Syscall, Port, Peer
+ * options): what the table's select_parse() makes of the text. */
+struct ebs_row_sel {
+	uint32_t num;	    /* syscall nr, port */
+	uint32_t addr_type; /* peer: 1 ipv4, 2 ipv6, as in the row */
+	uint8_t addr[16];
+	uint32_t port; /* peer: 0 any */
+};
+
+struct ebs_table_desc {
+	/* "tcp_port": catalog --json's "table"; collectd's ebpf_rows-<name> */
+	const char *name;
+	/* the module that fills it (its rows are served while it runs);
+	 * EBS_FAM_COUNT: the core, always */
+	enum ebs_family family;
+	/* the view (ebs_metric_view()) every column needs; NULL: none */
+	const char *view;
+	/* the rows: offsets into struct ebs_snapshot (tables.c's ROWS_PTR,
+	 * ROWS_ARRAY) */
+	enum ebs_rows_at rows_at;
+	size_t rows_off, count_off, row_size;
+	uint32_t fixed_rows; /* EBS_ROWS_ARRAY */
+	/* ebs_row_key(); NULL: no key (the global row) */
+	void (*key)(const void *row, char *buf, size_t len);
+	/* the catalog metric (a const char * column) that is the row's key when
+	 * set, so the CLI leaves it out of a row's JSON; NULL: none */
+	const char *key_metric;
+	/* SNMP: the table's descriptor and its entry's arcs under ebsObjects;
+	 * NULL mib_table: not in the MIB */
+	const char *mib_table;
+	uint32_t mib_entry[EBS_TABLE_ENTRY_ARCS];
+	unsigned mib_entry_len;
+	/* sub-identifiers of every row's index; 0: it varies with the row */
+	unsigned snmp_nindex;
+	unsigned (*snmp_index)(const void *row, uint32_t idx[EBS_SNMP_INDEX_MAX]);
+	/* collectd: the plugin_instance of every column; NULL: the family's
+	 * ("syscall", "tcp", ...) */
+	const char *cd_plugin_instance;
+	/* the row's key is the plugin_instance ("cpu0"), not in the
+	 * type_instance */
+	bool cd_instance_is_key;
+	/* collectd bounded tables: only the cd_top (the option cd_top_option,
+	 * default cd_top_default, at most cd_top_max) most active rows by
+	 * activity() since the previous read, plus the rows the option
+	 * cd_select_option selects (select_what says what a value is).
+	 * NULL cd_top_option: every row is sent. */
+	const char *cd_top_option;
+	unsigned cd_top_default, cd_top_max;
+	const char *cd_select_option;
+	const char *select_what;
+	uint64_t (*activity)(const void *row);
+	int (*select_parse)(const char *text, struct ebs_row_sel *sel);
+	bool (*select_match)(const struct ebs_row_sel *sel, const void *row);
+};
+
+extern const struct ebs_table_desc ebs_tables[EBS_T_COUNT];
 
 enum ebs_vtype {
 	EBS_V_U64,
@@ -142,12 +217,15 @@ const char *ebs_metric_view(const struct ebs_metric *m);
  * whether any row can have one.  collectd sends no value, SNMP answers
  * noSuchInstance, for a metric that is not active. */
 bool ebs_metric_active(const struct ebs_metric *m, const struct ebs_snapshot *s, const void *row);
+/* Whether some column of table t is active in s (its family runs, its view
+ * is on): whether its rows are reported at all. */
+bool ebs_table_active(enum ebs_table t, const struct ebs_snapshot *s);
 
 /* SNMP: the row's index sub-identifiers; returns how many (at most
  * EBS_SNMP_INDEX_MAX, 0 for a table without SNMP rows).  Most tables have
  * one; histogram buckets two; a TCP peer 8 (IPv4) or 20 (IPv6): direction,
- * address type, address length and octets, port. */
-#define EBS_SNMP_INDEX_MAX 20
+ * address type, address length and octets, port.  It is also the row's
+ * identity from one snapshot to the next. */
 unsigned ebs_snmp_index(enum ebs_table t, const void *row, uint32_t idx[EBS_SNMP_INDEX_MAX]);
 
 #endif

@@ -71,48 +71,32 @@ static int sleep_interval(unsigned ms)
 
 /* ---- rows without data: what a metric's value is made of ---------------- */
 
-/* An empty row of any table; ebs_row_key() of one whose key is a name
- * field gives "<key>". */
-union any_row {
-	struct ebs_snapshot snap;
-	struct ebs_module_stat module;
-	struct ebs_syscall_row syscall;
-	struct ebs_cpu_row cpu;
-	struct ebs_tcp_state_row state;
-	struct ebs_tcp_trans_row trans;
-	struct ebs_tcp_port_row port;
-	struct ebs_hist_row hist;
-	struct ebs_fileio_row fileio;
-	struct ebs_tcp_peer_row peer;
-	struct ebs_proc_row proc;
-};
-
-static void key_row(union any_row *row, enum ebs_table t)
+/* An empty row of table t whose key column, when it has one, is "<key>";
+ * free() it.  Out of memory: the CLI stops. */
+static void *key_row(enum ebs_table t)
 {
-	memset(row, 0, sizeof(*row));
-	switch (t) {
-	case EBS_T_MODULE: row->module.name = "<key>"; break;
-	case EBS_T_SYSCALL: row->syscall.name = "<key>"; break;
-	case EBS_T_TCP_STATE: row->state.name = "<key>"; break;
-	case EBS_T_FILEIO: row->fileio.name = "<key>"; break;
-	default: break;
+	const struct ebs_table_desc *d = &ebs_tables[t];
+	const struct ebs_metric *k = d->key_metric ? ebs_metric_find(d->key_metric) : NULL;
+	char *row = calloc(1, d->row_size);
+
+	if (!row) {
+		fprintf(stderr, "ebpfstats: out of memory\n");
+		exit(1);
 	}
+	if (k && k->vtype == EBS_V_STRPTR)
+		*(const char **)(row + k->offset) = "<key>";
+	return row;
 }
 
 /* A text metric that is its row's key (module.name, syscall.name,
- * file_io.name, tcp.state.name): in JSON it would only repeat the key,
- * {"tcp": "tcp"}, so show --json leaves it out.  Decided by metric, on an
- * empty row, so that a snapshot's data never changes the schema. */
+ * file_io.name, tcp.state.name: the descriptors' key_metric): in JSON it
+ * would only repeat the key, {"tcp": "tcp"}, so show --json leaves it out.
+ * Decided by metric, so that a snapshot's data never changes the schema. */
 static bool is_row_key(const struct ebs_metric *m)
 {
-	union any_row row;
-	char key[96];
+	const char *k = ebs_tables[m->table].key_metric;
 
-	if (m->table == EBS_T_GLOBAL || (m->vtype != EBS_V_STR && m->vtype != EBS_V_STRPTR))
-		return false;
-	key_row(&row, m->table);
-	ebs_row_key(m->table, &row, key, sizeof(key));
-	return strcmp(ebs_metric_str(m, &row), key) == 0;
+	return k && strcmp(k, m->id) == 0;
 }
 
 /* ---- JSON ----------------------------------------------------------- */
@@ -564,8 +548,8 @@ static void cd_pattern(char *out, size_t len, const char *name, const char *key)
 
 static void print_catalog_collectd(FILE *f, const struct ebs_metric *m)
 {
-	/* an empty row of any table; a row that carries its name is "<key>" */
-	union any_row row;
+	/* an empty row of the table; a row that carries its name is "<key>" */
+	void *row;
 	char key[96] = "", raw[128], pi[128], ti[128];
 
 	/* what collectd/ebpf.c dispatches: a type, and not text */
@@ -573,13 +557,13 @@ static void print_catalog_collectd(FILE *f, const struct ebs_metric *m)
 		fputs("null", f);
 		return;
 	}
-	key_row(&row, m->table);
-	if (m->table != EBS_T_GLOBAL)
-		ebs_row_key(m->table, &row, key, sizeof(key));
-	ebs_cd_plugin_instance(m, &row, raw, sizeof(raw));
+	row = key_row(m->table);
+	ebs_row_key(m->table, row, key, sizeof(key));
+	ebs_cd_plugin_instance(m, row, raw, sizeof(raw));
 	cd_pattern(pi, sizeof(pi), raw, key);
-	ebs_cd_type_instance(m, &row, raw, sizeof(raw));
+	ebs_cd_type_instance(m, row, raw, sizeof(raw));
 	cd_pattern(ti, sizeof(ti), raw, key);
+	free(row);
 	fputs("{\"plugin\": \"ebpf\", \"plugin_instance\": ", f);
 	json_str(f, pi);
 	fputs(", \"type\": ", f);

@@ -342,6 +342,147 @@ static void test_metric_active(void **state)
 	assert_true(ebs_metric_active(runtime, &s, &s.modules[EBS_FAM_TCP]));
 }
 
+/* Every table descriptor: its rows are the snapshot's array (checked by
+ * address, so a wrong offset or row size shows), its index has the length
+ * it announces, its key column is a text column of its own, and a bounded
+ * table has what the collectd plugin calls. */
+static void test_table_descriptors(void **state)
+{
+	static struct ebs_snapshot s;
+	struct ebs_syscall_row sys[3] = {{.nr = 0, .name = "read"}, {.nr = 1}, {.nr = 2}};
+	struct ebs_cpu_row cpus[2] = {{.cpu = 0}, {.cpu = 1}};
+	struct ebs_tcp_trans_row tr[2] = {{.old_state = 1, .new_state = 2}};
+	struct ebs_tcp_port_row ports[2] = {{.port = 22}, {.port = 443}};
+	struct ebs_hist_row hr[2] = {{.hist = 1, .bucket = 1}, {.hist = 1, .bucket = 2}};
+	struct ebs_fileio_row fio[2] = {{.nr = 0, .name = "read"}, {.nr = 1}};
+	struct ebs_tcp_peer_row peers[2] = {{.dir = 1, .addr_type = 1, .port = 80},
+					    {.dir = 1, .addr_type = 2, .port = 80}};
+	struct ebs_proc_row procs[2] = {{.pid = 1}, {.pid = 2}};
+	const void *want[EBS_T_COUNT][2] = {
+		[EBS_T_GLOBAL] = {&s, NULL},
+		[EBS_T_MODULE] = {&s.modules[0], &s.modules[1]},
+		[EBS_T_SYSCALL] = {&sys[0], &sys[1]},
+		[EBS_T_CPU] = {&cpus[0], &cpus[1]},
+		[EBS_T_TCP_STATE] = {&s.tcp_states[0], &s.tcp_states[1]},
+		[EBS_T_TCP_TRANS] = {&tr[0], &tr[1]},
+		[EBS_T_TCP_PORT] = {&ports[0], &ports[1]},
+		[EBS_T_HIST] = {&hr[0], &hr[1]},
+		[EBS_T_FILEIO] = {&fio[0], &fio[1]},
+		[EBS_T_TCP_PEER] = {&peers[0], &peers[1]},
+		[EBS_T_PROC] = {&procs[0], &procs[1]},
+	};
+	const size_t nrows[EBS_T_COUNT] = {
+		[EBS_T_GLOBAL] = 1,
+		[EBS_T_MODULE] = EBS_FAM_COUNT,
+		[EBS_T_SYSCALL] = 3,
+		[EBS_T_CPU] = 2,
+		[EBS_T_TCP_STATE] = EBS_TCP_NSTATES,
+		[EBS_T_TCP_TRANS] = 1,
+		[EBS_T_TCP_PORT] = 2,
+		[EBS_T_HIST] = 2,
+		[EBS_T_FILEIO] = 2,
+		[EBS_T_TCP_PEER] = 2,
+		[EBS_T_PROC] = 2,
+	};
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	for (int f = 0; f < EBS_FAM_COUNT; f++)
+		s.modules[f].name = ebs_family_name((enum ebs_family)f);
+	for (uint32_t st = 1; st <= EBS_TCP_NSTATES; st++) {
+		s.tcp_states[st - 1].state = st;
+		s.tcp_states[st - 1].name = ebs_tcp_state_name(st);
+	}
+	s.syscalls = sys;
+	s.n_syscalls = 3;
+	s.cpus = cpus;
+	s.n_cpus = 2;
+	s.tcp_trans = tr;
+	s.n_tcp_trans = 1;
+	s.tcp_ports = ports;
+	s.n_tcp_ports = 2;
+	s.hist_rows = hr;
+	s.n_hist_rows = 2;
+	s.fileio = fio;
+	s.n_fileio = 2;
+	s.tcp_peers = peers;
+	s.n_tcp_peers = 2;
+	s.procs = procs;
+	s.n_procs = 2;
+
+	for (int t = 0; t < EBS_T_COUNT; t++) {
+		const struct ebs_table_desc *d = &ebs_tables[t];
+		size_t n = ebs_table_rows(&s, (enum ebs_table)t);
+
+		assert_non_null(d->name);
+		for (int u = 0; u < t; u++)
+			assert_string_not_equal(d->name, ebs_tables[u].name);
+		assert_string_equal(ebs_table_name((enum ebs_table)t), d->name);
+		assert_true((unsigned)d->family <= EBS_FAM_COUNT);
+		assert_int_equal(n, nrows[t]);
+		assert_ptr_equal(ebs_table_row(&s, (enum ebs_table)t, 0), want[t][0]);
+		if (n > 1)
+			assert_ptr_equal(ebs_table_row(&s, (enum ebs_table)t, 1), want[t][1]);
+		assert_null(ebs_table_row(&s, (enum ebs_table)t, n));
+		assert_true(t == EBS_T_GLOBAL || d->key);
+		if (d->mib_table) {
+			uint32_t idx[EBS_SNMP_INDEX_MAX];
+
+			assert_non_null(d->snmp_index);
+			for (size_t r = 0; r < n && r < 2; r++) {
+				unsigned k = ebs_snmp_index((enum ebs_table)t, want[t][r], idx);
+
+				assert_true(k > 0);
+				if (d->snmp_nindex)
+					assert_int_equal(k, d->snmp_nindex);
+			}
+		}
+		if (d->key_metric) {
+			const struct ebs_metric *k = ebs_metric_find(d->key_metric);
+			char key[96];
+
+			assert_non_null(k);
+			assert_int_equal(k->table, t);
+			assert_int_equal(k->vtype, EBS_V_STRPTR);
+			ebs_row_key((enum ebs_table)t, want[t][0], key, sizeof(key));
+			assert_string_equal(ebs_metric_str(k, want[t][0]), key);
+		}
+		if (d->cd_top_option) {
+			struct ebs_row_sel sel;
+
+			assert_non_null(d->cd_select_option);
+			assert_non_null(d->select_what);
+			assert_non_null(d->activity);
+			assert_non_null(d->select_parse);
+			assert_non_null(d->select_match);
+			assert_true(d->cd_top_default <= d->cd_top_max);
+			assert_int_equal(d->select_parse("", &sel), -1);
+		}
+	}
+	/* the selections' texts */
+	struct ebs_row_sel sel;
+	const struct ebs_table_desc *p = &ebs_tables[EBS_T_TCP_PORT];
+	const struct ebs_table_desc *q = &ebs_tables[EBS_T_TCP_PEER];
+
+	assert_int_equal(p->select_parse("443", &sel), 0);
+	assert_true(p->select_match(&sel, &ports[1]));
+	assert_false(p->select_match(&sel, &ports[0]));
+	assert_int_equal(p->select_parse("65536", &sel), -1);
+	assert_int_equal(p->select_parse("0", &sel), -1);
+	assert_int_equal(p->select_parse("44x", &sel), -1);
+	assert_int_equal(q->select_parse("0.0.0.0:80", &sel), 0);
+	assert_true(q->select_match(&sel, &peers[0]));
+	assert_false(q->select_match(&sel, &peers[1])); /* IPv6 :: is not 0.0.0.0 */
+	assert_int_equal(q->select_parse("[::]:81", &sel), 0);
+	assert_false(q->select_match(&sel, &peers[1])); /* another port */
+	assert_int_equal(q->select_parse("::", &sel), 0);
+	assert_true(q->select_match(&sel, &peers[1]));
+	assert_int_equal(q->select_parse("192.0.2.1:", &sel), -1);
+	assert_int_equal(ebs_tables[EBS_T_SYSCALL].select_parse("sys_2", &sel), 0);
+	assert_true(ebs_tables[EBS_T_SYSCALL].select_match(&sel, &sys[2]));
+	assert_int_equal(ebs_tables[EBS_T_SYSCALL].select_parse("no_such_call", &sel), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_accessors_and_naming),
 		cmocka_unit_test(test_new_families_naming),
 		cmocka_unit_test(test_metric_active),
+		cmocka_unit_test(test_table_descriptors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -949,13 +949,13 @@ static void test_rows_options(void **state)
 		ITEM("Syscall", vs("read"), vs("sys_999")),
 		ITEM("IgnoreSelected", vb(true)),
 	};
-	const struct cd_rows *pt = &cd_rows[CD_R_PORT], *pe = &cd_rows[CD_R_PEER];
+	const struct cd_rows *pt = &cd_rows[EBS_T_TCP_PORT], *pe = &cd_rows[EBS_T_TCP_PEER];
 
 	(void)state;
 	/* the defaults keep a default configuration under 400 series */
-	assert_int_equal(cd_rows[CD_R_PORT].top, 10);
-	assert_int_equal(cd_rows[CD_R_PEER].top, 10);
-	assert_int_equal(cd_rows[CD_R_SYSCALL].top, 20);
+	assert_int_equal(cd_rows[EBS_T_TCP_PORT].top, 10);
+	assert_int_equal(cd_rows[EBS_T_TCP_PEER].top, 10);
+	assert_int_equal(cd_rows[EBS_T_SYSCALL].top, 20);
 	assert_false(cd_ignore_selected);
 	assert_int_equal(RUN_CONFIG(c), 0);
 	if (n_logs)
@@ -963,24 +963,24 @@ static void test_rows_options(void **state)
 	assert_int_equal(n_logs, 0);
 	assert_int_equal(pt->top, 5);
 	assert_int_equal(pe->top, 0);
-	assert_int_equal(cd_rows[CD_R_SYSCALL].top, 3);
+	assert_int_equal(cd_rows[EBS_T_SYSCALL].top, 3);
 	assert_int_equal(pt->n_sel, 3);
-	assert_int_equal(pt->sel[0], 443);
-	assert_int_equal(pt->sel[1], 8080);
-	assert_int_equal(pt->sel[2], 22);
+	assert_int_equal(pt->sel[0].num, 443);
+	assert_int_equal(pt->sel[1].num, 8080);
+	assert_int_equal(pt->sel[2].num, 22);
 	assert_int_equal(pe->n_sel, 4);
-	assert_int_equal(pe->peer_sel[0].addr_type, 1);
-	assert_int_equal(pe->peer_sel[0].port, 0);
-	assert_memory_equal(pe->peer_sel[0].addr, "\xc0\x00\x02\x07", 4);
-	assert_int_equal(pe->peer_sel[1].port, 443);
-	assert_int_equal(pe->peer_sel[2].addr_type, 2);
-	assert_int_equal(pe->peer_sel[2].port, 22);
-	assert_int_equal(pe->peer_sel[2].addr[15], 1);
-	assert_int_equal(pe->peer_sel[3].addr_type, 2);
-	assert_int_equal(pe->peer_sel[3].port, 0);
-	assert_int_equal(cd_rows[CD_R_SYSCALL].n_sel, 2);
-	assert_string_equal(ebs_syscall_name(cd_rows[CD_R_SYSCALL].sel[0]), "read");
-	assert_int_equal(cd_rows[CD_R_SYSCALL].sel[1], 999);
+	assert_int_equal(pe->sel[0].addr_type, 1);
+	assert_int_equal(pe->sel[0].port, 0);
+	assert_memory_equal(pe->sel[0].addr, "\xc0\x00\x02\x07", 4);
+	assert_int_equal(pe->sel[1].port, 443);
+	assert_int_equal(pe->sel[2].addr_type, 2);
+	assert_int_equal(pe->sel[2].port, 22);
+	assert_int_equal(pe->sel[2].addr[15], 1);
+	assert_int_equal(pe->sel[3].addr_type, 2);
+	assert_int_equal(pe->sel[3].port, 0);
+	assert_int_equal(cd_rows[EBS_T_SYSCALL].n_sel, 2);
+	assert_string_equal(ebs_syscall_name(cd_rows[EBS_T_SYSCALL].sel[0].num), "read");
+	assert_int_equal(cd_rows[EBS_T_SYSCALL].sel[1].num, 999);
 	assert_true(cd_ignore_selected);
 	/* front-end options: they may sit next to ConfigFile */
 	reset(NULL);
@@ -992,7 +992,7 @@ static void test_rows_options(void **state)
 	snprintf(file, sizeof(file), "%s", path);
 	assert_int_equal(RUN_CONFIG(f), 0);
 	unlink(file);
-	assert_int_equal(cd_rows[CD_R_PORT].top, 3);
+	assert_int_equal(cd_rows[EBS_T_TCP_PORT].top, 3);
 }
 
 /* Each bad value is named, and the block's other errors are reported too. */
@@ -1106,7 +1106,7 @@ static void test_top_ports(void **state)
 	struct ebs_snapshot s;
 
 	(void)state;
-	cd_rows[CD_R_PORT].top = 20;
+	cd_rows[EBS_T_TCP_PORT].top = 20;
 	fill_many(&s);
 	/* first read: a row first seen counts its whole value */
 	assert_int_equal(read_ports(&s), 20);
@@ -1147,12 +1147,12 @@ static void test_top_ports(void **state)
 	many_ports[90].bytes_in = 0;
 	many_ports[91].accepts = 1; /* 1091 went back to 1, less than any busy row */
 	many_ports[91].bytes_in = 0;
-	cd_rows[CD_R_PORT].top = 1;
+	cd_rows[EBS_T_TCP_PORT].top = 1;
 	assert_int_equal(read_ports(&s), 1);
 	assert_true(port_sent(1090));
 
 	/* TopPorts 0: no row by activity */
-	cd_rows[CD_R_PORT].top = 0;
+	cd_rows[EBS_T_TCP_PORT].top = 0;
 	many_ports[7].accepts += 100;
 	assert_int_equal(read_ports(&s), 0);
 	assert_gauge("ebpf/self/ebpf_rows/tcp_port-omitted", N_ROWS);
@@ -1229,7 +1229,7 @@ static void test_top_peers(void **state)
 	many_peers[10].retransmits += 3;
 	many_peers[11].resets += 2;
 	many_peers[12].bytes_in += 1;
-	cd_rows[CD_R_PEER].top = 3;
+	cd_rows[EBS_T_TCP_PEER].top = 3;
 	n_sent = 0;
 	cd_submit_snapshot(&s);
 	assert_int_equal(count_sent("ebpf/tcp_peer/ebpf_events/") / 3, 5);
@@ -1266,7 +1266,7 @@ static void test_top_syscalls(void **state)
 	assert_derive("ebpf/syscall/ebpf_calls/total", 5000);
 
 	reset(NULL);
-	cd_rows[CD_R_SYSCALL].top = 1;
+	cd_rows[EBS_T_SYSCALL].top = 1;
 	fill_snapshot(&s);
 	cd_submit_snapshot(&s);
 	sys_rows[0].calls += 10; /* getpid is the busier one now */

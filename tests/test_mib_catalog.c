@@ -680,6 +680,71 @@ static void test_every_family_and_table_served(void **state)
 	assert_non_null(find("ebsFileIoTable"));
 }
 
+/* The OID under ebsObjects of a node, as text. */
+static void objects_oid(const uint32_t *arcs, unsigned n, char *buf, size_t len)
+{
+	static const uint32_t root[] = {EBS_OID_ROOT};
+	uint32_t o[64];
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < EBS_OID_ROOT_LEN; i++)
+		o[k++] = root[i];
+	o[k++] = EBS_ARC_OBJECTS;
+	for (unsigned i = 0; i < n; i++)
+		o[k++] = arcs[i];
+	oid_str(o, k, buf, len);
+}
+
+/* Each table descriptor's MIB table sits where the subagent registers it,
+ * its entry one arc below, with as many INDEX objects as the descriptor's
+ * fixed index length; each scalar group's name sits at its arc. */
+static void test_table_descriptors_in_mib(void **state)
+{
+	(void)state;
+	for (int t = 0; t < EBS_T_COUNT; t++) {
+		const struct ebs_table_desc *d = &ebs_tables[t];
+		uint32_t arcs[EBS_MIB_MAX_PATH], got[64];
+		unsigned n, ng;
+		char ws[512], gs[512];
+		const struct def *entry;
+
+		if (t == EBS_T_GLOBAL || !d->mib_table)
+			continue;
+		n = ebs_mib_parent((enum ebs_table)t, EBS_FAM_COUNT, arcs);
+		assert_true(n >= 2);
+		objects_oid(arcs, n - 1, ws, sizeof(ws));
+		ng = resolve(d->mib_table, got);
+		oid_str(got, ng, gs, sizeof(gs));
+		if (strcmp(ws, gs))
+			fail_msg(
+				"%s (table %s): the agent registers it at %s, the MIB puts it at %s",
+				d->mib_table, d->name, ws, gs);
+		entry = NULL;
+		for (size_t i = 0; i < ndefs; i++)
+			if (!strcmp(defs[i].parent, d->mib_table) && defs[i].subid == 1)
+				entry = &defs[i];
+		if (!entry)
+			fail_msg("%s has no entry", d->mib_table);
+		if (d->snmp_nindex && entry->nmembers != d->snmp_nindex)
+			fail_msg("%s: INDEX has %u objects, the descriptor of %s %u", entry->name,
+				 entry->nmembers, d->name, d->snmp_nindex);
+		if (!d->snmp_index || d->family > EBS_FAM_COUNT)
+			fail_msg("table %s: no index function or a bad family", d->name);
+	}
+	for (int f = 0; f <= EBS_FAM_COUNT; f++) {
+		uint32_t arc, got[64];
+		const char *name = ebs_mib_group((enum ebs_family)f, &arc);
+		unsigned ng = resolve(name, got);
+		char ws[512], gs[512];
+
+		objects_oid(&arc, 1, ws, sizeof(ws));
+		oid_str(got, ng, gs, sizeof(gs));
+		if (strcmp(ws, gs))
+			fail_msg("group %s: the agent serves it at %s, the MIB puts it at %s", name,
+				 ws, gs);
+	}
+}
+
 /* The OID of a node under ebsNotifications. */
 static void check_notify_at(const char *name, unsigned arc, unsigned subid)
 {
@@ -783,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_columns_contiguous),
 		cmocka_unit_test(test_textual_conventions),
 		cmocka_unit_test(test_every_family_and_table_served),
+		cmocka_unit_test(test_table_descriptors_in_mib),
 		cmocka_unit_test(test_notifications),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
