@@ -94,6 +94,13 @@ prepare() {
 
 # ---- cleanup: nothing of ours may stay behind ------------------------------
 TMP="" TR_PID="" PEER_PID="" FILL_PIDS="" SNMPD_PID="" AGENT_PID="" FLOOR_PID="" COLLECTD_PID=""
+# The private snmpd master, started as the tests start theirs: snmpd_find,
+# snmpd_env, snmpd_start (which uses stop_pid below).
+SNMP_TIMEOUT=5
+bench_track_snmpd() { SNMPD_PID=$1; }
+SNMPD_TRACK=bench_track_snmpd
+# shellcheck source=tests/lib_snmpd.sh
+. "$SRC/tests/lib_snmpd.sh"
 stop_pid() { # stop_pid PID [SIGNAL]: the signal, then KILL after 5 s
 	local pid=$1 sig=${2:-TERM}
 	[ -n "$pid" ] || return 0

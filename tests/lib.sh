@@ -15,8 +15,9 @@
 #    (stopped last first), pins made by new_pin (unloaded), cleanup_hook (a
 #    test redefines it for more); with a failure, or EBS_SHOW_LOGS set, the
 #    last EBS_LOG_TAIL (25) lines of every $tmp/*.log.
-#  - a private snmpd master and the subagent: need_snmp (skips without them),
-#    start_snmpd / start_master, SNMP (client options), get, get1,
+#  - a private snmpd master (tests/lib_snmpd.sh, which bench/ and
+#    scripts/demo source too) and the subagent: need_snmp (skips without
+#    them), start_snmpd / start_master, SNMP (client options), get, get1,
 #    agent_conf, start_agent.
 #  - for workloads: syscall_nr NAME, possible_cpus.
 # expect's conditions are eval'ed later, hence single quotes:
@@ -115,55 +116,23 @@ trap test_cleanup EXIT
 trap 'exit 1' INT TERM
 
 # ---- snmpd master and the subagent ----------------------------------------------------
-snmpd_pid="" agent_pid="" port="" SNMP="" SNMPD=""
+agent_pid=""
 AGENTX_PERMS="0600 0700" # the AgentX socket's and its directory's
 SNMPD_EXTRA=""           # more snmpd.conf lines
 SNMP_TIMEOUT=3           # seconds a client waits for an answer, once retried
+SNMPD_TRACK=track        # stopped at exit
+# shellcheck source=tests/lib_snmpd.sh
+. "$top_srcdir/tests/lib_snmpd.sh"
 need_snmp() {
-	SNMPD=$(command -v snmpd || ls /usr/sbin/snmpd 2>/dev/null)
-	[ -n "$SNMPD" ] && command -v snmpget >/dev/null 2>&1 ||
+	snmpd_find && command -v snmpget >/dev/null 2>&1 ||
 		skip "snmpd or snmpget missing (packages snmpd, snmp)"
 	[ -x "$AGENT" ] || skip "ebpfstats-agentx not built (libsnmp-dev)"
-	# Client tools and snmpd keep their state here, not in /var/lib/snmp, and
-	# read no snmp.conf but ours; MIBS= loads no MIB files (numeric OIDs;
-	# symbolic checks name their MIB with -m).
-	export SNMP_PERSISTENT_DIR="$tmp/persist" SNMPCONFPATH="$tmp" MIBS=
-	mkdir -p "$SNMP_PERSISTENT_DIR"
+	snmpd_env "$tmp"
 }
 start_snmpd() { # start_snmpd [OFFSET]: on $port, or when that is empty on
 	# the first of three ports from $$ + OFFSET that works; sets port,
 	# snmpd_pid and SNMP; the AgentX socket is $tmp/agentx.sock
-	cat >"$tmp/snmpd.conf" <<EOF
-master agentx
-agentXSocket $tmp/agentx.sock
-agentXPerms $AGENTX_PERMS
-agentXTimeout 1
-rocommunity public 127.0.0.1
-dontLogTCPWrappersConnects yes
-$SNMPD_EXTRA
-EOF
-	_ss_given=$port _ss_cand=$port
-	[ -n "$_ss_cand" ] || _ss_cand="$(($$ % 20000 + 30000 + ${1:-0})) \
-$(($$ % 20000 + 30001 + ${1:-0})) $(($$ % 20000 + 40000 + ${1:-0}))"
-	for _ss_p in $_ss_cand; do
-		port=$_ss_p
-		# -I -smux: no SMUX listener on tcp:199, which a system snmpd may hold
-		"$SNMPD" -f -C -I -smux -c "$tmp/snmpd.conf" -Lf "$tmp/snmpd.log" \
-			udp:127.0.0.1:"$port" &
-		snmpd_pid=$!
-		track "$snmpd_pid"
-		# up when it answers (sysUpTime lives in the master itself)
-		if wait_until 10 'snmpget -v2c -c public -r0 -t1 127.0.0.1:$port .1.3.6.1.2.1.1.3.0 \
-			>/dev/null 2>&1 || ! kill -0 $snmpd_pid 2>/dev/null' &&
-			kill -0 "$snmpd_pid" 2>/dev/null; then
-			SNMP="-v2c -c public -r1 -t$SNMP_TIMEOUT 127.0.0.1:$port"
-			return 0
-		fi
-		stop_pid "$snmpd_pid"
-		snmpd_pid=""
-	done
-	port=$_ss_given
-	return 1
+	snmpd_start "$tmp" "$@"
 }
 start_master() { # start_master [OFFSET]: start_snmpd, or the test fails here
 	start_snmpd "$@" && return 0
