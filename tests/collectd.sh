@@ -15,8 +15,7 @@ N=20000 # getppid calls
 M=25    # loopback connects
 
 need_root "needs root"
-COLLECTD=$(command -v collectd || ls /usr/sbin/collectd 2>/dev/null)
-[ -n "$COLLECTD" ] || skip "no collectd binary"
+collectd_find || skip "no collectd binary"
 
 for f in "$PLUGIN_SO" "$WL" "$EBS"; do
 	if [ ! -x "$f" ] && [ ! -r "$f" ]; then
@@ -24,60 +23,27 @@ for f in "$PLUGIN_SO" "$WL" "$EBS"; do
 		exit 1
 	fi
 done
-# collectd's own plugins and types: where this collectd was built to look
-SYS_PLUGINDIR=$("$COLLECTD" -h 2>/dev/null | sed -n 's/^ *Plugin directory *//p')
-: "${SYS_PLUGINDIR:=/usr/lib/collectd}"
-SYS_TYPESDB=/usr/share/collectd/types.db
-[ -r "$SYS_TYPESDB" ] || SYS_TYPESDB=$(ls /usr/share/collectd*/types.db /usr/local/share/collectd/types.db 2>/dev/null | head -n1)
-for p in csv load logfile; do
-	if [ ! -r "$SYS_PLUGINDIR/$p.so" ]; then
-		echo "collectd.sh: $SYS_PLUGINDIR/$p.so missing"
-		exit 1
-	fi
-done
-
 new_pin cd-test
 
-# One PluginDir must hold both ebpf.so and collectd's csv/load/logfile;
-# collectd refuses symlinks (it lstat()s), so the files are copied.
-mkdir -p "$tmp/plugins"
-cp "$PLUGIN_SO" "$tmp/plugins/ebpf.so"
-for p in csv load logfile; do cp "$SYS_PLUGINDIR/$p.so" "$tmp/plugins/"; done
+# One PluginDir holds both ebpf.so and collectd's csv, load and logfile
+if ! collectd_plugins csv load; then
+	echo "collectd.sh: $cd_missing missing"
+	exit 1
+fi
 
 # gen_conf DIR EBPF_BLOCK_LINES
 gen_conf() {
 	mkdir -p "$1/csv"
-	cat >"$1/collectd.conf" <<EOF
-Hostname "ebs-test"
-FQDNLookup false
-BaseDir "$1"
-PIDFile "$1/collectd.pid"
-PluginDir "$tmp/plugins"
-TypesDB "$SYS_TYPESDB" "$top_srcdir/collectd/ebpf.types.db"
-Interval 1
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "$1/collectd.log"
-  Timestamp true
-</Plugin>
-LoadPlugin csv
+	collectd_conf "$1" ebs-test "LoadPlugin csv
 <Plugin csv>
-  DataDir "$1/csv"
+  DataDir \"$1/csv\"
   StoreRates false
 </Plugin>
 LoadPlugin load
 LoadPlugin ebpf
 <Plugin ebpf>
 $2
-</Plugin>
-EOF
-}
-
-start_collectd() { # start_collectd DIR
-	"$COLLECTD" -f -C "$1/collectd.conf" >>"$1/stdout" 2>&1 &
-	cd_pid=$!
-	track "$cd_pid"
+</Plugin>"
 }
 
 stop_collectd() {

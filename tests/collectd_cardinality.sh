@@ -21,54 +21,24 @@ NBUSY=5
 LIMIT=400 # ebpf values per read, the issue's target for a default config
 
 need_root "needs root"
-COLLECTD=$(command -v collectd || ls /usr/sbin/collectd 2>/dev/null)
-[ -n "$COLLECTD" ] || skip "no collectd binary"
+collectd_find || skip "no collectd binary"
 command -v python3 >/dev/null 2>&1 || skip "python3 missing"
 [ -r "$PLUGIN_SO" ] || skip "collectd plugin not built"
-SYS_PLUGINDIR=$("$COLLECTD" -h 2>/dev/null | sed -n 's/^ *Plugin directory *//p')
-: "${SYS_PLUGINDIR:=/usr/lib/collectd}"
-SYS_TYPESDB=/usr/share/collectd/types.db
-[ -r "$SYS_TYPESDB" ] || SYS_TYPESDB=$(ls /usr/share/collectd*/types.db /usr/local/share/collectd/types.db 2>/dev/null | head -n1)
-for p in csv logfile; do
-	[ -r "$SYS_PLUGINDIR/$p.so" ] || skip "$SYS_PLUGINDIR/$p.so missing"
-done
+collectd_plugins csv || skip "$cd_missing missing"
 new_pin cd-card
-mkdir -p "$tmp/plugins"
-cp "$PLUGIN_SO" "$tmp/plugins/ebpf.so"
-for p in csv logfile; do cp "$SYS_PLUGINDIR/$p.so" "$tmp/plugins/"; done
 
 # gen_conf DIR EBPF_BLOCK_LINES
 gen_conf() {
 	mkdir -p "$1/csv"
-	cat >"$1/collectd.conf" <<EOF
-Hostname "ebs-card"
-FQDNLookup false
-BaseDir "$1"
-PIDFile "$1/collectd.pid"
-PluginDir "$tmp/plugins"
-TypesDB "$SYS_TYPESDB" "$top_srcdir/collectd/ebpf.types.db"
-Interval 1
-LoadPlugin logfile
-<Plugin logfile>
-  LogLevel info
-  File "$1/collectd.log"
-</Plugin>
-LoadPlugin csv
+	collectd_conf "$1" ebs-card "LoadPlugin csv
 <Plugin csv>
-  DataDir "$1/csv"
+  DataDir \"$1/csv\"
   StoreRates false
 </Plugin>
 LoadPlugin ebpf
 <Plugin ebpf>
 $2
-</Plugin>
-EOF
-}
-cd_pid=""
-start_collectd() { # start_collectd DIR
-	"$COLLECTD" -f -C "$1/collectd.conf" >>"$1/stdout" 2>&1 &
-	cd_pid=$!
-	track "$cd_pid"
+</Plugin>"
 }
 
 # The workload: NPORTS listeners on 127.0.0.1, one connection to each, the

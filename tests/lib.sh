@@ -11,7 +11,7 @@
 #    (exit 77, or finish when something failed already; a test may redefine
 #    it), need_root [REASON].
 #  - isnum, now_ms, wait_until SECONDS COND.
-#  - cleanup at exit: $tmp (a fresh directory), processes given to track
+#  - cleanup at exit: $tmp (a fresh directory; kept when EBS_KEEP_TMP is set), processes given to track
 #    (stopped last first), pins made by new_pin (unloaded), cleanup_hook (a
 #    test redefines it for more); with a failure, or EBS_SHOW_LOGS set, the
 #    last EBS_LOG_TAIL (25) lines of every $tmp/*.log.
@@ -19,6 +19,9 @@
 #    scripts/demo source too) and the subagent: need_snmp (skips without
 #    them), start_snmpd / start_master, SNMP (client options), get, get1,
 #    agent_conf, start_agent.
+#  - a private collectd: collectd_find (COLLECTD, CD_PLUGINDIR, CD_TYPESDB),
+#    collectd_plugins PLUGIN... (ebpf.so and those into $tmp/plugins),
+#    collectd_conf DIR HOST [LINE...], start_collectd DIR (cd_pid).
 #  - for workloads: syscall_nr NAME, possible_cpus.
 # expect's conditions are eval'ed later, hence single quotes:
 # sourced: the variables it sets are for the tests that source it (SC2034)
@@ -110,7 +113,7 @@ test_cleanup() {
 			[ -f "$_cl_p" ] && { echo "==== $_cl_p (tail)"; tail -n "${EBS_LOG_TAIL:-25}" "$_cl_p"; }
 		done
 	fi
-	rm -rf "$tmp"
+	[ -n "${EBS_KEEP_TMP:-}" ] || rm -rf "$tmp"
 }
 trap test_cleanup EXIT
 trap 'exit 1' INT TERM
@@ -166,6 +169,65 @@ start_agent() { # start_agent CONFIG LOG [PREFIX...]: PREFIX runs it (env, setpr
 	agent_pid=$!
 	track "$agent_pid"
 	wait_until 20 "$AGENT_READY"
+}
+
+# ---- a private collectd -------------------------------------------------------------
+COLLECTD="" CD_PLUGINDIR="" CD_TYPESDB="" cd_pid="" cd_missing=""
+collectd_find() { # collectd_find: sets COLLECTD, CD_PLUGINDIR (collectd's own
+	# plugins: where this collectd was built to look) and CD_TYPESDB; false
+	# without a collectd binary
+	COLLECTD=$(command -v collectd || ls /usr/sbin/collectd 2>/dev/null)
+	[ -n "$COLLECTD" ] || return 1
+	CD_PLUGINDIR=$("$COLLECTD" -h 2>/dev/null | sed -n 's/^ *Plugin directory *//p')
+	: "${CD_PLUGINDIR:=/usr/lib/collectd}"
+	CD_TYPESDB=/usr/share/collectd/types.db
+	[ -r "$CD_TYPESDB" ] || CD_TYPESDB=$(ls /usr/share/collectd*/types.db \
+		/usr/local/share/collectd/types.db 2>/dev/null | head -n1)
+}
+collectd_plugins() { # collectd_plugins PLUGIN...: ebpf.so, collectd's logfile
+	# and PLUGINs into $tmp/plugins, the one PluginDir of the tests' collectds.
+	# Copied: collectd refuses symlinks (it lstat()s).  False, naming the
+	# first missing one in $cd_missing, when one is missing.
+	mkdir -p "$tmp/plugins"
+	cd_missing="$top_builddir/.libs/ebpf.so"
+	cp "$cd_missing" "$tmp/plugins/ebpf.so" 2>/dev/null || return 1
+	for _cp_p in logfile "$@"; do
+		cd_missing="$CD_PLUGINDIR/$_cp_p.so"
+		cp "$cd_missing" "$tmp/plugins/" 2>/dev/null || return 1
+	done
+	cd_missing=""
+}
+collectd_conf() { # collectd_conf DIR HOST [LINE...]: DIR/collectd.conf of a
+	# private collectd named HOST: BaseDir and PIDFile in DIR, the plugins of
+	# $tmp/plugins, collectd's types and ebpf.types.db, Interval 1, logfile
+	# (info) to DIR/collectd.log; then the LINEs
+	_cc_dir=$1 _cc_host=$2
+	shift 2
+	mkdir -p "$_cc_dir"
+	{
+		cat <<EOF
+Hostname "$_cc_host"
+FQDNLookup false
+BaseDir "$_cc_dir"
+PIDFile "$_cc_dir/collectd.pid"
+PluginDir "$tmp/plugins"
+TypesDB "$CD_TYPESDB" "$top_srcdir/collectd/ebpf.types.db"
+Interval 1
+LoadPlugin logfile
+<Plugin logfile>
+  LogLevel info
+  File "$_cc_dir/collectd.log"
+  Timestamp true
+</Plugin>
+EOF
+		printf '%s\n' "$@"
+	} >"$_cc_dir/collectd.conf"
+}
+start_collectd() { # start_collectd DIR: `collectd -f` on DIR/collectd.conf,
+	# output to DIR/stdout; sets cd_pid (tracked)
+	"$COLLECTD" -f -C "$1/collectd.conf" >>"$1/stdout" 2>&1 &
+	cd_pid=$!
+	track "$cd_pid"
 }
 
 # ---- workloads --------------------------------------------------------------------------
