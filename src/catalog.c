@@ -197,6 +197,10 @@ const struct ebs_metric ebs_catalog[] = {
 	R("tcp.peer_overflows", TCP, EBS_COUNTER, EBS_T_GLOBAL, SNAP, tcp_peer_overflows,
 	  EBS_V_U64, "peers", "ebpf_overflows", "tcp_peers", "ebsTcpPeerOverflows", 19, C64, 0,
 	  "Peer rows evicted (or never created) because the peer table was full."),
+	/* SNMP only: collectd has the counter and computes rates itself */
+	R("tcp.retransmits.rate", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.retransmit_rate,
+	  EBS_V_U64, "segments/s", NULL, NULL, "ebsTcpRetransmitRate", 24, G32, 0,
+	  "Segments retransmitted per second over the last interval, rounded."),
 
 	/* ---- tcp: per state ---- */
 	R("tcp.state.name", TCP, EBS_INFO, EBS_T_TCP_STATE, struct ebs_tcp_state_row, name,

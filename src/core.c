@@ -1,6 +1,7 @@
 /* libebpfstats core: open (probe, load or reuse pins, attach), snapshot
  * (read maps, BPF stats, percentiles over deltas), close. */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -665,6 +666,21 @@ static void fill_percentiles(struct ebs_snapshot *s, const struct ebs_snapshot *
 	}
 }
 
+/* Counters as per-second levels over the interval, for threshold engines
+ * that compare levels only (snmpd's monitor: see ebsTcpRetransmitRate). */
+static uint64_t per_second(uint64_t now, uint64_t before, uint64_t interval_ns)
+{
+	if (!interval_ns || now < before)
+		return 0;
+	return (uint64_t)llround((double)(now - before) * 1e9 / (double)interval_ns);
+}
+
+static void fill_rates(struct ebs_snapshot *s, const struct ebs_snapshot *p)
+{
+	s->tcp.retransmit_rate =
+		p ? per_second(s->tcp.retransmits, p->tcp.retransmits, s->interval_ns) : 0;
+}
+
 static void read_bpf_stats(struct ebs_module *m, struct ebs_module_stat *st)
 {
 	st->run_time_ns = st->run_cnt = 0;
@@ -721,6 +737,7 @@ const struct ebs_snapshot *ebs_snapshot(struct ebs *e, char *err, size_t errlen)
 	if (prev)
 		s->interval_ns = s->taken_ns - prev->taken_ns;
 	fill_percentiles(s, prev);
+	fill_rates(s, prev);
 	fill_hist_rows(s);
 	if (!s->hist_rows) {
 		snprintf(err, errlen, "out of memory building the histogram rows");

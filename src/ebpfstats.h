@@ -246,6 +246,9 @@ struct ebs_snapshot {
 		struct ebs_pct connect_pct, rtt_pct; /* µs */
 		struct ebs_pct lifetime_pct;	     /* ms */
 		uint64_t port_overflows;	     /* evicted + never inserted */
+		/* retransmits per second over the interval, rounded: a Gauge32
+		 * that snmpd's monitor can compare (0 with no interval yet) */
+		uint64_t retransmit_rate;
 	} tcp;
 	struct ebs_tcp_state_row tcp_states[EBS_TCP_NSTATES];
 	struct ebs_tcp_trans_row *tcp_trans; /* non-zero transitions only */

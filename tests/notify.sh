@@ -10,6 +10,10 @@
 #     ebsSchedRunqLatencyP99.0 fires mteTriggerFired under CPU hogs;
 #  3. a flood of loopback sockets against map_sizes.sockets 64, over
 #     several refresh intervals: exactly one ebsOverflow naming tcp_socks;
+#  -. `monitor` on ebsTcpRetransmitRate.0 (Gauge32) fires under SYN
+#     retransmits of loopback connects to a full listen queue, while one on
+#     the Counter64 ebsTcpRetransmits.0 > 0 never does (net-snmp 5.9
+#     compares only its high 32 bits);
 #  4. SIGHUP with collect_tcp false: ebsModuleStatusChange tcp ok -> disabled
 #     with the reason;
 #  5. notify_limit 2: three status changes at once within the minute of
@@ -109,12 +113,26 @@ for _i in 1 2 3; do
 	isnum "$_v" && [ $((_v * 2)) -gt "$RUNQ_LIMIT" ] && RUNQ_LIMIT=$((_v * 2))
 done
 note "run-queue p99 limit $RUNQ_LIMIT µs"
+# the same for the retransmit rate: twice the highest of three samples, at
+# least 100/s (the workload below makes about 600 in a second, twice)
+RETR_RATE=$O.4.24.0 RETRANS=$O.4.6.0
+printf 'integrations:\n  ebpf:\n    pin_path: ""\n    collect_syscalls: false\n    collect_scheduler: false\n' \
+	>"$tmp/tcp.yaml"
+RETR_LIMIT=100
+for _i in 1 2 3; do
+	_v=$("$EBS" show -c "$tmp/tcp.yaml" -i 1 --json 2>/dev/null |
+		python3 -c 'import json, sys; print(int(json.load(sys.stdin)["metrics"]["tcp.retransmits.rate"]))')
+	isnum "$_v" && [ $((_v * 2)) -gt "$RETR_LIMIT" ] && RETR_LIMIT=$((_v * 2))
+done
+note "retransmit rate limit $RETR_LIMIT/s"
 SNMPD_EXTRA="trap2sink 127.0.0.1:$tport public
 trapsess -Ci -v3 -u ebsTrap -l authPriv -a SHA -A ebs-trap-auth -x AES -X ebs-trap-priv 127.0.0.1:$v3port
 createUser ebsMonitor SHA ebs-monitor-pass AES
 iquerySecName ebsMonitor
 rouser ebsMonitor
-monitor -I -r 1 -o $RUNQ_P99 ebsRunqP99High $RUNQ_P99 > $RUNQ_LIMIT"
+monitor -I -r 1 -o $RUNQ_P99 ebsRunqP99High $RUNQ_P99 > $RUNQ_LIMIT
+monitor -I -r 1 -o $RETR_RATE ebsRetransHigh $RETR_RATE > $RETR_LIMIT
+monitor -I -r 1 ebsRetransCounter64 $RETRANS > 0"
 start_master
 ok "snmpd master on udp:127.0.0.1:$port, trap2sink 127.0.0.1:$tport"
 
@@ -229,6 +247,44 @@ expect "ebsOverflow names map tcp_socks (got '$(vb "$line" "$NO.4.0")')" \
 cnt=$(vb "$line" "$NO.3.0") total=$(vb "$line" "$NO.5.0")
 expect "ebsOverflow counts the drops ($cnt in the interval, $total since load)" \
 	'isnum "$cnt" && isnum "$total" && [ "$cnt" -gt 0 ] && [ "$total" -ge "$cnt" ]'
+
+# ---- thresholds: monitor on the retransmit rate ---------------------------------------
+# 600 connects to a listener whose accept queue is full (backlog 0): their
+# SYNs are dropped and retransmitted after 1 s and again after 3 s
+# (after the flood: these sockets overflow the socket table of 64 too)
+retr() { grep -F "$MTE" "$tmp/traps.log" | grep -F "ebsRetransHigh" || true; }
+retr_before=$(retr | grep -c .)
+python3 - <<'EOF' >"$tmp/retrans.log" 2>&1 &
+import socket, time
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(0)
+conns = []
+for _ in range(600):
+    c = socket.socket()
+    c.setblocking(False)
+    try:
+        c.connect(l.getsockname())
+    except BlockingIOError:
+        pass
+    conns.append(c)
+time.sleep(3.5)
+EOF
+retr_pid=$!
+track "$retr_pid"
+wait_until 15 '[ "$(retr | grep -c .)" -gt "$retr_before" ]'
+stop_pid "$retr_pid"
+line=$(retr | sed -n "$((retr_before + 1))p")
+hot=$(vb "$line" .1.3.6.1.2.1.88.2.1.5.0) # mteHotValue
+rate=$(vb "$line" "$RETR_RATE")
+expect "SYN retransmits: monitor's mteTriggerFired for ebsTcpRetransmitRate.0 > $RETR_LIMIT/s (value $hot)" \
+	'isnum "$hot" && [ "$hot" -gt "$RETR_LIMIT" ]'
+expect "with the rate as a varbind ($rate/s; not the Counter64, which SNMPv1 cannot carry)" \
+	'isnum "$rate" && [ "$rate" -gt "$RETR_LIMIT" ]'
+# the same engine on the Counter64 reads its high 32 bits: 0 < ebsTcpRetransmits
+total=$(get "$RETRANS")
+expect "monitor on the Counter64 ebsTcpRetransmits.0 > 0 never fired, though it is $total" \
+	'isnum "$total" && [ "$total" -gt 0 ] && ! grep -F "$MTE" "$tmp/traps.log" | grep -qF ebsRetransCounter64'
 
 # ---- 4. a status change --------------------------------------------------------------
 conf "$tmp/agent.yaml" "collect_memory: true" "collect_tcp: false"

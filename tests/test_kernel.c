@@ -534,6 +534,36 @@ static void test_tcp_attempt_fails(void **state)
 	ebs_close(e);
 }
 
+/* ebsTcpRetransmitRate: the retransmits of the interval per second,
+ * rounded, from the same two snapshots the counter comes from; 0 on the
+ * first, which has no interval.  The workload's SYNs to a full accept
+ * queue are retransmitted; the kernel's count of them (TCP_INFO) is a
+ * lower bound of the host's increase. */
+static void test_tcp_retransmit_rate(void **state)
+{
+	const unsigned N = 40;
+	struct ebs *e = open_private();
+	const struct ebs_snapshot *s = snap(e);
+	uint64_t r0 = s->tcp.retransmits, ours = 0, delta;
+
+	(void)state;
+	assert_running(s, EBS_FAM_TCP);
+	assert_int_equal(s->interval_ns, 0);
+	assert_int_equal(s->tcp.retransmit_rate, 0);
+	assert_int_equal(wl_syn_retransmits(N, 1500, &ours), 0);
+	s = snap(e);
+	delta = s->tcp.retransmits - r0;
+	if (ours < N / 2 || delta < ours)
+		fail_msg("%u SYNs to a full queue: %" PRIu64 " retransmitted (TCP_INFO), the "
+			 "counter moved by %" PRIu64,
+			 N, ours, delta);
+	assert_true(s->interval_ns > 0);
+	assert_int_equal(s->tcp.retransmit_rate,
+			 (uint64_t)llround((double)delta * 1e9 / (double)s->interval_ns));
+	assert_true(s->tcp.retransmit_rate >= 1);
+	ebs_close(e);
+}
+
 /* The same through the hash that kernels without BPF compare-and-swap
  * use for the socket tracker (EBPFSTATS_TEST_HASH_STATE). */
 static void test_tcp_connects_hash(void **state)
@@ -1444,6 +1474,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_tcp_connects_walk, clear_test_env),
 		cmocka_unit_test_teardown(test_tcp_connects_hash, clear_test_env),
 		cmocka_unit_test_teardown(test_tcp_attempt_fails, clear_test_env),
+		cmocka_unit_test_teardown(test_tcp_retransmit_rate, clear_test_env),
 		cmocka_unit_test_teardown(test_tcp_tracker_bound, clear_test_env),
 		cmocka_unit_test_teardown(test_tcp_tracker_bound_hash, clear_test_env),
 		cmocka_unit_test_teardown(test_getppid_exact_walk, clear_test_env),

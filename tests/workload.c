@@ -1,6 +1,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,53 @@ int wl_tcp_refused(void)
 	int saved = errno;
 	close(c);
 	return rc < 0 && saved == ECONNREFUSED ? 0 : -1;
+}
+
+int wl_syn_retransmits(unsigned n, unsigned hold_ms, uint64_t *retrans)
+{
+	uint16_t p;
+	int lfd = listener(&p), rc = 0;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int *fds = calloc(n, sizeof(*fds));
+	struct timespec hold = {.tv_sec = hold_ms / 1000, .tv_nsec = hold_ms % 1000 * 1000000L};
+	unsigned k = 0;
+
+	*retrans = 0;
+	/* a second listen() on a listening socket only sets its backlog */
+	if (lfd < 0 || !fds || listen(lfd, 0) < 0) {
+		rc = -1;
+		goto out;
+	}
+	a.sin_port = htons(p);
+	for (; k < n; k++) {
+		fds[k] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fds[k] < 0) {
+			rc = -1;
+			break;
+		}
+		if (connect(fds[k], (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS) {
+			rc = -1;
+			k++;
+			break;
+		}
+	}
+	while (rc == 0 && nanosleep(&hold, &hold) < 0 && errno == EINTR)
+		;
+	for (unsigned i = 0; i < k; i++) {
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+
+		if (getsockopt(fds[i], IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
+			*retrans += ti.tcpi_total_retrans;
+		else
+			rc = -1;
+		close(fds[i]);
+	}
+out:
+	free(fds);
+	if (lfd >= 0)
+		close(lfd);
+	return rc;
 }
 
 int wl_pingpong(unsigned k)

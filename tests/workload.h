@@ -14,6 +14,12 @@ int wl_errors(const char *comm, unsigned n);
 int wl_tcp(unsigned m, uint16_t *port);
 /* One connect to a closed loopback port: the kernel answers with a RST. */
 int wl_tcp_refused(void);
+/* n non-blocking loopback connects to a listener whose accept queue is full
+ * (backlog 0): the kernel drops their SYNs, the clients retransmit them
+ * after 1 s (and 3 s); all closed after hold_ms.  *retrans gets the sum of
+ * the clients' TCP_INFO tcpi_total_retrans just before: the kernel's own
+ * count of this workload's retransmits.  0 or -1. */
+int wl_syn_retransmits(unsigned n, unsigned hold_ms, uint64_t *retrans);
 /* k round trips of one byte between two processes over pipes. */
 int wl_pingpong(unsigned k);
 /* f children forked and reaped. */
