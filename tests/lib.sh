@@ -11,10 +11,11 @@
 #    (exit 77, or finish when something failed already; a test may redefine
 #    it), need_root [REASON].
 #  - isnum, now_ms, wait_until SECONDS COND.
-#  - cleanup at exit: $tmp (a fresh directory; kept when EBS_KEEP_TMP is set), processes given to track
-#    (stopped last first), pins made by new_pin (unloaded), cleanup_hook (a
-#    test redefines it for more); with a failure, or EBS_SHOW_LOGS set, the
-#    last EBS_LOG_TAIL (25) lines of every $tmp/*.log.
+#  - cleanup at exit: $tmp (a fresh directory; kept when EBS_KEEP_TMP is
+#    set), processes given to track (stopped last first), pins made by
+#    new_pin (unloaded), cleanup_hook (a test redefines it for more); with a
+#    failure, or EBS_SHOW_LOGS set, the last EBS_LOG_TAIL (25) lines of every
+#    $tmp/*.log and $tmp/*/collectd.log.
 #  - a private snmpd master (tests/lib_snmpd.sh, which bench/ and
 #    scripts/demo source too) and the subagent: need_snmp (skips without
 #    them), start_snmpd / start_master, SNMP (client options), get, get1,
@@ -109,7 +110,7 @@ test_cleanup() {
 		rm -rf "$_cl_p" 2>/dev/null
 	done
 	if [ "$fail" -ne 0 ] || [ -n "${EBS_SHOW_LOGS:-}" ]; then
-		for _cl_p in "$tmp"/*.log; do
+		for _cl_p in "$tmp"/*.log "$tmp"/*/collectd.log; do
 			[ -f "$_cl_p" ] && { echo "==== $_cl_p (tail)"; tail -n "${EBS_LOG_TAIL:-25}" "$_cl_p"; }
 		done
 	fi
