@@ -18,6 +18,9 @@
 #include "ebs_hook.bpf.h"
 #include "memory.h"
 
+#define EBS_CG_WANT_MEM
+#include "ebs_cgroup.bpf.h"
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -61,6 +64,7 @@ static __always_inline int on_fault(bool user)
 		st->faults_user++;
 	else
 		st->faults_kernel++;
+	ebs_cg_fault();
 	p = bpf_map_lookup_elem(&mem_procs, &tgid);
 	if (!p) {
 		struct ebs_mem_proc n = {};
@@ -105,6 +109,7 @@ static __always_inline int on_victim(__u32 tgid, const char *comm, bool comm_ker
 
 static __always_inline int victim_from_task(struct task_struct *t)
 {
+	ebs_cg_oom(t);
 	return on_victim(BPF_CORE_READ(t, tgid), t ? t->comm : NULL, t != NULL);
 }
 

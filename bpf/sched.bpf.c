@@ -21,6 +21,9 @@
 #include "ebs_hook.bpf.h"
 #include "sched.h"
 
+#define EBS_CG_WANT_SCHED
+#include "ebs_cgroup.bpf.h"
+
 /* Knob, set through the skeleton's rodata before load: enqueue times in
  * sched_twakets (true, tp_btf programs only) or in sched_wakets. */
 const volatile bool task_local = false;
@@ -114,6 +117,7 @@ static __always_inline int on_switch(bool btf, bool vol, bool dead, __u32 prev_p
 	if (!c)
 		return 0;
 	now = bpf_ktime_get_ns();
+	ebs_cg_switch(vol, prev_pid, next_pid, now);
 	/* Leaving idle is neither blocking nor a task being preempted: not
 	 * counted, so vol + invol is /proc/stat's ctxt minus idle's switches. */
 	if (prev_pid) {
@@ -148,6 +152,7 @@ static __always_inline int on_switch(bool btf, bool vol, bool dead, __u32 prev_p
 	if (now >= w->ts) {
 		c->runq[ebs_hist_bucket(now - w->ts)]++;
 		c->runq_samples++;
+		ebs_cg_waited(now - w->ts);
 	}
 	if (btf && task_local)
 		w->ts = 0;

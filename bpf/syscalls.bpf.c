@@ -18,6 +18,9 @@
 #include "ebs_hook.bpf.h"
 #include "syscalls.h"
 
+#define EBS_CG_WANT_SYS
+#include "ebs_cgroup.bpf.h"
+
 _Static_assert((EBS_SYS_MAX & (EBS_SYS_MAX - 1)) == 0,
 	       "io_mask indexing masks nr with EBS_SYS_MAX - 1");
 
@@ -225,7 +228,7 @@ static __always_inline __u64 take_start(void)
 static __always_inline int on_exit(__u32 nr, long ret)
 {
 	struct ebs_sys_val *v;
-	bool timed = false, sigreturn = false;
+	bool timed = false, sigreturn = false, error;
 	__u64 lat = 0;
 
 	/* Before the comm filter: a task that execs under another comm must
@@ -263,12 +266,14 @@ static __always_inline int on_exit(__u32 nr, long ret)
 	v->calls++;
 	/* the kernel's IS_ERR_VALUE(): fcntl(F_GETOWN) may return a negative
 	 * process group that is no error */
-	if (!sigreturn && (unsigned long)ret >= (unsigned long)-4095)
+	error = !sigreturn && (unsigned long)ret >= (unsigned long)-4095;
+	if (error)
 		v->errors++;
 	if (timed) {
 		v->lat_ns += lat;
 		hist_add(nr, lat);
 	}
+	ebs_cg_syscall(error, timed, lat);
 	/* one bit test for every other syscall; a read or write that moved
 	 * bytes pays one more per-CPU lookup */
 	/* nr < EBS_SYS_MAX here, but it comes back from the stack without

@@ -23,6 +23,9 @@
 #include "ebs_hook.bpf.h"
 #include "tcp.h"
 
+#define EBS_CG_WANT_TCP
+#include "ebs_cgroup.bpf.h"
+
 /* Bench-only builds (bench/tcp-*.bpf.o) price the parts of this module:
  * EBS_BENCH_NO_ROWS leaves out the port and peer rows, EBS_BENCH_NO_CLOCK
  * every clock read (and with it the latency and lifetime samples). */
@@ -458,6 +461,7 @@ static __always_inline void on_close(bool btf, struct ebs_tcp_stats *st, const s
 	st->bytes_sent += sent;
 	st->bytes_received += rcvd;
 	if (sent || rcvd) {
+		ebs_cg_tcp_bytes(sk, rcvd, sent);
 		/* a client socket known as such never touches a port row,
 		 * even when its ephemeral port equals a service's port on
 		 * another address; a child has given its port back by now,
@@ -528,6 +532,7 @@ static __always_inline int on_state(bool btf, bool buckets, const struct sock *s
 		struct ebs_tcp_peer *pr;
 
 		st->active_opens++;
+		ebs_cg_tcp_open(sk, false);
 		pr = peer_row(btf, st, sk, false, 0, true);
 		if (pr)
 			pr->connects++;
@@ -536,6 +541,7 @@ static __always_inline int on_state(bool btf, bool buckets, const struct sock *s
 		struct ebs_tcp_peer *pr;
 
 		st->passive_opens++;
+		ebs_cg_tcp_open(sk, true);
 		p = port_row(st, lport_get(btf, sk, &lport), true);
 		if (p)
 			p->accepts++;
@@ -608,6 +614,7 @@ static __always_inline int on_retransmit(bool btf, const struct sock *sk)
 	if (!st)
 		return 0;
 	st->retransmits++;
+	ebs_cg_tcp_retransmit(sk);
 	p = port_row(st, sk_lport(btf, sk), false);
 	if (p)
 		p->retransmits++;
@@ -630,6 +637,7 @@ static __always_inline int on_reset(bool btf, const struct sock *sk, bool sent)
 		st->resets_sent++;
 	else
 		st->resets_received++;
+	ebs_cg_tcp_reset(sk);
 	p = port_row(st, sk_lport(btf, sk), false);
 	if (p)
 		p->resets++;

@@ -175,8 +175,9 @@ static int cd_apply_option(struct ebs_config *cfg, const oconfig_item_t *ci,
 	bool list = opt->type == EBS_OPT_COMMS; /* each value is one more entry */
 
 	if (ci->values_num < 1 || (!list && ci->values_num != 1)) {
-		ERROR("ebpf plugin: option '%s' takes %s", ci->key,
-		      list ? "one or more process names" : "exactly one value");
+		ERROR("ebpf plugin: option '%s' takes %s%s%s", ci->key,
+		      list ? "one or more " : "exactly one value", list ? ebs_config_item(opt) : "",
+		      list ? "s" : "");
 		return -1;
 	}
 	for (int i = 0; i < ci->values_num; i++) {

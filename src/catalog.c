@@ -324,6 +324,94 @@ const struct ebs_metric ebs_catalog[] = {
 	  faults_kernel, EBS_V_U64, "faults", NULL, NULL, "ebsProcFaultsKernel", 4, C64, 0,
 	  "Kernel-mode page faults of this process."),
 
+	/* ---- per cgroup (collect_cgroups): each column from its family ---- */
+	R("cgroup.view.status", AGT, EBS_INFO, EBS_T_GLOBAL, SNAP, cg.status, EBS_V_STATUS, "",
+	  NULL, NULL, NULL, 0, NO, 0,
+	  "The cgroup rows: ok, degraded (no cgroup2 mount: rows named by id only), disabled."),
+	R("cgroup.view.reason", AGT, EBS_INFO, EBS_T_GLOBAL, SNAP, cg.reason, EBS_V_STR, "", NULL,
+	  NULL, NULL, 0, NO, 0, "Why the cgroup rows are degraded or disabled; empty when ok."),
+#define CG struct ebs_cgroup_row
+	R("cgroup.name", AGT, EBS_INFO, EBS_T_CGROUP, CG, name, EBS_V_STR, "", NULL, NULL, NULL, 0,
+	  NO, 0, "Path of the cgroup below the cgroup2 mount (\"/\": the root); "
+	  "empty when no cgroup2 mount is found."),
+	R("cgroup.id", AGT, EBS_INFO, EBS_T_CGROUP, CG, id, EBS_V_U64, "", NULL, NULL, NULL, 0, NO,
+	  0, "The cgroup's id: its directory's inode number."),
+	R("cgroup.gone", AGT, EBS_INFO, EBS_T_CGROUP, CG, gone, EBS_V_BOOL, "", NULL, NULL, NULL, 0,
+	  NO, 0, "The cgroup was removed; its row leaves at the next snapshot."),
+	R("cgroup.syscalls", SYS, EBS_COUNTER, EBS_T_CGROUP, CG, sys_calls, EBS_V_U64, "calls",
+	  NULL, NULL, NULL, 0, NO, 0, "System calls made by the cgroup's tasks."),
+	R("cgroup.syscall_errors", SYS, EBS_COUNTER, EBS_T_CGROUP, CG, sys_errors, EBS_V_U64,
+	  "calls", NULL, NULL, NULL, 0, NO, 0,
+	  "System calls of the cgroup's tasks that returned an error."),
+	R("cgroup.syscall_latency_ns", SYS, EBS_COUNTER, EBS_T_CGROUP, CG, sys_latency_ns,
+	  EBS_V_U64, "ns", NULL, NULL, NULL, 0, NO, 0,
+	  "Time the cgroup's tasks spent in sampled system calls."),
+	R("cgroup.syscall_p50_us", SYS, EBS_GAUGE, EBS_T_CGROUP, CG, sys_pct.p50, EBS_V_DOUBLE,
+	  "us", NULL, NULL, NULL, 0, NO, 50,
+	  "Median system call latency of the cgroup's tasks over the last interval (within 11.5 %)."),
+	R("cgroup.syscall_p90_us", SYS, EBS_GAUGE, EBS_T_CGROUP, CG, sys_pct.p90, EBS_V_DOUBLE,
+	  "us", NULL, NULL, NULL, 0, NO, 90,
+	  "90th percentile system call latency of the cgroup's tasks over the last interval."),
+	R("cgroup.syscall_p99_us", SYS, EBS_GAUGE, EBS_T_CGROUP, CG, sys_pct.p99, EBS_V_DOUBLE,
+	  "us", NULL, NULL, NULL, 0, NO, 99,
+	  "99th percentile system call latency of the cgroup's tasks over the last interval."),
+	R("cgroup.switches_voluntary", SCH, EBS_COUNTER, EBS_T_CGROUP, CG, switches_vol, EBS_V_U64,
+	  "switches", NULL, NULL, NULL, 0, NO, 0,
+	  "Times a task of the cgroup left the CPU blocking."),
+	R("cgroup.switches_involuntary", SCH, EBS_COUNTER, EBS_T_CGROUP, CG, switches_invol,
+	  EBS_V_U64, "switches", NULL, NULL, NULL, 0, NO, 0,
+	  "Times a task of the cgroup was preempted while runnable."),
+	R("cgroup.oncpu_ns", SCH, EBS_COUNTER, EBS_T_CGROUP, CG, oncpu_ns, EBS_V_U64, "ns", NULL,
+	  NULL, NULL, 0, NO, 0,
+	  "CPU time of the cgroup's tasks, from sched_switch (counted at each switch-out)."),
+	R("cgroup.runq.wait_ns", SCH, EBS_COUNTER, EBS_T_CGROUP, CG, runq_ns, EBS_V_U64, "ns",
+	  NULL, NULL, NULL, 0, NO, 0, "Time the cgroup's tasks waited on a run queue."),
+	R("cgroup.runq.samples", SCH, EBS_COUNTER, EBS_T_CGROUP, CG, runq_samples, EBS_V_U64,
+	  "samples", NULL, NULL, NULL, 0, NO, 0, "Run-queue waits of the cgroup's tasks."),
+	R("cgroup.runq.p50_us", SCH, EBS_GAUGE, EBS_T_CGROUP, CG, runq_pct.p50, EBS_V_DOUBLE, "us",
+	  NULL, NULL, NULL, 0, NO, 50,
+	  "Median run-queue latency of the cgroup's tasks over the last interval (within 11.5 %)."),
+	R("cgroup.runq.p90_us", SCH, EBS_GAUGE, EBS_T_CGROUP, CG, runq_pct.p90, EBS_V_DOUBLE, "us",
+	  NULL, NULL, NULL, 0, NO, 90,
+	  "90th percentile run-queue latency of the cgroup's tasks over the last interval."),
+	R("cgroup.runq.p99_us", SCH, EBS_GAUGE, EBS_T_CGROUP, CG, runq_pct.p99, EBS_V_DOUBLE, "us",
+	  NULL, NULL, NULL, 0, NO, 99,
+	  "99th percentile run-queue latency of the cgroup's tasks over the last interval."),
+	R("cgroup.tcp.active_opens", TCP, EBS_COUNTER, EBS_T_CGROUP, CG, tcp_active_opens,
+	  EBS_V_U64, "connections", NULL, NULL, NULL, 0, NO, 0,
+	  "Connections the cgroup's sockets opened (SYN_SENT -> ESTABLISHED)."),
+	R("cgroup.tcp.passive_opens", TCP, EBS_COUNTER, EBS_T_CGROUP, CG, tcp_passive_opens,
+	  EBS_V_U64, "connections", NULL, NULL, NULL, 0, NO, 0,
+	  "Connections the cgroup's listeners accepted (SYN_RECV -> ESTABLISHED)."),
+	R("cgroup.tcp.retransmits", TCP, EBS_COUNTER, EBS_T_CGROUP, CG, tcp_retransmits,
+	  EBS_V_U64, "segments", NULL, NULL, NULL, 0, NO, 0,
+	  "Segments the cgroup's sockets retransmitted."),
+	R("cgroup.tcp.resets", TCP, EBS_COUNTER, EBS_T_CGROUP, CG, tcp_resets, EBS_V_U64,
+	  "segments", NULL, NULL, NULL, 0, NO, 0, "RST segments the cgroup's sockets sent or received."),
+	R("cgroup.tcp.bytes_in", TCP, EBS_COUNTER, EBS_T_CGROUP, CG, tcp_bytes_in, EBS_V_U64,
+	  "bytes", NULL, NULL, NULL, 0, NO, 0,
+	  "Bytes the cgroup's sockets received, counted when each socket closes."),
+	R("cgroup.tcp.bytes_out", TCP, EBS_COUNTER, EBS_T_CGROUP, CG, tcp_bytes_out, EBS_V_U64,
+	  "bytes", NULL, NULL, NULL, 0, NO, 0,
+	  "Bytes the cgroup's sockets sent and had acknowledged, counted when each socket closes."),
+	R("cgroup.faults", MEM, EBS_COUNTER, EBS_T_CGROUP, CG, faults, EBS_V_U64, "faults", NULL,
+	  NULL, NULL, 0, NO, 0, "Page faults (user and kernel) of the cgroup's tasks."),
+	R("cgroup.oom_kills", MEM, EBS_COUNTER, EBS_T_CGROUP, CG, oom_kills, EBS_V_U64, "tasks",
+	  NULL, NULL, NULL, 0, NO, 0, "Tasks of the cgroup the OOM killer killed (6.8 and later)."),
+#undef CG
+	R("cgroup.table.evictions", AGT, EBS_COUNTER, EBS_T_GLOBAL, SNAP, cg.evictions, EBS_V_U64,
+	  "rows", NULL, NULL, NULL, 0, NO, 0,
+	  "Cgroup rows the kernel tables evicted to make room (map_sizes.cgroups), all families."),
+	R("cgroup.table.insert_failures", AGT, EBS_COUNTER, EBS_T_GLOBAL, SNAP, cg.failed,
+	  EBS_V_U64, "events", NULL, NULL, NULL, 0, NO, 0,
+	  "Events in no cgroup row: the row's insert failed."),
+	R("cgroup.table.unattributed", AGT, EBS_COUNTER, EBS_T_GLOBAL, SNAP, cg.unattributed,
+	  EBS_V_U64, "events", NULL, NULL, NULL, 0, NO, 0,
+	  "Events in no cgroup row: their socket's or task's cgroup could not be read."),
+	R("cgroup.table.filtered", AGT, EBS_GAUGE, EBS_T_GLOBAL, SNAP, cg.filtered, EBS_V_U64,
+	  "rows", NULL, NULL, NULL, 0, NO, 0,
+	  "Cgroup rows cgroup_filter left out of the last snapshot."),
+
 	/* ---- histograms (SNMP only: collectd gets the percentiles) ---- */
 	R("hist.upper", AGT, EBS_INFO, EBS_T_HIST, struct ebs_hist_row, upper, EBS_V_U64, "",
 	  NULL, NULL, "ebsHistUpperBound", 4, EBS_SNMP_UNSIGNED32, 0,
@@ -487,6 +575,10 @@ const char *ebs_metric_view(const struct ebs_metric *m)
 	/* the file I/O view of the syscalls module is off unless asked for */
 	bool file_io = strncmp(m->id, "file_io.", 8) == 0;
 
+	if (strncmp(m->id, "cgroup.view.", 12) == 0)
+		return "always";
+	if (m->table == EBS_T_CGROUP || strncmp(m->id, "cgroup.", 7) == 0)
+		return latency ? "cgroups+syscall_latency" : "cgroups";
 	if (file_io && latency)
 		return "file_io+syscall_latency";
 	if (file_io)
@@ -526,6 +618,8 @@ bool ebs_metric_active(const struct ebs_metric *m, const struct ebs_snapshot *s,
 	if (strstr(view, "file_io") && !s->views.file_io)
 		return false;
 	if (strcmp(view, "tcp_peers") == 0 && !s->views.tcp_peers)
+		return false;
+	if (strstr(view, "cgroups") && !s->views.cgroups)
 		return false;
 	return true;
 }

@@ -54,6 +54,7 @@ enum ebs_table {
 	EBS_T_FILEIO,	 /* struct ebs_fileio_row, index nr + 1 */
 	EBS_T_TCP_PEER,	 /* struct ebs_tcp_peer_row, index the endpoint (ebs_snmp_index) */
 	EBS_T_PROC,	 /* struct ebs_proc_row, index pid */
+	EBS_T_CGROUP,	 /* struct ebs_cgroup_row, index ebs_cgroup_row.index */
 	EBS_T_COUNT
 };
 

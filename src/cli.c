@@ -3,6 +3,7 @@
  *   ebpfstats check [-c FILE] [--pin-path DIR]
  *   ebpfstats unload [-c FILE] [--pin-path DIR]
  *   ebpfstats catalog [--json | --oid-root]
+ *   ebpfstats top [-c FILE] [-i SEC] [-n COUNT] [--by runq|syscalls] [--rows N]
  * Exit codes of check: 0 every enabled module ok, 1 some degraded,
  * 2 some enabled module unavailable; 3 usage or config error (all commands).
  * check changes nothing: it reads existing pins and loads private programs
@@ -38,6 +39,8 @@ static void usage(FILE *out)
 		"       ebpfstats check [-c FILE] [--pin-path DIR]\n"
 		"       ebpfstats unload [-c FILE] [--pin-path DIR]\n"
 		"       ebpfstats catalog [--json | --oid-root]\n"
+		"       ebpfstats top [-c FILE] [-i SECONDS] [-n COUNT] [--by runq|syscalls] "
+		"[--rows N]\n"
 		"options:\n"
 		"  -c, --config FILE   YAML config (default: built-in defaults)\n"
 		"  -i, --interval SEC  refresh interval (default: the config's, 10 s)\n"
@@ -46,6 +49,9 @@ static void usage(FILE *out)
 		"                      catalog: every metric's names (collectd, MIB object, OID)\n"
 		"      --oid-root      catalog: print the MIB's root OID\n"
 		"  -p, --pin-path DIR  override pin_path (\"\" = private programs)\n"
+		"      --by KEY        top: order by run-queue p99 (runq, the default) or\n"
+		"                      by system calls per second (syscalls)\n"
+		"      --rows N        top: cgroups listed per refresh (default 20)\n"
 		"  -V, --version       print the version\n"
 		"commands:\n"
 		"  show     print snapshots; loads the programs (or reuses pinned ones) and\n"
@@ -57,7 +63,9 @@ static void usage(FILE *out)
 		"           before it exits, never pins, creates or removes anything;\n"
 		"           exit 0 ok, 1 degraded, 2 unavailable, 3 usage or config error\n"
 		"  unload   remove every pin under pin_path (the programs detach)\n"
-		"  catalog  the metric catalog\n");
+		"  catalog  the metric catalog\n"
+		"  top      cgroups (services, containers) by run-queue latency or system\n"
+		"           calls, refreshed every interval; turns collect_cgroups on\n");
 }
 
 static int sleep_interval(unsigned ms)
@@ -184,7 +192,7 @@ static void print_json(FILE *f, const struct ebs_snapshot *s, const struct ebs_e
 		fputs(":{", f);
 		for (size_t r = 0; r < rows; r++) {
 			const void *row = ebs_table_row(s, m->table, r);
-			char key[64];
+			char key[EBS_CG_NAME_LEN + 32];
 			ebs_row_key(m->table, row, key, sizeof(key));
 			fprintf(f, "%s", r ? "," : "");
 			json_str(f, key);
@@ -453,6 +461,113 @@ static int cmd_show(const struct ebs_config *cfg, unsigned interval_ms, long cou
 	return rc;
 }
 
+/* ---- top: cgroups ------------------------------------------------------- */
+
+struct cg_top {
+	const struct ebs_cgroup_row *r;
+	double key;
+};
+
+static int cg_top_cmp(const void *a, const void *b)
+{
+	const struct cg_top *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? 1 : -1;
+	return x->r->id < y->r->id ? -1 : x->r->id > y->r->id;
+}
+
+/* One table per interval: the rows with activity in it, by the chosen key. */
+static void print_top(const struct ebs_snapshot *s, const struct ebs_snapshot *p, bool by_syscalls,
+		      unsigned rows)
+{
+	struct cg_top *t = calloc(s->n_cgroups ? s->n_cgroups : 1, sizeof(*t));
+	double secs = (double)s->interval_ns / 1e9;
+	uint32_t n = 0, j = 0;
+
+	if (!t)
+		return;
+	printf("\n%u cgroups (depth %u, %s%s%s), %.1f s; by %s\n", s->n_cgroups, s->cg.depth,
+	       ebs_status_name(s->cg.status), s->cg.reason[0] ? ": " : "", s->cg.reason, secs,
+	       by_syscalls ? "system calls per second" : "run-queue p99");
+	printf("%-40s %12s %10s %10s %10s %7s %9s\n", "CGROUP", "SYSCALLS/S", "SYS_P99us",
+	       "RUNQ_P99us", "RUNQ_WAITS", "CPU%", "TCP_OPENS");
+	for (uint32_t i = 0; i < s->n_cgroups; i++) {
+		const struct ebs_cgroup_row *r = &s->cgroups[i];
+
+		t[n].r = r;
+		t[n].key = by_syscalls ? r->sys_rate : r->runq_pct.p99;
+		n++;
+	}
+	qsort(t, n, sizeof(*t), cg_top_cmp);
+	for (uint32_t i = 0; i < n && i < rows; i++) {
+		const struct ebs_cgroup_row *r = t[i].r, *q = NULL;
+		char name[EBS_CG_NAME_LEN + 16];
+
+		/* both snapshots' rows ascend by id */
+		for (j = 0; p && j < p->n_cgroups && p->cgroups[j].id < r->id; j++)
+			;
+		if (p && j < p->n_cgroups && p->cgroups[j].id == r->id)
+			q = &p->cgroups[j];
+		ebs_row_key(EBS_T_CGROUP, r, name, sizeof(name));
+		if (r->gone)
+			strcat(name, " (gone)");
+		printf("%-40s %12.1f %10.1f %10.1f %10.0f %7.1f %9.0f\n", name, r->sys_rate,
+		       r->sys_pct.p99, r->runq_pct.p99,
+		       q ? per_s(r->runq_samples, q->runq_samples, 1) : 0.0,
+		       q && secs > 0 ? per_s(r->oncpu_ns, q->oncpu_ns, secs) / 1e7 : 0.0,
+		       q ? per_s(r->tcp_active_opens + r->tcp_passive_opens,
+				 q->tcp_active_opens + q->tcp_passive_opens, 1)
+			 : 0.0);
+	}
+	free(t);
+	fflush(stdout);
+}
+
+static int cmd_top(const struct ebs_config *cfg0, unsigned interval_ms, long count,
+		   bool by_syscalls, unsigned rows)
+{
+	struct ebs_config cfg = *cfg0;
+	char err[EBS_ERR_LEN];
+	struct ebs *e;
+	const struct ebs_snapshot *s;
+	struct ebs_snapshot prev = {0};
+	int rc = 0;
+
+	cfg.cgroups = true;
+	e = ebs_open(&cfg, err, sizeof(err));
+	if (!e) {
+		fprintf(stderr, "ebpfstats: %s\n", err);
+		return 2;
+	}
+	if (ebs_drop_caps_all(err, sizeof(err)) < 0)
+		fprintf(stderr, "ebpfstats: warning: %s\n", err);
+	s = ebs_snapshot(e, err, sizeof(err));
+	for (long i = 0; s && !stop && (count <= 0 || i < count); i++) {
+		/* the rows of the snapshot before, for the per-interval columns */
+		free(prev.cgroups);
+		prev.n_cgroups = s->n_cgroups;
+		prev.cgroups = s->n_cgroups ? malloc(s->n_cgroups * sizeof(*prev.cgroups)) : NULL;
+		if (prev.cgroups)
+			memcpy(prev.cgroups, s->cgroups, s->n_cgroups * sizeof(*prev.cgroups));
+		else
+			prev.n_cgroups = 0;
+		if (sleep_interval(interval_ms) < 0)
+			break;
+		s = ebs_snapshot(e, err, sizeof(err));
+		if (!s)
+			break;
+		print_top(s, &prev, by_syscalls, rows);
+	}
+	if (!s) {
+		fprintf(stderr, "ebpfstats: snapshot failed: %s\n", err);
+		rc = 2;
+	}
+	free(prev.cgroups);
+	ebs_close(e);
+	return rc;
+}
+
 static int cmd_check(const struct ebs_config *cfg)
 {
 	char err[EBS_ERR_LEN];
@@ -639,13 +754,16 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{"oid-root", no_argument, NULL, 'O'},
+		{"by", required_argument, NULL, 'B'},
+		{"rows", required_argument, NULL, 'R'},
 		{NULL, 0, NULL, 0},
 	};
 	struct ebs_config cfg;
 	const char *config = NULL, *pin = NULL, *cmd = "show";
 	double interval = 0;
 	long count = 0;
-	bool json = false, oid_root = false;
+	bool json = false, oid_root = false, by_syscalls = false;
+	long top_rows = 20;
 	char err[EBS_ERR_LEN], *end;
 	int c;
 
@@ -673,6 +791,23 @@ int main(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'p': pin = optarg; break;
 		case 'O': oid_root = true; break;
+		case 'B':
+			if (strcmp(optarg, "runq") != 0 && strcmp(optarg, "syscalls") != 0) {
+				fprintf(stderr,
+					"ebpfstats: --by takes runq or syscalls, got '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			by_syscalls = strcmp(optarg, "syscalls") == 0;
+			break;
+		case 'R':
+			top_rows = strtol(optarg, &end, 10);
+			if (*end || top_rows < 1 || top_rows > 100000) {
+				fprintf(stderr, "ebpfstats: --rows takes 1 to 100000, got '%s'\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'V': printf("ebpfstats %s\n", EBS_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
@@ -720,6 +855,9 @@ int main(int argc, char **argv)
 		return cmd_check(&cfg);
 	if (!strcmp(cmd, "unload"))
 		return cmd_unload(&cfg);
-	fprintf(stderr, "ebpfstats: unknown command '%s' (show, check, unload, catalog)\n", cmd);
+	if (!strcmp(cmd, "top"))
+		return cmd_top(&cfg, ms, count, by_syscalls, (unsigned)top_rows);
+	fprintf(stderr, "ebpfstats: unknown command '%s' (show, check, top, unload, catalog)\n",
+		cmd);
 	return EXIT_USAGE;
 }

@@ -308,7 +308,9 @@ static const char *expect_text(const struct ebs_config_option *o, char out[EXPEC
 			 ebs_duration_text(o->hi, hi, sizeof(hi)));
 		return out;
 	case EBS_OPT_PATH: return o->expect;
-	case EBS_OPT_COMMS: return "must be a list of process names";
+	case EBS_OPT_COMMS:
+		snprintf(out, EXPECT_LEN, "must be a list of %ss", ebs_config_item(o));
+		return out;
 	case EBS_OPT_MAPPING:
 	default: return "must be a mapping";
 	}
@@ -389,8 +391,8 @@ bad:
 	return -1;
 }
 
-/* A comms row's list and count. */
-static char (*comm_list(struct ebs_config *cfg, const struct ebs_config_option *o))[EBS_COMM_LEN]
+/* A comms row's list (ebs_config_item_len() bytes per entry) and count. */
+static char *comm_list(struct ebs_config *cfg, const struct ebs_config_option *o)
 {
 	return field_of(cfg, o);
 }
@@ -404,7 +406,9 @@ static unsigned *comm_count(struct ebs_config *cfg, const struct ebs_config_opti
 static int add_comm(struct ebs_config *cfg, const struct ebs_config_option *o, const char *s,
 		    size_t len, bool null, char *why, size_t whylen)
 {
-	char(*list)[EBS_COMM_LEN] = comm_list(cfg, o);
+	char *list = comm_list(cfg, o);
+	size_t elen = ebs_config_item_len(o);
+	const char *item = ebs_config_item(o);
 	unsigned *n = comm_count(cfg, o);
 	char shown[SHOW_LEN];
 
@@ -413,31 +417,31 @@ static int add_comm(struct ebs_config *cfg, const struct ebs_config_option *o, c
 		return -1;
 	}
 	if (null || len == 0) {
-		snprintf(why, whylen, "has an empty process name");
+		snprintf(why, whylen, "has an empty %s", item);
 		return -1;
 	}
-	if (len > EBS_COMM_LEN - 1) {
-		snprintf(why, whylen, "has a process name longer than %d characters: '%s'",
-			 EBS_COMM_LEN - 1, show(shown, s, len));
+	if (len > elen - 1) {
+		snprintf(why, whylen, "has a %s longer than %zu characters: '%s'", item, elen - 1,
+			 show(shown, s, len));
 		return -1;
 	}
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '\0' || is_ctl((unsigned char)s[i])) {
-			snprintf(why, whylen, "has a process name with a control character: '%s'",
+			snprintf(why, whylen, "has a %s with a control character: '%s'", item,
 				 show(shown, s, len));
 			return -1;
 		}
 	}
 	for (unsigned i = 0; i < *n; i++) {
-		if (strnlen(list[i], EBS_COMM_LEN) == len && memcmp(list[i], s, len) == 0) {
+		if (strnlen(list + i * elen, elen) == len && memcmp(list + i * elen, s, len) == 0) {
 			snprintf(why, whylen, "lists '%s' twice", show(shown, s, len));
 			return -1;
 		}
 	}
 	/* Whole slot zeroed: ebs_cfg_digest() hashes whole slots, so stale
 	 * bytes after the NUL would make equal configs look different. */
-	memset(list[*n], 0, EBS_COMM_LEN);
-	memcpy(list[*n], s, len);
+	memset(list + *n * elen, 0, elen);
+	memcpy(list + *n * elen, s, len);
 	(*n)++;
 	return 0;
 }
@@ -756,8 +760,8 @@ static int walk_comms(struct walk *w, const struct key_def *def)
 	if (is_null(&w->ev)) /* `process_filter:` with every entry commented out */
 		return 0;
 	if (w->ev.type != YAML_SEQUENCE_START_EVENT)
-		return fail_at(w, w->ev.start_mark,
-			       "expected a list of process names for '%s', got %s", def->name,
+		return fail_at(w, w->ev.start_mark, "expected a list of %ss for '%s', got %s",
+			       ebs_config_item(def->opt), def->name,
 			       node_kind(&w->ev, kind, sizeof(kind)));
 	while (true) {
 		const yaml_event_t *ev = &w->ev;
@@ -770,8 +774,9 @@ static int walk_comms(struct walk *w, const struct key_def *def)
 			return -1;
 		if (ev->type != YAML_SCALAR_EVENT)
 			return fail_at(w, ev->start_mark,
-				       "expected a list of process names for '%s', got %s in it",
-				       def->name, node_kind(ev, kind, sizeof(kind)));
+				       "expected a list of %ss for '%s', got %s in it",
+				       ebs_config_item(def->opt), def->name,
+				       node_kind(ev, kind, sizeof(kind)));
 		if (add_comm(w->cfg, def->opt, (const char *)ev->data.scalar.value,
 			     ev->data.scalar.length, is_null(ev), why, sizeof(why)) != 0)
 			return fail_at(w, ev->start_mark, "'%s' %s", def->name, why);

@@ -163,6 +163,43 @@ static const struct ebs_config_option options[] = {
 	 .def = true,
 	 .digest = EBS_DIGEST(EBS_FAM_TCP),
 	 .help = "A TCP peer row per remote endpoint and direction, in the tcp module."},
+	/* per-cgroup rows: every family's programs count into their table */
+	{.key = "collect_cgroups",
+	 .collectd = "CollectCgroups",
+	 .type = EBS_OPT_BOOL,
+	 FIELD(cgroups),
+	 .def = false,
+	 .digest = EBS_DIGEST(EBS_FAM_SYSCALLS) | EBS_DIGEST(EBS_FAM_TCP) |
+		   EBS_DIGEST(EBS_FAM_SCHED) | EBS_DIGEST(EBS_FAM_MEMORY),
+	 .help = "A row per cgroup v2 (service, container) with what its tasks and sockets did."},
+	{.key = "cgroup_depth",
+	 .collectd = "CgroupDepth",
+	 .type = EBS_OPT_UINT,
+	 FIELD(cgroup_depth),
+	 .lo = 0,
+	 .hi = 16,
+	 .def = 2,
+	 .digest = EBS_DIGEST(EBS_FAM_SYSCALLS) | EBS_DIGEST(EBS_FAM_TCP) |
+		   EBS_DIGEST(EBS_FAM_SCHED) | EBS_DIGEST(EBS_FAM_MEMORY),
+	 .help = "Levels below the root a cgroup row stands for (2: system.slice/nginx.service)."},
+	{.key = "map_sizes.cgroups",
+	 .collectd = "MaxCgroups",
+	 .type = EBS_OPT_UINT,
+	 FIELD(max_cgroups),
+	 .lo = 4,
+	 .hi = 65536,
+	 .def = 512,
+	 .digest = EBS_DIGEST(EBS_FAM_SYSCALLS) | EBS_DIGEST(EBS_FAM_TCP) |
+		   EBS_DIGEST(EBS_FAM_SCHED) | EBS_DIGEST(EBS_FAM_MEMORY),
+	 .help = "Rows of each family's per-cgroup table (LRU: the least recent row makes room)."},
+	/* user space only: the kernel counts every cgroup */
+	{.key = "cgroup_filter",
+	 .collectd = "CgroupFilter",
+	 .type = EBS_OPT_COMMS,
+	 .item = "glob",
+	 FIELD(cgroup_filter),
+	 .count_offset = offsetof(struct ebs_config, n_cgroup_filter),
+	 .help = "Report only the cgroups whose path matches one of these globs (empty: all)."},
 };
 
 _Static_assert(sizeof(options) / sizeof(options[0]) <= EBS_CONFIG_OPTIONS_MAX,
@@ -173,6 +210,18 @@ const struct ebs_config_option *ebs_config_options(size_t *n)
 	*n = sizeof(options) / sizeof(options[0]);
 	return options;
 }
+
+const char *ebs_config_item(const struct ebs_config_option *o)
+{
+	return o->item ? o->item : "process name";
+}
+
+size_t ebs_config_item_len(const struct ebs_config_option *o)
+{
+	return o->size / EBS_MAX_COMMS;
+}
+
+_Static_assert(EBS_CG_FILTERS == EBS_MAX_COMMS, "list rows hold EBS_MAX_COMMS entries");
 
 const struct ebs_config_option *ebs_config_option_by_collectd(const char *name)
 {

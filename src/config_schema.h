@@ -18,7 +18,7 @@ enum ebs_opt_type {
 	EBS_OPT_UINT,	  /* unsigned, lo..hi */
 	EBS_OPT_DURATION, /* unsigned milliseconds, lo..hi; "500ms", "15s", "1m", "1h", "15" */
 	EBS_OPT_PATH,	  /* char[size]; "" means the row's built-in choice */
-	EBS_OPT_COMMS,	  /* char[EBS_MAX_COMMS][EBS_COMM_LEN] and its unsigned count */
+	EBS_OPT_COMMS,	  /* char[EBS_MAX_COMMS][len] and its unsigned count: names or globs */
 	EBS_OPT_MAPPING,  /* a YAML mapping of the rows named "<key>.<name>" */
 };
 
@@ -36,6 +36,7 @@ struct ebs_config_option {
 	enum ebs_opt_type type;
 	size_t offset, size;  /* of the field in struct ebs_config */
 	size_t count_offset;  /* EBS_OPT_COMMS: of its entry count */
+	const char *item;     /* EBS_OPT_COMMS: what an entry is; NULL: "process name" */
 	unsigned long lo, hi; /* EBS_OPT_UINT, EBS_OPT_DURATION (ms) */
 	unsigned long def;    /* default of a BOOL, UINT or DURATION */
 	const char *def_str;  /* default of a PATH */
@@ -48,6 +49,11 @@ struct ebs_config_option {
 	unsigned digest;
 	const char *help; /* one line */
 };
+
+/* EBS_OPT_COMMS: an entry's noun ("process name") and its bytes with the NUL
+ * (the field holds EBS_MAX_COMMS of them). */
+const char *ebs_config_item(const struct ebs_config_option *o);
+size_t ebs_config_item_len(const struct ebs_config_option *o);
 
 /* The whole table, in the order suggestions prefer on a tie. */
 const struct ebs_config_option *ebs_config_options(size_t *n);

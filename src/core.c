@@ -31,7 +31,8 @@ struct ebs {
 	int stats_fd;
 	bool bpf_stats;
 	struct ebs_snapshot snaps[2];
-	int cur; /* index of the newest snapshot, -1 before the first */
+	struct ebs_cg_state *cg; /* names and removals of the cgroup rows */
+	int cur;		 /* index of the newest snapshot, -1 before the first */
 	uint64_t seq;
 	int ncpus;
 };
@@ -591,6 +592,7 @@ static void snapshot_free(struct ebs_snapshot *s)
 	free(s->tcp_peers);
 	free(s->fileio);
 	free(s->procs);
+	free(s->cgroups);
 	free(s->hist_rows);
 	memset(s, 0, sizeof(*s));
 }
@@ -708,7 +710,8 @@ const struct ebs_snapshot *ebs_snapshot(struct ebs *e, char *err, size_t errlen)
 	s->sequence = ++e->seq;
 	s->views = (struct ebs_views){.syscall_latency = e->cfg.syscall_latency,
 				      .file_io = e->cfg.file_io,
-				      .tcp_peers = e->cfg.tcp_peers};
+				      .tcp_peers = e->cfg.tcp_peers,
+				      .cgroups = e->cfg.cgroups};
 	for (int f = 0; f < EBS_FAM_COUNT; f++) {
 		struct ebs_module *m = &e->mods[f];
 		char rerr[EBS_ERR_LEN] = "";
@@ -738,6 +741,10 @@ const struct ebs_snapshot *ebs_snapshot(struct ebs *e, char *err, size_t errlen)
 		s->interval_ns = s->taken_ns - prev->taken_ns;
 	fill_percentiles(s, prev);
 	fill_rates(s, prev);
+	if (!e->cg)
+		e->cg = ebs_cg_state_new();
+	if (e->cg)
+		ebs_cg_finish(e->cg, &e->cfg, s, prev);
 	fill_hist_rows(s);
 	if (!s->hist_rows) {
 		snprintf(err, errlen, "out of memory building the histogram rows");
@@ -759,6 +766,7 @@ void ebs_close(struct ebs *e)
 		close(e->stats_fd);
 	snapshot_free(&e->snaps[0]);
 	snapshot_free(&e->snaps[1]);
+	ebs_cg_state_free(e->cg);
 	ebs_host_free(&e->host);
 	free(e);
 }

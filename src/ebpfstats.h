@@ -12,13 +12,18 @@
 #define EBS_VERSION "0.1.0"
 /* Bumped whenever a pinned map's key/value layout changes; it is part of the
  * pin path, so a front-end never reads maps of another layout. */
-#define EBS_PIN_LAYOUT 4
+#define EBS_PIN_LAYOUT 5
 
 /* Log-linear buckets (bpf/ebs_hist.h): 16 exact ones for 0..15, then 16
  * per power of two up to 2^32, then one open bucket. */
 #define EBS_HIST_SLOTS 465
-#define EBS_MAX_COMMS 16 /* process include/exclude list entries */
-#define EBS_COMM_LEN 16	 /* TASK_COMM_LEN */
+/* The per-cgroup histograms' coarser layout (bpf/cgroup.h): 4 buckets per
+ * power of two. */
+#define EBS_CG_HIST_SLOTS 125
+#define EBS_CG_NAME_LEN 256 /* a cgroup's path below the cgroup2 mount */
+#define EBS_CG_FILTERS 16   /* cgroup_filter globs */
+#define EBS_MAX_COMMS 16    /* process include/exclude list entries */
+#define EBS_COMM_LEN 16	    /* TASK_COMM_LEN */
 #define EBS_PATH_LEN 256
 #define EBS_REASON_LEN 256
 #define EBS_ERR_LEN 512
@@ -70,6 +75,12 @@ struct ebs_config {
 	/* events (SNMP notifications, collectd notifications) of one type a
 	 * front-end sends per EBS_EVENTS_WINDOW_MS; the rest are counted */
 	unsigned notify_limit;
+	/* per-cgroup rows (docs/cgroups.md) */
+	bool cgroups;	       /* collect_cgroups */
+	unsigned cgroup_depth; /* rows are the cgroups this deep below the root */
+	uint32_t max_cgroups;  /* map_sizes.cgroups: rows of each family's table */
+	char cgroup_filter[EBS_CG_FILTERS][EBS_CG_NAME_LEN]; /* globs; empty: every row */
+	unsigned n_cgroup_filter;
 };
 
 /* Fills built-in defaults: every family on but memory and file I/O (their
@@ -114,6 +125,8 @@ struct ebs_pct {
 	uint64_t samples;
 	const struct ebs_hist *hist, *prev; /* prev NULL: since load */
 	double div;			    /* histogram unit per reported unit (1000: ns -> µs) */
+	/* instead of hist/prev: a per-cgroup histogram (EBS_CG_HIST_SLOTS) */
+	const uint64_t *cg_cur, *cg_prev;
 };
 
 struct ebs_module_stat {
@@ -193,6 +206,30 @@ struct ebs_fileio_row {
 	struct ebs_pct pct; /* µs, same as the syscall row's */
 };
 
+/* One cgroup v2 directory at cgroup_depth below the root (or a shallower
+ * one whose own tasks ran), with everything attributed to it and the
+ * cgroups beneath it.  Rows are ascending by id. */
+struct ebs_cgroup_row {
+	uint64_t id;		    /* the cgroup's id: its directory's inode number */
+	uint32_t index;		    /* SNMP index, stable for the cgroup's life (docs/cgroups.md) */
+	char name[EBS_CG_NAME_LEN]; /* path below the mount, "/" the root; "" unknown */
+	bool gone;		    /* removed: the row leaves at the next snapshot */
+	/* syscalls of its tasks */
+	uint64_t sys_calls, sys_errors, sys_latency_ns;
+	double sys_rate; /* calls per second over the last interval */
+	uint64_t sys_hist[EBS_CG_HIST_SLOTS];
+	struct ebs_pct sys_pct; /* µs */
+	/* scheduler: switches and on-CPU time of its tasks, their run-queue waits */
+	uint64_t switches_vol, switches_invol, oncpu_ns, runq_ns, runq_samples;
+	uint64_t runq_hist[EBS_CG_HIST_SLOTS];
+	struct ebs_pct runq_pct; /* µs */
+	/* TCP: its sockets (an accepted one is its listener's) */
+	uint64_t tcp_active_opens, tcp_passive_opens, tcp_retransmits, tcp_resets;
+	uint64_t tcp_bytes_in, tcp_bytes_out;
+	/* memory */
+	uint64_t faults, oom_kills;
+};
+
 /* One histogram bucket, for the SNMP histogram table. */
 struct ebs_hist_row {
 	uint32_t hist;	 /* enum ebs_hist_id */
@@ -217,6 +254,7 @@ struct ebs_views {
 	bool syscall_latency; /* latency sums, histograms, percentiles */
 	bool file_io;	      /* the file I/O rows and byte totals */
 	bool tcp_peers;	      /* the TCP peer table */
+	bool cgroups;	      /* the cgroup rows */
 };
 
 struct ebs_snapshot {
@@ -283,6 +321,21 @@ struct ebs_snapshot {
 	} mem;
 	struct ebs_proc_row *procs; /* ascending pid */
 	uint32_t n_procs;
+
+	/* per-cgroup rows (collect_cgroups) */
+	struct {
+		enum ebs_status status; /* ok; degraded without a cgroup2 mount; disabled */
+		char reason[EBS_REASON_LEN];
+		char mount[EBS_PATH_LEN]; /* the cgroup2 mount names come from */
+		uint32_t depth;
+		uint64_t inserts;      /* rows the kernel tables inserted, all families */
+		uint64_t evictions;    /* rows the LRU tables evicted to make room */
+		uint64_t failed;       /* inserts that failed: events not in any row */
+		uint64_t unattributed; /* events whose cgroup could not be read */
+		uint64_t filtered;     /* rows left out by cgroup_filter in this snapshot */
+	} cg;
+	struct ebs_cgroup_row *cgroups;
+	uint32_t n_cgroups, cg_cap;
 
 	struct ebs_hist_row *hist_rows; /* every bucket of every histogram */
 	uint32_t n_hist_rows;
@@ -414,6 +467,9 @@ uint64_t ebs_hist_upper(unsigned slot);
 /* Every percentile is within this relative error of the exact quantile of
  * the samples counted (docs/percentiles.md), below the open bucket. */
 #define EBS_HIST_MAX_ERROR 0.035
+/* The same bound for the per-cgroup histograms: a bucket is up to 25 %
+ * wide, and (1.25 - 1) / (1.25 + 1) = 11.1 %. */
+#define EBS_CG_HIST_MAX_ERROR 0.115
 /* Percentile q in (0,1] of cur - prev (prev may be NULL), in the
  * histogram's own unit; 0 when empty.  Interpolated linearly inside the
  * bucket the rank falls in, then kept within EBS_HIST_MAX_ERROR of every
@@ -422,6 +478,8 @@ double ebs_hist_percentile(const struct ebs_hist *cur, const struct ebs_hist *pr
 /* Fills pct from cur - prev, dividing values by div (1000 for ns -> µs). */
 void ebs_hist_pct(struct ebs_pct *pct, const struct ebs_hist *cur, const struct ebs_hist *prev,
 		  double div);
+/* ebs_hist_pct() for a per-cgroup histogram (EBS_CG_HIST_SLOTS). */
+void ebs_cg_hist_pct(struct ebs_pct *pct, const uint64_t *cur, const uint64_t *prev, double div);
 /* Percentile q in (0,1] of the interval pct describes, in pct's unit. */
 double ebs_pct_at(const struct ebs_pct *pct, double q);
 

@@ -13,33 +13,59 @@
 #include <math.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "ebpfstats.h"
 #include "ebs_hist.h"
 #include "module.h"
+
+/* A bucket layout: 2^sub_bits exact buckets, then 2^sub_bits per power of
+ * two up to 2^EBS_HIST_TOP_BITS, then one open bucket.  The standard one
+ * (bpf/ebs_hist.h) and the per-cgroup one (bpf/cgroup.h) differ only in
+ * sub_bits. */
+struct layout {
+	unsigned sub_bits, slots;
+	double max_error;
+};
+
+static const struct layout std_layout = {EBS_HIST_SUB_BITS, EBS_HIST_SLOTS, EBS_HIST_MAX_ERROR};
+static const struct layout cg_layout = {EBS_CG_HIST_SUB_BITS, EBS_CG_HIST_SLOTS,
+					EBS_CG_HIST_MAX_ERROR};
+
+_Static_assert(EBS_CG_HIST_SLOTS == 125, "src/ebpfstats.h and bpf/cgroup.h disagree");
 
 unsigned ebs_hist_bucket_of(uint64_t v)
 {
 	return ebs_hist_bucket(v);
 }
 
+static uint64_t lower(const struct layout *l, unsigned slot)
+{
+	unsigned sub = 1u << l->sub_bits, h;
+
+	if (slot < sub)
+		return slot;
+	if (slot >= l->slots - 1)
+		return UINT64_C(1) << EBS_HIST_TOP_BITS;
+	/* bucket ((h - k + 1) << k) + j holds [(2^k + j) << (h - k), (2^k + j + 1) << (h - k)) */
+	h = (slot >> l->sub_bits) + l->sub_bits - 1;
+	return (uint64_t)(sub + (slot & (sub - 1))) << (h - l->sub_bits);
+}
+
+static uint64_t upper(const struct layout *l, unsigned slot)
+{
+	if (slot >= l->slots - 1)
+		return UINT64_MAX;
+	return lower(l, slot + 1) - 1;
+}
+
 uint64_t ebs_hist_lower(unsigned slot)
 {
-	unsigned h;
-
-	if (slot < EBS_HIST_SUB)
-		return slot;
-	if (slot >= EBS_HIST_SLOTS - 1)
-		return UINT64_C(1) << EBS_HIST_TOP_BITS;
-	/* bucket ((h - 3) << 4) + j holds [(16 + j) << (h - 4), (17 + j) << (h - 4)) */
-	h = (slot >> EBS_HIST_SUB_BITS) + EBS_HIST_SUB_BITS - 1;
-	return (uint64_t)(EBS_HIST_SUB + (slot & (EBS_HIST_SUB - 1))) << (h - EBS_HIST_SUB_BITS);
+	return lower(&std_layout, slot);
 }
 
 uint64_t ebs_hist_upper(unsigned slot)
 {
-	if (slot >= EBS_HIST_SLOTS - 1)
-		return UINT64_MAX;
-	return ebs_hist_lower(slot + 1) - 1;
+	return upper(&std_layout, slot);
 }
 
 void ebs_hist_add(struct ebs_hist *dst, const __u64 *slots)
@@ -50,34 +76,35 @@ void ebs_hist_add(struct ebs_hist *dst, const __u64 *slots)
 
 /* A counter that went backwards means the programs were reloaded: count
  * the new value as the whole interval. */
-static uint64_t delta(const struct ebs_hist *cur, const struct ebs_hist *prev, unsigned i)
+static uint64_t delta(const uint64_t *cur, const uint64_t *prev, unsigned i)
 {
-	uint64_t p = prev ? prev->slot[i] : 0;
+	uint64_t p = prev ? prev[i] : 0;
 
-	return cur->slot[i] >= p ? cur->slot[i] - p : cur->slot[i];
+	return cur[i] >= p ? cur[i] - p : cur[i];
 }
 
-static double estimate(unsigned b, double frac)
+static double estimate(const struct layout *l, unsigned b, double frac)
 {
-	double lo = (double)ebs_hist_lower(b), up, e;
+	double lo = (double)lower(l, b), up, e;
 
-	if (b >= EBS_HIST_SLOTS - 1)
+	if (b >= l->slots - 1)
 		return lo; /* open: all that is known is "at least" */
-	up = (double)ebs_hist_upper(b);
+	up = (double)upper(l, b);
 	e = lo + frac * (up + 1.0 - lo);
-	if (e > lo * (1.0 + EBS_HIST_MAX_ERROR))
-		e = lo * (1.0 + EBS_HIST_MAX_ERROR);
-	if (e < up * (1.0 - EBS_HIST_MAX_ERROR))
-		e = up * (1.0 - EBS_HIST_MAX_ERROR);
+	if (e > lo * (1.0 + l->max_error))
+		e = lo * (1.0 + l->max_error);
+	if (e < up * (1.0 - l->max_error))
+		e = up * (1.0 - l->max_error);
 	return e;
 }
 
-double ebs_hist_percentile(const struct ebs_hist *cur, const struct ebs_hist *prev, double q)
+static double percentile(const struct layout *l, const uint64_t *cur, const uint64_t *prev,
+			 double q)
 {
 	uint64_t total = 0, seen = 0;
 	double rank;
 
-	for (unsigned i = 0; i < EBS_HIST_SLOTS; i++)
+	for (unsigned i = 0; i < l->slots; i++)
 		total += delta(cur, prev, i);
 	if (total == 0 || !(q > 0))
 		return 0.0;
@@ -87,37 +114,63 @@ double ebs_hist_percentile(const struct ebs_hist *cur, const struct ebs_hist *pr
 	rank = ceil(q * (double)total - 1e-9);
 	if (rank < 1)
 		rank = 1;
-	for (unsigned i = 0; i < EBS_HIST_SLOTS; i++) {
+	for (unsigned i = 0; i < l->slots; i++) {
 		uint64_t d = delta(cur, prev, i);
 
 		if (d == 0)
 			continue;
 		if ((double)(seen + d) >= rank)
-			return estimate(i, (rank - (double)seen - 0.5) / (double)d);
+			return estimate(l, i, (rank - (double)seen - 0.5) / (double)d);
 		seen += d;
 	}
-	return estimate(EBS_HIST_SLOTS - 1, 0);
+	return estimate(l, l->slots - 1, 0);
 }
 
-void ebs_hist_pct(struct ebs_pct *pct, const struct ebs_hist *cur, const struct ebs_hist *prev,
-		  double div)
+double ebs_hist_percentile(const struct ebs_hist *cur, const struct ebs_hist *prev, double q)
+{
+	return percentile(&std_layout, cur->slot, prev ? prev->slot : NULL, q);
+}
+
+static void fill_pct(struct ebs_pct *pct, const struct layout *l, const uint64_t *cur,
+		     const uint64_t *prev, double div)
 {
 	uint64_t n = 0;
 
-	for (unsigned i = 0; i < EBS_HIST_SLOTS; i++)
+	for (unsigned i = 0; i < l->slots; i++)
 		n += delta(cur, prev, i);
 	pct->samples = n;
-	pct->hist = cur;
-	pct->prev = prev;
 	pct->div = div;
 	pct->p50 = ebs_pct_at(pct, 0.50);
 	pct->p90 = ebs_pct_at(pct, 0.90);
 	pct->p99 = ebs_pct_at(pct, 0.99);
 }
 
+void ebs_hist_pct(struct ebs_pct *pct, const struct ebs_hist *cur, const struct ebs_hist *prev,
+		  double div)
+{
+	pct->hist = cur;
+	pct->prev = prev;
+	pct->cg_cur = pct->cg_prev = NULL;
+	fill_pct(pct, &std_layout, cur->slot, prev ? prev->slot : NULL, div);
+}
+
+void ebs_cg_hist_pct(struct ebs_pct *pct, const uint64_t *cur, const uint64_t *prev, double div)
+{
+	pct->hist = pct->prev = NULL;
+	pct->cg_cur = cur;
+	pct->cg_prev = prev;
+	fill_pct(pct, &cg_layout, cur, prev, div);
+}
+
 double ebs_pct_at(const struct ebs_pct *pct, double q)
 {
-	if (!pct->hist || pct->samples == 0)
+	double div = pct->div > 0 ? pct->div : 1.0;
+
+	if (pct->samples == 0)
 		return 0.0;
-	return ebs_hist_percentile(pct->hist, pct->prev, q) / (pct->div > 0 ? pct->div : 1.0);
+	if (pct->cg_cur)
+		return percentile(&cg_layout, pct->cg_cur, pct->cg_prev, q) / div;
+	if (!pct->hist)
+		return 0.0;
+	return ebs_hist_percentile(pct->hist, pct->prev, q) / div;
 }

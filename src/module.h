@@ -98,6 +98,22 @@ size_t ebs_round8(size_t n);
 /* dst += one kernel histogram (EBS_HIST_SLOTS counters), hist.c. */
 void ebs_hist_add(struct ebs_hist *dst, const __u64 *slots);
 
+/* cgroups.c: the per-cgroup rows.  A module's open() applies the config
+ * to its table and knobs; its read() adds its table's partial rows;
+ * the core's snapshot merges and names them, with the state kept in the
+ * handle between snapshots. */
+int ebs_cg_setup(struct bpf_map *map, bool *on, uint32_t *depth, const struct ebs_config *cfg,
+		 char *err, size_t errlen);
+int ebs_cg_read(struct ebs_module *m, struct ebs_snapshot *s, enum ebs_family fam, int map_fd,
+		int ctr_fd, char *err, size_t errlen);
+struct ebs_cg_state;
+struct ebs_cg_state *ebs_cg_state_new(void);
+void ebs_cg_state_free(struct ebs_cg_state *st);
+void ebs_cg_finish(struct ebs_cg_state *st, const struct ebs_config *cfg, struct ebs_snapshot *s,
+		   const struct ebs_snapshot *prev);
+/* The SNMP index of a cgroup id (docs/cgroups.md). */
+uint32_t ebs_cg_index(uint64_t id);
+
 /* Whether the test variable name is set to something other than "" or "0"
  * (EBPFSTATS_TEST_HASH_STATE, EBPFSTATS_TEST_NO_BATCH: the paths of other
  * kernels, taken here by tests). */

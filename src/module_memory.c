@@ -17,7 +17,7 @@ _Static_assert(sizeof(struct ebs_mem_stats) % sizeof(uint64_t) == 0,
 
 #define MEM_STATS_WORDS (sizeof(struct ebs_mem_stats) / sizeof(uint64_t))
 
-enum { MAP_STATS, MAP_PROCS, MAP_OOM };
+enum { MAP_STATS, MAP_PROCS, MAP_OOM, MAP_CG, MAP_CG_CTR };
 
 static void mem_destroy(struct ebs_module *m)
 {
@@ -43,6 +43,11 @@ static struct bpf_object *mem_open(struct ebs_module *m, const struct ebs_config
 	if (rc < 0) {
 		snprintf(err, errlen, "sizing mem_procs to max_threads %u failed: %s",
 			 cfg->max_threads, strerror(-rc));
+		mem_destroy(m);
+		return NULL;
+	}
+	if (ebs_cg_setup(skel->maps.cg_mem, &skel->rodata->cg_on, &skel->rodata->cg_depth, cfg, err,
+			 errlen) < 0) {
 		mem_destroy(m);
 		return NULL;
 	}
@@ -149,7 +154,8 @@ static int mem_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 	s->modules[EBS_FAM_MEMORY].overflows = 0 EBS_MEM_COUNTERS(OVERFLOWS);
 #undef EVENTS
 #undef OVERFLOWS
-	return 0;
+	return ebs_cg_read(m, s, EBS_FAM_MEMORY, m->map_fd[MAP_CG], m->map_fd[MAP_CG_CTR], err,
+			   errlen);
 }
 
 /* All optional: without the x86-only fault tracepoints the module still
@@ -166,9 +172,8 @@ static const struct ebs_hook mem_hooks[] = {
 };
 
 static const char *const mem_maps[] = {
-	[MAP_STATS] = "mem_stats",
-	[MAP_PROCS] = "mem_procs",
-	[MAP_OOM] = "mem_oom",
+	[MAP_STATS] = "mem_stats", [MAP_PROCS] = "mem_procs",	[MAP_OOM] = "mem_oom",
+	[MAP_CG] = "cg_mem",	   [MAP_CG_CTR] = "cg_ctr_mem",
 };
 
 const struct ebs_module_ops ebs_module_memory = {

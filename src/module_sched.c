@@ -17,7 +17,7 @@ _Static_assert(sizeof(struct ebs_sched_cpu) % sizeof(uint64_t) == 0,
 _Static_assert(EBS_HIST_SLOTS == sizeof(((struct ebs_hist *)0)->slot) / sizeof(uint64_t),
 	       "kernel and snapshot histograms differ in size");
 
-enum { MAP_CPU, MAP_MIGR };
+enum { MAP_CPU, MAP_MIGR, MAP_CG, MAP_CG_CTR };
 /* Indexes into sched_hooks[]: the hooks that open and close run-queue
  * waits. */
 enum { HOOK_SWITCH, HOOK_WAKEUP, HOOK_WAKEUP_NEW };
@@ -92,6 +92,11 @@ static struct bpf_object *sched_open(struct ebs_module *m, const struct ebs_conf
 	if (rc < 0) {
 		snprintf(err, errlen, "sizing sched_migr to %d CPUs failed: %s", ncpus,
 			 strerror(-rc));
+		sched_destroy(m);
+		return NULL;
+	}
+	if (ebs_cg_setup(skel->maps.cg_sched, &skel->rodata->cg_on, &skel->rodata->cg_depth, cfg,
+			 err, errlen) < 0) {
 		sched_destroy(m);
 		return NULL;
 	}
@@ -172,7 +177,8 @@ static int sched_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, s
 	s->modules[EBS_FAM_SCHED].overflows = 0 EBS_SCHED_COUNTERS(OVERFLOWS);
 #undef EVENTS
 #undef OVERFLOWS
-	rc = 0;
+	rc = ebs_cg_read(m, s, EBS_FAM_SCHED, m->map_fd[MAP_CG], m->map_fd[MAP_CG_CTR], err,
+			 errlen);
 out:
 	free(buf);
 	free(migr);
@@ -202,6 +208,8 @@ static const struct ebs_hook sched_hooks[] = {
 static const char *const sched_maps[] = {
 	[MAP_CPU] = "sched_cpu",
 	[MAP_MIGR] = "sched_migr",
+	[MAP_CG] = "cg_sched",
+	[MAP_CG_CTR] = "cg_ctr_sched",
 };
 
 const struct ebs_module_ops ebs_module_sched = {

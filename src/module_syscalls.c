@@ -190,6 +190,11 @@ static struct bpf_object *sys_open(struct ebs_module *m, const struct ebs_config
 		sys_destroy(m);
 		return NULL;
 	}
+	if (ebs_cg_setup(p->skel->maps.cg_sys, &p->skel->rodata->cg_on, &p->skel->rodata->cg_depth,
+			 cfg, err, errlen) < 0) {
+		sys_destroy(m);
+		return NULL;
+	}
 
 	for (unsigned i = 0; i < cfg->n_include && i < EBS_MAX_COMMS; i++)
 		comm_key(&p->include[p->n_include++], cfg->include[i]);
@@ -305,7 +310,7 @@ static int read_each(int fd, int ncpus, struct ebs_sys_val *sum, char *err, size
 	return 0;
 }
 
-enum { MAP_STATS, MAP_CTR, MAP_BYTES, MAP_ROW, MAP_HIST };
+enum { MAP_STATS, MAP_CTR, MAP_BYTES, MAP_ROW, MAP_HIST, MAP_CG, MAP_CG_CTR };
 
 /* The latency histograms: every CPU's rows of sys_hist, each added to the
  * row of the syscall it belongs to on that CPU (its nr field) and to the
@@ -502,7 +507,8 @@ static int sys_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 	s->modules[EBS_FAM_SYSCALLS].overflows =
 		ctr[EBS_SYS_C_OUT_OF_RANGE] EBS_SYS_COUNTERS(OVERFLOWS);
 #undef OVERFLOWS
-	rc = 0;
+	rc = ebs_cg_read(m, s, EBS_FAM_SYSCALLS, m->map_fd[MAP_CG], m->map_fd[MAP_CG_CTR], err,
+			 errlen);
 out:
 	free(row_of);
 	free(sum);
@@ -531,8 +537,9 @@ static const struct ebs_hook sys_hooks[] = {
 };
 
 static const char *const sys_maps[] = {
-	[MAP_STATS] = "sys_stats", [MAP_CTR] = "sys_ctr",   [MAP_BYTES] = "sys_bytes",
-	[MAP_ROW] = "sys_row",	   [MAP_HIST] = "sys_hist",
+	[MAP_STATS] = "sys_stats",   [MAP_CTR] = "sys_ctr",   [MAP_BYTES] = "sys_bytes",
+	[MAP_ROW] = "sys_row",	     [MAP_HIST] = "sys_hist", [MAP_CG] = "cg_sys",
+	[MAP_CG_CTR] = "cg_ctr_sys",
 };
 
 const struct ebs_module_ops ebs_module_syscalls = {

@@ -33,7 +33,7 @@ _Static_assert(EBS_TCP_STATE_ROWS == EBS_TCP_NSTATES + 1,
 #define TCP_PEER_WORDS (sizeof(struct ebs_tcp_peer) / sizeof(uint64_t))
 #define NPORTS 65536
 
-enum { MAP_STATS, MAP_PORTS, MAP_PEERS };
+enum { MAP_STATS, MAP_PORTS, MAP_PEERS, MAP_CG, MAP_CG_CTR };
 
 /* Whether this kernel's BPF has compare-and-swap (5.12), which the bucket
  * table's state programs use: a program of one such instruction, loaded.
@@ -136,6 +136,11 @@ static struct bpf_object *tcp_open(struct ebs_module *m, const struct ebs_config
 	if (rc < 0) {
 		snprintf(err, errlen, "sizing tcp_peers to max_ports %u failed: %s", cfg->max_ports,
 			 strerror(-rc));
+		tcp_destroy(m);
+		return NULL;
+	}
+	if (ebs_cg_setup(skel->maps.cg_tcp, &skel->rodata->cg_on, &skel->rodata->cg_depth, cfg, err,
+			 errlen) < 0) {
 		tcp_destroy(m);
 		return NULL;
 	}
@@ -504,7 +509,7 @@ static int tcp_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 		s->tcp.port_overflows + s->tcp_peer_overflows EBS_TCP_COUNTERS(OVERFLOWS);
 #undef EVENTS
 #undef OVERFLOWS
-	rc = 0;
+	rc = ebs_cg_read(m, s, EBS_FAM_TCP, m->map_fd[MAP_CG], m->map_fd[MAP_CG_CTR], err, errlen);
 out:
 	free(st);
 	return rc;
@@ -526,9 +531,8 @@ static const struct ebs_hook tcp_hooks[] = {
 };
 
 static const char *const tcp_maps[] = {
-	[MAP_STATS] = "tcp_stats",
-	[MAP_PORTS] = "tcp_ports",
-	[MAP_PEERS] = "tcp_peers",
+	[MAP_STATS] = "tcp_stats", [MAP_PORTS] = "tcp_ports",	[MAP_PEERS] = "tcp_peers",
+	[MAP_CG] = "cg_tcp",	   [MAP_CG_CTR] = "cg_ctr_tcp",
 };
 
 const struct ebs_module_ops ebs_module_tcp = {

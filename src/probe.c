@@ -225,7 +225,7 @@ uint64_t ebs_cfg_digest(const struct ebs_config *cfg, enum ebs_family fam)
 		if (o->type == EBS_OPT_COMMS) {
 			unsigned count = *(const unsigned *)((const char *)cfg + o->count_offset);
 
-			MIX(field, (size_t)EBS_COMM_LEN * count);
+			MIX(field, ebs_config_item_len(o) * count);
 		} else if (o->type == EBS_OPT_PATH) {
 			MIX(field, strnlen(field, o->size));
 		}

@@ -164,6 +164,17 @@ static unsigned index_proc(const void *row, uint32_t *idx)
 	return 1;
 }
 
+/* a cgroup's path below the mount; "idN" without a cgroup2 mount */
+static void key_cgroup(const void *row, char *buf, size_t len)
+{
+	const struct ebs_cgroup_row *r = row;
+
+	if (r->name[0])
+		snprintf(buf, len, "%s", r->name);
+	else
+		snprintf(buf, len, "id%" PRIu64, r->id);
+}
+
 /* ---- bounded tables: activity and selections ------------------------------ */
 
 /* calls */
@@ -469,6 +480,14 @@ const struct ebs_table_desc ebs_tables[EBS_T_COUNT] = {
 		.mib_entry_len = 3,
 		.snmp_nindex = 1,
 		.snmp_index = index_proc,
+	},
+	/* rows from every family: each column's own family decides */
+	[EBS_T_CGROUP] = {
+		.name = "cgroup",
+		.family = EBS_FAM_COUNT,
+		.view = "cgroups",
+		ROWS_PTR(cgroups, n_cgroups),
+		.key = key_cgroup,
 	},
 };
 /* clang-format on */

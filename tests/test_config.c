@@ -811,6 +811,41 @@ static void test_unreadable_files(void **state)
 	assert_string_equal(err, "<config>: no buffer given");
 }
 
+/* cgroup_filter: a list like process_filter's, of globs up to 255 bytes. */
+static void test_cgroup_settings(void **state)
+{
+	char text[1024], glob[300];
+	struct ebs_config cfg;
+
+	(void)state;
+	expect_ok(&cfg, HDR "    collect_cgroups: true\n    cgroup_depth: 3\n"
+			    "    cgroup_filter: [\"system.slice/*\", \"kubepods.slice/*\"]\n"
+			    "    map_sizes:\n      cgroups: 64\n");
+	assert_true(cfg.cgroups);
+	assert_int_equal(cfg.cgroup_depth, 3);
+	assert_int_equal(cfg.max_cgroups, 64);
+	assert_int_equal(cfg.n_cgroup_filter, 2);
+	assert_string_equal(cfg.cgroup_filter[1], "kubepods.slice/*");
+	memset(glob, 'g', 255);
+	glob[255] = '\0';
+	snprintf(text, sizeof(text), HDR "    cgroup_filter: [%s]\n", glob);
+	expect_ok(&cfg, text);
+	assert_int_equal(strlen(cfg.cgroup_filter[0]), 255);
+	snprintf(text, sizeof(text), HDR "    cgroup_filter: [%sg]\n", glob);
+	expect_error(text, NAME ":3:21: 'cgroup_filter' has a glob longer than 255 characters: "
+				"'gggggggggggggggggggggggggggggggggggggggggggg...'");
+	expect_error(HDR "    cgroup_filter: nginx\n",
+		     NAME ":3:20: expected a list of globs for 'cgroup_filter', got 'nginx'");
+	expect_error(HDR "    cgroup_depth: 17\n",
+		     NAME ":3:19: 'cgroup_depth' must be an integer from 0 to 16, got '17'");
+	expect_error(HDR "    map_sizes:\n      cgroups: 3\n",
+		     NAME ":4:16: 'cgroups' must be an integer from 4 to 65536, got '3'");
+	ebs_config_init(&cfg);
+	set_ok(&cfg, "cgroup_filter", "system.slice/*");
+	set_ok(&cfg, "cgroup_filter", "user.slice");
+	assert_int_equal(cfg.n_cgroup_filter, 2);
+}
+
 static void test_load_error_names_file(void **state)
 {
 	static const char text[] = "integrations:\n  ebpf:\n    colect_syscalls: true\n";
@@ -928,6 +963,7 @@ int main(void)
 		cmocka_unit_test(test_load_error_names_file),
 		cmocka_unit_test(test_docs_example),
 		cmocka_unit_test(test_mangled_inputs),
+		cmocka_unit_test(test_cgroup_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

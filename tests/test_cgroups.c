@@ -1,0 +1,682 @@
+/* Per-cgroup rows against the real kernel: the test makes its own child
+ * cgroups under the cgroup2 mount of /proc/mounts, moves its own workload
+ * processes into them (cgroup.procs) and asserts the numbers those
+ * workloads must produce in their rows, and nowhere else.  The cgroups are
+ * removed at the end of each test. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <mntent.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "catalog.h"
+
+static char mount_dir[256];
+static char base[512]; /* <mount>/ebs-cgt-<pid> */
+static char base_rel[64];
+
+/* ---- cgroups of our own --------------------------------------------------- */
+
+static bool find_mount(void)
+{
+	FILE *f = setmntent("/proc/mounts", "r");
+	struct mntent *me;
+
+	if (!f)
+		return false;
+	while ((me = getmntent(f)))
+		if (strcmp(me->mnt_type, "cgroup2") == 0) {
+			snprintf(mount_dir, sizeof(mount_dir), "%s", me->mnt_dir);
+			break;
+		}
+	endmntent(f);
+	return mount_dir[0] != '\0';
+}
+
+static void cg_path(char *buf, size_t len, const char *rel)
+{
+	snprintf(buf, len, "%s/%s", base, rel);
+}
+
+static void cg_mkdir(const char *rel)
+{
+	char p[600];
+
+	cg_path(p, sizeof(p), rel);
+	if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		fail_msg("mkdir %s: %s", p, strerror(errno));
+}
+
+static void cg_rmdir(const char *rel)
+{
+	char p[600];
+
+	cg_path(p, sizeof(p), rel);
+	/* the last task of a cgroup may still be leaving after its reap */
+	for (int i = 0; i < 200 && rmdir(p) < 0 && errno == EBUSY; i++)
+		usleep(10000);
+}
+
+static uint64_t cg_id(const char *rel)
+{
+	char p[600];
+	struct stat st;
+
+	cg_path(p, sizeof(p), rel);
+	if (stat(p, &st) < 0)
+		fail_msg("stat %s: %s", p, strerror(errno));
+	return (uint64_t)st.st_ino;
+}
+
+/* ---- gated children: forked, moved into a cgroup, then let go ------------ */
+
+enum job { JOB_GETPPID, JOB_HOG, JOB_SERVE, JOB_CONNECT };
+
+struct child {
+	pid_t pid;
+	int gate; /* write end: one byte lets it run */
+};
+
+static unsigned job_n;
+static uint16_t job_port;
+static int job_lfd = -1;
+static unsigned job_ms, job_bytes;
+static int job_report = -1; /* JOB_SERVE writes its port here */
+
+static uint64_t job_sum; /* TCP_INFO bytes, reported at the end */
+
+static struct tcp_info tcp_info_of(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		_exit(8);
+	return ti;
+}
+
+static void run_job(enum job j)
+{
+	char buf[4096];
+
+	switch (j) {
+	case JOB_GETPPID:
+		for (unsigned i = 0; i < job_n; i++)
+			syscall(SYS_getppid);
+		break;
+	case JOB_HOG: {
+		struct timespec t0, t;
+		volatile uint64_t x = 0;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do {
+			for (int i = 0; i < 100000; i++)
+				x += (uint64_t)i;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 <
+			 (long)job_ms);
+		break;
+	}
+	case JOB_SERVE: {
+		/* made here, after the move: a socket belongs to the cgroup of
+		 * the task that creates it */
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		socklen_t alen = sizeof(a);
+
+		job_lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (job_lfd < 0 || bind(job_lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+		    listen(job_lfd, 64) < 0 ||
+		    getsockname(job_lfd, (struct sockaddr *)&a, &alen) < 0)
+			_exit(5);
+		job_port = ntohs(a.sin_port);
+		if (write(job_report, &job_port, sizeof(job_port)) != sizeof(job_port))
+			_exit(6);
+		for (unsigned i = 0; i < job_n; i++) {
+			int s = accept(job_lfd, NULL, NULL);
+			ssize_t r;
+
+			if (s < 0)
+				_exit(2);
+			while ((r = read(s, buf, sizeof(buf))) > 0)
+				;
+			job_sum += tcp_info_of(s).tcpi_bytes_received;
+			close(s);
+		}
+		if (write(job_report, &job_sum, sizeof(job_sum)) != sizeof(job_sum))
+			_exit(7);
+		break;
+	}
+	case JOB_CONNECT:
+		for (unsigned i = 0; i < job_n; i++) {
+			struct sockaddr_in a = {.sin_family = AF_INET,
+						.sin_port = htons(job_port),
+						.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+			int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+			memset(buf, 'x', sizeof(buf));
+			if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)) < 0)
+				_exit(3);
+			if (write(c, buf, job_bytes) != (ssize_t)job_bytes)
+				_exit(4);
+			shutdown(c, SHUT_WR);
+			while (read(c, buf, sizeof(buf)) > 0)
+				;
+			/* the peer's FIN is in: everything we sent is acked */
+			job_sum += tcp_info_of(c).tcpi_bytes_acked;
+			close(c);
+		}
+		if (write(job_report, &job_sum, sizeof(job_sum)) != sizeof(job_sum))
+			_exit(7);
+		break;
+	}
+}
+
+/* Until pid sleeps in read() (its gate): moved before that, its return
+ * from fork and the libc work after it would count in the new cgroup. */
+static void wait_in_read(pid_t pid)
+{
+	char path[64], buf[128];
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	for (int i = 0; i < 5000; i++) {
+		FILE *f = fopen(path, "r");
+		long nr = -2;
+
+		if (f) {
+			if (fgets(buf, sizeof(buf), f))
+				nr = strtol(buf, NULL, 10);
+			fclose(f);
+		}
+		if (nr == SYS_read && strncmp(buf, "running", 7) != 0)
+			return;
+		usleep(1000);
+	}
+	fail_msg("child %d never blocked in read()", (int)pid);
+}
+
+/* Forks a child that waits at its gate, moves it into cgroup rel, opens
+ * the gate.  Its one system call after the move is the read() that
+ * returns from the gate; then only the job's, then exit_group (which
+ * never returns, so it is never counted). */
+static struct child start(const char *rel, enum job j)
+{
+	int p[2];
+	struct child c;
+	char path[640], pid[32];
+	int fd;
+
+	if (pipe(p) < 0)
+		fail_msg("pipe: %s", strerror(errno));
+	c.pid = fork();
+	if (c.pid < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (c.pid == 0) {
+		char b;
+
+		close(p[1]);
+		if (syscall(SYS_read, p[0], &b, 1) != 1)
+			syscall(SYS_exit_group, 1);
+		run_job(j);
+		syscall(SYS_exit_group, 0);
+	}
+	close(p[0]);
+	wait_in_read(c.pid);
+	snprintf(path, sizeof(path), "%s/%s/cgroup.procs", base, rel);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	snprintf(pid, sizeof(pid), "%d", (int)c.pid);
+	if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
+		fail_msg("moving %d into %s: %s", (int)c.pid, path, strerror(errno));
+	close(fd);
+	c.gate = p[1];
+	return c;
+}
+
+static void go(struct child *c)
+{
+	if (write(c->gate, "g", 1) != 1)
+		fail_msg("gate: %s", strerror(errno));
+	close(c->gate);
+}
+
+/* Waits for the child's exit; with cpu_ns, its utime + stime from
+ * /proc/PID/stat, read while it is a zombie (final, not yet reaped). */
+static void finish(struct child *c, uint64_t *cpu_ns)
+{
+	siginfo_t si;
+	int st;
+
+	if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOWAIT) < 0)
+		fail_msg("waitid: %s", strerror(errno));
+	if (cpu_ns) {
+		char path[64], buf[1024], *p;
+		unsigned long ut = 0, stime = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)c->pid);
+		f = fopen(path, "r");
+		if (!f || !fgets(buf, sizeof(buf), f))
+			fail_msg("reading %s", path);
+		fclose(f);
+		p = strrchr(buf, ')');
+		/* fields 14 and 15: after ") S" come fields 4..13 */
+		if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+				 &stime) != 2)
+			fail_msg("parsing %s", path);
+		*cpu_ns = (uint64_t)(ut + stime) * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK));
+	}
+	if (waitpid(c->pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("child %d failed (status %d)", (int)c->pid, st);
+}
+
+/* ---- the library ---------------------------------------------------------- */
+
+static const char *filter; /* cgroup_filter's one glob, or NULL */
+
+static struct ebs *open_cg(unsigned max_rows)
+{
+	struct ebs_config cfg;
+	char err[EBS_ERR_LEN];
+	struct ebs *e;
+
+	ebs_config_init(&cfg);
+	cfg.pin_path[0] = '\0';
+	cfg.cgroups = true;
+	cfg.cgroup_depth = 2;
+	if (max_rows)
+		cfg.max_cgroups = max_rows;
+	if (filter && ebs_config_set(&cfg, "cgroup_filter", filter, err, sizeof(err)) < 0)
+		fail_msg("cgroup_filter: %s", err);
+	e = ebs_open(&cfg, err, sizeof(err));
+	if (!e)
+		fail_msg("ebs_open: %s", err);
+	return e;
+}
+
+static const struct ebs_snapshot *snap(struct ebs *e)
+{
+	char err[EBS_ERR_LEN];
+	const struct ebs_snapshot *s = ebs_snapshot(e, err, sizeof(err));
+
+	if (!s)
+		fail_msg("ebs_snapshot: %s", err);
+	if (s->cg.status != EBS_ST_OK)
+		fail_msg("cgroup view %s: %s", ebs_status_name(s->cg.status), s->cg.reason);
+	return s;
+}
+
+static const struct ebs_cgroup_row *row(const struct ebs_snapshot *s, uint64_t id)
+{
+	for (uint32_t i = 0; i < s->n_cgroups; i++)
+		if (s->cgroups[i].id == id)
+			return &s->cgroups[i];
+	return NULL;
+}
+
+static void need_running(const struct ebs_snapshot *s, enum ebs_family f)
+{
+	if (s->modules[f].status != EBS_ST_OK && s->modules[f].status != EBS_ST_DEGRADED)
+		fail_msg("module %s is %s: %s", s->modules[f].name,
+			 ebs_status_name(s->modules[f].status), s->modules[f].reason);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(base_rel, sizeof(base_rel), "ebs-cgt-%d", (int)getpid());
+	snprintf(base, sizeof(base), "%s/%s", mount_dir, base_rel);
+	if (mkdir(base, 0755) < 0)
+		fail_msg("mkdir %s: %s", base, strerror(errno));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	static const char *const dirs[] = {"a/c", "a",	"b",  "r0", "r1", "r2", "r3",
+					   "r4",  "r5", "r6", "r7", "r8", "r9"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		cg_rmdir(dirs[i]);
+	rmdir(base);
+	return 0;
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+/* N getppid calls in a, 2N in b: each row counts its own, plus the one
+ * read() that opened the gate. */
+static void test_syscalls(void **state)
+{
+	const unsigned n = 5000;
+	struct ebs *e = open_cg(0);
+	const struct ebs_snapshot *s;
+	const struct ebs_cgroup_row *ra, *rb;
+	struct child a, b;
+	char name[128];
+
+	(void)state;
+	cg_mkdir("a");
+	cg_mkdir("b");
+	job_n = n;
+	a = start("a", JOB_GETPPID);
+	go(&a);
+	finish(&a, NULL);
+	job_n = 2 * n;
+	b = start("b", JOB_GETPPID);
+	go(&b);
+	finish(&b, NULL);
+	s = snap(e);
+	need_running(s, EBS_FAM_SYSCALLS);
+	ra = row(s, cg_id("a"));
+	rb = row(s, cg_id("b"));
+	assert_non_null(ra);
+	assert_non_null(rb);
+	assert_int_equal(ra->sys_calls, n + 1);
+	assert_int_equal(rb->sys_calls, 2 * n + 1);
+	assert_int_equal(ra->sys_errors, 0);
+	snprintf(name, sizeof(name), "%s/a", base_rel);
+	assert_string_equal(ra->name, name);
+	assert_false(ra->gone);
+	assert_int_equal(ra->index, (uint32_t)cg_id("a"));
+	ebs_close(e);
+}
+
+/* depth 2: a task in a/c is counted in a's row. */
+static void test_depth_folds(void **state)
+{
+	const unsigned n = 3000;
+	struct ebs *e = open_cg(0);
+	const struct ebs_snapshot *s;
+	struct child c;
+	uint64_t a_id;
+
+	(void)state;
+	cg_mkdir("a");
+	cg_mkdir("a/c");
+	a_id = cg_id("a");
+	job_n = n;
+	c = start("a/c", JOB_GETPPID);
+	go(&c);
+	finish(&c, NULL);
+	s = snap(e);
+	assert_non_null(row(s, a_id));
+	assert_int_equal(row(s, a_id)->sys_calls, n + 1);
+	assert_null(row(s, cg_id("a/c")));
+	ebs_close(e);
+}
+
+/* M loopback connects from a to a listener in b: M active opens and the
+ * client's bytes out in a, M passive opens and those bytes in in b (an
+ * accepted socket belongs to its listener's cgroup, whichever task runs
+ * the softirq that completes the handshake). */
+static void test_tcp(void **state)
+{
+	const unsigned m = 20, bytes = 1000;
+	struct ebs *e;
+	const struct ebs_snapshot *s;
+	const struct ebs_cgroup_row *ra, *rb;
+	struct child srv, cli;
+	uint64_t acked, received;
+	int rep[2], srv_rep;
+
+	(void)state;
+	cg_mkdir("a");
+	cg_mkdir("b");
+	e = open_cg(0);
+	job_n = m;
+	job_bytes = bytes;
+	if (pipe(rep) < 0)
+		fail_msg("pipe: %s", strerror(errno));
+	job_report = rep[1];
+	srv = start("b", JOB_SERVE);
+	go(&srv);
+	close(rep[1]);
+	job_report = -1;
+	if (read(rep[0], &job_port, sizeof(job_port)) != sizeof(job_port))
+		fail_msg("the server did not report its port");
+	srv_rep = rep[0];
+	if (pipe(rep) < 0)
+		fail_msg("pipe: %s", strerror(errno));
+	job_report = rep[1];
+	cli = start("a", JOB_CONNECT);
+	go(&cli);
+	close(rep[1]);
+	job_report = -1;
+	if (read(rep[0], &acked, sizeof(acked)) != sizeof(acked))
+		fail_msg("the client did not report its bytes");
+	close(rep[0]);
+	if (read(srv_rep, &received, sizeof(received)) != sizeof(received))
+		fail_msg("the server did not report its bytes");
+	close(srv_rep);
+	finish(&cli, NULL);
+	finish(&srv, NULL);
+	s = snap(e);
+	need_running(s, EBS_FAM_TCP);
+	ra = row(s, cg_id("a"));
+	rb = row(s, cg_id("b"));
+	assert_non_null(ra);
+	assert_non_null(rb);
+	assert_int_equal(ra->tcp_active_opens, m);
+	assert_int_equal(ra->tcp_passive_opens, 0);
+	assert_int_equal(rb->tcp_passive_opens, m);
+	assert_int_equal(rb->tcp_active_opens, 0);
+	/* the kernel's own counts (TCP_INFO), which the byte counters
+	 * read: bytes_acked also counts the SYN and the FIN */
+	print_message("client bytes_acked %" PRIu64 ", server bytes_received %" PRIu64 "\n", acked,
+		      received);
+	assert_true(received >= (uint64_t)m * bytes);
+	assert_int_equal(ra->tcp_bytes_out, acked);
+	assert_int_equal(rb->tcp_bytes_in, received);
+	ebs_close(e);
+}
+
+/* Two CPU hogs in a: a's on-CPU time within 5 % of their utime + stime,
+ * and their run-queue waits (two hogs, two CPUs, other work) in a's row. */
+static void test_oncpu(void **state)
+{
+	struct ebs *e;
+	const struct ebs_snapshot *s;
+	const struct ebs_cgroup_row *r0, *r1;
+	struct child h[2];
+	uint64_t cpu[2], used, on0 = 0, runq0 = 0;
+	double rel;
+
+	(void)state;
+	cg_mkdir("a");
+	e = open_cg(0);
+	s = snap(e);
+	need_running(s, EBS_FAM_SCHED);
+	r0 = row(s, cg_id("a"));
+	if (r0) {
+		on0 = r0->oncpu_ns;
+		runq0 = r0->runq_samples;
+	}
+	job_ms = 1500;
+	for (int i = 0; i < 2; i++)
+		h[i] = start("a", JOB_HOG);
+	for (int i = 0; i < 2; i++)
+		go(&h[i]);
+	for (int i = 0; i < 2; i++)
+		finish(&h[i], &cpu[i]);
+	s = snap(e);
+	r1 = row(s, cg_id("a"));
+	assert_non_null(r1);
+	used = cpu[0] + cpu[1];
+	rel = ((double)(r1->oncpu_ns - on0) - (double)used) / (double)used;
+	print_message("hogs: utime+stime %.3f s, cgroup on-CPU %.3f s (%+.2f %%), "
+		      "%" PRIu64 " run-queue samples, p99 %.1f us\n",
+		      (double)used / 1e9, (double)(r1->oncpu_ns - on0) / 1e9, rel * 100,
+		      r1->runq_samples - runq0, r1->runq_pct.p99);
+	assert_true(used > 300000000ULL); /* 2 CPUs shared with other work */
+	assert_true(rel > -0.05 && rel < 0.05);
+	assert_true(r1->runq_samples - runq0 >= 2);
+	assert_true(r1->switches_vol + r1->switches_invol >= 2);
+	ebs_close(e);
+}
+
+/* A removed cgroup's row stays one snapshot, named and marked gone, and
+ * is not in the next. */
+static void test_removed(void **state)
+{
+	struct ebs *e = open_cg(0);
+	const struct ebs_snapshot *s;
+	struct child c;
+	uint64_t id;
+	char name[128];
+
+	(void)state;
+	cg_mkdir("a");
+	id = cg_id("a");
+	job_n = 100;
+	c = start("a", JOB_GETPPID);
+	go(&c);
+	finish(&c, NULL);
+	s = snap(e);
+	assert_non_null(row(s, id));
+	assert_false(row(s, id)->gone);
+	cg_rmdir("a");
+	s = snap(e);
+	assert_non_null(row(s, id));
+	assert_true(row(s, id)->gone);
+	snprintf(name, sizeof(name), "%s/a", base_rel);
+	assert_string_equal(row(s, id)->name, name);
+	s = snap(e);
+	assert_null(row(s, id));
+	ebs_close(e);
+}
+
+/* map_sizes.cgroups 4 and ten cgroups making system calls: at least six
+ * rows are evicted, and counted. */
+static void test_overflow(void **state)
+{
+	struct ebs *e = open_cg(4);
+	const struct ebs_snapshot *s;
+	uint64_t ev0;
+
+	(void)state;
+	s = snap(e);
+	ev0 = s->cg.evictions + s->cg.failed;
+	for (int i = 0; i < 10; i++) {
+		char rel[8];
+		struct child c;
+
+		snprintf(rel, sizeof(rel), "r%d", i);
+		cg_mkdir(rel);
+		job_n = 10;
+		c = start(rel, JOB_GETPPID);
+		go(&c);
+		finish(&c, NULL);
+	}
+	s = snap(e);
+	print_message("evictions %" PRIu64 ", failed inserts %" PRIu64 ", inserts %" PRIu64 "\n",
+		      s->cg.evictions, s->cg.failed, s->cg.inserts);
+	assert_true(s->cg.evictions + s->cg.failed - ev0 >= 6);
+	/* each family's table holds 4 rows at most */
+	assert_true(s->n_cgroups <= 4 * EBS_FAM_COUNT);
+	ebs_close(e);
+}
+
+/* cgroup_filter: the glob's row, and no other. */
+static void test_filter(void **state)
+{
+	char glob[128];
+	struct ebs *e;
+	const struct ebs_snapshot *s;
+	struct child a, b;
+
+	(void)state;
+	cg_mkdir("a");
+	cg_mkdir("b");
+	snprintf(glob, sizeof(glob), "ebs-cgt-*/a");
+	filter = glob;
+	e = open_cg(0);
+	filter = NULL;
+	job_n = 10;
+	a = start("a", JOB_GETPPID);
+	go(&a);
+	finish(&a, NULL);
+	b = start("b", JOB_GETPPID);
+	go(&b);
+	finish(&b, NULL);
+	s = snap(e);
+	assert_non_null(row(s, cg_id("a")));
+	assert_int_equal(row(s, cg_id("a"))->sys_calls, 11);
+	assert_null(row(s, cg_id("b")));
+	for (uint32_t i = 0; i < s->n_cgroups; i++)
+		assert_int_equal(fnmatch(glob, s->cgroups[i].name, 0), 0);
+	assert_true(s->cg.filtered >= 1);
+	ebs_close(e);
+}
+
+/* No cgroup2 mount: the view is degraded with its reason, rows are named
+ * by id only, and the families keep running. */
+static void test_no_mount(void **state)
+{
+	struct ebs *e;
+	const struct ebs_snapshot *s;
+	char err[EBS_ERR_LEN];
+
+	(void)state;
+	setenv("EBPFSTATS_TEST_CGROUP_MOUNT", "none", 1);
+	e = open_cg(0);
+	s = ebs_snapshot(e, err, sizeof(err));
+	assert_non_null(s);
+	assert_int_equal(s->cg.status, EBS_ST_DEGRADED);
+	assert_non_null(strstr(s->cg.reason, "no cgroup2"));
+	need_running(s, EBS_FAM_SYSCALLS);
+	assert_true(s->n_cgroups > 0);
+	assert_string_equal(s->cgroups[0].name, "");
+	unsetenv("EBPFSTATS_TEST_CGROUP_MOUNT");
+	ebs_close(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_syscalls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_depth_folds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oncpu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_mount, setup, teardown),
+	};
+
+	/* the children run under valgrind too: their own system calls would
+	 * land in the rows whose exact counts are asserted */
+	if (getenv("EBS_UNDER_VALGRIND") && strcmp(getenv("EBS_UNDER_VALGRIND"), "1") == 0) {
+		fprintf(stderr, "test_cgroups: exact counts, not under valgrind; skipped\n");
+		return 77;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_cgroups: needs root; skipped\n");
+		return 77;
+	}
+	if (!find_mount()) {
+		fprintf(stderr, "test_cgroups: no cgroup2 mount in /proc/mounts; skipped\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
