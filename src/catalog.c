@@ -334,8 +334,8 @@ const struct ebs_metric ebs_catalog[] = {
 	R("cgroup.name", AGT, EBS_INFO, EBS_T_CGROUP, CG, name, EBS_V_STR, "", NULL, NULL, NULL, 0,
 	  NO, 0, "Path of the cgroup below the cgroup2 mount (\"/\": the root); "
 	  "empty when no cgroup2 mount is found."),
-	R("cgroup.id", AGT, EBS_INFO, EBS_T_CGROUP, CG, id, EBS_V_U64, "", NULL, NULL, NULL, 0, NO,
-	  0, "The cgroup's id: its directory's inode number."),
+	R("cgroup.id", AGT, EBS_INFO, EBS_T_CGROUP, CG, id_text, EBS_V_STR, "", NULL, NULL, NULL, 0,
+	  NO, 0, "The cgroup's 64-bit id in decimal: its directory's inode number."),
 	R("cgroup.gone", AGT, EBS_INFO, EBS_T_CGROUP, CG, gone, EBS_V_BOOL, "", NULL, NULL, NULL, 0,
 	  NO, 0, "The cgroup was removed; its row leaves at the next snapshot."),
 	R("cgroup.syscalls", SYS, EBS_COUNTER, EBS_T_CGROUP, CG, sys_calls, EBS_V_U64, "calls",

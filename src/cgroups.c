@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <inttypes.h>
 #include <mntent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -494,6 +495,7 @@ void ebs_cg_finish(struct ebs_cg_state *st, const struct ebs_config *cfg, struct
 			s->cgroups[n] = *r;
 		r = &s->cgroups[n++];
 		r->index = ebs_cg_index(r->id);
+		snprintf(r->id_text, sizeof(r->id_text), "%" PRIu64, r->id);
 		q = prev_row(p, r->id);
 		if (q && s->interval_ns && r->sys_calls >= q->sys_calls)
 			r->sys_rate = (double)(r->sys_calls - q->sys_calls) * 1e9 /

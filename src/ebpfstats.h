@@ -211,6 +211,7 @@ struct ebs_fileio_row {
  * cgroups beneath it.  Rows are ascending by id. */
 struct ebs_cgroup_row {
 	uint64_t id;		    /* the cgroup's id: its directory's inode number */
+	char id_text[24];	    /* id in decimal (SNMP's ebsCgroupId, JSON) */
 	uint32_t index;		    /* SNMP index, stable for the cgroup's life (docs/cgroups.md) */
 	char name[EBS_CG_NAME_LEN]; /* path below the mount, "/" the root; "" unknown */
 	bool gone;		    /* removed: the row leaves at the next snapshot */
