@@ -235,6 +235,9 @@ static int set_metric(netsnmp_variable_list *var, const struct ebs_metric *m, co
 						  (long)clamp32(ebs_metric_u64(m, row)));
 	case EBS_SNMP_INTEGER:
 		v = ebs_metric_u64(m, row);
+		/* a flag is a TruthValue: true(1), false(2) */
+		if (m->vtype == EBS_V_BOOL)
+			v = v ? 1 : 2;
 		return snmp_set_var_typed_integer(var, ASN_INTEGER,
 						  v > INT32_MAX ? (long)INT32_MAX : (long)v);
 	case EBS_SNMP_STRING: return set_string(var, ebs_metric_str(m, row));

@@ -37,6 +37,7 @@
 #define EBS_ARC_SCHED 5
 #define EBS_ARC_HIST_TABLE 6
 #define EBS_ARC_MEMORY 7
+#define EBS_ARC_CGROUP_TABLE 8
 
 #define EBS_MIB_MAX_PATH 4
 _Static_assert(EBS_TABLE_ENTRY_ARCS <= EBS_MIB_MAX_PATH, "a table entry's arcs fit a path");
@@ -128,6 +129,7 @@ static inline const struct ebs_mib_local *ebs_mib_local_at(size_t i)
 		 "EbsPeerAddress"},
 		{"ebsTcpPeerPort", EBS_L_INDEX, EBS_T_TCP_PEER, EBS_FAM_COUNT, 4, "Unsigned32"},
 		{"ebsProcPid", EBS_L_INDEX, EBS_T_PROC, EBS_FAM_COUNT, 1, "Unsigned32"},
+		{"ebsCgroupIndex", EBS_L_INDEX, EBS_T_CGROUP, EBS_FAM_COUNT, 1, "Unsigned32"},
 		{"ebsHistId", EBS_L_INDEX, EBS_T_HIST, EBS_FAM_COUNT, 1, "EbsHistogramId"},
 		{"ebsHistBucket", EBS_L_INDEX, EBS_T_HIST, EBS_FAM_COUNT, 2, "Unsigned32"},
 	};

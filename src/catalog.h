@@ -74,7 +74,8 @@ struct ebs_row_sel {
 	uint32_t num;	    /* syscall nr, port */
 	uint32_t addr_type; /* peer: 1 ipv4, 2 ipv6, as in the row */
 	uint8_t addr[16];
-	uint32_t port; /* peer: 0 any */
+	uint32_t port;		       /* peer: 0 any */
+	char pattern[EBS_CG_NAME_LEN]; /* cgroup: an fnmatch(3) glob of the path */
 };
 
 struct ebs_table_desc {
@@ -109,6 +110,9 @@ struct ebs_table_desc {
 	/* the row's key is the plugin_instance ("cpu0"), not in the
 	 * type_instance */
 	bool cd_instance_is_key;
+	/* with cd_instance_is_key: the plugin_instance, when it is not the
+	 * row's key ("cgroup-system.slice_nginx.service"); NULL: the key */
+	void (*cd_key)(const void *row, char *buf, size_t len);
 	/* collectd bounded tables: only the cd_top (the option cd_top_option,
 	 * default cd_top_default, at most cd_top_max) most active rows by
 	 * activity() since the previous read, plus the rows the option

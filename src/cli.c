@@ -650,13 +650,15 @@ static void print_oid_root(FILE *f)
 }
 
 /* A per-row name with the row's key as "<key>": the helpers collectd uses,
- * applied to an empty row, then the key they put first swapped out. */
+ * applied to an empty row, then the key they put in swapped out (first,
+ * or after a prefix: "cgroup-<key>"). */
 static void cd_pattern(char *out, size_t len, const char *name, const char *key)
 {
 	size_t k = strlen(key);
+	const char *at = k ? strstr(name, key) : NULL;
 
-	if (k && strncmp(name, key, k) == 0)
-		snprintf(out, len, "<key>%s", name + k);
+	if (at)
+		snprintf(out, len, "%.*s<key>%s", (int)(at - name), name, at + k);
 	else
 		snprintf(out, len, "%s", name);
 }

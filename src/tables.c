@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -175,6 +176,29 @@ static void key_cgroup(const void *row, char *buf, size_t len)
 		snprintf(buf, len, "id%" PRIu64, r->id);
 }
 
+/* collectd: "cgroup-" and the path with '/' as '_' (collectd's identifiers
+ * take no '/'), "cgroup-root" for the root, "cgroup-idN" without a name */
+static void cd_key_cgroup(const void *row, char *buf, size_t len)
+{
+	const struct ebs_cgroup_row *r = row;
+
+	if (strcmp(r->name, "/") == 0)
+		snprintf(buf, len, "cgroup-root");
+	else if (!r->name[0])
+		snprintf(buf, len, "cgroup-id%" PRIu64, r->id);
+	else
+		snprintf(buf, len, "cgroup-%s", r->name);
+	for (char *c = buf; *c; c++)
+		if (*c == '/')
+			*c = '_';
+}
+
+static unsigned index_cgroup(const void *row, uint32_t *idx)
+{
+	idx[0] = ((const struct ebs_cgroup_row *)row)->index;
+	return 1;
+}
+
 /* ---- bounded tables: activity and selections ------------------------------ */
 
 /* calls */
@@ -256,6 +280,31 @@ static int select_parse_tcp_port(const char *text, struct ebs_row_sel *sel)
 static bool select_match_tcp_port(const struct ebs_row_sel *sel, const void *row)
 {
 	return sel->num == ((const struct ebs_tcp_port_row *)row)->port;
+}
+
+/* events: system calls, switches, run-queue waits, TCP events, faults */
+static uint64_t activity_cgroup(const void *row)
+{
+	const struct ebs_cgroup_row *r = row;
+
+	return r->sys_calls + r->switches_vol + r->switches_invol + r->runq_samples +
+	       r->tcp_active_opens + r->tcp_passive_opens + r->tcp_retransmits + r->tcp_resets +
+	       r->faults + r->oom_kills;
+}
+
+/* a glob of the path below the mount, as cgroup_filter's */
+static int select_parse_cgroup(const char *text, struct ebs_row_sel *sel)
+{
+	memset(sel, 0, sizeof(*sel));
+	if (!*text || strlen(text) >= sizeof(sel->pattern))
+		return -1;
+	snprintf(sel->pattern, sizeof(sel->pattern), "%s", text);
+	return 0;
+}
+
+static bool select_match_cgroup(const struct ebs_row_sel *sel, const void *row)
+{
+	return fnmatch(sel->pattern, ((const struct ebs_cgroup_row *)row)->name, 0) == 0;
 }
 
 /* "192.0.2.7", "192.0.2.7:443", "2001:db8::1", "[2001:db8::1]:443" */
@@ -488,6 +537,22 @@ const struct ebs_table_desc ebs_tables[EBS_T_COUNT] = {
 		.view = "cgroups",
 		ROWS_PTR(cgroups, n_cgroups),
 		.key = key_cgroup,
+		.mib_table = "ebsCgroupTable",
+		.mib_entry = {EBS_ARC_CGROUP_TABLE, 1},
+		.mib_entry_len = 2,
+		.snmp_nindex = 1,
+		.snmp_index = index_cgroup,
+		.cd_instance_is_key = true,
+		.cd_key = cd_key_cgroup,
+		.cd_top_option = "TopCgroups",
+		.cd_top_default = 10,
+		.cd_top_max = 65536,
+		.cd_select_option = "Cgroup",
+		.select_what = "a glob of a cgroup's path below the cgroup2 mount "
+			       "(\"system.slice/*\")",
+		.activity = activity_cgroup,
+		.select_parse = select_parse_cgroup,
+		.select_match = select_match_cgroup,
 	},
 };
 /* clang-format on */

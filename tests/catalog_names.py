@@ -155,7 +155,7 @@ def check_nagios_plugin(catalog, root, srcdir):
 # docs/collectd.md writes a row's key by what it is
 DOC_KEY = {"module": "MODULE", "syscall": "SYSCALL", "file_io": "SYSCALL", "tcp_state": "STATE",
            "tcp_transition": "OLD-NEW", "tcp_port": "PORT", "tcp_peer": "DIR-ADDR-PORT",
-           "cpu": "cpuN"}
+           "cpu": "cpuN", "cgroup": "CGROUP"}
 
 
 def collectd_name(m):

@@ -346,6 +346,61 @@ static void test_metric_active(void **state)
  * address, so a wrong offset or row size shows), its index has the length
  * it announces, its key column is a text column of its own, and a bounded
  * table has what the collectd plugin calls. */
+/* The cgroup table: its key, collectd's name for a row ('/' is '_'), its
+ * SNMP index, its Cgroup globs, and the view its columns need. */
+static void test_cgroup_rows(void **state)
+{
+	const struct ebs_table_desc *d = &ebs_tables[EBS_T_CGROUP];
+	const struct ebs_metric *calls = ebs_metric_find("cgroup.syscalls");
+	const struct ebs_metric *p99 = ebs_metric_find("cgroup.syscall_p99_us");
+	struct ebs_cgroup_row r;
+	struct ebs_snapshot s;
+	struct ebs_row_sel sel;
+	uint32_t idx[EBS_SNMP_INDEX_MAX];
+	char buf[EBS_CG_NAME_LEN + 16];
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.id = 4242;
+	r.index = 4242;
+	r.sys_calls = 7;
+	snprintf(r.name, sizeof(r.name), "system.slice/nginx.service");
+	ebs_row_key(EBS_T_CGROUP, &r, buf, sizeof(buf));
+	assert_string_equal(buf, "system.slice/nginx.service");
+	ebs_cd_plugin_instance(calls, &r, buf, sizeof(buf));
+	assert_string_equal(buf, "cgroup-system.slice_nginx.service");
+	ebs_cd_type_instance(calls, &r, buf, sizeof(buf));
+	assert_string_equal(buf, "syscalls");
+	assert_int_equal(ebs_snmp_index(EBS_T_CGROUP, &r, idx), 1);
+	assert_int_equal(idx[0], 4242);
+	assert_int_equal(d->select_parse("system.slice/*", &sel), 0);
+	assert_true(d->select_match(&sel, &r));
+	assert_int_equal(d->select_parse("user.slice/*", &sel), 0);
+	assert_false(d->select_match(&sel, &r));
+	assert_int_equal(d->select_parse("", &sel), -1);
+	assert_int_equal(d->activity(&r), 7);
+	snprintf(r.name, sizeof(r.name), "/");
+	ebs_cd_plugin_instance(calls, &r, buf, sizeof(buf));
+	assert_string_equal(buf, "cgroup-root");
+	r.name[0] = '\0';
+	ebs_row_key(EBS_T_CGROUP, &r, buf, sizeof(buf));
+	assert_string_equal(buf, "id4242");
+	ebs_cd_plugin_instance(calls, &r, buf, sizeof(buf));
+	assert_string_equal(buf, "cgroup-id4242");
+	/* the columns need collect_cgroups, the latency ones latency too */
+	assert_string_equal(ebs_metric_view(calls), "cgroups");
+	assert_string_equal(ebs_metric_view(p99), "cgroups+syscall_latency");
+	memset(&s, 0, sizeof(s));
+	s.modules[EBS_FAM_SYSCALLS].status = EBS_ST_OK;
+	s.views.syscall_latency = true;
+	assert_false(ebs_metric_active(calls, &s, &r));
+	s.views.cgroups = true;
+	assert_true(ebs_metric_active(calls, &s, &r));
+	assert_true(ebs_metric_active(ebs_metric_find("cgroup.view.status"), &s, &s));
+	s.views.cgroups = false;
+	assert_true(ebs_metric_active(ebs_metric_find("cgroup.view.status"), &s, &s));
+}
+
 static void test_table_descriptors(void **state)
 {
 	static struct ebs_snapshot s;
@@ -493,6 +548,7 @@ int main(void)
 		cmocka_unit_test(test_new_families_naming),
 		cmocka_unit_test(test_metric_active),
 		cmocka_unit_test(test_table_descriptors),
+		cmocka_unit_test(test_cgroup_rows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

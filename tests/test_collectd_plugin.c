@@ -1396,7 +1396,7 @@ static bool wanted(const struct ebs_metric *m, const struct ebs_snapshot *s)
  * whose view names it. */
 static void test_views_match_catalog(void **state)
 {
-	static const char *const knobs[] = {"syscall_latency", "file_io", "bpf_stats"};
+	static const char *const knobs[] = {"syscall_latency", "file_io", "bpf_stats", "cgroups"};
 	struct ebs_snapshot s;
 
 	(void)state;
@@ -1416,12 +1416,14 @@ static void test_views_match_catalog(void **state)
 				s.modules[f].status = EBS_ST_OK;
 				s.modules[f].bpf_stats = true;
 			}
-			s.views.syscall_latency = s.views.file_io = true;
+			s.views.syscall_latency = s.views.file_io = s.views.cgroups = true;
 			/* k == the number of knobs: all on */
 			if (k < STATIC_ARRAY_SIZE(knobs) && !strcmp(knobs[k], "syscall_latency"))
 				s.views.syscall_latency = false;
 			if (k < STATIC_ARRAY_SIZE(knobs) && !strcmp(knobs[k], "file_io"))
 				s.views.file_io = false;
+			if (k < STATIC_ARRAY_SIZE(knobs) && !strcmp(knobs[k], "cgroups"))
+				s.views.cgroups = false;
 			if (k < STATIC_ARRAY_SIZE(knobs) && !strcmp(knobs[k], "bpf_stats"))
 				for (int f = 0; f < EBS_FAM_COUNT; f++)
 					s.modules[f].bpf_stats = false;
