@@ -67,7 +67,7 @@ static int cmp_u64(const void *a, const void *b)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: ebs-bench open [-f FAM[,FAM]] [-l] [-P] [-S] [-m THREADS,SOCKETS,PORTS]\n"
+		"usage: ebs-bench open [-f FAM[,FAM]] [-l] [-P] [-S] [-C] [-m THREADS,SOCKETS,PORTS]\n"
 		"       ebs-bench floor OBJ HOOK[,HOOK] [-b]\n"
 		"       ebs-bench obj OBJ PROG[,PROG] [-b]\n");
 	exit(2);
@@ -272,7 +272,7 @@ static int run_open(int argc, char **argv)
 	ebs_config_init(&cfg);
 	cfg.pin_path[0] = '\0';
 	cfg.syscall_latency = false;
-	while ((c = getopt(argc, argv, "f:lPSm:")) != -1) {
+	while ((c = getopt(argc, argv, "f:lPSCm:")) != -1) {
 		switch (c) {
 		case 'f':
 			if (parse_family(&cfg, optarg) < 0)
@@ -280,6 +280,7 @@ static int run_open(int argc, char **argv)
 			break;
 		case 'l': cfg.syscall_latency = true; break;
 		case 'P': cfg.tcp_peers = false; break;
+		case 'C': cfg.cgroups = true; break;
 		case 'S': no_stats = true; break;
 		case 'm':
 			if (sscanf(optarg, "%u,%u,%u", &cfg.max_threads, &cfg.max_sockets,
