@@ -249,9 +249,11 @@ static __always_inline void ebs_cg_tcp_bytes(const struct sock *sk, __u64 in, __
 {
 	struct ebs_cg_tcp *r = ebs_cg_tcp_row(sk);
 
+	/* atomic: the TCP socket iterator adds here in process context,
+	 * where a softirq's CLOSE on this CPU can interrupt it */
 	if (r) {
-		r->bytes_in += in;
-		r->bytes_out += out;
+		__sync_fetch_and_add(&r->bytes_in, in);
+		__sync_fetch_and_add(&r->bytes_out, out);
 	}
 }
 

@@ -108,10 +108,37 @@ struct {
  * two. */
 const volatile __u32 sock_bucket_mask = 16383;
 
+/* What the counters already hold of a tracked socket's tcp_sock totals:
+ * the socket iterator adds the difference to what it reads and moves these
+ * on, the CLOSE adds the rest.  0 for a new socket: all of it is still to
+ * be counted. */
+struct sock_seen {
+	__u64 sent;	/* bytes_acked */
+	__u64 rcvd;	/* bytes_received */
+	__u64 segs_out; /* segs_out, a u32 in tcp_sock: differences taken mod 2^32 */
+	__u64 segs_in;
+};
+
+/* The bucket table's seen values, bucket for bucket: a second array
+ * rather than more words in struct sock_bucket, so that the bucket the
+ * state programs search stays one cache line; only the iterator and the
+ * CLOSE (once per socket) come here. */
+struct sock_seen_bucket {
+	struct sock_seen s[SOCK_WAYS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct sock_seen_bucket);
+} tcp_sockseen SEC(".maps");
+
 struct sock_entry {
 	__u64 born_ns;
 	struct sock_meta m;
 	__u32 pad;
+	struct sock_seen seen;
 };
 
 struct {
@@ -300,19 +327,28 @@ static __always_inline __u64 sock_key(bool btf, bool buckets, const struct sock 
 #define SOCK_HASH1 0x9E3779B97F4A7C15ULL
 #define SOCK_HASH2 0xC2B2AE3D27D4EB4FULL
 
+static __always_inline __u32 sock_bucket_index(__u64 key, __u64 mult)
+{
+	return (__u32)((key * mult) >> 32) & sock_bucket_mask;
+}
+
 static __always_inline struct sock_bucket *sock_bucket(__u64 key, __u64 mult)
 {
-	__u32 i = (__u32)((key * mult) >> 32) & sock_bucket_mask;
+	__u32 i = sock_bucket_index(key, mult);
 
 	return bpf_map_lookup_elem(&tcp_sockbkts, &i);
 }
 
 /* A tracked socket: its key word (bucket table only), birth time and the
- * rest. */
+ * rest; where its seen values are (bucket and way in the bucket table, a
+ * pointer in the hash's entry). */
 struct sock_ref {
 	__u64 *key;
 	__u64 *born_ns;
 	struct sock_meta *m;
+	struct sock_seen *seen; /* hash only */
+	__u64 mult;		/* bucket table: the hash that found it */
+	int way;
 };
 
 static __always_inline bool slot_ref(struct sock_bucket *b, int i, struct sock_ref *r)
@@ -320,6 +356,8 @@ static __always_inline bool slot_ref(struct sock_bucket *b, int i, struct sock_r
 	r->key = &b->key[i];
 	r->born_ns = &b->born_ns[i];
 	r->m = &b->meta[i];
+	r->seen = 0;
+	r->way = i;
 	return true;
 }
 
@@ -343,7 +381,15 @@ static __always_inline bool entry_ref(struct sock_entry *e, struct sock_ref *r)
 	r->key = 0;
 	r->born_ns = &e->born_ns;
 	r->m = &e->m;
+	r->seen = &e->seen;
 	return true;
+}
+
+/* The slot of the bucket found with mult: r->mult says which. */
+static __always_inline bool bucket_find_in(__u64 key, __u64 mult, struct sock_ref *r)
+{
+	r->mult = mult;
+	return bucket_find(sock_bucket(key, mult), key, r);
 }
 
 /* The tracker's record of the socket with key; false when it tracks
@@ -353,8 +399,28 @@ static __always_inline bool sock_find(bool buckets, __u64 key, struct sock_ref *
 {
 	if (!buckets)
 		return entry_ref(bpf_map_lookup_elem(&tcp_socks, &key), r);
-	return bucket_find(sock_bucket(key, SOCK_HASH1), key, r) ||
-	       bucket_find(sock_bucket(key, SOCK_HASH2), key, r);
+	return bucket_find_in(key, SOCK_HASH1, r) || bucket_find_in(key, SOCK_HASH2, r);
+}
+
+/* The seen values of a socket the tracker holds (r from sock_find or
+ * sock_insert with the same key); NULL only if a map lookup fails. */
+static __always_inline struct sock_seen *sock_seen(bool buckets, __u64 key,
+						   const struct sock_ref *r)
+{
+	struct sock_seen_bucket *sb;
+	__u32 i;
+
+	if (!buckets)
+		return r->seen;
+	i = sock_bucket_index(key, r->mult);
+	sb = bpf_map_lookup_elem(&tcp_sockseen, &i);
+	if (!sb)
+		return 0;
+	if (r->way == 0)
+		return &sb->s[0];
+	if (r->way == 1)
+		return &sb->s[1];
+	return &sb->s[2];
 }
 
 static __always_inline int bucket_free(struct sock_bucket *b)
@@ -371,10 +437,12 @@ static __always_inline bool slot_claim(struct sock_bucket *b, int i, __u64 key, 
 	return slot_ref(b, i, r);
 }
 
-static __always_inline bool bucket_claim(struct sock_bucket *b, __u64 key, struct sock_ref *r)
+static __always_inline bool bucket_claim(struct sock_bucket *b, __u64 mult, __u64 key,
+					 struct sock_ref *r)
 {
 	if (!b)
 		return false;
+	r->mult = mult;
 	return slot_claim(b, 0, key, r) || slot_claim(b, 1, key, r) || slot_claim(b, 2, key, r);
 }
 
@@ -389,12 +457,13 @@ static __always_inline bool sock_insert(bool buckets, __u64 key, struct sock_ref
 		struct sock_bucket *b1 = sock_bucket(key, SOCK_HASH1),
 				   *b2 = sock_bucket(key, SOCK_HASH2);
 
-		*had = bucket_find(b1, key, r) || bucket_find(b2, key, r);
+		*had = bucket_find_in(key, SOCK_HASH1, r) || bucket_find_in(key, SOCK_HASH2, r);
 		if (*had)
 			return true;
 		if (bucket_free(b2) > bucket_free(b1))
-			return bucket_claim(b2, key, r) || bucket_claim(b1, key, r);
-		return bucket_claim(b1, key, r) || bucket_claim(b2, key, r);
+			return bucket_claim(b2, SOCK_HASH2, key, r) ||
+			       bucket_claim(b1, SOCK_HASH1, key, r);
+		return bucket_claim(b1, SOCK_HASH1, key, r) || bucket_claim(b2, SOCK_HASH2, key, r);
 	} else {
 		struct sock_entry n = {};
 		long err = bpf_map_update_elem(&tcp_socks, &key, &n, BPF_NOEXIST);
@@ -444,50 +513,142 @@ static __always_inline __u16 lport_get(bool btf, const struct sock *sk, int *lpo
 	return (__u16)*lport;
 }
 
-/* Entering CLOSE: the socket's totals go into the byte counters (and its
- * port and peer rows), and a socket whose birth we saw gets a lifetime
- * sample.  r is NULL for a socket the tracker does not know. */
-static __always_inline void on_close(bool btf, struct ebs_tcp_stats *st, const struct sock *sk,
-				     const struct sock_ref *r, int *lport)
+/* A socket's traffic counters as tcp_sock keeps them (0 where this
+ * kernel has no such field).  tp is a trusted pointer (btf) or not. */
+static __always_inline void traffic_read(bool btf, const struct tcp_sock *tp, struct sock_seen *c)
 {
-	const struct tcp_sock *tp = tcp_of(btf, sk);
-	__u64 sent = 0, rcvd = 0;
+	c->sent = c->rcvd = c->segs_out = c->segs_in = 0;
+	if (!tp)
+		return;
+	if (bpf_core_field_exists(tp->bytes_acked))
+		c->sent = RD(btf, tp, bytes_acked);
+	if (bpf_core_field_exists(tp->bytes_received))
+		c->rcvd = RD(btf, tp, bytes_received);
+	if (bpf_core_field_exists(tp->segs_out))
+		c->segs_out = RD(btf, tp, segs_out);
+	if (bpf_core_field_exists(tp->segs_in))
+		c->segs_in = RD(btf, tp, segs_in);
+}
 
-	st->closes++;
-	if (tp && bpf_core_field_exists(tp->bytes_acked))
-		sent = RD(btf, tp, bytes_acked);
-	if (tp && bpf_core_field_exists(tp->bytes_received))
-		rcvd = RD(btf, tp, bytes_received);
-	st->bytes_sent += sent;
-	st->bytes_received += rcvd;
-	if (sent || rcvd) {
-		ebs_cg_tcp_bytes(sk, rcvd, sent);
-		/* a client socket known as such never touches a port row,
-		 * even when its ephemeral port equals a service's port on
-		 * another address; a child has given its port back by now,
-		 * the one it had is in the slot */
-		bool passive = !r || r->m->passive;
-		__u16 port = 0;
+/* d (amounts not yet counted) into the totals, and into the socket's port
+ * row (server side) and peer row (tracked sockets: r).  Atomic adds: the
+ * iterator runs in process context with bottom halves enabled, so a
+ * softirq's CLOSE on this CPU can interrupt it between the load and the
+ * store of a per-CPU word, and the two must not lose each other's bytes. */
+static __always_inline void account(bool btf, struct ebs_tcp_stats *st, const struct sock *sk,
+				    const struct sock_ref *r, int *lport, const struct sock_seen *d)
+{
+	/* a client socket known as such never touches a port row, even when
+	 * its ephemeral port equals a service's port on another address; a
+	 * child has given its port back by its CLOSE, the one it had is in
+	 * the slot */
+	bool passive = !r || r->m->passive;
+	__u16 port = 0;
 
-		if (passive) {
-			struct ebs_tcp_port *p;
+	if (!(d->sent | d->rcvd | d->segs_out | d->segs_in))
+		return;
+	__sync_fetch_and_add(&st->bytes_sent, d->sent);
+	__sync_fetch_and_add(&st->bytes_received, d->rcvd);
+	__sync_fetch_and_add(&st->segs_out, d->segs_out);
+	__sync_fetch_and_add(&st->segs_in, d->segs_in);
+	/* the socket's cgroup row, open connections' bytes included */
+	ebs_cg_tcp_bytes(sk, d->rcvd, d->sent);
+	if (passive) {
+		struct ebs_tcp_port *p;
 
-			port = r && r->m->lport ? r->m->lport : lport_get(btf, sk, lport);
-			p = port_row(st, port, false);
-			if (p) {
-				p->bytes_out += sent;
-				p->bytes_in += rcvd;
-			}
-		}
-		if (r) {
-			struct ebs_tcp_peer *pr = peer_row(btf, st, sk, passive, port, false);
-
-			if (pr) {
-				pr->bytes_out += sent;
-				pr->bytes_in += rcvd;
-			}
+		port = r && r->m->lport ? r->m->lport : lport_get(btf, sk, lport);
+		p = port_row(st, port, false);
+		if (p) {
+			__sync_fetch_and_add(&p->bytes_out, d->sent);
+			__sync_fetch_and_add(&p->bytes_in, d->rcvd);
+			__sync_fetch_and_add(&p->segs_out, d->segs_out);
+			__sync_fetch_and_add(&p->segs_in, d->segs_in);
 		}
 	}
+	if (r) {
+		struct ebs_tcp_peer *pr = peer_row(btf, st, sk, passive, port, false);
+
+		if (pr) {
+			__sync_fetch_and_add(&pr->bytes_out, d->sent);
+			__sync_fetch_and_add(&pr->bytes_in, d->rcvd);
+			__sync_fetch_and_add(&pr->segs_out, d->segs_out);
+			__sync_fetch_and_add(&pr->segs_in, d->segs_in);
+		}
+	}
+}
+
+/* How much of cur is new over *seen, moving *seen on to cur.  Bytes are
+ * u64 and only grow; segments are u32 in tcp_sock, so their difference is
+ * taken mod 2^32 (a wrap between two readings is counted right).
+ *
+ * Who moves *seen: the iterator (for an open socket) and the CLOSE (once).
+ * bpf_iter_tcp_seq_show() runs the iterator under lock_sock() (6.4 on;
+ * lock_sock_fast() before) and skips a socket already unhashed, which a
+ * socket is from its CLOSE on (tcp_set_state() unhashes it right after the
+ * tracepoint, under the same lock): so the iterator and the CLOSE of one
+ * socket never overlap, nor two iterators (two front-ends reading at once)
+ * on one socket.  The bucket table's programs still use an exchange (the
+ * CLOSE) and a compare-and-swap (the iterator), so that a path that ever
+ * broke that rule would count a byte once, late, rather than twice; the
+ * hash's programs must load where BPF has no such atomics, and rely on the
+ * lock alone. */
+static __always_inline __u64 seen_take(bool atomics, bool is_u32, __u64 *seen, __u64 cur,
+				       bool at_close)
+{
+	__u64 old = *seen, d;
+
+	if (is_u32) {
+		__s32 s = (__s32)((__u32)cur - (__u32)old);
+
+		d = s > 0 ? (__u64)s : 0;
+	} else {
+		d = cur > old ? cur - old : 0;
+	}
+	if (!atomics) {
+		*seen = cur;
+		return d;
+	}
+	if (at_close) {
+		old = __sync_lock_test_and_set(seen, cur);
+		if (is_u32) {
+			__s32 s = (__s32)((__u32)cur - (__u32)old);
+
+			return s > 0 ? (__u64)s : 0;
+		}
+		return cur > old ? cur - old : 0;
+	}
+	if (!d || __sync_val_compare_and_swap(seen, old, cur) != old)
+		return 0; /* moved by another reader meanwhile: it counted that */
+	return d;
+}
+
+static __always_inline void seen_delta(bool atomics, struct sock_seen *seen,
+				       const struct sock_seen *cur, struct sock_seen *d,
+				       bool at_close)
+{
+	d->sent = seen_take(atomics, false, &seen->sent, cur->sent, at_close);
+	d->rcvd = seen_take(atomics, false, &seen->rcvd, cur->rcvd, at_close);
+	d->segs_out = seen_take(atomics, true, &seen->segs_out, cur->segs_out, at_close);
+	d->segs_in = seen_take(atomics, true, &seen->segs_in, cur->segs_in, at_close);
+}
+
+/* Entering CLOSE: what the iterator has not counted of the socket's totals
+ * goes into the byte and segment counters (and its port and peer rows);
+ * all of it for a socket the tracker does not know (r NULL).  A socket
+ * whose birth we saw gets a lifetime sample. */
+static __always_inline void on_close(bool btf, bool buckets, struct ebs_tcp_stats *st,
+				     const struct sock *sk, __u64 key, const struct sock_ref *r,
+				     int *lport)
+{
+	struct sock_seen cur, d, *seen = r ? sock_seen(buckets, key, r) : 0;
+
+	st->closes++;
+	traffic_read(btf, tcp_of(btf, sk), &cur);
+	if (seen)
+		seen_delta(buckets, seen, &cur, &d, true);
+	else
+		d = cur;
+	account(btf, st, sk, r, lport, &d);
 	if (r && *r->born_ns) {
 		__u64 now = bpf_ktime_get_ns(), born = *r->born_ns;
 
@@ -501,6 +662,7 @@ static __always_inline int on_state(bool btf, bool buckets, const struct sock *s
 				    __u64 newstate, int lport)
 {
 	struct ebs_tcp_stats *st = stats();
+	struct sock_seen *seen;
 	struct sock_ref r;
 	__u64 key, now;
 	bool birth, had;
@@ -558,10 +720,10 @@ static __always_inline int on_state(bool btf, bool buckets, const struct sock *s
 	if (newstate == TCP_CLOSE) {
 		/* CLOSE is where a socket's life ends: no live count for it */
 		if (!sock_find(buckets, key, &r)) {
-			on_close(btf, st, sk, NULL, &lport);
+			on_close(btf, buckets, st, sk, key, NULL, &lport);
 			return 0;
 		}
-		on_close(btf, st, sk, &r, &lport);
+		on_close(btf, buckets, st, sk, key, &r, &lport);
 		if (r.m->state < EBS_TCP_STATE_ROWS)
 			st->sockets[r.m->state]--;
 		sock_release(buckets, &r, key);
@@ -583,6 +745,11 @@ static __always_inline int on_state(bool btf, bool buckets, const struct sock *s
 		}
 		if (had && r.m->state < EBS_TCP_STATE_ROWS)
 			st->sockets[r.m->state]--;
+		/* nothing of this socket counted yet (a slot keeps the seen
+		 * values of its last socket until the next one takes it) */
+		seen = sock_seen(buckets, key, &r);
+		if (seen)
+			__builtin_memset(seen, 0, sizeof(*seen));
 		*r.born_ns = birth ? bpf_ktime_get_ns() : 0;
 		r.m->state = newstate;
 		r.m->passive = newstate == TCP_SYN_RECV || old == TCP_SYN_RECV;
@@ -722,6 +889,57 @@ EBS_HOOK(sock, inet_sock_set_state, (const struct sock *sk, int oldstate, int ne
 EBS_HOOK_SFX(sock, inet_sock_set_state, _hash, (const struct sock *sk, int oldstate, int newstate),
 	     state_from_sock(btf, false, sk, oldstate, newstate),
 	     struct trace_event_raw_inet_sock_set_state *, state_from_record(false, ctx))
+
+/* ---- iter/tcp: live bytes and segments -------------------------------- */
+
+/* Run by user space at each snapshot (bpf_iter_create + read to the end),
+ * never by traffic: per packet nothing changes.  Each tracked socket's
+ * counters move by what it sent and received since the last run (or since
+ * its birth); its CLOSE adds only the rest (seen_take()).  Listeners carry
+ * no bytes; time-wait and request sockets are no tcp_sock (their full
+ * socket was counted at its CLOSE).  buckets: which tracker, a constant,
+ * as in the state programs (the hash's twin holds no atomics). */
+static __always_inline int iter_sock(bool buckets, struct sock_common *skc)
+{
+	struct ebs_tcp_stats *st = stats();
+	struct sock_seen cur, d, *seen;
+	const struct tcp_sock *tp;
+	const struct sock *sk;
+	int lport = LPORT_UNREAD;
+	struct sock_ref r;
+	__u64 key;
+
+	if (!st || !skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	sk = (const struct sock *)tp;
+	if (sk->__sk_common.skc_state == TCP_LISTEN)
+		return 0;
+	key = sock_key(true, buckets, sk);
+	if (!sock_find(buckets, key, &r))
+		return 0;
+	seen = sock_seen(buckets, key, &r);
+	if (!seen)
+		return 0;
+	traffic_read(true, tp, &cur);
+	seen_delta(buckets, seen, &cur, &d, false);
+	account(true, st, sk, &r, &lport, &d);
+	return 0;
+}
+
+SEC("iter/tcp")
+int tcp_iter(struct bpf_iter__tcp *ctx)
+{
+	return iter_sock(true, ctx->sk_common);
+}
+
+SEC("iter/tcp")
+int tcp_iter_hash(struct bpf_iter__tcp *ctx)
+{
+	return iter_sock(false, ctx->sk_common);
+}
 
 /* ---- tcp:tcp_retransmit_skb ------------------------------------------- */
 

@@ -43,8 +43,13 @@ struct ebs_tcp_port {
 	__u64 accepts; /* passive opens */
 	__u64 resets;  /* sent and received on sockets with this local port */
 	__u64 retransmits;
-	__u64 bytes_in; /* of server-side sockets closed on this port */
+	/* bytes and segments of server-side sockets on this port: the socket
+	 * iterator adds what open ones moved since its last run, their CLOSE
+	 * the rest (tcp.bpf.c, account()) */
+	__u64 bytes_in;
 	__u64 bytes_out;
+	__u64 segs_in;
+	__u64 segs_out;
 };
 
 /* tcp_peers key: one remote endpoint in one direction, an L4 flow edge.
@@ -66,8 +71,10 @@ struct ebs_tcp_peer {
 	__u64 connects; /* connections established */
 	__u64 retransmits;
 	__u64 resets;	/* sent and received */
-	__u64 bytes_in; /* of sockets closed, like the port rows */
+	__u64 bytes_in; /* live and at close, like the port rows */
 	__u64 bytes_out;
+	__u64 segs_in;
+	__u64 segs_out;
 };
 
 #endif

@@ -39,13 +39,27 @@
 	  "Opens that failed (TCP-MIB tcpAttemptFails): SYN_SENT or SYN_RECV -> CLOSE, "           \
 	  "SYN_RECV -> LISTEN; handshakes that fail in a request socket are not seen.")
 
-/* tcp_sock bytes_acked / bytes_received of sockets entering CLOSE:
- * sequence space (RFC 4898), so an acked SYN or FIN adds 1 */
+/* tcp_sock bytes_acked / bytes_received / segs_out / segs_in: for open
+ * sockets the iterator (iter/tcp, run at each snapshot) adds what moved
+ * since its last run, at CLOSE the rest; without the iterator all at
+ * CLOSE.  Bytes in sequence space (RFC 4898), so an acked SYN or FIN adds
+ * 1; segments as tcpi_segs_out / tcpi_segs_in count them (retransmits
+ * included, GSO segments one each). */
 #define EBS_TCP_BYTE_COUNTERS(X)                                                                   \
 	X(bytes_sent, "tcp.bytes_sent", OTHER, "bytes", "ebpf_bytes", "sent", "ebsTcpBytesSent",   \
-	  12, "Bytes acknowledged by peers, counted when a socket closes.")                        \
+	  12,                                                                                      \
+	  "Bytes acknowledged by peers, of open sockets at each snapshot and of the rest at "      \
+	  "close.")                                                                                \
 	X(bytes_received, "tcp.bytes_received", OTHER, "bytes", "ebpf_bytes", "received",          \
-	  "ebsTcpBytesReceived", 13, "Bytes received, counted when a socket closes.")
+	  "ebsTcpBytesReceived", 13,                                                               \
+	  "Bytes received, of open sockets at each snapshot and of the rest at close.")            \
+	X(segs_out, "tcp.segs_out", OTHER, "segments", "ebpf_segments", "out", "ebsTcpSegsOut",    \
+	  25,                                                                                      \
+	  "Segments sent by sockets this module tracks, retransmits included (tcpi_segs_out), "    \
+	  "counted like the bytes.")                                                               \
+	X(segs_in, "tcp.segs_in", OTHER, "segments", "ebpf_segments", "in", "ebsTcpSegsIn", 26,    \
+	  "Segments received by sockets this module tracks (tcpi_segs_in), counted like the "      \
+	  "bytes.")
 
 #define EBS_TCP_SAMPLE_COUNTERS(X)                                                                 \
 	X(rtt_samples, "tcp.rtt_samples", EVENT, "samples", "ebpf_events", "rtt_samples",          \

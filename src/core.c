@@ -171,6 +171,49 @@ static void append(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
+int ebs_iter_run(struct ebs_module *m)
+{
+	char buf[512];
+	int link = m->iter_fd, fd = -1, rc = 0;
+	ssize_t n;
+
+	if (link < 0 && m->iter_pin[0]) {
+		link = bpf_obj_get(m->iter_pin);
+		/* gone: 'ebpfstats unload' took the pins (and the programs) */
+		if (link < 0 && errno == ENOENT)
+			return 0;
+		if (link < 0)
+			rc = -errno;
+	}
+	if (link < 0)
+		goto out;
+	fd = bpf_iter_create(link);
+	if (fd < 0)
+		rc = -errno;
+	/* the programs print nothing: each read walks sockets until the end
+	 * (0) or a bound on objects per read (EAGAIN: read on) */
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			rc = -errno;
+			break;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (link != m->iter_fd)
+		close(link);
+out:
+	if (rc < 0 && !m->iter_failed) {
+		m->iter_failed = true;
+		snprintf(buf, sizeof(buf), "%s run failed (%s): %s", m->ops->iter_name,
+			 strerror(-rc), m->ops->iter_fallback);
+		append(m->stat->reason, sizeof(m->stat->reason), "%s", buf);
+		if (m->stat->status == EBS_ST_OK)
+			m->stat->status = EBS_ST_DEGRADED;
+	}
+	return rc;
+}
+
 static void set_status(struct ebs_module_stat *st, enum ebs_status s, const char *fmt, ...)
 {
 	va_list ap;
@@ -227,6 +270,10 @@ static void module_unload(struct ebs_module *m, bool close_fds)
 		bpf_link__destroy(m->links[i]); /* a pinned link stays attached */
 		m->links[i] = NULL;
 	}
+	bpf_link__destroy(m->iter_link); /* its fd is iter_fd; a pinned link stays */
+	m->iter_link = NULL;
+	m->iter_fd = -1;
+	m->iter_pin[0] = '\0';
 	if (m->ops && m->ops->destroy)
 		m->ops->destroy(m);
 	m->skel = NULL;
@@ -270,6 +317,17 @@ static int module_load(struct ebs *e, struct ebs_module *m, char *note, size_t n
 		}
 		bpf_program__set_autoload(prog, true);
 	}
+	if (m->iter_on) {
+		const char *name = m->alt ? ops->iter_prog_alt : ops->iter_prog;
+
+		prog = bpf_object__find_program_by_name(m->obj, name);
+		if (!prog) {
+			snprintf(err, errlen, "program %s missing from the %s object", name,
+				 ops->name);
+			return -1;
+		}
+		bpf_program__set_autoload(prog, true);
+	}
 	if (ops->load(m) < 0) {
 		snprintf(err, errlen, "loading the %s programs failed: %s", ops->name,
 			 ebs_libbpf_last()[0] ? ebs_libbpf_last() : strerror(errno));
@@ -297,6 +355,18 @@ static int module_load(struct ebs *e, struct ebs_module *m, char *note, size_t n
 		}
 		if (m->n_prog_fd < EBS_MAX_HOOKS * 3)
 			m->prog_fd[m->n_prog_fd++] = bpf_program__fd(prog);
+	}
+	if (m->iter_on) {
+		prog = bpf_object__find_program_by_name(m->obj, m->alt ? ops->iter_prog_alt
+								       : ops->iter_prog);
+		m->iter_link = bpf_program__attach_iter(prog, NULL);
+		if (!m->iter_link) {
+			append(note, notelen, "%s not attached (%s): %s", ops->iter_name,
+			       strerror(errno), ops->iter_fallback);
+			m->iter_on = false;
+		} else {
+			m->iter_fd = bpf_link__fd(m->iter_link);
+		}
 	}
 	for (unsigned i = 0; i < ops->n_maps; i++) {
 		struct bpf_map *map = bpf_object__find_map_by_name(m->obj, ops->maps[i]);
@@ -448,7 +518,32 @@ static void module_start(struct ebs *e, enum ebs_family fam)
 		ebs_pin_unlock(lock);
 		return;
 	}
-	if (module_load(e, m, note, sizeof(note), err, sizeof(err)) < 0) {
+	/* The module's iterator, where this kernel has its kind: else, and
+	 * where it does not load, the module runs without it (degraded). */
+	m->iter_on = false;
+	if (m->ops->iter_prog) {
+		int kind = btf__find_by_name_kind(e->host.btf, m->ops->iter_btf, BTF_KIND_STRUCT);
+
+		if (ebs_test_flag("EBPFSTATS_TEST_NO_ITER"))
+			append(note, sizeof(note), "%s hidden by EBPFSTATS_TEST_NO_ITER: %s",
+			       m->ops->iter_name, m->ops->iter_fallback);
+		else if (kind <= 0)
+			append(note, sizeof(note), "%s not in this kernel (no %s in its BTF): %s",
+			       m->ops->iter_name, m->ops->iter_btf, m->ops->iter_fallback);
+		else
+			m->iter_on = true;
+	}
+	if (m->iter_on && module_load(e, m, note, sizeof(note), err, sizeof(err)) < 0) {
+		char first[EBS_ERR_LEN];
+
+		module_unload(m, true);
+		snprintf(first, sizeof(first), "%s", err);
+		err[0] = '\0';
+		m->iter_on = false;
+		append(note, sizeof(note), "loading with %s failed (%.160s): %s", m->ops->iter_name,
+		       first, m->ops->iter_fallback);
+	}
+	if (!m->obj && module_load(e, m, note, sizeof(note), err, sizeof(err)) < 0) {
 		module_unload(m, true);
 		if (!any_btf) {
 			set_status(st, EBS_ST_UNAVAILABLE, "%s", err);
@@ -526,6 +621,7 @@ static struct ebs *open_modules(const struct ebs_config *cfg, bool probe, char *
 		m->ops = module_ops[f];
 		m->stat = &e->stats[f];
 		m->ncpus = e->ncpus;
+		m->iter_fd = -1;
 		for (unsigned i = 0; i < EBS_MAX_MAPS; i++)
 			m->map_fd[i] = -1;
 		e->stats[f].name = ebs_family_name(f);

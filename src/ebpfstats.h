@@ -12,7 +12,7 @@
 #define EBS_VERSION "0.1.0"
 /* Bumped whenever a pinned map's key/value layout changes; it is part of the
  * pin path, so a front-end never reads maps of another layout. */
-#define EBS_PIN_LAYOUT 5
+#define EBS_PIN_LAYOUT 6
 
 /* Log-linear buckets (bpf/ebs_hist.h): 16 exact ones for 0..15, then 16
  * per power of two up to 2^32, then one open bucket. */
@@ -170,7 +170,7 @@ struct ebs_tcp_trans_row {
 
 struct ebs_tcp_port_row {
 	uint32_t port;
-	uint64_t accepts, resets, retransmits, bytes_in, bytes_out;
+	uint64_t accepts, resets, retransmits, bytes_in, bytes_out, segs_in, segs_out;
 };
 
 /* Direction of a TCP peer row (EBPFSTATS-MIB's ebsTcpPeerDirection). */
@@ -188,7 +188,7 @@ struct ebs_tcp_peer_row {
 	uint8_t addr[16];   /* network order; IPv4 in the first 4 bytes */
 	char addr_str[48];  /* "192.0.2.1", "2001:db8::1" */
 	uint32_t port;	    /* remote port (out) or local port (in) */
-	uint64_t connects, retransmits, resets, bytes_in, bytes_out;
+	uint64_t connects, retransmits, resets, bytes_in, bytes_out, segs_in, segs_out;
 };
 
 /* Page faults of one process (tgid) that faulted since load and is alive. */

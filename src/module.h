@@ -51,6 +51,13 @@ struct ebs_module_ops {
 	int (*read)(struct ebs_module *m, struct ebs_snapshot *s, char *err, size_t errlen);
 	/* Frees the skeleton (NULL-safe on m->skel). */
 	void (*destroy)(struct ebs_module *m);
+	/* A BPF iterator read() runs at each snapshot (m->iter_fd), or NULL.
+	 * iter_prog (iter_prog_alt when m->alt) is loaded where vmlinux BTF
+	 * has the context struct iter_btf; the core attaches it, pins its link
+	 * (links/iter) and hands readers of the pins the pinned link.  Where
+	 * it cannot load the module runs DEGRADED, its reason naming iter_name
+	 * and saying what iter_fallback says. */
+	const char *iter_prog, *iter_prog_alt, *iter_btf, *iter_name, *iter_fallback;
 };
 
 struct ebs_module {
@@ -64,7 +71,14 @@ struct ebs_module {
 	int prog_fd[EBS_MAX_HOOKS * 3];
 	unsigned n_prog_fd;
 	struct bpf_link *links[EBS_MAX_HOOKS];
-	int ncpus; /* libbpf_num_possible_cpus() */
+	bool iter_on;		    /* load and attach ops->iter_prog */
+	struct bpf_link *iter_link; /* ours, when we loaded it */
+	int iter_fd;		    /* its fd, -1: none */
+	/* a reader of pins: the pinned link, opened at each run (so that
+	 * 'ebpfstats unload' leaves no link behind while we run); "": none */
+	char iter_pin[EBS_PATH_LEN * 2];
+	bool iter_failed; /* a run failed; said once in the reason */
+	int ncpus;	  /* libbpf_num_possible_cpus() */
 };
 
 extern const struct ebs_module_ops ebs_module_syscalls;
@@ -95,6 +109,10 @@ int ebs_percpu_lookup(int fd, const void *key, void *buf, size_t value_size, int
 int ebs_percpu_map_read(int fd, size_t key_size, size_t value_size, int ncpus, uint32_t cap,
 			void *keys, uint64_t *sums, size_t nwords);
 size_t ebs_round8(size_t n);
+/* Runs the module's iterator once (m->iter_fd): creates an iterator from
+ * the link and reads it to its end.  0, or -errno.  A failure is said once
+ * in the module's reason. */
+int ebs_iter_run(struct ebs_module *m);
 /* dst += one kernel histogram (EBS_HIST_SLOTS counters), hist.c. */
 void ebs_hist_add(struct ebs_hist *dst, const __u64 *slots);
 

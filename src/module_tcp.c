@@ -109,11 +109,15 @@ static struct bpf_object *tcp_open(struct ebs_module *m, const struct ebs_config
 	skel->rodata->sock_bucket_mask = buckets - 1;
 	rc = bpf_map__set_autocreate(skel->maps.tcp_sockbkts, !m->alt);
 	if (rc == 0)
+		rc = bpf_map__set_autocreate(skel->maps.tcp_sockseen, !m->alt);
+	if (rc == 0)
 		rc = bpf_map__set_autocreate(skel->maps.tcp_socks, m->alt);
 	if (rc == 0)
 		rc = m->alt ? bpf_map__set_max_entries(skel->maps.tcp_socks,
 						       cfg->max_sockets ? cfg->max_sockets : 1)
 			    : bpf_map__set_max_entries(skel->maps.tcp_sockbkts, buckets);
+	if (rc == 0 && !m->alt)
+		rc = bpf_map__set_max_entries(skel->maps.tcp_sockseen, buckets);
 	if (rc < 0) {
 		snprintf(err, errlen, "sizing the socket tracker to max_sockets %u failed: %s",
 			 cfg->max_sockets, strerror(-rc));
@@ -174,6 +178,8 @@ static void port_row(struct ebs_tcp_port_row *row, uint32_t port, const uint64_t
 	row->retransmits = v.retransmits;
 	row->bytes_in = v.bytes_in;
 	row->bytes_out = v.bytes_out;
+	row->segs_in = v.segs_in;
+	row->segs_out = v.segs_out;
 }
 
 static int cmp_port_row(const void *a, const void *b)
@@ -418,6 +424,8 @@ static int read_peers(struct ebs_module *m, struct ebs_snapshot *s, uint64_t *en
 		row->resets = v.resets;
 		row->bytes_in = v.bytes_in;
 		row->bytes_out = v.bytes_out;
+		row->segs_in = v.segs_in;
+		row->segs_out = v.segs_out;
 	}
 	s->n_tcp_peers = w;
 out:
@@ -438,6 +446,10 @@ static int tcp_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 		snprintf(err, errlen, "out of memory reading tcp_stats");
 		return -1;
 	}
+	/* first the iterator: open sockets' bytes and segments since its last
+	 * run go into the maps read below (a failure is in the reason, and the
+	 * CLOSE still counts everything) */
+	ebs_iter_run(m);
 	r = ebs_percpu_sum(m->map_fd[MAP_STATS], &zero, sizeof(*st), m->ncpus, (uint64_t *)st,
 			   TCP_STATS_WORDS);
 	if (r < 0) {
@@ -546,4 +558,9 @@ const struct ebs_module_ops ebs_module_tcp = {
 	.load = tcp_load,
 	.read = tcp_read,
 	.destroy = tcp_destroy,
+	.iter_prog = "tcp_iter",
+	.iter_prog_alt = "tcp_iter_hash",
+	.iter_btf = "bpf_iter__tcp",
+	.iter_name = "iter/tcp",
+	.iter_fallback = "bytes and segments of open connections are counted when they close",
 };

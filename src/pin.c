@@ -251,6 +251,11 @@ int ebs_pin_reuse(struct ebs_module *m, const char *dir, bool readonly, struct e
 		if (d)
 			closedir(d);
 	}
+	/* none when the loader ran without it (its reason, in meta, says so) */
+	m->iter_pin[0] = '\0';
+	if (m->ops->iter_prog && path_join(path, sizeof(path), dir, "links", "iter") == 0 &&
+	    access(path, F_OK) == 0)
+		snprintf(m->iter_pin, sizeof(m->iter_pin), "%s", path);
 	return 1;
 }
 
@@ -302,6 +307,13 @@ int ebs_pin_save(struct ebs_module *m, const char *dir, const struct ebs_pin_met
 				 hk->category, hk->event, strerror(errno));
 			return -1;
 		}
+	}
+	/* the module's iterator: readers of the pins create theirs from it */
+	if (m->iter_link && (path_join(path, sizeof(path), dir, "links", "iter") < 0 ||
+			     bpf_link__pin(m->iter_link, path) < 0)) {
+		snprintf(err, errlen, "cannot pin the link of %s: %s", m->ops->iter_name,
+			 strerror(errno));
+		return -1;
 	}
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "ebs_meta", sizeof(key), sizeof(*meta), 1, NULL);
 	if (fd < 0 || bpf_map_update_elem(fd, &key, meta, BPF_ANY) < 0 ||

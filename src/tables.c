@@ -207,20 +207,22 @@ static uint64_t activity_syscall(const void *row)
 	return ((const struct ebs_syscall_row *)row)->calls;
 }
 
-/* accepts, resets, retransmits and bytes both ways */
+/* accepts, resets, retransmits, bytes and segments both ways */
 static uint64_t activity_tcp_port(const void *row)
 {
 	const struct ebs_tcp_port_row *p = row;
 
-	return p->accepts + p->resets + p->retransmits + p->bytes_in + p->bytes_out;
+	return p->accepts + p->resets + p->retransmits + p->bytes_in + p->bytes_out + p->segs_in +
+	       p->segs_out;
 }
 
-/* connects, retransmits, resets and bytes both ways */
+/* connects, retransmits, resets, bytes and segments both ways */
 static uint64_t activity_tcp_peer(const void *row)
 {
 	const struct ebs_tcp_peer_row *p = row;
 
-	return p->connects + p->retransmits + p->resets + p->bytes_in + p->bytes_out;
+	return p->connects + p->retransmits + p->resets + p->bytes_in + p->bytes_out + p->segs_in +
+	       p->segs_out;
 }
 
 /* "443" */

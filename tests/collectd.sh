@@ -136,6 +136,78 @@ echo "# sample of the csv tree:"
 done)
 echo "#   $(find "$d1/csv/ebs-test" -path '*ebpf-*' -type f | wc -l) ebpf csv files"
 
+# ---- 1b. live TCP bytes and segments (issue 20) --------------------------------
+# 50,000,000 bytes on a connection kept open are in the totals, the port's
+# row and both peer rows of the first read an interval after the send; after
+# the close the rows hold exactly what each end's TCP_INFO says.  Every row
+# is sent (TopPorts/TopPeers past any count), the programs are collectd's own
+# and the port is new: the rows start at 0.
+BIG=50000000
+d6="$tmp/run6"
+gen_conf "$d6" '  PinPath ""
+  TopPorts 65536
+  TopPeers 65536'
+t_start=$(now)
+start_collectd "$d6"
+sent0=$(wait_value "$d6" ebpf-tcp ebpf_bytes-sent "$t_start" 20)
+expect "ebpf-tcp/ebpf_bytes-sent is written ($sent0)" 'isnum "$sent0"'
+# csv_at PLUGIN_DIR TYPE-INSTANCE EPOCH: the first value stamped at or after
+# EPOCH + 1 (an interval after EPOCH), waiting up to 10 s
+csv_at() {
+	local t
+	t=$(awk -v a="$3" 'BEGIN { printf "%.9f", a + 1 }')
+	wait_value "$d6" "$1" "$2" "$t" 10 >/dev/null
+	local files
+	files=$(csv_files "$d6" "$1" "$2")
+	# shellcheck disable=SC2086
+	cat $files | awk -F, -v t="$t" '$1 != "epoch" && $1 + 0 >= t + 0 { print $2; exit }'
+}
+if hold_start $BIG; then
+	hp=$hold_port
+	t_sent=$(now)
+	s1=$(csv_at ebpf-tcp ebpf_bytes-sent "$t_sent")
+	p1=$(csv_at ebpf-tcp_port "ebpf_bytes-$hp-in" "$t_sent")
+	o1=$(csv_at ebpf-tcp_peer "ebpf_bytes-out-127.0.0.1-$hp-out" "$t_sent")
+	i1=$(csv_at ebpf-tcp_peer "ebpf_bytes-in-127.0.0.1-$hp-in" "$t_sent")
+	: "${s1:=0}" "${p1:=0}" "${o1:=0}" "${i1:=0}"
+	expect "open connection, one interval after 50 MB: bytes-sent +$((s1 - sent0)), tcp_port $hp in $p1, peer out $o1, peer in $i1 (each >= $BIG)" \
+		'[ $((s1 - sent0)) -ge $BIG ] && [ "$p1" -ge $BIG ] && [ "$o1" -ge $BIG ] && [ "$i1" -ge $BIG ]'
+	if hold_finish; then
+		t_closed=$(now)
+		# shellcheck disable=SC2086
+		{
+			cs=$(nth 1 $hold_client) cr=$(nth 2 $hold_client)
+			co=$(nth 3 $hold_client) ci=$(nth 4 $hold_client)
+			ss=$(nth 1 $hold_server) sr=$(nth 2 $hold_server)
+			so=$(nth 3 $hold_server) si=$(nth 4 $hold_server)
+		}
+		got="$(csv_at ebpf-tcp_port "ebpf_bytes-$hp-in" "$t_closed") $(csv_at ebpf-tcp_port "ebpf_bytes-$hp-out" "$t_closed")"
+		got="$got $(csv_at ebpf-tcp_port "ebpf_segments-$hp-in" "$t_closed") $(csv_at ebpf-tcp_port "ebpf_segments-$hp-out" "$t_closed")"
+		expect "after the close tcp_port $hp bytes in/out, segments in/out are the server's TCP_INFO ($sr $ss $si $so), got $got" \
+			'[ "$got" = "$sr $ss $si $so" ]'
+		k=out-127.0.0.1-$hp
+		got="$(csv_at ebpf-tcp_peer "ebpf_bytes-$k-in" "$t_closed") $(csv_at ebpf-tcp_peer "ebpf_bytes-$k-out" "$t_closed")"
+		got="$got $(csv_at ebpf-tcp_peer "ebpf_segments-$k-in" "$t_closed") $(csv_at ebpf-tcp_peer "ebpf_segments-$k-out" "$t_closed")"
+		expect "tcp_peer $k is the client's ($cr $cs $ci $co), got $got" '[ "$got" = "$cr $cs $ci $co" ]'
+		k=in-127.0.0.1-$hp
+		got="$(csv_at ebpf-tcp_peer "ebpf_bytes-$k-in" "$t_closed") $(csv_at ebpf-tcp_peer "ebpf_bytes-$k-out" "$t_closed")"
+		got="$got $(csv_at ebpf-tcp_peer "ebpf_segments-$k-in" "$t_closed") $(csv_at ebpf-tcp_peer "ebpf_segments-$k-out" "$t_closed")"
+		expect "tcp_peer $k is the server's ($sr $ss $si $so), got $got" '[ "$got" = "$sr $ss $si $so" ]'
+		s2=$(csv_at ebpf-tcp ebpf_bytes-sent "$t_closed")
+		expect "bytes-sent grew by >= both ends' ($((cs + ss))) in all ($sent0 -> $s1 -> $s2)" \
+			'[ $((${s2:-0} - sent0)) -ge $((cs + ss)) ]'
+		expect "ebpf-tcp/ebpf_segments-out and -in are written" \
+			'[ -n "$(csv_files "$d6" ebpf-tcp ebpf_segments-out)" ] && [ -n "$(csv_files "$d6" ebpf-tcp ebpf_segments-in)" ]'
+	else
+		no "ebs-workload tcphold did not finish: $(cat "$tmp/hold.err")"
+	fi
+else
+	no "ebs-workload tcphold: $(cat "$tmp/hold.err")"
+fi
+expect "no value dropped for an unknown type (ebpf_segments in ebpf.types.db)" \
+	'! grep -qi "dataset not found\|unknown type" "$d6/collectd.log"'
+stop_collectd
+
 # ---- 2. a bad option: this plugin does not start, the others run --------------
 d2="$tmp/run2"
 gen_conf "$d2" '  PinPath ""

@@ -1,14 +1,49 @@
 /* Command-line front of the known workloads, for the shell integration
  * tests (collectd, SNMP, demo):
  *   ebs-workload getppid N [COMM] | errors N [COMM] | tcp M | refused |
- *                pingpong K | forks F
- * tcp prints the listener port it used. */
+ *                pingpong K | forks F | tcphold BYTES GOFILE [PORT]
+ * tcp prints the listener port it used.  tcphold (tests of live TCP
+ * bytes): BYTES over one loopback connection to a listener on PORT (else
+ * one the kernel picks), then the port on a line once
+ * the sender has them acknowledged; the connection stays open until GOFILE
+ * exists, then both ends close and the TCP_INFO totals of each end follow,
+ * "client|server BYTES_ACKED BYTES_RECEIVED SEGS_OUT SEGS_IN". */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "tcp_pair.h"
 #include "workload.h"
+
+static int tcphold(uint64_t bytes, const char *gofile, uint16_t port)
+{
+	struct tp_traffic ct = {0}, at = {0};
+	struct timespec nap = {.tv_nsec = 20000000};
+
+	int l = tp_listen(&port), c, a;
+
+	if (l < 0 || tp_connect(l, port, &c, &a) < 0 || tp_transfer(c, a, bytes) < 0 ||
+	    tp_wait_acked(c, bytes + 1) < 0)
+		return -1;
+	printf("%" PRIu16 "\n", port);
+	fflush(stdout);
+	for (int i = 0; access(gofile, F_OK) != 0; i++) {
+		if (i > 60 * 50)
+			return -1; /* a minute: the test is gone */
+		nanosleep(&nap, NULL);
+	}
+	if (tp_finish(c, a, &ct, &at) < 0)
+		return -1;
+	close(l);
+	printf("client %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", ct.sent, ct.rcvd,
+	       ct.segs_out, ct.segs_in);
+	printf("server %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", at.sent, at.rcvd,
+	       at.segs_out, at.segs_in);
+	return 0;
+}
 
 static unsigned num(const char *s)
 {
@@ -42,9 +77,11 @@ int main(int argc, char **argv)
 		rc = wl_pingpong(num(argv[2]));
 	else if (!strcmp(w, "forks") && argc == 3)
 		rc = wl_forks(num(argv[2]));
+	else if (!strcmp(w, "tcphold") && (argc == 4 || argc == 5))
+		rc = tcphold(num(argv[2]), argv[3], argc == 5 ? (uint16_t)num(argv[4]) : 0);
 	else {
 		fprintf(stderr, "usage: ebs-workload getppid N [COMM] | errors N [COMM] | tcp M | "
-				"refused | pingpong K | forks F\n");
+				"refused | pingpong K | forks F | tcphold BYTES GOFILE [PORT]\n");
 		return 2;
 	}
 	if (rc < 0)

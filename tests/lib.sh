@@ -236,6 +236,36 @@ syscall_nr() { # syscall_nr NAME: its number from <sys/syscall.h>; false without
 	_sn=$(printf '#include <sys/syscall.h>\nSYS_%s\n' "$1" | ${CC:-cc} -E -P - 2>/dev/null | tail -n 1)
 	isnum "$_sn" && echo "$_sn"
 }
+# One loopback connection carrying BYTES, kept open (ebs-workload tcphold):
+# hold_start BYTES [PORT] returns once the sender has them acknowledged, with
+# $hold_port set; hold_finish closes both ends and sets hold_client and
+# hold_server to "BYTES_ACKED BYTES_RECEIVED SEGS_OUT SEGS_IN", each end's
+# TCP_INFO at its CLOSE.
+hold_pid="" hold_port="" hold_client="" hold_server=""
+hold_start() {
+	rm -f "$tmp/hold.go" "$tmp/hold.out"
+	"$WL" tcphold "$1" "$tmp/hold.go" ${2:+"$2"} >"$tmp/hold.out" 2>"$tmp/hold.err" &
+	hold_pid=$!
+	track "$hold_pid"
+	wait_until 60 '[ -s "$tmp/hold.out" ] || ! kill -0 $hold_pid 2>/dev/null'
+	hold_port=$(head -n 1 "$tmp/hold.out")
+	isnum "$hold_port"
+}
+hold_finish() {
+	touch "$tmp/hold.go"
+	wait "$hold_pid"
+	_hf_rc=$?
+	untrack "$hold_pid"
+	hold_client=$(sed -n 's/^client //p' "$tmp/hold.out")
+	hold_server=$(sed -n 's/^server //p' "$tmp/hold.out")
+	[ "$_hf_rc" -eq 0 ] && [ -n "$hold_client" ] && [ -n "$hold_server" ]
+}
+nth() { # nth N WORDS...: the Nth word
+	_nth=$1
+	shift
+	eval "echo \${$_nth}"
+}
+
 possible_cpus() { # how many CPUs are possible: the rows of every per-CPU table
 	awk -F, '{n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-");
 		n += (r[2] == "" ? 1 : r[2] - r[1] + 1) } print n}' /sys/devices/system/cpu/possible

@@ -136,6 +136,63 @@ expect "every peer index is direction.type.length.octets.port and matches its ad
 	'[ -z "$mism" ] && [ "$(grep -c "^$O.4.22.1.5." "$tmp/peers.out")" -ge 2 ]'
 expect "ebsTcpPeerOverflows.0 is a number" 'isnum "$(get $O.4.19.0)"'
 
+# live TCP bytes and segments (issue 20): 50,000,000 bytes on a connection
+# kept open are in the scalar, its port's row and both peer rows within one
+# refresh (1 s here); after the close every row holds exactly what TCP_INFO
+# says each end moved, and the scalar did not take the 50 MB a second time.
+# The subagent's programs are its own and the port is new: its rows start
+# at 0.
+BIG=50000000
+sent0=$(get $O.4.12.0) segso0=$(get $O.4.25.0) segsi0=$(get $O.4.26.0)
+if hold_start $BIG; then
+	hp=$hold_port
+	H_OUT=1.1.4.127.0.0.1.$hp
+	H_IN=2.1.4.127.0.0.1.$hp
+	live='[ "$(get1 $O.4.12.0)" -ge $((sent0 + BIG)) ] && [ "$(get1 $O.4.21.1.5.$hp)" -ge $BIG ] &&
+		[ "$(get1 $O.4.22.1.10.$H_OUT)" -ge $BIG ] && [ "$(get1 $O.4.22.1.9.$H_IN)" -ge $BIG ]'
+	wait_until 3 "$live" 2>/dev/null
+	expect "50 MB on an open connection within one refresh: ebsTcpBytesSent.0 $sent0 -> $(get $O.4.12.0), ebsTcpPortBytesIn.$hp $(get $O.4.21.1.5.$hp), ebsTcpPeerBytesOut.$H_OUT $(get $O.4.22.1.10.$H_OUT), ebsTcpPeerBytesIn.$H_IN $(get $O.4.22.1.9.$H_IN)" \
+		"$live"
+	sent1=$(get $O.4.12.0)
+	if hold_finish; then
+		# client and server: BYTES_ACKED BYTES_RECEIVED SEGS_OUT SEGS_IN
+		# shellcheck disable=SC2086
+		{
+			cs=$(nth 1 $hold_client) cr=$(nth 2 $hold_client)
+			co=$(nth 3 $hold_client) ci=$(nth 4 $hold_client)
+			ss=$(nth 1 $hold_server) sr=$(nth 2 $hold_server)
+			so=$(nth 3 $hold_server) si=$(nth 4 $hold_server)
+		}
+		want="$sr $ss $si $so"
+		row='$(get1 $O.4.21.1.5.$hp) $(get1 $O.4.21.1.6.$hp) $(get1 $O.4.21.1.7.$hp) $(get1 $O.4.21.1.8.$hp)'
+		wait_until 5 "[ \"$row\" = \"\$want\" ]" 2>/dev/null
+		got=$(eval "echo $row")
+		expect "after the close ebsTcpPort{BytesIn,BytesOut,SegsIn,SegsOut}.$hp are the server's TCP_INFO ($want), got $got" \
+			'[ "$got" = "$want" ]'
+		got=$(get $O.4.22.1.9.$H_OUT) got="$got $(get $O.4.22.1.10.$H_OUT)"
+		got="$got $(get $O.4.22.1.11.$H_OUT) $(get $O.4.22.1.12.$H_OUT)"
+		expect "ebsTcpPeer{BytesIn,BytesOut,SegsIn,SegsOut}.$H_OUT are the client's ($cr $cs $ci $co), got $got" \
+			'[ "$got" = "$cr $cs $ci $co" ]'
+		got=$(get $O.4.22.1.9.$H_IN) got="$got $(get $O.4.22.1.10.$H_IN)"
+		got="$got $(get $O.4.22.1.11.$H_IN) $(get $O.4.22.1.12.$H_IN)"
+		expect "ebsTcpPeer{BytesIn,BytesOut,SegsIn,SegsOut}.$H_IN are the server's ($sr $ss $si $so), got $got" \
+			'[ "$got" = "$sr $ss $si $so" ]'
+		# the scalar is host-wide (other traffic adds to it, seconds of it
+		# here); the rows above take the same additions as it, and they
+		# show that the close added only the rest
+		sent2=$(get $O.4.12.0)
+		expect "ebsTcpBytesSent.0 grew by >= both ends' ($((cs + ss))) in all ($sent0 -> $sent1 -> $sent2)" \
+			'[ $((sent2 - sent0)) -ge $((cs + ss)) ]'
+		segso=$(get $O.4.25.0) segsi=$(get $O.4.26.0)
+		expect "ebsTcpSegsOut.0 grew by >= both ends' tcpi_segs_out ($((co + so))), ebsTcpSegsIn.0 by >= their tcpi_segs_in ($((ci + si))): $segso0 -> $segso, $segsi0 -> $segsi" \
+			'[ $((segso - segso0)) -ge $((co + so)) ] && [ $((segsi - segsi0)) -ge $((ci + si)) ]'
+	else
+		no "ebs-workload tcphold did not finish: $(cat "$tmp/hold.err")"
+	fi
+else
+	no "ebs-workload tcphold: $(cat "$tmp/hold.err")"
+fi
+
 # memory and file I/O
 expect "ebsMemoryFaultsUser.0 counts page faults" '[ "$(get $O.7.1.0)" -gt 0 ] 2>/dev/null'
 expect "ebsMemoryOomLastPid.0 is a number" 'isnum "$(get $O.7.4.0)"'

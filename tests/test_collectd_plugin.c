@@ -1094,8 +1094,8 @@ static size_t read_ports(const struct ebs_snapshot *s)
 	n_sent = 0;
 	cd_submit_snapshot(s);
 	rows = count_sent("ebpf/tcp_port/ebpf_events/") / 3;
-	/* every row sent has its five values */
-	assert_int_equal(count_sent("ebpf/tcp_port/"), rows * 5);
+	/* every row sent has its seven values */
+	assert_int_equal(count_sent("ebpf/tcp_port/"), rows * 7);
 	assert_gauge("ebpf/self/ebpf_rows/tcp_port", s->n_tcp_ports);
 	assert_gauge("ebpf/self/ebpf_rows/tcp_port-omitted", (double)(s->n_tcp_ports - rows));
 	return rows;
@@ -1221,7 +1221,7 @@ static void test_top_peers(void **state)
 	assert_true(peer_sent("out-192.0.2.80-443"));
 	assert_false(peer_sent("out-192.0.2.79-443"));
 	assert_int_equal(count_sent("ebpf/tcp_peer/ebpf_events/") / 3, 22);
-	assert_int_equal(count_sent("ebpf/tcp_peer/"), 22 * 5);
+	assert_int_equal(count_sent("ebpf/tcp_peer/"), 22 * 7);
 	assert_gauge("ebpf/self/ebpf_rows/tcp_peer", N_ROWS);
 	assert_gauge("ebpf/self/ebpf_rows/tcp_peer-omitted", N_ROWS - 22);
 
