@@ -898,8 +898,12 @@ EBS_HOOK_SFX(sock, inet_sock_set_state, _hash, (const struct sock *sk, int oldst
  * its birth); its CLOSE adds only the rest (seen_take()).  Listeners carry
  * no bytes; time-wait and request sockets are no tcp_sock (their full
  * socket was counted at its CLOSE).  buckets: which tracker, a constant,
- * as in the state programs (the hash's twin holds no atomics). */
-static __always_inline int iter_sock(bool buckets, struct sock_common *skc)
+ * as in the state programs (the hash's twin holds no atomics).
+ *
+ * What the reader gets: the local port (u16, host order) of every listener
+ * and of every tracked server-side socket, so that it knows which port rows
+ * still serve something (stale rows, tcp_row_idle_timeout). */
+static __always_inline int iter_sock(bool buckets, struct seq_file *seq, struct sock_common *skc)
 {
 	struct ebs_tcp_stats *st = stats();
 	struct sock_seen cur, d, *seen;
@@ -907,6 +911,7 @@ static __always_inline int iter_sock(bool buckets, struct sock_common *skc)
 	const struct sock *sk;
 	int lport = LPORT_UNREAD;
 	struct sock_ref r;
+	__u16 port;
 	__u64 key;
 
 	if (!st || !skc)
@@ -915,11 +920,18 @@ static __always_inline int iter_sock(bool buckets, struct sock_common *skc)
 	if (!tp)
 		return 0;
 	sk = (const struct sock *)tp;
-	if (sk->__sk_common.skc_state == TCP_LISTEN)
+	if (sk->__sk_common.skc_state == TCP_LISTEN) {
+		port = sk->__sk_common.skc_num;
+		bpf_seq_write(seq, &port, sizeof(port));
 		return 0;
+	}
 	key = sock_key(true, buckets, sk);
 	if (!sock_find(buckets, key, &r))
 		return 0;
+	if (r.m->passive) {
+		port = r.m->lport ? r.m->lport : sk->__sk_common.skc_num;
+		bpf_seq_write(seq, &port, sizeof(port));
+	}
 	seen = sock_seen(buckets, key, &r);
 	if (!seen)
 		return 0;
@@ -932,13 +944,13 @@ static __always_inline int iter_sock(bool buckets, struct sock_common *skc)
 SEC("iter/tcp")
 int tcp_iter(struct bpf_iter__tcp *ctx)
 {
-	return iter_sock(true, ctx->sk_common);
+	return iter_sock(true, ctx->meta->seq, ctx->sk_common);
 }
 
 SEC("iter/tcp")
 int tcp_iter_hash(struct bpf_iter__tcp *ctx)
 {
-	return iter_sock(false, ctx->sk_common);
+	return iter_sock(false, ctx->meta->seq, ctx->sk_common);
 }
 
 /* ---- tcp:tcp_retransmit_skb ------------------------------------------- */

@@ -200,6 +200,16 @@ static const struct ebs_config_option options[] = {
 	 FIELD(cgroup_filter),
 	 .count_offset = offsetof(struct ebs_config, n_cgroup_filter),
 	 .help = "Report only the cgroups whose path matches one of these globs (empty: all)."},
+	/* the front-end's view only: no digest, the kernel side is the same */
+	{.key = "tcp_row_idle_timeout",
+	 .collectd = "TCPRowIdleTimeout",
+	 .type = EBS_OPT_DURATION,
+	 FIELD(tcp_row_idle_ms),
+	 .lo = 0,
+	 .hi = 604800000,
+	 .def = 3600000,
+	 .help = "TCP port rows of ports nothing serves, and peer rows that did not move, leave the "
+		 "snapshots after this long; 0: never."},
 };
 
 _Static_assert(sizeof(options) / sizeof(options[0]) <= EBS_CONFIG_OPTIONS_MAX,

@@ -171,9 +171,10 @@ static void append(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-int ebs_iter_run(struct ebs_module *m)
+int ebs_iter_run(struct ebs_module *m, void (*sink)(void *ctx, const void *buf, size_t n),
+		 void *ctx)
 {
-	char buf[512];
+	char buf[4096];
 	int link = m->iter_fd, fd = -1, rc = 0;
 	ssize_t n;
 
@@ -187,16 +188,19 @@ int ebs_iter_run(struct ebs_module *m)
 	}
 	if (link < 0)
 		goto out;
+	rc = 1;
 	fd = bpf_iter_create(link);
 	if (fd < 0)
 		rc = -errno;
-	/* the programs print nothing: each read walks sockets until the end
-	 * (0) or a bound on objects per read (EAGAIN: read on) */
+	/* each read walks objects until the buffer is full, the end (0) or
+	 * a bound on objects per read (EAGAIN: read on) */
 	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) != 0) {
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			rc = -errno;
 			break;
 		}
+		if (n > 0 && sink)
+			sink(ctx, buf, (size_t)n);
 	}
 	if (fd >= 0)
 		close(fd);
@@ -622,6 +626,7 @@ static struct ebs *open_modules(const struct ebs_config *cfg, bool probe, char *
 		m->stat = &e->stats[f];
 		m->ncpus = e->ncpus;
 		m->iter_fd = -1;
+		m->cfg = &e->cfg;
 		for (unsigned i = 0; i < EBS_MAX_MAPS; i++)
 			m->map_fd[i] = -1;
 		e->stats[f].name = ebs_family_name(f);

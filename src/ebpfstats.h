@@ -81,6 +81,10 @@ struct ebs_config {
 	uint32_t max_cgroups;  /* map_sizes.cgroups: rows of each family's table */
 	char cgroup_filter[EBS_CG_FILTERS][EBS_CG_NAME_LEN]; /* globs; empty: every row */
 	unsigned n_cgroup_filter;
+	/* ms after which a TCP port row whose port nothing serves any more,
+	 * and a peer row none of whose counters moved, leave the snapshots of
+	 * this process; 0: never (needs iter/tcp for ports) */
+	unsigned tcp_row_idle_ms;
 };
 
 /* Fills built-in defaults: every family on but memory and file I/O (their

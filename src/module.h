@@ -77,8 +77,10 @@ struct ebs_module {
 	/* a reader of pins: the pinned link, opened at each run (so that
 	 * 'ebpfstats unload' leaves no link behind while we run); "": none */
 	char iter_pin[EBS_PATH_LEN * 2];
-	bool iter_failed; /* a run failed; said once in the reason */
-	int ncpus;	  /* libbpf_num_possible_cpus() */
+	bool iter_failed;	      /* a run failed; said once in the reason */
+	const struct ebs_config *cfg; /* the handle's, for read() */
+	void *priv;		      /* read()'s own state across snapshots */
+	int ncpus;		      /* libbpf_num_possible_cpus() */
 };
 
 extern const struct ebs_module_ops ebs_module_syscalls;
@@ -109,10 +111,12 @@ int ebs_percpu_lookup(int fd, const void *key, void *buf, size_t value_size, int
 int ebs_percpu_map_read(int fd, size_t key_size, size_t value_size, int ncpus, uint32_t cap,
 			void *keys, uint64_t *sums, size_t nwords);
 size_t ebs_round8(size_t n);
-/* Runs the module's iterator once (m->iter_fd): creates an iterator from
- * the link and reads it to its end.  0, or -errno.  A failure is said once
- * in the module's reason. */
-int ebs_iter_run(struct ebs_module *m);
+/* Runs the module's iterator once (m->iter_fd, or the pinned link): creates
+ * an iterator from the link and reads it to its end, handing what the
+ * programs print to sink (NULL: dropped).  1 when it ran, 0 when there is
+ * none, or -errno.  A failure is said once in the module's reason. */
+int ebs_iter_run(struct ebs_module *m, void (*sink)(void *ctx, const void *buf, size_t n),
+		 void *ctx);
 /* dst += one kernel histogram (EBS_HIST_SLOTS counters), hist.c. */
 void ebs_hist_add(struct ebs_hist *dst, const __u64 *slots);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "module.h"
@@ -70,10 +71,173 @@ static bool sock_buckets_usable(void)
 	return known == 1;
 }
 
+/* ---- stale rows (tcp_row_idle_timeout) --------------------------------
+ * What read() keeps across snapshots: when each port row's port was last
+ * served (a listener or a server-side socket on it, which the iterator
+ * prints), and when each peer row's counters last moved.  Both lists are
+ * sorted as the snapshot's rows are, so each read merges them in one pass.
+ * A row idle past the timeout leaves the snapshot, not the kernel: it
+ * comes back, counters continued, once its port serves or its peer talks
+ * again. */
+struct port_seen {
+	uint32_t port;
+	uint64_t live_ms;
+};
+
+struct peer_seen {
+	struct ebs_tcp_peer_row key; /* dir, addr_type, addr, port */
+	uint64_t total, moved_ms;
+};
+
+struct tcp_reader {
+	unsigned char live[NPORTS / 8]; /* ports the last iterator run saw served */
+	bool have_live;			/* that run happened */
+	unsigned char carry;		/* half a port across two reads */
+	bool has_carry;
+	struct port_seen *ports;
+	uint32_t n_ports;
+	struct peer_seen *peers;
+	uint32_t n_peers;
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The iterator prints a u16 port (host order) per served socket. */
+static void live_sink(void *ctx, const void *buf, size_t n)
+{
+	struct tcp_reader *rd = ctx;
+	const unsigned char *p = buf;
+
+	while (n > 0) {
+		unsigned char two[2];
+		uint16_t port;
+
+		if (rd->has_carry) {
+			two[0] = rd->carry;
+			two[1] = *p++;
+			n--;
+			rd->has_carry = false;
+		} else if (n == 1) {
+			rd->carry = *p;
+			rd->has_carry = true;
+			return;
+		} else {
+			two[0] = p[0];
+			two[1] = p[1];
+			p += 2;
+			n -= 2;
+		}
+		memcpy(&port, two, sizeof(port));
+		rd->live[port / 8] |= (unsigned char)(1u << (port % 8));
+	}
+}
+
+static void reader_free(struct tcp_reader *rd)
+{
+	if (!rd)
+		return;
+	free(rd->ports);
+	free(rd->peers);
+	free(rd);
+}
+
+/* Drops port rows whose port nothing served for idle_ms (0: none).  Rows
+ * ascending by port. */
+static int prune_ports(struct tcp_reader *rd, struct ebs_snapshot *s, uint64_t now,
+		       uint64_t idle_ms)
+{
+	struct port_seen *seen = s->n_tcp_ports ? calloc(s->n_tcp_ports, sizeof(*seen)) : NULL;
+	uint32_t j = 0, w = 0;
+
+	if (s->n_tcp_ports && !seen)
+		return -1;
+	for (uint32_t i = 0; i < s->n_tcp_ports; i++) {
+		uint32_t port = s->tcp_ports[i].port;
+		uint64_t last = now;
+
+		while (j < rd->n_ports && rd->ports[j].port < port)
+			j++;
+		/* without an iterator run nothing is known to be stale */
+		if (rd->have_live && !((rd->live[port / 8] >> (port % 8)) & 1) && j < rd->n_ports &&
+		    rd->ports[j].port == port)
+			last = rd->ports[j].live_ms;
+		seen[i] = (struct port_seen){port, last};
+		if (idle_ms && now - last > idle_ms)
+			continue;
+		s->tcp_ports[w++] = s->tcp_ports[i];
+	}
+	free(rd->ports);
+	rd->ports = seen;
+	rd->n_ports = s->n_tcp_ports;
+	s->n_tcp_ports = w;
+	return 0;
+}
+
+static int cmp_peer_row(const struct ebs_tcp_peer_row *x, const struct ebs_tcp_peer_row *y)
+{
+	int c;
+
+	if (x->dir != y->dir)
+		return x->dir < y->dir ? -1 : 1;
+	if (x->addr_type != y->addr_type)
+		return x->addr_type < y->addr_type ? -1 : 1;
+	c = memcmp(x->addr, y->addr, sizeof(x->addr));
+	if (c)
+		return c;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+static uint64_t peer_total(const struct ebs_tcp_peer_row *r)
+{
+	return r->connects + r->retransmits + r->resets + r->bytes_in + r->bytes_out + r->segs_in +
+	       r->segs_out;
+}
+
+/* Drops peer rows none of whose counters moved for idle_ms (0: none).
+ * Rows in their SNMP index order (read_peers). */
+static int prune_peers(struct tcp_reader *rd, struct ebs_snapshot *s, uint64_t now,
+		       uint64_t idle_ms)
+{
+	struct peer_seen *seen = s->n_tcp_peers ? calloc(s->n_tcp_peers, sizeof(*seen)) : NULL;
+	uint32_t j = 0, w = 0;
+
+	if (s->n_tcp_peers && !seen)
+		return -1;
+	for (uint32_t i = 0; i < s->n_tcp_peers; i++) {
+		const struct ebs_tcp_peer_row *r = &s->tcp_peers[i];
+		uint64_t total = peer_total(r), moved = now;
+
+		while (j < rd->n_peers && cmp_peer_row(&rd->peers[j].key, r) < 0)
+			j++;
+		if (j < rd->n_peers && cmp_peer_row(&rd->peers[j].key, r) == 0 &&
+		    rd->peers[j].total == total)
+			moved = rd->peers[j].moved_ms;
+		seen[i].key = *r;
+		seen[i].total = total;
+		seen[i].moved_ms = moved;
+		if (idle_ms && now - moved > idle_ms)
+			continue;
+		s->tcp_peers[w++] = *r;
+	}
+	free(rd->peers);
+	rd->peers = seen;
+	rd->n_peers = s->n_tcp_peers;
+	s->n_tcp_peers = w;
+	return 0;
+}
+
 static void tcp_destroy(struct ebs_module *m)
 {
 	tcp_bpf__destroy(m->skel);
 	m->skel = NULL;
+	reader_free(m->priv);
+	m->priv = NULL;
 }
 
 static struct bpf_object *tcp_open(struct ebs_module *m, const struct ebs_config *cfg, char *err,
@@ -438,18 +602,25 @@ out:
 static int tcp_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, size_t errlen)
 {
 	struct ebs_tcp_stats *st = calloc(1, sizeof(*st));
-	uint64_t trans_total = 0, entries = 0, evicted;
+	uint64_t trans_total = 0, entries = 0, evicted, now = mono_ms();
+	uint64_t idle_ms = m->cfg ? m->cfg->tcp_row_idle_ms : 0;
+	struct tcp_reader *rd = m->priv;
 	uint32_t n = 0, zero = 0;
 	int rc = -1, r;
 
-	if (!st) {
+	if (!rd)
+		rd = m->priv = calloc(1, sizeof(*rd));
+	if (!st || !rd) {
 		snprintf(err, errlen, "out of memory reading tcp_stats");
+		free(st);
 		return -1;
 	}
 	/* first the iterator: open sockets' bytes and segments since its last
 	 * run go into the maps read below (a failure is in the reason, and the
-	 * CLOSE still counts everything) */
-	ebs_iter_run(m);
+	 * CLOSE still counts everything); it prints the ports served */
+	memset(rd->live, 0, sizeof(rd->live));
+	rd->has_carry = false;
+	rd->have_live = ebs_iter_run(m, live_sink, rd) == 1;
 	r = ebs_percpu_sum(m->map_fd[MAP_STATS], &zero, sizeof(*st), m->ncpus, (uint64_t *)st,
 			   TCP_STATS_WORDS);
 	if (r < 0) {
@@ -502,6 +673,10 @@ static int tcp_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 		goto out;
 	s->tcp_peer_overflows =
 		(st->peer_inserts > entries ? st->peer_inserts - entries : 0) + st->peer_overflows;
+	if (prune_ports(rd, s, now, idle_ms) < 0 || prune_peers(rd, s, now, idle_ms) < 0) {
+		snprintf(err, errlen, "out of memory for the tcp rows' idle times");
+		goto out;
+	}
 
 #define COPY(f, ...) s->tcp.f = st->f;
 	EBS_TCP_COUNTERS(COPY)

@@ -434,6 +434,79 @@ static void test_segs_vs_proc(void **state)
 	ebs_close(e);
 }
 
+/* tcp_row_idle_timeout (issue 18): with 1 s, a port row whose listener
+ * closed and a peer row whose connection ended leave the snapshot a second
+ * later; the kernel keeps them, so a listener on the same port brings the
+ * port row back with its counters, and new traffic the peer rows, never
+ * lower than before.  no_iter: without iter/tcp nothing says whether a port
+ * is still served, so port rows stay (peer rows still leave). */
+static void stale_rows(bool no_iter)
+{
+	struct ebs_config cfg;
+	struct tp_traffic ct = {0}, at = {0};
+	struct view v0, v1, v2, v3;
+	uint16_t port = 0;
+	int l, c, a;
+
+	if (no_iter)
+		setenv("EBPFSTATS_TEST_NO_ITER", "1", 1);
+	ebs_config_init(&cfg);
+	cfg.pin_path[0] = '\0';
+	cfg.tcp_row_idle_ms = 1000;
+	struct ebs *e = open_cfg(&cfg);
+	l = tp_listen(&port);
+	assert_true(l >= 0);
+	assert_int_equal(tp_connect(l, port, &c, &a), 0);
+	assert_int_equal(tp_transfer(c, a, 100000), 0);
+	assert_int_equal(tp_finish(c, a, &ct, &at), 0);
+	take(snap(e), port, &v0);
+	assert_true(v0.has_port && v0.has_out && v0.has_in);
+	assert_true(v0.port.rcvd >= 100000);
+	close(l);
+	take(snap(e), port, &v1); /* just closed: still there */
+	assert_true(v1.has_port && v1.has_out && v1.has_in);
+	usleep(1300 * 1000);
+	take(snap(e), port, &v2);
+	assert_false(v2.has_out);
+	assert_false(v2.has_in);
+	if (no_iter) {
+		assert_true(v2.has_port);
+	} else {
+		assert_false(v2.has_port);
+		/* a listener on the port again: the row is back, continued */
+		l = tp_listen(&port);
+		assert_true(l >= 0);
+		take(snap(e), port, &v3);
+		assert_true(v3.has_port);
+		assert_traffic("port row back", v3.port, v1.port);
+		assert_int_equal(tp_connect(l, port, &c, &a), 0);
+		assert_int_equal(tp_transfer(c, a, 1000), 0);
+		assert_int_equal(tp_finish(c, a, &ct, &at), 0);
+		close(l);
+		take(snap(e), port, &v3);
+		assert_true(v3.has_port && v3.has_out && v3.has_in);
+		assert_true(v3.port.rcvd >= v1.port.rcvd + 1000);
+		assert_true(v3.out.sent >= v1.out.sent + 1000);
+		assert_true(v3.in.rcvd >= v1.in.rcvd + 1000);
+	}
+	/* totals are not rows: they never drop */
+	assert_true(v2.total.sent >= v1.total.sent && v2.total.segs_in >= v1.total.segs_in);
+	ebs_close(e);
+	unsetenv("EBPFSTATS_TEST_NO_ITER");
+}
+
+static void test_stale_rows(void **state)
+{
+	(void)state;
+	stale_rows(false);
+}
+
+static void test_stale_rows_no_iter(void **state)
+{
+	(void)state;
+	stale_rows(true);
+}
+
 static int clear_test_env(void **state)
 {
 	(void)state;
@@ -451,6 +524,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_live_bytes_pinned, clear_test_env),
 		cmocka_unit_test_teardown(test_live_churn, clear_test_env),
 		cmocka_unit_test_teardown(test_segs_vs_proc, clear_test_env),
+		cmocka_unit_test_teardown(test_stale_rows, clear_test_env),
+		cmocka_unit_test_teardown(test_stale_rows_no_iter, clear_test_env),
 	};
 	char err[EBS_ERR_LEN];
 	int rc;
