@@ -113,10 +113,17 @@ const volatile __u32 sock_bucket_mask = 16383;
  * on, the CLOSE adds the rest.  0 for a new socket: all of it is still to
  * be counted. */
 struct sock_seen {
-	__u64 sent;	/* bytes_acked */
-	__u64 rcvd;	/* bytes_received */
-	__u64 segs_out; /* segs_out, a u32 in tcp_sock: differences taken mod 2^32 */
-	__u64 segs_in;
+	__u64 sent; /* bytes_acked */
+	__u64 rcvd; /* bytes_received */
+	/* segs_out in the low half, segs_in in the high one: both u32 in
+	 * tcp_sock, and one word for the atomics, which BPF has for 64 bits
+	 * only at the CPU version this object is built for */
+	__u64 segs;
+};
+
+/* A socket's traffic, or what it moved since a reading. */
+struct traffic {
+	__u64 sent, rcvd, segs_out, segs_in;
 };
 
 /* The bucket table's seen values, bucket for bucket: a second array
@@ -515,7 +522,7 @@ static __always_inline __u16 lport_get(bool btf, const struct sock *sk, int *lpo
 
 /* A socket's traffic counters as tcp_sock keeps them (0 where this
  * kernel has no such field).  tp is a trusted pointer (btf) or not. */
-static __always_inline void traffic_read(bool btf, const struct tcp_sock *tp, struct sock_seen *c)
+static __always_inline void traffic_read(bool btf, const struct tcp_sock *tp, struct traffic *c)
 {
 	c->sent = c->rcvd = c->segs_out = c->segs_in = 0;
 	if (!tp)
@@ -536,7 +543,7 @@ static __always_inline void traffic_read(bool btf, const struct tcp_sock *tp, st
  * softirq's CLOSE on this CPU can interrupt it between the load and the
  * store of a per-CPU word, and the two must not lose each other's bytes. */
 static __always_inline void account(bool btf, struct ebs_tcp_stats *st, const struct sock *sk,
-				    const struct sock_ref *r, int *lport, const struct sock_seen *d)
+				    const struct sock_ref *r, int *lport, const struct traffic *d)
 {
 	/* a client socket known as such never touches a port row, even when
 	 * its ephemeral port equals a service's port on another address; a
@@ -577,9 +584,10 @@ static __always_inline void account(bool btf, struct ebs_tcp_stats *st, const st
 	}
 }
 
-/* How much of cur is new over *seen, moving *seen on to cur.  Bytes are
- * u64 and only grow; segments are u32 in tcp_sock, so their difference is
- * taken mod 2^32 (a wrap between two readings is counted right).
+/* How much of cur is new over *seen, moving *seen on to cur (never back).
+ * Bytes are u64 and only grow; segments are u32 in tcp_sock, so their
+ * difference is taken mod 2^32 (a wrap between two readings is counted
+ * right).
  *
  * Who moves *seen: the iterator (for an open socket) and the CLOSE (once).
  * bpf_iter_tcp_seq_show() runs the iterator under lock_sock() (6.4 on;
@@ -592,44 +600,57 @@ static __always_inline void account(bool btf, struct ebs_tcp_stats *st, const st
  * broke that rule would count a byte once, late, rather than twice; the
  * hash's programs must load where BPF has no such atomics, and rely on the
  * lock alone. */
-static __always_inline __u64 seen_take(bool atomics, bool is_u32, __u64 *seen, __u64 cur,
-				       bool at_close)
+static __always_inline __u64 take64(bool atomics, __u64 *seen, __u64 cur, bool at_close)
 {
-	__u64 old = *seen, d;
+	__u64 old;
 
-	if (is_u32) {
-		__s32 s = (__s32)((__u32)cur - (__u32)old);
-
-		d = s > 0 ? (__u64)s : 0;
-	} else {
-		d = cur > old ? cur - old : 0;
-	}
-	if (!atomics) {
-		*seen = cur;
-		return d;
-	}
-	if (at_close) {
+	if (atomics && at_close) {
 		old = __sync_lock_test_and_set(seen, cur);
-		if (is_u32) {
-			__s32 s = (__s32)((__u32)cur - (__u32)old);
-
-			return s > 0 ? (__u64)s : 0;
-		}
 		return cur > old ? cur - old : 0;
 	}
-	if (!d || __sync_val_compare_and_swap(seen, old, cur) != old)
+	old = *seen;
+	if (cur <= old)
+		return 0;
+	if (!atomics)
+		*seen = cur;
+	else if (__sync_val_compare_and_swap(seen, old, cur) != old)
 		return 0; /* moved by another reader meanwhile: it counted that */
-	return d;
+	return cur - old;
+}
+
+/* The segment counts: both halves of the word at once, each difference
+ * mod 2^32; a word that would move either half back is left alone. */
+static __always_inline void take_segs(bool atomics, __u64 *seen, const struct traffic *cur,
+				      struct traffic *d, bool at_close)
+{
+	__u64 now = (cur->segs_out & 0xffffffffULL) | (cur->segs_in << 32), old;
+	__s32 dout, din;
+
+	d->segs_out = d->segs_in = 0;
+	if (atomics && at_close)
+		old = __sync_lock_test_and_set(seen, now);
+	else
+		old = *seen;
+	dout = (__s32)((__u32)now - (__u32)old);
+	din = (__s32)((__u32)(now >> 32) - (__u32)(old >> 32));
+	if (!(atomics && at_close)) {
+		if (dout < 0 || din < 0 || (dout | din) == 0)
+			return;
+		if (!atomics)
+			*seen = now;
+		else if (__sync_val_compare_and_swap(seen, old, now) != old)
+			return;
+	}
+	d->segs_out = dout > 0 ? (__u64)dout : 0;
+	d->segs_in = din > 0 ? (__u64)din : 0;
 }
 
 static __always_inline void seen_delta(bool atomics, struct sock_seen *seen,
-				       const struct sock_seen *cur, struct sock_seen *d,
-				       bool at_close)
+				       const struct traffic *cur, struct traffic *d, bool at_close)
 {
-	d->sent = seen_take(atomics, false, &seen->sent, cur->sent, at_close);
-	d->rcvd = seen_take(atomics, false, &seen->rcvd, cur->rcvd, at_close);
-	d->segs_out = seen_take(atomics, true, &seen->segs_out, cur->segs_out, at_close);
-	d->segs_in = seen_take(atomics, true, &seen->segs_in, cur->segs_in, at_close);
+	d->sent = take64(atomics, &seen->sent, cur->sent, at_close);
+	d->rcvd = take64(atomics, &seen->rcvd, cur->rcvd, at_close);
+	take_segs(atomics, &seen->segs, cur, d, at_close);
 }
 
 /* Entering CLOSE: what the iterator has not counted of the socket's totals
@@ -640,7 +661,8 @@ static __always_inline void on_close(bool btf, bool buckets, struct ebs_tcp_stat
 				     const struct sock *sk, __u64 key, const struct sock_ref *r,
 				     int *lport)
 {
-	struct sock_seen cur, d, *seen = r ? sock_seen(buckets, key, r) : 0;
+	struct sock_seen *seen = r ? sock_seen(buckets, key, r) : 0;
+	struct traffic cur, d;
 
 	st->closes++;
 	traffic_read(btf, tcp_of(btf, sk), &cur);
@@ -895,7 +917,7 @@ EBS_HOOK_SFX(sock, inet_sock_set_state, _hash, (const struct sock *sk, int oldst
 /* Run by user space at each snapshot (bpf_iter_create + read to the end),
  * never by traffic: per packet nothing changes.  Each tracked socket's
  * counters move by what it sent and received since the last run (or since
- * its birth); its CLOSE adds only the rest (seen_take()).  Listeners carry
+ * its birth); its CLOSE adds only the rest (take64(), take_segs()).  Listeners carry
  * no bytes; time-wait and request sockets are no tcp_sock (their full
  * socket was counted at its CLOSE).  buckets: which tracker, a constant,
  * as in the state programs (the hash's twin holds no atomics).
@@ -906,7 +928,8 @@ EBS_HOOK_SFX(sock, inet_sock_set_state, _hash, (const struct sock *sk, int oldst
 static __always_inline int iter_sock(bool buckets, struct seq_file *seq, struct sock_common *skc)
 {
 	struct ebs_tcp_stats *st = stats();
-	struct sock_seen cur, d, *seen;
+	struct sock_seen *seen;
+	struct traffic cur, d;
 	const struct tcp_sock *tp;
 	const struct sock *sk;
 	int lport = LPORT_UNREAD;
