@@ -144,7 +144,7 @@ static int final_info(int fd, struct tp_traffic *t)
 {
 	struct tcp_info ti;
 
-	for (int i = 0; i < 5000; i++) {
+	for (int i = 0; i < 10000; i++) {
 		if (info(fd, &ti) < 0)
 			return -1;
 		if (ti.tcpi_state == TP_TCP_CLOSE) {

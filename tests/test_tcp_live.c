@@ -337,13 +337,13 @@ static void segs_child(int wfd)
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
 	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		_exit(1);
+		_exit(11);
 	ifr.ifr_flags |= IFF_UP;
 	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		_exit(1);
+		_exit(12);
 	close(s);
 	if (proc_segs(&o0, &i0) < 0 || (l = tp_listen(&port)) < 0)
-		_exit(1);
+		_exit(13);
 	for (int k = 0; k < 4; k++) {
 		int c, a;
 		char b = 'x';
@@ -351,17 +351,17 @@ static void segs_child(int wfd)
 		if (tp_connect(l, port, &c, &a) < 0 ||
 		    setsockopt(c, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one)) < 0 ||
 		    setsockopt(a, IPPROTO_TCP, 1, &one, sizeof(one)) < 0)
-			_exit(1);
+			_exit(14);
 		for (int i = 0; i < 4000; i++)
 			if (write(c, &b, 1) != 1 || read(a, &b, 1) != 1 || write(a, &b, 1) != 1 ||
 			    read(c, &b, 1) != 1)
-				_exit(1);
+				_exit(15);
 		if (tp_finish(c, a, &t[0], &t[1]) < 0)
-			_exit(1);
+			_exit(16);
 	}
 	close(l);
 	if (proc_segs(&o1, &i1) < 0)
-		_exit(1);
+		_exit(17);
 	r[0] = o1 - o0;
 	r[1] = i1 - i0;
 	r[2] = t[0].segs_out + t[1].segs_out;
@@ -406,7 +406,10 @@ static void test_segs_vs_proc(void **state)
 			close(pfd[0]);
 			skip(); /* no network namespaces here */
 		}
-		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail_msg("the namespace's workload failed (status %#x: exit codes 11.. "
+				 "name the step)",
+				 status);
 		assert_int_equal(read(pfd[0], r, sizeof(r)), sizeof(r));
 		close(pfd[0]);
 		s = snap(e);
@@ -535,6 +538,9 @@ int main(void)
 		return 77;
 	}
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/ebs-tcplive-%d", (int)getpid());
+	/* EBS_TEST_FILTER=test_stale_rows: one test (a glob) */
+	if (getenv("EBS_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("EBS_TEST_FILTER"));
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	ebs_unload(pin_root, err, sizeof(err));
 	return rc;
