@@ -229,24 +229,67 @@ static void test_live_bytes_pinned(void **state)
 	ebs_close(loader);
 }
 
+/* A second front-end on the same pins, in a process of its own: takes
+ * snapshots (runs the pinned iterator) until stop reads EOF, then exits
+ * with 0 if it took at least two. */
+static void reader_child(int stop)
+{
+	struct ebs_config cfg;
+	char err[EBS_ERR_LEN], c;
+	unsigned n = 0;
+	struct ebs *e;
+
+	ebs_config_init(&cfg);
+	snprintf(cfg.pin_path, sizeof(cfg.pin_path), "%s", pin_root);
+	e = ebs_open(&cfg, err, sizeof(err));
+	if (!e)
+		_exit(3);
+	fcntl(stop, F_SETFL, O_NONBLOCK);
+	while (read(stop, &c, 1) != 0) {
+		if (!ebs_snapshot(e, err, sizeof(err)))
+			_exit(4);
+		n++;
+	}
+	ebs_close(e);
+	_exit(n >= 2 ? 0 : 5);
+}
+
 /* Connections that close while snapshots (each one an iterator run) go on
  * in a loop: every byte and segment is counted once, none twice, none
- * lost.  The child makes the connections and reports TCP_INFO sums. */
-static void test_live_churn(void **state)
+ * lost.  The child makes the connections and reports TCP_INFO sums.
+ * two_readers: the programs are pinned, and a second process runs the
+ * same iterator in a loop at the same time (two front-ends). */
+static void churn(bool two_readers)
 {
 	const unsigned M = 60;
 	const uint64_t K = 1000000;
-	struct ebs *e = open_private();
+	struct ebs_config cfg;
 	uint16_t port = 0;
-	int l = tp_listen(&port), pfd[2];
+	int l = tp_listen(&port), pfd[2], sfd[2] = {-1, -1}, status;
 	struct tp_traffic sums[2] = {{0}};
 	struct view v0, v1;
 	unsigned snaps = 0;
-	pid_t pid;
+	pid_t pid, rpid = -1;
 
-	(void)state;
+	ebs_config_init(&cfg);
+	if (two_readers)
+		snprintf(cfg.pin_path, sizeof(cfg.pin_path), "%s", pin_root);
+	else
+		cfg.pin_path[0] = '\0';
+	struct ebs *e = open_cfg(&cfg);
 	assert_true(l >= 0);
+	assert_ok(snap(e));
 	take(snap(e), port, &v0);
+	if (two_readers) {
+		assert_int_equal(pipe(sfd), 0);
+		rpid = fork();
+		assert_true(rpid >= 0);
+		if (rpid == 0) {
+			close(sfd[1]);
+			reader_child(sfd[0]);
+		}
+		close(sfd[0]);
+	}
 	assert_int_equal(pipe(pfd), 0);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -267,7 +310,6 @@ static void test_live_churn(void **state)
 	}
 	close(pfd[1]);
 	for (;;) {
-		int status;
 		pid_t w = waitpid(pid, &status, WNOHANG);
 
 		assert_true(w >= 0);
@@ -278,17 +320,36 @@ static void test_live_churn(void **state)
 		snap(e);
 		snaps++;
 	}
+	if (two_readers) {
+		close(sfd[1]);
+		assert_int_equal(waitpid(rpid, &status, 0), rpid);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			fail_msg("the second reader failed (status %#x)", status);
+	}
 	assert_int_equal(read(pfd[0], sums, sizeof(sums)), sizeof(sums));
 	close(pfd[0]);
 	close(l);
 	take(snap(e), port, &v1);
-	fprintf(stderr, "# %u snapshots during %u connections\n", snaps, M);
+	fprintf(stderr, "# %u snapshots during %u connections%s\n", snaps, M,
+		two_readers ? ", a second reader's beside them" : "");
 	assert_true(snaps >= 2);
 	assert_int_equal(sums[1].rcvd, M * (K + 1) + (uint64_t)M * (M - 1) / 2);
 	assert_traffic("port row", minus(v1.port, v0.port), sums[1]);
 	assert_traffic("peer row out", minus(v1.out, v0.out), sums[0]);
 	assert_traffic("peer row in", minus(v1.in, v0.in), sums[1]);
 	ebs_close(e);
+}
+
+static void test_live_churn(void **state)
+{
+	(void)state;
+	churn(false);
+}
+
+static void test_live_churn_two_readers(void **state)
+{
+	(void)state;
+	churn(true);
 }
 
 /* Tcp: OutSegs and InSegs from /proc/net/snmp (of this process's network
@@ -526,6 +587,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_live_bytes_fallback, clear_test_env),
 		cmocka_unit_test_teardown(test_live_bytes_pinned, clear_test_env),
 		cmocka_unit_test_teardown(test_live_churn, clear_test_env),
+		cmocka_unit_test_teardown(test_live_churn_two_readers, clear_test_env),
 		cmocka_unit_test_teardown(test_segs_vs_proc, clear_test_env),
 		cmocka_unit_test_teardown(test_stale_rows, clear_test_env),
 		cmocka_unit_test_teardown(test_stale_rows_no_iter, clear_test_env),
