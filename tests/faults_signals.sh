@@ -95,10 +95,15 @@ fd0=$(fd_count "$agent_pid")
 # vmlinux BTF parsed per open is ~11 MB and is either returned to the system
 # or not), so the first six and the last six samples are compared by their
 # minima, the state where that memory was returned: a leak lifts it.
+# each SIGHUP waits for the previous reload: a signal sent while one is
+# pending is merged with it (POSIX), and a loaded host can take more than
+# the 0.4 s pause for a reload
 rss=""
-for _ in $(seq 1 20); do
+n_before=$(grep -c "reloaded $cfg" "$rel_tmp/agent.log")
+for i in $(seq 1 20); do
 	kill -HUP "$agent_pid"
 	sleep 0.4
+	wait_until 10 '[ "$(grep -c "reloaded $cfg" "$rel_tmp/agent.log")" -ge $((n_before + i)) ]'
 	rss="$rss $(rss_kb "$agent_pid")"
 done
 wait_until 10 '[ "$(grep -c "reloaded $cfg" "$rel_tmp/agent.log")" -ge 21 ] && isnum "$(get1 $O.3.1.0)"'
