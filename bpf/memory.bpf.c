@@ -87,7 +87,7 @@ static __always_inline int on_fault(bool user)
 	return 0;
 }
 
-static __always_inline int on_victim(__u32 tgid, const char *comm, bool comm_kernel)
+static __always_inline int on_victim(__u32 tgid, const char *comm, bool comm_kernel, __u64 cgid)
 {
 	struct ebs_mem_stats *st = stats();
 	struct ebs_mem_oom *o;
@@ -103,6 +103,7 @@ static __always_inline int on_victim(__u32 tgid, const char *comm, bool comm_ker
 	__builtin_memset(o->comm, 0, sizeof(o->comm));
 	if (comm && comm_kernel)
 		bpf_probe_read_kernel_str(o->comm, sizeof(o->comm), comm);
+	o->cgroup_id = cgid;
 	o->seq++;
 	return 0;
 }
@@ -110,7 +111,10 @@ static __always_inline int on_victim(__u32 tgid, const char *comm, bool comm_ker
 static __always_inline int victim_from_task(struct task_struct *t)
 {
 	ebs_cg_oom(t);
-	return on_victim(BPF_CORE_READ(t, tgid), t ? t->comm : NULL, t != NULL);
+	/* the victim's own cgroup, whatever collect_cgroups says: the
+	 * notification names it (user space resolves the path) */
+	return on_victim(BPF_CORE_READ(t, tgid), t ? t->comm : NULL, t != NULL,
+			 t ? BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id) : 0);
 }
 
 /* The last thread of a process is leaving: signal->live already dropped
@@ -144,14 +148,14 @@ static __always_inline int victim_from_args(unsigned long long *ctx)
 {
 	if (victim_is_task())
 		return victim_from_task((struct task_struct *)ctx[0]);
-	return on_victim((__u32)ctx[0], NULL, false);
+	return on_victim((__u32)ctx[0], NULL, false, 0);
 }
 
 /* The record has the pid only (its comm is a __data_loc string). */
 static __always_inline int victim_from_record(void *ctx)
 {
 	return on_victim((__u32)BPF_CORE_READ((struct trace_event_raw_mark_victim___ebs *)ctx, pid),
-			 NULL, false);
+			 NULL, false, 0);
 }
 
 EBS_HOOK(oom, mark_victim, (), victim_from_args(ctx), void *, victim_from_record(ctx))

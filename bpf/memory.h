@@ -30,6 +30,9 @@ struct ebs_mem_oom {
 	__u32 pid; /* tgid */
 	__u32 pad;
 	char comm[EBS_COMM_LEN];
+	/* its own cgroup v2's id (task->cgroups->dfl_cgrp, not the row's
+	 * ancestor at cgroup_depth): 0 when the kernel passes only the pid */
+	__u64 cgroup_id;
 };
 
 #endif

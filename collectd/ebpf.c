@@ -805,9 +805,16 @@ static void cd_notify(const struct ebs_snapshot *s)
 		sstrncpy(n.type, "ebpf_events", sizeof(n.type));
 		sstrncpy(n.type_instance, ebs_event_name(ev->type), sizeof(n.type_instance));
 		ebs_event_text(ev, n.message, sizeof(n.message));
+		/* the message keeps 256 bytes, a path as many: whole here */
+		if (ev->type == EBS_EV_OOM_KILL &&
+		    (plugin_notification_meta_add_signed_int(&n, "pid", ev->pid) != 0 ||
+		     plugin_notification_meta_add_string(&n, "comm", ev->comm) != 0 ||
+		     plugin_notification_meta_add_string(&n, "cgroup", ev->cgroup) != 0))
+			WARNING("ebpf plugin: out of memory for the OOM notification's meta data");
 		if (plugin_dispatch_notification(&n) != 0)
 			WARNING("ebpf plugin: dispatching the notification \"%s\" failed",
 				n.message);
+		plugin_notification_meta_free(n.meta);
 	}
 	/* what the rate limit held back (NotifyLimit) */
 	value.derive = (derive_t)cd_events.suppressed_total;

@@ -516,6 +516,7 @@ static int add_varbind(netsnmp_variable_list **vars, const struct ebs_mib_varbin
 	case EBS_NO_TOTAL:
 		rc = snmp_set_var_typed_integer(var, ASN_UNSIGNED, (long)clamp32(ev->total));
 		break;
+	case EBS_NO_CGROUP: rc = set_string(var, ev->cgroup); break;
 	default: rc = -1;
 	}
 	return rc;

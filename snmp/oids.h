@@ -146,6 +146,7 @@ enum ebs_mib_notify_obj {
 	EBS_NO_COUNT = 3,      /* Gauge32: OOM kills / overflows in the interval */
 	EBS_NO_MAP = 4,	       /* DisplayString: the map that was full */
 	EBS_NO_TOTAL = 5,      /* Unsigned32: OOM kills / overflows since load */
+	EBS_NO_CGROUP = 6,     /* DisplayString: the OOM victim's cgroup v2 path */
 };
 
 struct ebs_mib_notify_object {
@@ -162,6 +163,7 @@ static inline const struct ebs_mib_notify_object *ebs_mib_notify_object_at(size_
 		{"ebsNotifyCount", EBS_NO_COUNT, "Gauge32"},
 		{"ebsNotifyMap", EBS_NO_MAP, "DisplayString"},
 		{"ebsNotifyTotal", EBS_NO_TOTAL, "Unsigned32"},
+		{"ebsNotifyCgroup", EBS_NO_CGROUP, "DisplayString"},
 	};
 	return i < sizeof(objs) / sizeof(objs[0]) ? &objs[i] : NULL;
 }
@@ -177,7 +179,7 @@ struct ebs_mib_varbind {
 	enum ebs_mib_notify_obj notify; /* when metric is NULL */
 };
 
-#define EBS_MIB_NOTIFY_VARBINDS 6
+#define EBS_MIB_NOTIFY_VARBINDS 7
 
 /* NOTIFICATION-TYPE per enum ebs_event_type, at ebsNotifications.0.<type + 1>,
  * with its OBJECTS in this order. */
@@ -194,7 +196,8 @@ static inline const struct ebs_mib_notification *ebs_mib_notification(enum ebs_e
 				      {"ebsMemoryOomLastComm", "memory.oom_last_comm", 0},
 				      {"ebsNotifyCount", NULL, EBS_NO_COUNT},
 				      {"ebsNotifyTotal", NULL, EBS_NO_TOTAL},
-				      {"ebsNotifyTime", NULL, EBS_NO_TIME}}},
+				      {"ebsNotifyTime", NULL, EBS_NO_TIME},
+				      {"ebsNotifyCgroup", NULL, EBS_NO_CGROUP}}},
 		[EBS_EV_MODULE_STATUS] = {"ebsModuleStatusChange",
 					  {{"ebsModuleName", "module.name", 0},
 					   {"ebsNotifyOldStatus", NULL, EBS_NO_OLD_STATUS},

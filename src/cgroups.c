@@ -319,6 +319,69 @@ static int walk_dir(struct walk *w, int dirfd, const char *rel, unsigned level, 
 	return rc;
 }
 
+/* Depth first below dirfd (path rel) for the directory whose inode is id,
+ * its path into out; closes dirfd.  1: found.  The path's length bounds
+ * the depth. */
+static int search_dir(int dirfd, const char *rel, uint64_t id, char *out, size_t len)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *de;
+	int found = 0;
+
+	if (!d) {
+		close(dirfd);
+		return 0;
+	}
+	while (!found && (de = readdir(d))) {
+		char path[EBS_CG_NAME_LEN];
+		struct stat st;
+		int fd;
+
+		if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", rel, *rel ? "/" : "",
+				     de->d_name) >= sizeof(path))
+			continue;
+		if ((uint64_t)st.st_ino == id) {
+			snprintf(out, len, "%s", path);
+			found = 1;
+			break;
+		}
+		fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			found = search_dir(fd, path, id, out, len);
+	}
+	closedir(d);
+	return found;
+}
+
+int ebs_cg_path_of(uint64_t id, char *buf, size_t len)
+{
+	char mount[EBS_PATH_LEN], why[EBS_REASON_LEN];
+	struct stat sb;
+	int fd, found = 0;
+
+	if (len)
+		buf[0] = '\0';
+	if (!id || !len || !find_mount(mount, sizeof(mount), why, sizeof(why)))
+		return -1;
+	fd = open(mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &sb) == 0 && (uint64_t)sb.st_ino == id) {
+		snprintf(buf, len, "/");
+		close(fd);
+		return 0;
+	}
+	found = search_dir(fd, "", id, buf, len); /* closes fd */
+	if (!found)
+		buf[0] = '\0';
+	return found ? 0 : -1;
+}
+
 static int cmp_name(const void *a, const void *b)
 {
 	uint64_t x = ((const struct cg_name *)a)->id, y = ((const struct cg_name *)b)->id;

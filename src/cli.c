@@ -159,6 +159,12 @@ static void json_events(FILE *f, const struct ebs_events *ev)
 		fputs(",\"module\":", f);
 		json_str(f,
 			 ev->ev[i].family < EBS_FAM_COUNT ? ebs_family_name(ev->ev[i].family) : "");
+		if (ev->ev[i].type == EBS_EV_OOM_KILL) {
+			fprintf(f, ",\"pid\":%" PRIu32 ",\"comm\":", ev->ev[i].pid);
+			json_str(f, ev->ev[i].comm);
+			fputs(",\"cgroup\":", f);
+			json_str(f, ev->ev[i].cgroup);
+		}
 		fputs(",\"text\":", f);
 		json_str(f, text);
 		fputc('}', f);

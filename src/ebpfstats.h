@@ -12,7 +12,7 @@
 #define EBS_VERSION "0.1.0"
 /* Bumped whenever a pinned map's key/value layout changes; it is part of the
  * pin path, so a front-end never reads maps of another layout. */
-#define EBS_PIN_LAYOUT 6
+#define EBS_PIN_LAYOUT 7
 
 /* Log-linear buckets (bpf/ebs_hist.h): 16 exact ones for 0..15, then 16
  * per power of two up to 2^32, then one open bucket. */
@@ -323,6 +323,11 @@ struct ebs_snapshot {
 		EBS_MEM_COUNTERS(EBS_CTR_FIELD) /* memory_counters.h */
 		uint32_t oom_last_pid;		/* 0: none since load */
 		char oom_last_comm[EBS_COMM_LEN];
+		uint64_t oom_last_cgroup_id; /* its cgroup v2; 0: unknown */
+		/* that cgroup's path below the cgroup2 mount as ebsCgroupName
+		 * writes it ("/" the root); "": unknown (no mount, removed
+		 * before the snapshot, a kernel older than 6.8) */
+		char oom_last_cgroup[EBS_CG_NAME_LEN];
 	} mem;
 	struct ebs_proc_row *procs; /* ascending pid */
 	uint32_t n_procs;
@@ -429,6 +434,7 @@ struct ebs_event {
 	uint64_t total;				/* OOM kills / module overflows since load */
 	uint32_t pid;				/* OOM: the (last) victim */
 	char comm[EBS_COMM_LEN];		/* OOM: its name */
+	char cgroup[EBS_CG_NAME_LEN];		/* OOM: its cgroup v2 path; "": unknown */
 	enum ebs_status old_status, new_status; /* status change */
 	char reason[EBS_REASON_LEN];		/* status change: the new status' reason */
 	const char *map;			/* overflow: the map that was full */

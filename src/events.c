@@ -138,6 +138,7 @@ static void detect_oom(struct ebs_events *st, const struct ebs_snapshot *s, uint
 	ev->total = s->mem.oom_kills;
 	ev->pid = s->mem.oom_last_pid;
 	snprintf(ev->comm, sizeof(ev->comm), "%s", s->mem.oom_last_comm);
+	snprintf(ev->cgroup, sizeof(ev->cgroup), "%s", s->mem.oom_last_cgroup);
 }
 
 /* restart: the programs were loaded anew, their counters start at zero;
@@ -239,12 +240,15 @@ void ebs_event_text(const struct ebs_event *ev, char *buf, size_t len)
 		if (ev->count > 1)
 			snprintf(buf, len,
 				 "OOM killer killed %" PRIu64 " tasks, the last pid %" PRIu32
-				 " (%s); %" PRIu64 " since load",
-				 ev->count, ev->pid, ev->comm, ev->total);
+				 " (%s); %" PRIu64 " since load%s%s",
+				 ev->count, ev->pid, ev->comm, ev->total,
+				 ev->cgroup[0] ? "; cgroup " : "", ev->cgroup);
 		else
 			snprintf(buf, len,
-				 "OOM killer killed pid %" PRIu32 " (%s); %" PRIu64 " since load",
-				 ev->pid, ev->comm, ev->total);
+				 "OOM killer killed pid %" PRIu32 " (%s); %" PRIu64
+				 " since load%s%s",
+				 ev->pid, ev->comm, ev->total, ev->cgroup[0] ? "; cgroup " : "",
+				 ev->cgroup);
 		break;
 	case EBS_EV_MODULE_STATUS:
 		snprintf(buf, len, "module %s: %s -> %s%s%s", mod, ebs_status_name(ev->old_status),

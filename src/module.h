@@ -133,6 +133,10 @@ struct ebs_cg_state *ebs_cg_state_new(void);
 void ebs_cg_state_free(struct ebs_cg_state *st);
 void ebs_cg_finish(struct ebs_cg_state *st, const struct ebs_config *cfg, struct ebs_snapshot *s,
 		   const struct ebs_snapshot *prev);
+/* The path of cgroup v2 id below the cgroup2 mount, as a row's name
+ * ("/" the root), searched in the whole tree: 0, or -1 with buf "" when
+ * there is no mount or no such directory (removed meanwhile). */
+int ebs_cg_path_of(uint64_t id, char *buf, size_t len);
 /* The SNMP index of a cgroup id (docs/cgroups.md). */
 uint32_t ebs_cg_index(uint64_t id);
 

@@ -19,10 +19,18 @@ _Static_assert(sizeof(struct ebs_mem_stats) % sizeof(uint64_t) == 0,
 
 enum { MAP_STATS, MAP_PROCS, MAP_OOM, MAP_CG, MAP_CG_CTR };
 
+/* read()'s state: the last victim's cgroup, resolved once per victim. */
+struct mem_priv {
+	uint64_t seq; /* mem_oom's seq when resolved */
+	char cgroup[EBS_CG_NAME_LEN];
+};
+
 static void mem_destroy(struct ebs_module *m)
 {
 	memory_bpf__destroy(m->skel);
 	m->skel = NULL;
+	free(m->priv);
+	m->priv = NULL;
 }
 
 static struct bpf_object *mem_open(struct ebs_module *m, const struct ebs_config *cfg, char *err,
@@ -122,6 +130,28 @@ static int read_procs(struct ebs_module *m, struct ebs_snapshot *s, char *err, s
 	return 0;
 }
 
+/* The last victim's cgroup path, looked up in the cgroup2 mount once per
+ * victim: at the first snapshot after the kill, while the cgroup most
+ * likely still exists (a walk of the tree, for a rare event).  Whatever
+ * collect_cgroups says. */
+static void oom_cgroup(struct ebs_module *m, const struct ebs_mem_oom *oom, char *buf, size_t len)
+{
+	struct mem_priv *p = m->priv;
+
+	if (!p) {
+		p = m->priv = calloc(1, sizeof(*p));
+		if (!p) {
+			buf[0] = '\0';
+			return;
+		}
+	}
+	if (p->seq != oom->seq) {
+		p->seq = oom->seq;
+		ebs_cg_path_of(oom->cgroup_id, p->cgroup, sizeof(p->cgroup));
+	}
+	snprintf(buf, len, "%s", oom->seq ? p->cgroup : "");
+}
+
 static int mem_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, size_t errlen)
 {
 	struct ebs_mem_stats st;
@@ -148,6 +178,8 @@ static int mem_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 	s->mem.oom_last_pid = oom.seq ? oom.pid : 0;
 	memcpy(s->mem.oom_last_comm, oom.comm, sizeof(s->mem.oom_last_comm));
 	s->mem.oom_last_comm[sizeof(s->mem.oom_last_comm) - 1] = '\0';
+	s->mem.oom_last_cgroup_id = oom.seq ? oom.cgroup_id : 0;
+	oom_cgroup(m, &oom, s->mem.oom_last_cgroup, sizeof(s->mem.oom_last_cgroup));
 #define EVENTS(f, id, role, ...) +(EBS_CTR_IS(role, EVENT) ? st.f : 0)
 #define OVERFLOWS(f, id, role, ...) +(EBS_CTR_IS(role, OVERFLOW) ? st.f : 0)
 	s->modules[EBS_FAM_MEMORY].events = 0 EBS_MEM_COUNTERS(EVENTS);

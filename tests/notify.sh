@@ -5,7 +5,9 @@
 #  1. its own load of the programs: ebsProgramsLoaded, also as an SNMPv3
 #     authPriv inform to a trapsess destination (a second snmptrapd);
 #  2. an OOM kill in a memory cgroup the test makes (v2 memory.max, or v1
-#     memory.limit_in_bytes): ebsOomKill with the victim's pid and name;
+#     memory.limit_in_bytes): ebsOomKill with the victim's pid, name and
+#     cgroup v2 path (on a hybrid host a cgroup2 child the test makes too,
+#     deeper than cgroup_depth: the victim's own, not its row's);
 #  -. a threshold with snmpd's own engine: `monitor` (DISMAN-EVENT-MIB) on
 #     ebsSchedRunqLatencyP99.0 fires mteTriggerFired under CPU hogs;
 #  3. a flood of loopback sockets against map_sizes.sockets 64, over
@@ -19,7 +21,8 @@
 #  5. notify_limit 2: three status changes at once within the minute of
 #     the one before: one sent, two counted in ebsAgentNotificationsSuppressed;
 #  6. collectd (LoadPlugin logfile + ebpf) logs the same events as
-#     notifications: programs_loaded and oom_kill; and collectd's threshold
+#     notifications: programs_loaded and oom_kill (with the cgroup, here
+#     with CollectCgroups true, the subagent's without); and collectd's threshold
 #     plugin notifies on an ebpf value (run-queue p99 above WarningMax).
 # Needs root, snmpd and snmptrapd (collectd for 6): exit 77 otherwise.
 # expect's conditions are eval'ed later, hence single quotes:
@@ -47,8 +50,21 @@ else
 	v1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/mounts)
 	[ -n "$v1" ] && memcg=$v1/ebs-notify-$$ memcg_limit=memory.limit_in_bytes
 fi
+# the victim's cgroup v2 (ebsNotifyCgroup), as a path below the cgroup2
+# mount: the memory cgroup itself on a v2 host; on a hybrid one (memory on
+# v1) a cgroup2 child of our own, three levels down (cgroup_depth is 2)
+cg2="" cg2_rel=""
+if [ -n "$memcg" ] && [ -n "$v2" ]; then
+	case $memcg in
+	"$v2"/*) cg2=$memcg ;;
+	*) cg2=$v2/ebs-notify-$$/svc/victim ;;
+	esac
+	cg2_rel=${cg2#"$v2"/}
+fi
 cleanup_hook() {
 	[ -n "$memcg" ] && [ -d "$memcg" ] && rmdir "$memcg" 2>/dev/null
+	[ -n "$cg2" ] && [ "$cg2" != "$memcg" ] &&
+		rmdir "$cg2" "$v2/ebs-notify-$$/svc" "$v2/ebs-notify-$$" 2>/dev/null
 	:
 }
 # run_hog: a process named $HOG touches 256 MiB in a 48 MiB cgroup; prints
@@ -60,9 +76,12 @@ run_hog() {
 		echo $((48 << 20)) >"$memcg/memory.memsw.limit_in_bytes" 2>/dev/null
 	# the interpreter itself, not a wrapper script (pyenv's shims)
 	ln -sf "$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))')" "$tmp/$HOG"
-	# the shell moves itself in, then becomes the hog (same pid)
-	sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" -c "x = b\"y\" * (256 << 20)"' \
-		sh "$memcg" "$tmp/$HOG" >/dev/null 2>&1 &
+	[ -z "$cg2" ] || mkdir -p "$cg2" || return 1
+	# the shell moves itself in (and into its cgroup v2 on a hybrid host),
+	# then becomes the hog (same pid)
+	sh -c 'echo $$ >"$1/cgroup.procs" && { [ -z "$3" ] || echo $$ >"$3/cgroup.procs"; } &&
+		exec "$2" -c "x = b\"y\" * (256 << 20)"' \
+		sh "$memcg" "$tmp/$HOG" "$cg2" >/dev/null 2>&1 &
 	_rh_pid=$!
 	wait "$_rh_pid"
 	echo "$_rh_pid"
@@ -130,7 +149,8 @@ else
 	note "snmptt, snmpttconvertmib or the base MIBs missing: SNMPTT not tested (package snmptt)"
 fi
 # snmptt_line EVENT: the Nagios command file lines SNMPTT submitted for it;
-# $* ends with ebsNotifyTime, a DateAndTime in hex (and a blank)
+# $* ends with ebsNotifyTime, a DateAndTime in hex (and a blank), but for
+# ebsOomKill, whose last varbind is ebsNotifyCgroup (after one more blank)
 DATE_HEX='([0-9A-F]{2} ){11}'
 snmptt_line() {
 	sed -n "s/^\[[0-9]*\] \(PROCESS_SERVICE_CHECK_RESULT;[^;]*;ebpfstats events;[0-3];$1: .*\)/\1/p" "$SNMPTT_CMD" 2>/dev/null
@@ -240,16 +260,25 @@ else
 			'[ "$vpid" = "$hog" ] && [ "$vcomm" = "$HOG" ]'
 		expect "ebsOomKill counts the kills in the interval and since load" \
 			'[ "$(vb "$line" "$NO.3.0")" -ge 1 ] && [ "$(vb "$line" "$NO.5.0")" -ge 1 ]'
+		vcg=$(vb "$line" "$NO.6.0")
+		if [ -n "$cg2" ]; then
+			expect "ebsOomKill's ebsNotifyCgroup.0 is the victim's cgroup v2, '$cg2_rel' (got '$vcg')" \
+				'[ "$vcg" = "$cg2_rel" ]'
+		else
+			expect "no cgroup2 mount: ebsOomKill's ebsNotifyCgroup.0 is empty (got '$vcg')" \
+				'echo "$line" | grep -qF "$NO.6.0 = STRING: \"\"" && [ -z "$vcg" ]'
+		fi
 		if [ -n "$snmptt" ]; then
 			wait_until 10 '[ -n "$(snmptt_line ebsOomKill | grep -F " $hog ")" ]'
 			line=$(snmptt_line ebsOomKill | grep -F " $hog " | head -n1)
-			expect "SNMPTT: ebsOomKill -> state 2 with pid $hog and $HOG ('$line')" \
-				'echo "$line" | grep -Eq "^PROCESS_SERVICE_CHECK_RESULT;[^;]+;ebpfstats events;2;ebsOomKill: $hog $HOG [1-9][0-9]* [1-9][0-9]* $DATE_HEX$"'
+			expect "SNMPTT: ebsOomKill -> state 2 with pid $hog, $HOG and its cgroup ('$line')" \
+				'echo "$line" | grep -Eq "^PROCESS_SERVICE_CHECK_RESULT;[^;]+;ebpfstats events;2;ebsOomKill: $hog $HOG [1-9][0-9]* [1-9][0-9]* $DATE_HEX ?$cg2_rel$"'
 		fi
 	else
 		no "the hog ran in $memcg"
 	fi
 	rmdir "$memcg" 2>/dev/null
+	cleanup_hook
 fi
 
 # ---- thresholds: snmpd's monitor on the run-queue p99 under a CPU hog -------------
@@ -404,6 +433,9 @@ collectd_conf "$tmp/cd" ebs-notify "LoadPlugin ebpf
   CollectMemory true
   CollectSyscalls false
   MaxSockets 64
+  # the subagent above ran without per-cgroup rows: the victim's cgroup is
+  # named either way
+  CollectCgroups true
 </Plugin>
 # collectd's own threshold engine on an ebpf value: a limit of 1 µs that
 # any run-queue p99 exceeds
@@ -459,12 +491,14 @@ expect "notify_nagios: ebpf-tcp/ebpf_events-overflow, state 1 (WARNING), naming 
 if [ -n "$memcg" ]; then
 	hog=$(run_hog)
 	wait_until 10 '[ -n "$(cdlog oom_kill)" ] && [ -n "$(nagios "ebpf-memory\/ebpf_events-oom_kill")" ]'
-	expect "collectd logs the OOM kill as a FAILURE naming pid $hog ($HOG)" \
-		'cdlog "type_instance = oom_kill" | grep "severity = FAILURE" | grep -q "pid $hog ($HOG)"'
+	cgtext=${cg2_rel:+; cgroup $cg2_rel}
+	expect "collectd logs the OOM kill as a FAILURE naming pid $hog ($HOG)${cg2:+ and its cgroup $cg2_rel}" \
+		'cdlog "type_instance = oom_kill" | grep "severity = FAILURE" | grep -F "pid $hog ($HOG)" | grep -q "since load$cgtext$"'
 	# OOM kills are host-wide: the line of our hog
-	expect "notify_nagios: ebpf-memory/ebpf_events-oom_kill, state 2 (CRITICAL), pid $hog ($HOG)" \
-		'nagios "ebpf-memory\/ebpf_events-oom_kill" | grep -Eq "^PROCESS_SERVICE_CHECK_RESULT;ebs-notify;ebpf-memory/ebpf_events-oom_kill;2;OOM killer killed (pid $hog|[0-9]+ tasks, the last pid $hog) \($HOG\); [1-9][0-9]* since load$"'
+	expect "notify_nagios: ebpf-memory/ebpf_events-oom_kill, state 2 (CRITICAL), pid $hog ($HOG)${cg2:+, cgroup $cg2_rel}" \
+		'nagios "ebpf-memory\/ebpf_events-oom_kill" | grep -Eq "^PROCESS_SERVICE_CHECK_RESULT;ebs-notify;ebpf-memory/ebpf_events-oom_kill;2;OOM killer killed (pid $hog|[0-9]+ tasks, the last pid $hog) \($HOG\); [1-9][0-9]* since load$cgtext$"'
 	rmdir "$memcg" 2>/dev/null
+	cleanup_hook
 fi
 expect "every command file line is [epoch seconds of this run] PROCESS_SERVICE_CHECK_RESULT;ebs-notify;...;0-3;text" \
 	'awk -F";" -v t0="$t0" -v t1="$(date +%s)" "{ t = substr(\$1, 2, index(\$1, \"]\") - 2) + 0

@@ -29,6 +29,7 @@
 #include <cmocka.h>
 
 #include "catalog.h"
+#include "module.h"
 
 static char mount_dir[256];
 static char base[512]; /* <mount>/ebs-cgt-<pid> */
@@ -352,8 +353,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	static const char *const dirs[] = {"a/c", "a",	"b",  "r0", "r1", "r2", "r3",
-					   "r4",  "r5", "r6", "r7", "r8", "r9"};
+	static const char *const dirs[] = {"a/c/d", "a/c", "a",	 "b",  "r0", "r1", "r2",
+					   "r3",    "r4",  "r5", "r6", "r7", "r8", "r9"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
@@ -651,6 +652,39 @@ static void test_no_mount(void **state)
 	ebs_close(e);
 }
 
+/* The OOM victim's cgroup is named by a search of the whole tree, below
+ * cgroup_depth too: a deep cgroup, the root, a removed one, no mount. */
+static void test_path_of(void **state)
+{
+	char buf[EBS_CG_NAME_LEN], want[EBS_CG_NAME_LEN];
+	struct stat st;
+	uint64_t id;
+
+	(void)state;
+	cg_mkdir("a");
+	cg_mkdir("a/c");
+	cg_mkdir("a/c/d");
+	id = cg_id("a/c/d");
+	assert_int_equal(ebs_cg_path_of(id, buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "%s/a/c/d", base_rel);
+	assert_string_equal(buf, want);
+	assert_int_equal(ebs_cg_path_of(cg_id("a"), buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "%s/a", base_rel);
+	assert_string_equal(buf, want);
+	assert_int_equal(stat(mount_dir, &st), 0);
+	assert_int_equal(ebs_cg_path_of((uint64_t)st.st_ino, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/");
+	cg_rmdir("a/c/d");
+	assert_int_equal(ebs_cg_path_of(id, buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "");
+	assert_int_equal(ebs_cg_path_of(0, buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "");
+	setenv("EBPFSTATS_TEST_CGROUP_MOUNT", "none", 1);
+	assert_int_equal(ebs_cg_path_of(cg_id("a/c"), buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "");
+	unsetenv("EBPFSTATS_TEST_CGROUP_MOUNT");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -662,6 +696,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_mount, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_path_of, setup, teardown),
 	};
 
 	/* the children run under valgrind too: their own system calls would

@@ -120,11 +120,77 @@ char *hostname_g = (char *)"testhost";
 static notification_t notifs[MAX_NOTIFS];
 static size_t n_notifs;
 
+/* the meta data of each notification, as "name=value;" text: the plugin
+ * frees the list after dispatching */
+static char notif_meta[MAX_NOTIFS][512];
+
 int plugin_dispatch_notification(const notification_t *n)
 {
+	char *m;
+
 	if (n_notifs >= MAX_NOTIFS)
 		return -1;
-	notifs[n_notifs++] = *n;
+	m = notif_meta[n_notifs];
+	m[0] = '\0';
+	for (const notification_meta_t *p = n->meta; p; p = p->next) {
+		size_t at = strlen(m);
+
+		if (p->type == NM_TYPE_STRING)
+			snprintf(m + at, sizeof(notif_meta[0]) - at, "%s=%s;", p->name,
+				 p->nm_value.nm_string);
+		else
+			snprintf(m + at, sizeof(notif_meta[0]) - at, "%s=%lld;", p->name,
+				 (long long)p->nm_value.nm_signed_int);
+	}
+	notifs[n_notifs] = *n;
+	notifs[n_notifs++].meta = NULL;
+	return 0;
+}
+
+static int meta_add(notification_t *n, const char *name, enum notification_meta_type_e type,
+		    const char *str, int64_t v)
+{
+	notification_meta_t *m = calloc(1, sizeof(*m)), **tail = &n->meta;
+
+	if (!m)
+		return -1;
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->type = type;
+	if (type == NM_TYPE_STRING) {
+		m->nm_value.nm_string = strdup(str);
+		if (!m->nm_value.nm_string) {
+			free(m);
+			return -1;
+		}
+	} else {
+		m->nm_value.nm_signed_int = v;
+	}
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = m;
+	return 0;
+}
+
+int plugin_notification_meta_add_string(notification_t *n, const char *name, const char *value)
+{
+	return meta_add(n, name, NM_TYPE_STRING, value, 0);
+}
+
+int plugin_notification_meta_add_signed_int(notification_t *n, const char *name, int64_t value)
+{
+	return meta_add(n, name, NM_TYPE_SIGNED_INT, NULL, value);
+}
+
+int plugin_notification_meta_free(notification_meta_t *n)
+{
+	while (n) {
+		notification_meta_t *next = n->next;
+
+		if (n->type == NM_TYPE_STRING)
+			free((char *)n->nm_value.nm_string);
+		free(n);
+		n = next;
+	}
 	return 0;
 }
 
@@ -878,6 +944,7 @@ static void test_notifications(void **state)
 	s.mem.oom_kills = 1;
 	s.mem.oom_last_pid = 321;
 	snprintf(s.mem.oom_last_comm, sizeof(s.mem.oom_last_comm), "hog");
+	snprintf(s.mem.oom_last_cgroup, sizeof(s.mem.oom_last_cgroup), "demo.slice/hog.service");
 	s.modules[EBS_FAM_TCP].status = EBS_ST_DEGRADED;
 	snprintf(s.modules[EBS_FAM_TCP].reason, EBS_REASON_LEN, "no tcp_probe");
 	s.modules[EBS_FAM_SCHED].status = EBS_ST_UNAVAILABLE;
@@ -889,7 +956,11 @@ static void test_notifications(void **state)
 	assert_int_equal(n->severity, NOTIF_FAILURE);
 	assert_string_equal(n->plugin_instance, "memory");
 	assert_string_equal(n->type, "ebpf_events");
-	assert_non_null(strstr(n->message, "pid 321 (hog)"));
+	assert_string_equal(n->message, "OOM killer killed pid 321 (hog); 1 since load; cgroup "
+					"demo.slice/hog.service");
+	/* and whole in the meta data, which a 256-byte message may cut */
+	assert_string_equal(notif_meta[n - notifs],
+			    "pid=321;comm=hog;cgroup=demo.slice/hog.service;");
 	n = find_notif("overflow");
 	assert_non_null(n);
 	assert_int_equal(n->severity, NOTIF_WARNING);

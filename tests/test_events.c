@@ -125,19 +125,25 @@ static void test_oom_kill(void **state)
 	assert_int_equal(ev->count, 1);
 	assert_int_equal(ev->total, 1);
 	assert_int_equal(ev->family, EBS_FAM_MEMORY);
+	assert_string_equal(ev->cgroup, "");
 	ebs_event_text(ev, text, sizeof(text));
-	assert_non_null(strstr(text, "pid 4242 (hog)"));
+	/* no cgroup known: the text says nothing of one */
+	assert_string_equal(text, "OOM killer killed pid 4242 (hog); 1 since load");
 	assert_int_equal(feed(&st), 0);
 	/* a fork bomb: 40 kills in one interval are one event that says so */
 	snap.mem.oom_kills = 41;
 	snap.mem.oom_last_pid = 5000;
+	snprintf(snap.mem.oom_last_cgroup, sizeof(snap.mem.oom_last_cgroup),
+		 "system.slice/a.service");
 	assert_int_equal(feed(&st), 1);
 	ev = find_type(&st, EBS_EV_OOM_KILL);
 	assert_int_equal(ev->count, 40);
 	assert_int_equal(ev->total, 41);
 	assert_int_equal(ev->pid, 5000);
+	assert_string_equal(ev->cgroup, "system.slice/a.service");
 	ebs_event_text(ev, text, sizeof(text));
-	assert_non_null(strstr(text, "killed 40 tasks"));
+	assert_string_equal(text, "OOM killer killed 40 tasks, the last pid 5000 (hog); 41 since "
+				  "load; cgroup system.slice/a.service");
 	/* memory module not running: no OOM events from zeros */
 	snap.modules[EBS_FAM_MEMORY].status = EBS_ST_DISABLED;
 	snap.mem.oom_kills = 0;

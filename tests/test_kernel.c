@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <mntent.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -1080,8 +1081,44 @@ static int make_memcg(char *dir, size_t len, char *procs, size_t plen, const cha
 	return 0;
 }
 
+/* The cgroup v2 a child of ours runs in when it is not moved: our own, as
+ * /proc/self/cgroup's "0::" line names it, as a path below the cgroup2
+ * mount ("/" the root) and its id (the directory's inode).  false: no
+ * cgroup2 mount. */
+static bool own_cgroup2(char *name, size_t len, uint64_t *id)
+{
+	char mnt[256] = "", line[512], path[800];
+	FILE *f = setmntent("/proc/mounts", "r");
+	struct mntent *me;
+	struct stat st;
+	bool found = false;
+
+	while (f && (me = getmntent(f)))
+		if (strcmp(me->mnt_type, "cgroup2") == 0) {
+			snprintf(mnt, sizeof(mnt), "%s", me->mnt_dir);
+			break;
+		}
+	if (f)
+		endmntent(f);
+	f = fopen("/proc/self/cgroup", "r");
+	while (mnt[0] && f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "0::", 3) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(name, len, "%s", strcmp(line + 3, "/") ? line + 4 : "/");
+			snprintf(path, sizeof(path), "%s%s", mnt, line + 3);
+			found = stat(path, &st) == 0;
+			*id = (uint64_t)st.st_ino;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return found;
+}
+
 /* A child in a 32 MiB memory cgroup touches 256 MiB: the OOM killer picks
- * it, and the module counts one kill naming its pid and comm. */
+ * it, and the module counts one kill naming its pid, comm and cgroup v2 (on
+ * a v2 host the memory cgroup, on a hybrid one the test's own: the memory
+ * cgroup is v1 there), with collect_cgroups off. */
 static void test_memory_oom(void **state)
 {
 	char dir[256], procs[300], why[400];
@@ -1124,17 +1161,34 @@ static void test_memory_oom(void **state)
 	close(go[1]);
 	int ws;
 	assert_int_equal(waitpid(pid, &ws, 0), pid);
-	rmdir(dir);
 	if (moved < 0) {
+		rmdir(dir);
 		ebs_close(e);
 		fail_msg("moving the child into %s failed: %s", procs, strerror(werr));
 	}
-	if (!WIFSIGNALED(ws) || WTERMSIG(ws) != SIGKILL)
+	if (!WIFSIGNALED(ws) || WTERMSIG(ws) != SIGKILL) {
+		rmdir(dir);
 		fail_msg("the child was not OOM-killed (status 0x%x)", ws);
+	}
+	/* the victim's cgroup is named at the snapshot: it must still exist */
 	s = snap(e);
 	assert_int_equal(s->mem.oom_kills - k0, 1);
 	assert_int_equal(s->mem.oom_last_pid, (uint32_t)pid);
 	assert_string_equal(s->mem.oom_last_comm, "ebs-kt-oom");
+	char cg[256] = "";
+	uint64_t cgid = 0;
+	struct stat st;
+	if (strncmp(dir, "/sys/fs/cgroup/memory/", 22) != 0 && stat(dir, &st) == 0) {
+		snprintf(cg, sizeof(cg), "%s", dir + strlen("/sys/fs/cgroup/")); /* v2 */
+		cgid = (uint64_t)st.st_ino;
+	} else if (!own_cgroup2(cg, sizeof(cg), &cgid)) {
+		cg[0] = '\0'; /* no cgroup2 mount: unknown */
+	}
+	fprintf(stderr, "test_memory_oom: victim's cgroup %s (id %" PRIu64 ")\n", cg, cgid);
+	assert_string_equal(s->mem.oom_last_cgroup, cg);
+	if (cg[0])
+		assert_int_equal(s->mem.oom_last_cgroup_id, cgid);
+	rmdir(dir);
 	ebs_close(e);
 }
 
