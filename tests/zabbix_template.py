@@ -16,9 +16,11 @@ Static (always):
   - every family has its items: memory (page faults, OOM kills, the last
     victim), file I/O (read/write bytes), and discovery rules over the tables
     that can grow with the host's activity (system calls, file I/O, ports,
-    peers, processes), each filtered on {$EBS.*.MATCHES} / NOT_MATCHES macros;
-    the defaults are safe: ports only a fixed set of well-known ones, peers
-    and processes none; the process table is walked on its own interval only.
+    peers, processes, cgroups), each filtered on {$EBS.*.MATCHES} / NOT_MATCHES
+    macros; the defaults are safe: ports only a fixed set of well-known ones,
+    peers and processes none, cgroups systemd's system.slice services only;
+    the process table is walked on its own interval only, the cgroup table
+    only in the columns the cgroup items read.
 Live (--snmp "ARGS"): the walks done as Zabbix does them (GETBULK, numeric
 OIDs), SNMP_WALK_TO_JSON and the JavaScript steps (node) emulated, the
 filters applied with the macros' defaults (or --macro values, as a host
@@ -161,10 +163,19 @@ FILTERED_TABLES = (
     ("ebsTcpPortTable", "{#SNMPINDEX}", "{$EBS.PORT.MATCHES}"),
     ("ebsTcpPeerTable", "{#PEER}", "{$EBS.PEER.MATCHES}"),
     ("ebsProcTable", "{#COMM}", "{$EBS.PROC.MATCHES}"),
+    ("ebsCgroupTable", "{#CGROUP}", "{$EBS.CGROUP.MATCHES}"),
 )
 # names a default that "discovers nothing" must not match
 SAMPLE_PEERS = ("out-192.0.2.7-443", "in-10.1.2.3-22", "out-2001:db8::1-5432", "in-::1-80")
 SAMPLE_COMMS = ("postgres", "java", "sshd", "a", "kworker/0:1", "snmpd", "ebs-zbx-wl")
+# cgroup rows (cgroup_depth 2) the default must, and must not, discover
+SERVICE_CGROUPS = ("system.slice/nginx.service", "system.slice/systemd-journald.service",
+                   "system.slice/postgresql@15-main.service")
+OTHER_CGROUPS = ("/", "init.scope", "system.slice", "user.slice/user-1000.slice",
+                 "user.slice/user-0.slice", "machine.slice/machine-a.scope",
+                 "kubepods.slice/kubepods-burstable.slice", "system.slice/docker-1234.scope",
+                 "system.slice/nginx.service/worker", "ebs-zbx-1/web.service",
+                 "id4242", "")
 
 
 def table_of(mib, name):
@@ -223,6 +234,34 @@ def check_families(t, mib):
         hits = [x for x in samples if re.search(v, x)]
         check(not hits, "%s %r discovers nothing by default%s" % (
             macro, v, (": it matches " + str(hits)) if hits else ""))
+
+    v = macros.get("{$EBS.CGROUP.MATCHES}", ".*")
+    try:
+        missed = [x for x in SERVICE_CGROUPS if not re.search(v, x)]
+        hits = [x for x in OTHER_CGROUPS if re.search(v, x)]
+    except re.error as e:
+        missed, hits = ["bad regex: %s" % e], []
+    check(not missed and not hits,
+          "{$EBS.CGROUP.MATCHES} %r discovers system.slice services only by default%s%s" % (
+              v, (": misses " + str(missed)) if missed else "",
+              (": matches " + str(hits)) if hits else ""))
+
+    # the cgroup table (a row per service, 26 columns) is walked in the
+    # columns the cgroup items read, not whole
+    cgt = mib["ebsCgroupTable"]["oid"]
+    whole = [i["key"] for i in items if i["type"] == "SNMP_AGENT" and
+             any(cgt[:len(oid_tuple(w))] == oid_tuple(w) for w in walk_oids(i))]
+    cg_rules = [r for r in rules if r["key"] == "ebpfstats.cgroup.discovery"]
+    used = {oid_tuple(steps(p, "SNMP_WALK_VALUE")[0]["parameters"][0].replace(".{#SNMPINDEX}", ""))
+            for r in cg_rules for p in r["item_prototypes"]}
+    used |= {oid_tuple(o) for r in cg_rules for st in steps(r, "SNMP_WALK_TO_JSON")
+             for o in st["parameters"][1::3]}
+    cols = {oid_tuple(w) for i in items if i["type"] == "SNMP_AGENT" for w in walk_oids(i)
+            if oid_tuple(w)[:len(cgt)] == cgt and len(oid_tuple(w)) > len(cgt)}
+    check(not whole and cg_rules and cols == used,
+          "ebsCgroupTable is walked in the %d columns the cgroup discovery reads, not whole%s" % (
+              len(used), (": whole by " + str(whole)) if whole else
+              (": walked %d, read %d" % (len(cols), len(used))) if cols != used else ""))
 
     # the process table (a row per process) is not walked every interval
     procs = mib["ebsProcTable"]["oid"]
@@ -567,6 +606,22 @@ def live_checks(t, args, expect, empty=(), anyrows=()):
     return walks
 
 
+def check_cgroup_calls(t, walks, name, calls):
+    """The row of cgroup NAME, as the discovery found it, counted the
+    workload's CALLS system calls (the raw Counter64 the calls/s item reads)."""
+    r = [x for x in t["discovery_rules"] if x["key"] == "ebpfstats.cgroup.discovery"][0]
+    vals = walks[r["master_item"]["key"]]
+    rows = walk_to_json(steps(r, "SNMP_WALK_TO_JSON")[0]["parameters"], vals)
+    row = next((x for x in rows if x["{#CGROUP}"] == name), None)
+    p = next(p for p in r["item_prototypes"] if p["key"].startswith("ebpfstats.cgroup.syscalls."))
+    v = vals.get(subst(steps(p, "SNMP_WALK_VALUE")[0]["parameters"][0], row).strip(".")) \
+        if row else None
+    n = int(v[1]) if v and v[1].isdigit() else -1
+    check(int(calls) <= n < int(calls) + 200,
+          "the cgroup row %s (index %s) counted the workload's %s system calls, within 200 "
+          "(got %s)" % (name, row["{#SNMPINDEX}"] if row else "none", calls, n))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--template", required=True)
@@ -582,6 +637,10 @@ def main():
     ap.add_argument("--fileio", help="a system call the file I/O discovery must find")
     ap.add_argument("--proc", metavar="PID:COMM", help="a process the process discovery must "
                     "find, its PID the index")
+    ap.add_argument("--cgroup", metavar="NAME:CALLS", help="a cgroup the cgroup discovery "
+                    "must find, its row having counted at least CALLS system calls")
+    ap.add_argument("--not-cgroup", metavar="NAME", help="a cgroup the cgroup discovery must "
+                    "leave out")
     ap.add_argument("--macro", action="append", default=[], metavar="{$NAME}=VALUE",
                     help="a macro's value instead of the template's default")
     ap.add_argument("--empty", action="append", default=[], metavar="RULE",
@@ -629,7 +688,16 @@ def main():
             pid, _, comm = a.proc.partition(":")
             expect["ebpfstats.proc.discovery"] = lambda rows: any(
                 r["{#SNMPINDEX}"] == pid and r["{#COMM}"] == comm for r in rows)
-        live_checks(t, a.snmp.split(), expect, a.empty, a.any)
+        if a.cgroup:
+            cg_name = a.cgroup.rpartition(":")[0]
+            expect["ebpfstats.cgroup.discovery"] = lambda rows: any(
+                r["{#CGROUP}"] == cg_name for r in rows)
+        if a.not_cgroup:
+            expect["ebpfstats.cgroup.discovery"] = lambda rows: all(
+                r["{#CGROUP}"] != a.not_cgroup for r in rows)
+        walks = live_checks(t, a.snmp.split(), expect, a.empty, a.any)
+        if a.cgroup:
+            check_cgroup_calls(t, walks, *a.cgroup.rpartition(":")[::2])
     return summary()
 
 

@@ -3,15 +3,19 @@
 # Zabbix server: tests/zabbix_template.py checks its layout and that every
 # OID in it is an object of EBPFSTATS-MIB (its own MIB parse, and
 # snmptranslate when the SMIv2 base MIBs can be had), then -- as root --
-# against a private snmpd + ebpfstats-agentx (memory and file I/O on) after
-# a known workload, that the walk[] items answer and every item and item
-# prototype finds a value; with the macros' defaults the discovery rules
+# against a private snmpd + ebpfstats-agentx (memory, file I/O and cgroups
+# on) after a known workload, that the walk[] items answer and every item and
+# item prototype finds a value; with the macros' defaults the discovery rules
 # find the modules, every CPU, the workload's system call and file I/O, no
-# ephemeral port, no peer and no process; with the macros an operator would
-# set, the workload's listening port, its two peer rows and processes (the
-# subagent's own among them).
+# ephemeral port, no peer, no process and not the test's own cgroup (not a
+# system.slice service); with the macros an operator would set, the
+# workload's listening port, its two peer rows, processes (the subagent's
+# own among them) and the test's cgroup, whose row counted the workload's
+# system calls made in it.
 # Deliberately broken copies of the template must fail the static checks.
 # Needs python3 with PyYAML (python3-yaml); the live part root and snmpd.
+# wait_until's condition is eval'ed: variables read only there look unused
+# shellcheck disable=SC2034
 set -u
 # shellcheck source=tests/lib.sh
 . "${top_srcdir:-.}/tests/lib.sh"
@@ -67,7 +71,20 @@ fi
 need_root "the live part needs root (BPF)"
 need_snmp
 start_master 2
-agent_conf "$tmp/agent.yaml" "$WL_COMM" "collect_memory: true" "collect_file_io: true"
+# a cgroup of our own at cgroup_depth 2, as a service's would be
+cgmnt=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+cgrel="" cgcalls=100
+if [ -n "$cgmnt" ] && mkdir -p "$cgmnt/ebs-zbx-$$/web.service"; then
+	cgrel="ebs-zbx-$$/web.service" cgid=$(stat -c %i "$cgmnt/ebs-zbx-$$/web.service")
+else
+	echo "# no cgroup2 mount (or no cgroup made in it): cgroup discovery not checked with rows"
+fi
+cleanup_hook() {
+	[ -z "$cgrel" ] || rmdir "$cgmnt/$cgrel" "$cgmnt/ebs-zbx-$$" 2>/dev/null
+	:
+}
+agent_conf "$tmp/agent.yaml" "$WL_COMM" "collect_memory: true" "collect_file_io: true" \
+	"collect_cgroups: true"
 AGENT_READY='[ "$(get $O.2.1.2.1)" = syscalls ]'
 start_agent "$tmp/agent.yaml" "$tmp/agent.log"
 
@@ -78,21 +95,32 @@ cp "$(command -v dd)" "$tmp/$WL_COMM" &&
 	"$tmp/$WL_COMM" if=/dev/zero of=/dev/null bs=4096 count=10 status=none ||
 	echo "# workload dd failed"
 wlport=$("$WL" tcp 3) || echo "# workload tcp failed"
+# system calls in our cgroup: its shell moves itself in, then becomes the
+# workload (only its calls count: process_filter)
+[ -z "$cgrel" ] ||
+	sh -c "echo \$\$ >'$cgmnt/$cgrel/cgroup.procs' && exec '$WL' getppid $cgcalls '$WL_COMM'" ||
+	echo "# workload in $cgrel failed"
 wait_until 10 'snmpwalk $SNMP -Oqv $O.3.10.1.2 2>/dev/null | grep -q "\"getppid\"" &&
 	snmpwalk $SNMP -Oqv $O.3.11.1.2 2>/dev/null | grep -q "\"write\"" &&
-	[ -n "$(get $O.4.21.1.2.$wlport | grep -x "[0-9]*")" ]'
+	[ -n "$(get $O.4.21.1.2.$wlport | grep -x "[0-9]*")" ] &&
+	{ [ -z "$cgrel" ] || { v=$(get1 $O.8.1.5.$cgid); isnum "$v" && [ "$v" -ge $cgcalls ]; }; }'
 ncpu=$(possible_cpus)
 
 echo "# the template's defaults"
 python3 "$CHECK" --template "$TPL" --mib "$MIB" --snmp "$SNMP" \
 	--cpus "$ncpu" --not-port "$wlport" --syscall getppid --fileio write \
 	--any ebpfstats.tcp.port.discovery \
-	--empty ebpfstats.tcp.peer.discovery --empty ebpfstats.proc.discovery || fail=$((fail + 1))
-echo "# an operator's selection: the workload's port and its peers, every process"
+	--empty ebpfstats.tcp.peer.discovery --empty ebpfstats.proc.discovery \
+	--any ebpfstats.cgroup.discovery ${cgrel:+--not-cgroup "$cgrel"} || fail=$((fail + 1))
+# our cgroup's row, or any number of rows where there is none
+cgopt=--any cgarg=ebpfstats.cgroup.discovery
+[ -z "$cgrel" ] || cgopt=--cgroup cgarg=$cgrel:$cgcalls
+echo "# an operator's selection: the workload's port and its peers, every process, our cgroup"
 # (the subagent itself has taken page faults: its row, under its 15-character comm)
 python3 "$CHECK" --template "$TPL" --mib "$MIB" --snmp "$SNMP" \
 	--macro "{\$EBS.PORT.MATCHES}=^$wlport\$" --macro "{\$EBS.PEER.MATCHES}=-$wlport\$" \
-	--macro "{\$EBS.PROC.MATCHES}=." \
+	--macro "{\$EBS.PROC.MATCHES}=." --macro "{\$EBS.CGROUP.MATCHES}=^ebs-zbx-$$/" \
 	--cpus "$ncpu" --port "$wlport" --peer-port "$wlport" --syscall getppid --fileio write \
-	--proc "$agent_pid:ebpfstats-agent" || fail=$((fail + 1))
+	--proc "$agent_pid:ebpfstats-agent" "$cgopt" "$cgarg" ||
+	fail=$((fail + 1))
 finish

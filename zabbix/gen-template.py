@@ -71,6 +71,11 @@ def column_table(name):
     return parent(OIDS[name], 2)
 
 
+def column(name):
+    """A column of a table: a walk of it returns that column of every row."""
+    return OIDS[name]
+
+
 def scalar_node(name):
     """A scalar's own node, without the instance: a walk of it returns the .0."""
     return parent(OIDS[name])
@@ -97,6 +102,11 @@ def item_tags(component, extra=()):
 # scalar itself
 MEMORY_SCALARS = ("ebsMemoryFaultsUser", "ebsMemoryFaultsKernel", "ebsMemoryOomKills",
                   "ebsMemoryOomLastPid", "ebsMemoryOomLastComm", "ebsMemoryProcOverflows")
+# the ebsCgroupTable columns the cgroup discovery reads: only these are walked,
+# not the table's 26 columns, as it has a row per service
+CGROUP_COLUMNS = ("ebsCgroupName", "ebsCgroupSyscalls", "ebsCgroupSyscallErrors",
+                  "ebsCgroupOnCpuTime", "ebsCgroupRunqLatencyP99", "ebsCgroupTcpRetransmits",
+                  "ebsCgroupTcpBytesIn", "ebsCgroupTcpBytesOut")
 MASTERS = [
     ("ebpfstats.walk.agent", "Agent and modules: walk",
      [(scalar_group, "ebsAgentProgramsLoaded"), (column_table, "ebsModuleName")],
@@ -123,6 +133,11 @@ MASTERS = [
      "ebsProcTable, one row per live process that took a page fault, every "
      "{$EBS.PROC.INTERVAL}: only the process discovery reads it, which discovers nothing "
      "until {$EBS.PROC.MATCHES} is set."),
+    ("ebpfstats.walk.cgroups", "Cgroups: walk", [(column, n) for n in CGROUP_COLUMNS],
+     "{$EBS.INTERVAL}",
+     "The ebsCgroupTable columns the cgroup discovery's items read (name, system calls, "
+     "errors, CPU time, run-queue p99, TCP retransmits and bytes), each walked on its own.  "
+     "Empty unless collect_cgroups is on."),
 ]
 
 # ---- dependent items on the scalars -------------------------------------------
@@ -258,6 +273,8 @@ SCALARS = [
 
 # the local ports of common services: an operator's ports are a host macro away
 PORTS_WELL_KNOWN = "^(22|25|53|80|110|143|443|465|587|993|995|3306|5432|6379|8080|8443)$"
+# the services of systemd's system.slice at cgroup_depth 2 (its default)
+CGROUP_SERVICES = "^system\\.slice/[^/]+\\.service$"
 # no row has an empty name, so this discovers nothing
 NOTHING = "^$"
 
@@ -303,6 +320,16 @@ MACROS = [
     ("{$EBS.PROC.NOT_MATCHES}", "CHANGE_IF_NEEDED", "Processes not to discover."),
     ("{$EBS.PROC.INTERVAL}", "10m",
      "How often the process table is walked (one row per process that took a page fault)."),
+    ("{$EBS.CGROUP.MATCHES}", CGROUP_SERVICES,
+     "Cgroups to discover (regular expression on the path below the cgroup2 mount, "
+     "ebsCgroupName, cgroup_depth levels deep).  The default, the services of systemd's "
+     "system.slice, leaves out user sessions, scopes and containers (one row each); e.g. "
+     "^(system|machine)\\.slice/ adds containers run by systemd-machined."),
+    ("{$EBS.CGROUP.NOT_MATCHES}", "CHANGE_IF_NEEDED", "Cgroups not to discover."),
+    ("{$EBS.CGROUP.RUNQ.P99.MAX}", "0.05",
+     "Run-queue p99 (seconds) of one cgroup's tasks above which, for 5 minutes, the service "
+     "is CPU-starved; context: the cgroup, e.g. "
+     "{$EBS.CGROUP.RUNQ.P99.MAX:\"system.slice/nginx.service\"}."),
     ("{$EBS.TCP.PORT.RESETS.MAX}", "10",
      "Resets per second on one local port (5 minute average); context: the port, e.g. "
      "{$EBS.TCP.PORT.RESETS.MAX:\"443\"}."),
@@ -326,7 +353,7 @@ def dependent(path, key, name, master, pre, kind, units, component, description,
         it["history"] = "7d"
         it["trends"] = "0"
         it["value_type"] = "CHAR"
-    elif kind in ("rate", "us", "ticks"):
+    elif kind in ("rate", "us", "ticks", "cpu"):
         it["value_type"] = "FLOAT"
     if units:
         it["units"] = units
@@ -336,6 +363,9 @@ def dependent(path, key, name, master, pre, kind, units, component, description,
         steps.append(PER_SECOND)
     elif kind == "us":
         steps.append(US_TO_S)
+    elif kind == "cpu":
+        # ns of CPU time per second: 1e9 is one CPU, 100 %
+        steps += [PER_SECOND, {"type": "MULTIPLIER", "parameters": ["0.0000001"]}]
     elif kind == "ticks":
         steps.append({"type": "MULTIPLIER", "parameters": ["0.01"]})
     elif kind == "text":
@@ -475,7 +505,7 @@ def build():
 
     rules = [modules_rule(masters), syscalls_rule(masters), cpus_rule(masters),
              ports_rule(masters), fileio_rule(masters), peers_rule(masters),
-             procs_rule(masters)]
+             procs_rule(masters), cgroups_rule(masters)]
 
     template = {
         "uuid": uuid("template"),
@@ -486,12 +516,12 @@ def build():
             "ebpfstats-agentx through snmpd: EBPFSTATS-MIB, mibs/EBPFSTATS-MIB.txt of "
             "ebpfstats.\n\n"
             "Needs Zabbix 7.0 (walk[] items, SNMP walk preprocessing) and SNMPv2c or v3 on "
-            "the host interface: the counters are Counter64.  Five GETBULK walks per "
-            "{$EBS.INTERVAL} feed every item, a sixth of the process table every "
-            "{$EBS.PROC.INTERVAL}.  Latencies are in seconds, from the MIB's "
-            "microseconds.  Ports, peers and processes are discovered only as far as their "
-            "{$EBS.*.MATCHES} macros allow: well-known ports, no peer and no process by "
-            "default.\n\nGenerated by zabbix/gen-template.py; see docs/zabbix.md."),
+            "the host interface: the counters are Counter64.  Six GETBULK walks per "
+            "{$EBS.INTERVAL} feed every item (the cgroups' is empty unless collect_cgroups "
+            "is on), a seventh of the process table every {$EBS.PROC.INTERVAL}.  Latencies "
+            "are in seconds, from the MIB's microseconds.  Ports, peers, processes and "
+            "cgroups are discovered only as far as their {$EBS.*.MATCHES} macros allow: "
+            "well-known ports, no peer, no process and systemd's services by default.\n\nGenerated by zabbix/gen-template.py; see docs/zabbix.md."),
         "groups": [{"name": GROUP}],
         "items": items,
         "discovery_rules": rules,
@@ -827,6 +857,55 @@ def procs_rule(masters):
         "item_prototypes": protos,
         "master_item": {"key": m},
         "preprocessing": [walk_to_json(("{#COMM}", "ebsProcComm"))],
+    }
+
+
+def cgroups_rule(masters):
+    r = "ebpfstats.cgroup.discovery"
+    m = masters["cgroups"]
+    tags = (("cgroup", "{#CGROUP}"),)
+    protos = []
+    for key, name, col, kind, units, comp, desc in (
+            ("syscalls.rate", "system calls per second", "ebsCgroupSyscalls", "rate", "calls/s",
+             "syscalls", "ebsCgroupSyscalls: system calls of the cgroup's tasks."),
+            ("syscall_errors.rate", "system call errors per second", "ebsCgroupSyscallErrors",
+             "rate", "errors/s", "syscalls", "ebsCgroupSyscallErrors."),
+            ("cpu", "CPU utilization", "ebsCgroupOnCpuTime", "cpu", "%", "scheduler",
+             "ebsCgroupOnCpuTime as a rate: the share of one CPU the cgroup's tasks ran "
+             "(100 % is one CPU kept busy)."),
+            ("runq.p99", "run-queue latency p99", "ebsCgroupRunqLatencyP99", "us", "s",
+             "scheduler", "ebsCgroupRunqLatencyP99: how long the cgroup's tasks waited for a "
+             "CPU, over the subagent's last interval (within 11.5 %, docs/cgroups.md)."),
+            ("tcp.retransmits.rate", "TCP retransmits per second", "ebsCgroupTcpRetransmits",
+             "rate", "segments/s", "tcp", "ebsCgroupTcpRetransmits: of the cgroup's sockets."),
+            ("tcp.bytes_in.rate", "TCP bytes in per second", "ebsCgroupTcpBytesIn", "rate", "Bps",
+             "tcp", "ebsCgroupTcpBytesIn (open connections included)."),
+            ("tcp.bytes_out.rate", "TCP bytes out per second", "ebsCgroupTcpBytesOut", "rate",
+             "Bps", "tcp", "ebsCgroupTcpBytesOut (open connections included).")):
+        protos.append(prototype(r, "ebpfstats.cgroup.%s[{#SNMPINDEX}]" % key,
+                                "Cgroup {#CGROUP}: %s" % name, m, col, kind, units, comp, desc,
+                                tags))
+    protos[3]["trigger_prototypes"] = [proto_trigger(
+        r, "min(%s,5m)>{$EBS.CGROUP.RUNQ.P99.MAX:\"{#CGROUP}\"}" % expr_item(
+            "ebpfstats.cgroup.runq.p99[{#SNMPINDEX}]"),
+        "Cgroup {#CGROUP}: run-queue p99 over {$EBS.CGROUP.RUNQ.P99.MAX:\"{#CGROUP}\"}s for 5m",
+        "WARNING", "The tasks of {#CGROUP} wait for a CPU: the host is busy, or a CPU quota "
+        "(cpu.max) throttles the service.")]
+    return {
+        "uuid": uuid("rule", r),
+        "name": "Cgroup discovery",
+        "type": "DEPENDENT",
+        "key": r,
+        "filter": match_filter("{#CGROUP}", "{$EBS.CGROUP.MATCHES}", "{$EBS.CGROUP.NOT_MATCHES}"),
+        # a removed service's items go a day after its row
+        "lifetime": "1d",
+        "description": "One row per cgroup v2 cgroup_depth levels below the root "
+                       "(ebsCgroupTable, with collect_cgroups; the index is the cgroup's id), "
+                       "as far as {$EBS.CGROUP.MATCHES} lets through: systemd's system.slice "
+                       "services by default.",
+        "item_prototypes": protos,
+        "master_item": {"key": m},
+        "preprocessing": [walk_to_json(("{#CGROUP}", "ebsCgroupName"))],
     }
 
 
