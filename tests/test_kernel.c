@@ -149,19 +149,27 @@ static void test_getppid_exact(void **state)
 /* bpf_stats: off by default, so the programs run without the kernel's two
  * clock reads (unless an administrator turned the sysctl on); on, the
  * kernel counts every run: at least one per syscall of the workload. */
+/* kernel.bpf_stats_enabled: 1 while any process holds it on */
+static int bpf_stats_sysctl(void)
+{
+	int on = 0;
+	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+
+	if (f) {
+		if (fscanf(f, "%d", &on) != 1)
+			on = 0;
+		fclose(f);
+	}
+	return on;
+}
+
 static void test_bpf_stats_knob(void **state)
 {
 	const unsigned N = 2000;
 	struct ebs_config cfg;
-	int sysctl_on = 0;
-	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+	int sysctl_on = bpf_stats_sysctl();
 
 	(void)state;
-	if (f) {
-		if (fscanf(f, "%d", &sysctl_on) != 1)
-			sysctl_on = 0;
-		fclose(f);
-	}
 	ebs_config_init(&cfg);
 	cfg.pin_path[0] = '\0';
 	cfg.collect[EBS_FAM_TCP] = cfg.collect[EBS_FAM_SCHED] = false;
@@ -175,7 +183,13 @@ static void test_bpf_stats_knob(void **state)
 		assert_false(s->modules[EBS_FAM_SYSCALLS].bpf_stats);
 		assert_int_equal(wl_getppid(COMM, N), 0);
 		s = snap(e);
-		assert_int_equal(s->modules[EBS_FAM_SYSCALLS].run_cnt, 0);
+		/* the sysctl is global: a process beside this test (a bench,
+		 * bpftool prog profile) may have turned it on meanwhile */
+		if (bpf_stats_sysctl())
+			print_message("  kernel.bpf_stats_enabled turned on during the test: "
+				      "the off case is not checked\n");
+		else
+			assert_int_equal(s->modules[EBS_FAM_SYSCALLS].run_cnt, 0);
 	}
 	ebs_close(e);
 
