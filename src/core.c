@@ -454,7 +454,7 @@ static void module_start(struct ebs *e, enum ebs_family fam)
 		char why[EBS_REASON_LEN];
 
 		m->chosen[i] = EBS_ATT_NONE;
-		if (hk->latency && !cfg->syscall_latency)
+		if ((hk->latency && !cfg->syscall_latency) || (hk->cgroups && !cfg->cgroups))
 			continue;
 		m->chosen[i] = ebs_hook_choose(&e->host, hk, why, sizeof(why));
 		if (m->chosen[i] == EBS_ATT_NONE) {
@@ -895,7 +895,8 @@ enum ebs_status ebs_check(const struct ebs_config *cfg, enum ebs_family fam, cha
 	} else {
 		for (unsigned i = 0; i < ops->n_hooks; i++) {
 			char why[EBS_REASON_LEN];
-			if (ops->hooks[i].latency && !cfg->syscall_latency)
+			if ((ops->hooks[i].latency && !cfg->syscall_latency) ||
+			    (ops->hooks[i].cgroups && !cfg->cgroups))
 				continue;
 			if (ebs_hook_choose(&h, &ops->hooks[i], why, sizeof(why)) != EBS_ATT_NONE)
 				continue;

@@ -25,6 +25,7 @@ struct ebs_hook {
 	const char *prog_btf, *prog_raw, *prog_tp;
 	bool optional; /* the module runs DEGRADED without it */
 	bool latency;  /* only wanted when cfg->syscall_latency */
+	bool cgroups;  /* only wanted when cfg->cgroups */
 	const char *alt_btf, *alt_raw, *alt_tp;
 };
 
