@@ -81,6 +81,64 @@ static __always_inline __u64 ebs_cg_current(void)
 	return id ? id : bpf_get_current_cgroup_id();
 }
 
+#ifdef EBS_CG_WANT_SLOT
+/* The current task's row id, kept per CPU with the task it belongs to, so
+ * that a family whose events come from the current task (a system call)
+ * pays the ancestor lookup once per task turn instead of once per event:
+ * valid while task is the current task and gen is cg_gen.  The object's
+ * cgroup_attach_task program bumps cg_gen after a move (of any task, maybe
+ * one running on another CPU: every slot is stale), and so does its
+ * sched_process_fork program: a new task may reuse a freed task's address
+ * (and start in another cgroup with CLONE_INTO_CGROUP), and it is created
+ * before it first runs.  The next event recomputes. */
+struct ebs_cg_slot {
+	__u64 gen;
+	__u64 task;
+	__u64 id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ebs_cg_slot);
+} cg_slot SEC(".maps");
+
+static __u64 cg_gen;
+
+/* cgroup_attach_task and sched_process_fork. */
+static __always_inline int ebs_cg_slot_stale(void)
+{
+	if (cg_on)
+		__sync_fetch_and_add(&cg_gen, 1);
+	return 0;
+}
+
+static __always_inline __u64 ebs_cg_current_slot(void)
+{
+	struct ebs_cg_slot *s;
+	__u32 zero = 0;
+	__u64 gen, task;
+
+	s = bpf_map_lookup_elem(&cg_slot, &zero);
+	if (!s)
+		return ebs_cg_current();
+	/* gen before the lookup: a move between the two leaves the slot
+	 * stale-marked, never a stale id marked fresh */
+	gen = *(volatile __u64 *)&cg_gen;
+	task = bpf_get_current_task();
+	if (s->task == task && s->gen == gen && s->id)
+		return s->id;
+	s->id = ebs_cg_current();
+	s->task = task;
+	s->gen = gen;
+	return s->id;
+}
+#define EBS_CG_CURRENT() ebs_cg_current_slot()
+#else
+#define EBS_CG_CURRENT() ebs_cg_current()
+#endif
+
 /* struct cgroup before 6.1 kept the ancestors' ids, since then pointers to
  * the ancestors (cgroup->ancestors[level]->kn->id). */
 struct cgroup___ebs_ids {
@@ -148,7 +206,7 @@ static __always_inline void ebs_cg_syscall(bool error, bool timed, __u64 lat)
 
 	if (!cg_on)
 		return;
-	r = ebs_cg_row(&cg_sys, &cg_ctr_sys, ebs_cg_current(), &cg_zero_sys);
+	r = ebs_cg_row(&cg_sys, &cg_ctr_sys, EBS_CG_CURRENT(), &cg_zero_sys);
 	if (!r)
 		return;
 	r->calls++;
@@ -284,7 +342,7 @@ static __always_inline void ebs_cg_fault(void)
 
 	if (!cg_on)
 		return;
-	r = ebs_cg_row(&cg_mem, &cg_ctr_mem, ebs_cg_current(), &cg_zero_mem);
+	r = ebs_cg_row(&cg_mem, &cg_ctr_mem, EBS_CG_CURRENT(), &cg_zero_mem);
 	if (r)
 		r->faults++;
 }

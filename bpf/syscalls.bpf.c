@@ -19,6 +19,7 @@
 #include "syscalls.h"
 
 #define EBS_CG_WANT_SYS
+#define EBS_CG_WANT_SLOT
 #include "ebs_cgroup.bpf.h"
 
 _Static_assert((EBS_SYS_MAX & (EBS_SYS_MAX - 1)) == 0,
@@ -309,6 +310,15 @@ EBS_HOOK(raw_syscalls, sys_enter, (struct pt_regs *regs, long id),
 EBS_HOOK(raw_syscalls, sys_exit, (struct pt_regs *regs, long ret),
 	 exit_from_args(btf, regs, ret),
 	 struct trace_event_raw_sys_exit *, on_exit((__u32)ctx->id, ctx->ret))
+
+/* collect_cgroups only: keep cg_slot, the current task's row id, true
+ * (ebs_cgroup.bpf.h). */
+EBS_HOOK(cgroup, cgroup_attach_task,
+	 (struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup),
+	 ebs_cg_slot_stale(), void *, ebs_cg_slot_stale())
+
+EBS_HOOK(sched, sched_process_fork, (struct task_struct *parent, struct task_struct *child),
+	 ebs_cg_slot_stale(), void *, ebs_cg_slot_stale())
 /* clang-format on */
 
 char LICENSE[] SEC("license") = "GPL";

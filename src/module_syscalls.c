@@ -526,10 +526,16 @@ out:
 #define SYS_EXIT_RAW NULL
 #endif
 
-/* sys_exit first: the core attaches in this order, so every start that
- * sys_enter records has its exit seen (no stale start from the window
- * between the two attachments). */
+/* The core attaches in this order.  The per-cgroup rows' slot keepers
+ * first, so sys_exit never trusts a slot filled before a move or a fork
+ * they missed.  sys_exit before sys_enter, so every start that sys_enter
+ * records has its exit seen (no stale start from the window between the
+ * two attachments). */
 static const struct ebs_hook sys_hooks[] = {
+	{"cgroup", "cgroup_attach_task", "cgroup_attach_task_btf", "cgroup_attach_task_raw",
+	 "cgroup_attach_task_tp", .optional = false, .cgroups = true},
+	{"sched", "sched_process_fork", "sched_process_fork_btf", "sched_process_fork_raw",
+	 "sched_process_fork_tp", .optional = false, .cgroups = true},
 	{"raw_syscalls", "sys_exit", SYS_EXIT_BTF, SYS_EXIT_RAW, "sys_exit_tp", .optional = false,
 	 .latency = false},
 	{"raw_syscalls", "sys_enter", "sys_enter_btf", "sys_enter_raw", "sys_enter_tp",

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <linux/tcp.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -90,7 +91,7 @@ static uint64_t cg_id(const char *rel)
 
 /* ---- gated children: forked, moved into a cgroup, then let go ------------ */
 
-enum job { JOB_GETPPID, JOB_HOG, JOB_SERVE, JOB_CONNECT };
+enum job { JOB_GETPPID, JOB_HOG, JOB_SERVE, JOB_CONNECT, JOB_MOVE_SELF, JOB_SPIN };
 
 struct child {
 	pid_t pid;
@@ -102,6 +103,13 @@ static uint16_t job_port;
 static int job_lfd = -1;
 static unsigned job_ms, job_bytes;
 static int job_report = -1; /* JOB_SERVE writes its port here */
+static char job_procs[640]; /* JOB_MOVE_SELF: the cgroup.procs it writes */
+/* JOB_SPIN: shared with the parent; getppid until moved is set, counting
+ * them in before, then job_n more */
+static struct spin {
+	volatile unsigned long before;
+	volatile int moved;
+} * job_spin;
 
 static uint64_t job_sum; /* TCP_INFO bytes, reported at the end */
 
@@ -122,6 +130,29 @@ static void run_job(enum job j)
 
 	switch (j) {
 	case JOB_GETPPID:
+		for (unsigned i = 0; i < job_n; i++)
+			syscall(SYS_getppid);
+		break;
+	case JOB_MOVE_SELF: {
+		/* raw calls only: getpid and openat here, write and close in
+		 * the new cgroup, then getppid without a pause that would
+		 * switch out */
+		char pid[32];
+		long fd = syscall(SYS_openat, AT_FDCWD, job_procs, O_WRONLY | O_CLOEXEC);
+
+		snprintf(pid, sizeof(pid), "%ld", syscall(SYS_getpid));
+		if (fd < 0 || syscall(SYS_write, fd, pid, strlen(pid)) != (long)strlen(pid))
+			_exit(9);
+		syscall(SYS_close, fd);
+		for (unsigned i = 0; i < job_n; i++)
+			syscall(SYS_getppid);
+		break;
+	}
+	case JOB_SPIN:
+		while (!job_spin->moved) {
+			syscall(SYS_getppid);
+			job_spin->before++;
+		}
 		for (unsigned i = 0; i < job_n; i++)
 			syscall(SYS_getppid);
 		break;
@@ -400,6 +431,103 @@ static void test_syscalls(void **state)
 	assert_string_equal(ra->name, name);
 	assert_false(ra->gone);
 	assert_int_equal(ra->index, (uint32_t)cg_id("a"));
+	ebs_close(e);
+}
+
+/* A task that moves itself and goes on with system calls without a pause:
+ * the rows' current-cgroup slot it filled in a before the move must not
+ * keep counting in a.  a: the gate's read(), the openat of b's
+ * cgroup.procs and getpid; b: the write() that moved it (it returns in b), the
+ * close() and the n getppid calls. */
+static void test_move_self(void **state)
+{
+	const unsigned n = 20000;
+	struct ebs *e = open_cg(0);
+	const struct ebs_snapshot *s;
+	const struct ebs_cgroup_row *ra, *rb;
+	struct child c;
+
+	(void)state;
+	cg_mkdir("a");
+	cg_mkdir("b");
+	job_n = n;
+	snprintf(job_procs, sizeof(job_procs), "%s/b/cgroup.procs", base);
+	c = start("a", JOB_MOVE_SELF);
+	go(&c);
+	finish(&c, NULL);
+	s = snap(e);
+	need_running(s, EBS_FAM_SYSCALLS);
+	ra = row(s, cg_id("a"));
+	rb = row(s, cg_id("b"));
+	assert_non_null(ra);
+	assert_non_null(rb);
+	assert_int_equal(ra->sys_calls, 3);
+	assert_int_equal(rb->sys_calls, n + 2);
+	assert_int_equal(ra->sys_errors + rb->sys_errors, 0);
+	ebs_close(e);
+}
+
+/* A task moved by another while it runs on the other CPU, never leaving
+ * it: once the mover's write() returned, all its calls are in b.  The one
+ * or two calls that race with the move may land on either side. */
+static void test_move_running(void **state)
+{
+	const unsigned n = 20000;
+	struct ebs *e = open_cg(0);
+	const struct ebs_snapshot *s;
+	const struct ebs_cgroup_row *ra, *rb;
+	unsigned long all = 0, cpu0 = 0, cpu1 = 0, before;
+	char path[640], pid[32];
+	struct child c;
+	int fd;
+
+	(void)state;
+	/* the first two CPUs this process may use (of the first 64) */
+	if (syscall(SYS_sched_getaffinity, 0, sizeof(all), &all) < 0)
+		fail_msg("sched_getaffinity: %s", strerror(errno));
+	cpu0 = all & -all;
+	cpu1 = (all & ~cpu0) & -(all & ~cpu0);
+	if (!cpu0 || !cpu1)
+		skip();
+	job_spin = mmap(NULL, sizeof(*job_spin), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			-1, 0);
+	assert_true(job_spin != MAP_FAILED);
+	job_spin->before = 0;
+	job_spin->moved = 0;
+	cg_mkdir("a");
+	cg_mkdir("b");
+	job_n = n;
+	c = start("a", JOB_SPIN);
+	if (syscall(SYS_sched_setaffinity, c.pid, sizeof(cpu1), &cpu1) < 0 ||
+	    syscall(SYS_sched_setaffinity, 0, sizeof(cpu0), &cpu0) < 0)
+		fail_msg("sched_setaffinity: %s", strerror(errno));
+	go(&c);
+	while (job_spin->before < 1000)
+		;
+	snprintf(path, sizeof(path), "%s/b/cgroup.procs", base);
+	snprintf(pid, sizeof(pid), "%d", (int)c.pid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
+		fail_msg("moving %d into %s: %s", (int)c.pid, path, strerror(errno));
+	close(fd);
+	job_spin->moved = 1;
+	finish(&c, NULL);
+	syscall(SYS_sched_setaffinity, 0, sizeof(all), &all);
+	before = job_spin->before;
+	munmap((void *)job_spin, sizeof(*job_spin));
+	s = snap(e);
+	need_running(s, EBS_FAM_SYSCALLS);
+	ra = row(s, cg_id("a"));
+	rb = row(s, cg_id("b"));
+	assert_non_null(ra);
+	assert_non_null(rb);
+	print_message("spun %lu calls in a before the move was seen, %u after; rows a %" PRIu64
+		      " b %" PRIu64 "\n",
+		      before, n, ra->sys_calls, rb->sys_calls);
+	/* the gate's read(), the spin, then n */
+	assert_int_equal(ra->sys_calls + rb->sys_calls, 1 + before + n);
+	assert_true(rb->sys_calls >= n);
+	assert_true(ra->sys_calls >= 1000);
 	ebs_close(e);
 }
 
@@ -689,6 +817,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_syscalls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_move_self, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_move_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_depth_folds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oncpu, setup, teardown),
