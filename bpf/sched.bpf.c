@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Scheduler family: context switches per CPU split by whether the task
  * left the run queue, run-queue latency per CPU (enqueue to switched in),
- * wakeups, migrations per destination CPU, and fork/exec/exit counts.
+ * wakeups, migrations per destination CPU, fork/exec/exit counts, and
+ * on-CPU time per process.
  *
  * sched_switch runs on every context switch of the machine: one per-CPU
  * array element for the counters and the histogram, and the run-queue
@@ -9,7 +10,8 @@
  * of a preempted prev), no hashing and no lock; else one hash lookup for
  * next, an update for a preempted prev, a delete when next had an enqueue
  * time.  tp_btf's task pointers are trusted and read with plain loads;
- * raw_tp's with probe reads (a helper call per field). */
+ * raw_tp's with probe reads (a helper call per field).  On-CPU time adds
+ * one hash lookup and an atomic add for the task leaving (proc_cpu). */
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
@@ -27,6 +29,8 @@
 /* Knob, set through the skeleton's rodata before load: enqueue times in
  * sched_twakets (true, tp_btf programs only) or in sched_wakets. */
 const volatile bool task_local = false;
+/* Knob: on-CPU time per process in sched_procs. */
+const volatile bool proc_cpu = true;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -73,6 +77,17 @@ struct {
 	__type(value, struct ebs_sched_migr);
 } sched_migr SEC(".maps");
 
+/* tgid -> on-CPU time; sized from map_sizes.processes by user space.  A
+ * hash, not an LRU, as memory's mem_procs: a row leaves when its process
+ * ends, and a full table shows as proc_overflows instead of a live
+ * process's counter silently starting again from 0. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32);
+	__type(value, struct ebs_sched_proc);
+} sched_procs SEC(".maps");
+
 static __always_inline struct ebs_sched_cpu *this_cpu(void)
 {
 	__u32 zero = 0;
@@ -105,6 +120,54 @@ static __always_inline void enqueued(bool btf, struct ebs_sched_cpu *c, struct t
 		c->wakeup_overflows++;
 }
 
+/* The task leaving the CPU ran from this CPU's previous switch to now: add
+ * that to its process's row.  sched_switch runs in the context of prev
+ * (current is still prev in __schedule()), so current gives its tgid and
+ * comm with every flavour.  The last thread of a process leaving for good
+ * (dead, and signal->live already 0: do_exit() dropped it before) removes
+ * the row instead: that switch is the process's last event, so no later
+ * slice can bring the row back. */
+static __always_inline void account_prev(struct ebs_sched_cpu *c, __u32 prev_pid, bool dead,
+					 __u64 now)
+{
+	__u64 since = c->switched_ns;
+	__u32 tgid;
+	struct ebs_sched_proc *p;
+
+	c->switched_ns = now;
+	/* idle (pid 0) is no process; since 0: the first switch seen here */
+	if (!proc_cpu || !prev_pid || !since || now < since)
+		return;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (dead) {
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+		if (BPF_CORE_READ(t, signal, live.counter) == 0) {
+			bpf_map_delete_elem(&sched_procs, &tgid);
+			return;
+		}
+	}
+	p = bpf_map_lookup_elem(&sched_procs, &tgid);
+	if (!p) {
+		struct ebs_sched_proc n = {.oncpu_ns = now - since};
+		long err;
+
+		bpf_get_current_comm(n.comm, sizeof(n.comm));
+		err = bpf_map_update_elem(&sched_procs, &tgid, &n, BPF_NOEXIST);
+		if (!err)
+			return;
+		if (err != -EBS_EEXIST) {
+			c->proc_overflows++;
+			return;
+		}
+		/* another CPU inserted it meanwhile */
+		p = bpf_map_lookup_elem(&sched_procs, &tgid);
+		if (!p)
+			return;
+	}
+	__sync_fetch_and_add(&p->oncpu_ns, now - since);
+}
+
 /* vol: prev left the run queue; dead: and it will never run again.  The
  * task pointers are only used with btf. */
 static __always_inline int on_switch(bool btf, bool vol, bool dead, __u32 prev_pid, __u32 next_pid,
@@ -118,6 +181,7 @@ static __always_inline int on_switch(bool btf, bool vol, bool dead, __u32 prev_p
 		return 0;
 	now = bpf_ktime_get_ns();
 	ebs_cg_switch(vol, prev_pid, next_pid, now);
+	account_prev(c, prev_pid, dead, now);
 	/* Leaving idle is neither blocking nor a task being preempted: not
 	 * counted, so vol + invol is /proc/stat's ctxt minus idle's switches. */
 	if (prev_pid) {
@@ -171,9 +235,9 @@ static __always_inline int switch_task(bool btf, bool preempt, struct task_struc
 				       struct task_struct *next)
 {
 	bool vol = !preempt && task_state(btf, prev) != 0;
-	/* exit_state only matters to the hash, which must drop a dying
-	 * task's leftover itself */
-	bool dead = vol && !(btf && task_local) && RD(btf, prev, exit_state) != 0;
+	/* the hash must drop a dying task's leftover itself, and a dying
+	 * process's last thread takes its sched_procs row along */
+	bool dead = vol && (proc_cpu || !(btf && task_local)) && RD(btf, prev, exit_state) != 0;
 
 	return on_switch(btf, vol, dead, (__u32)RD(btf, prev, pid), (__u32)RD(btf, next, pid), prev,
 			 next);
@@ -205,6 +269,20 @@ static __always_inline int on_migrate(int dest_cpu)
 
 enum ebs_proc_ev { PROC_FORK, PROC_EXEC, PROC_EXIT };
 
+/* An exec changed the process's comm: the row created by its first slice
+ * has the name of the parent that forked it. */
+static __always_inline void renew_comm(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct ebs_sched_proc *p;
+
+	if (!proc_cpu)
+		return;
+	p = bpf_map_lookup_elem(&sched_procs, &tgid);
+	if (p)
+		bpf_get_current_comm(p->comm, sizeof(p->comm));
+}
+
 static __always_inline int on_proc(enum ebs_proc_ev ev)
 {
 	struct ebs_sched_cpu *c = this_cpu();
@@ -213,9 +291,10 @@ static __always_inline int on_proc(enum ebs_proc_ev ev)
 		return 0;
 	if (ev == PROC_FORK)
 		c->forks++;
-	else if (ev == PROC_EXEC)
+	else if (ev == PROC_EXEC) {
 		c->execs++;
-	else
+		renew_comm();
+	} else
 		c->exits++;
 	return 0;
 }

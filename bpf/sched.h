@@ -15,11 +15,22 @@
 struct ebs_sched_cpu {
 	EBS_SCHED_COUNTERS(EBS_CTR_KFIELD) /* sched_counters.h */
 	__u64 runq[EBS_HIST_SLOTS];	   /* enqueue -> switched in, ns */
+	/* not a counter: when this CPU last switched, so the start of the
+	 * running task's slice (0: no switch seen since load) */
+	__u64 switched_ns;
 };
 
 /* sched_migr[dest_cpu]: sched_migrate_task events, global (not per CPU). */
 struct ebs_sched_migr {
 	__u64 migrations;
+};
+
+/* sched_procs value, keyed by tgid (__u32): the bounded process table of
+ * on-CPU time.  A row is created when a thread of the process first
+ * leaves a CPU and removed when its last thread leaves a CPU for good. */
+struct ebs_sched_proc {
+	__u64 oncpu_ns;		 /* atomic adds: a process's threads run on many CPUs */
+	char comm[EBS_COMM_LEN]; /* the first thread seen, renewed at each exec */
 };
 
 /* sched_wakets value, keyed by the kernel tid (__u32), and the value of

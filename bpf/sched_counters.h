@@ -43,11 +43,16 @@
 
 /* an enqueue time that did not fit sched_wakets (or that task storage
  * could not take: out of memory, or busy on this CPU): that task's next
- * run-queue wait goes unmeasured */
+ * run-queue wait goes unmeasured; a time slice of a process that found no
+ * room in sched_procs: in no process row */
 #define EBS_SCHED_OVERFLOW_COUNTERS(X)                                                             \
 	X(wakeup_overflows, "sched.wakeup_overflows", OVERFLOW, "events", "ebpf_overflows",        \
 	  "sched_wakeups", "ebsSchedWakeupOverflows", 12,                                          \
-	  "Run-queue enqueues (wakeups or preemptions) not timed: no enqueue-time slot (wakeup table full, or task storage allocation failed).")
+	  "Run-queue enqueues (wakeups or preemptions) not timed: no enqueue-time slot "           \
+	  "(wakeup table full, or task storage allocation failed).")                               \
+	X(proc_overflows, "sched.proc_overflows", OVERFLOW, "switches", "ebpf_overflows",          \
+	  "sched_procs", "ebsSchedProcOverflows", 13,                                              \
+	  "Time slices not added to a process row because the process table was full.")
 
 /* All of them, in the kernel struct's order. */
 #define EBS_SCHED_COUNTERS(X)                                                                      \

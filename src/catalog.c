@@ -326,15 +326,20 @@ const struct ebs_metric ebs_catalog[] = {
 	  "", NULL, NULL, "ebsMemoryOomLastComm", 5, STR, 0,
 	  "Command name of the last OOM victim; empty when unknown."),
 	EBS_MEM_OVERFLOW_COUNTERS(MEM_COUNTER)
-	R("memory.proc.comm", MEM, EBS_INFO, EBS_T_PROC, struct ebs_proc_row, comm, EBS_V_STR, "",
+	/* the process table: rows of the sched and memory modules merged by
+	 * pid (src/procs.c); its comm is there while either module runs */
+	R("memory.proc.comm", AGT, EBS_INFO, EBS_T_PROC, struct ebs_proc_row, comm, EBS_V_STR, "",
 	  NULL, NULL, "ebsProcComm", 2, STR, 0,
-	  "Command name of the thread that made the process's first fault."),
+	  "Command name of the process: as of its last exec (sched module), else of the thread that made its first fault (memory)."),
 	R("memory.proc.faults_user", MEM, EBS_COUNTER, EBS_T_PROC, struct ebs_proc_row,
 	  faults_user, EBS_V_U64, "faults", NULL, NULL, "ebsProcFaultsUser", 3, C64, 0,
 	  "User-mode page faults of this process."),
 	R("memory.proc.faults_kernel", MEM, EBS_COUNTER, EBS_T_PROC, struct ebs_proc_row,
 	  faults_kernel, EBS_V_U64, "faults", NULL, NULL, "ebsProcFaultsKernel", 4, C64, 0,
 	  "Kernel-mode page faults of this process."),
+	R("sched.proc.oncpu_ns", SCH, EBS_COUNTER, EBS_T_PROC, struct ebs_proc_row, oncpu_ns,
+	  EBS_V_U64, "ns", NULL, NULL, "ebsProcCpuTime", 5, C64, 0,
+	  "Time the process's threads ran on a CPU (sched_switch), live threads and exited ones."),
 
 	/* ---- per cgroup (collect_cgroups): each column from its family ---- */
 	R("cgroup.view.status", AGT, EBS_INFO, EBS_T_GLOBAL, SNAP, cg.status, EBS_V_STATUS, "",
@@ -599,6 +604,10 @@ const char *ebs_metric_view(const struct ebs_metric *m)
 		return "file_io";
 	if (latency)
 		return "syscall_latency";
+	/* the process table's on-CPU time column: the sched module's, a view
+	 * of its own (the table's other columns are the memory module's) */
+	if (m->table == EBS_T_PROC && m->family == EBS_FAM_SCHED)
+		return "process_cpu";
 	if (ebs_tables[m->table].view)
 		return ebs_tables[m->table].view;
 	/* kernel run-time statistics: only while BPF stats are live */
@@ -634,6 +643,8 @@ bool ebs_metric_active(const struct ebs_metric *m, const struct ebs_snapshot *s,
 	if (strcmp(view, "tcp_peers") == 0 && !s->views.tcp_peers)
 		return false;
 	if (strstr(view, "cgroups") && !s->views.cgroups)
+		return false;
+	if (strcmp(view, "process_cpu") == 0 && !s->views.proc_cpu)
 		return false;
 	return true;
 }

@@ -210,6 +210,23 @@ static const struct ebs_config_option options[] = {
 	 .def = 3600000,
 	 .help = "TCP port rows of ports nothing serves, and peer rows that did not move, leave the "
 		 "snapshots after this long; 0: never."},
+	/* one hash lookup and an atomic add per context switch (bench/RESULTS.md) */
+	{.key = "collect_process_cpu",
+	 .collectd = "CollectProcessCPU",
+	 .type = EBS_OPT_BOOL,
+	 FIELD(proc_cpu),
+	 .def = true,
+	 .digest = EBS_DIGEST(EBS_FAM_SCHED),
+	 .help = "On-CPU time per process (the process table), in the sched module."},
+	{.key = "map_sizes.processes",
+	 .collectd = "MaxProcesses",
+	 .type = EBS_OPT_UINT,
+	 FIELD(max_procs),
+	 .lo = 64,
+	 .hi = 1048576,
+	 .def = 10240,
+	 .digest = EBS_DIGEST(EBS_FAM_SCHED),
+	 .help = "Rows of the sched module's process table (on-CPU time)."},
 };
 
 _Static_assert(sizeof(options) / sizeof(options[0]) <= EBS_CONFIG_OPTIONS_MAX,

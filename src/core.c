@@ -812,7 +812,8 @@ const struct ebs_snapshot *ebs_snapshot(struct ebs *e, char *err, size_t errlen)
 	s->views = (struct ebs_views){.syscall_latency = e->cfg.syscall_latency,
 				      .file_io = e->cfg.file_io,
 				      .tcp_peers = e->cfg.tcp_peers,
-				      .cgroups = e->cfg.cgroups};
+				      .cgroups = e->cfg.cgroups,
+				      .proc_cpu = e->cfg.proc_cpu};
 	for (int f = 0; f < EBS_FAM_COUNT; f++) {
 		struct ebs_module *m = &e->mods[f];
 		char rerr[EBS_ERR_LEN] = "";

@@ -12,7 +12,7 @@
 #define EBS_VERSION "0.1.0"
 /* Bumped whenever a pinned map's key/value layout changes; it is part of the
  * pin path, so a front-end never reads maps of another layout. */
-#define EBS_PIN_LAYOUT 7
+#define EBS_PIN_LAYOUT 8
 
 /* Log-linear buckets (bpf/ebs_hist.h): 16 exact ones for 0..15, then 16
  * per power of two up to 2^32, then one open bucket. */
@@ -55,6 +55,7 @@ struct ebs_config {
 	bool syscall_latency; /* off: one hook (sys_exit), counts and errors only */
 	bool file_io;	      /* syscalls module also counts read/write bytes */
 	bool tcp_peers;	      /* tcp module also keeps a row per remote endpoint */
+	bool proc_cpu;	      /* sched module also keeps on-CPU time per process */
 	/* turn on the kernel's per-program run-time statistics while open
 	 * (BPF_ENABLE_STATS; needs CAP_SYS_ADMIN).  They are a switch for the
 	 * whole host and cost every BPF program on it two clock reads per
@@ -72,6 +73,7 @@ struct ebs_config {
 	uint32_t max_threads;	     /* in-flight syscall / wakeup table entries */
 	uint32_t max_sockets;	     /* tracked TCP sockets */
 	uint32_t max_ports;	     /* TCP local-port table entries */
+	uint32_t max_procs;	     /* sched's process table entries */
 	/* events (SNMP notifications, collectd notifications) of one type a
 	 * front-end sends per EBS_EVENTS_WINDOW_MS; the rest are counted */
 	unsigned notify_limit;
@@ -195,10 +197,13 @@ struct ebs_tcp_peer_row {
 	uint64_t connects, retransmits, resets, bytes_in, bytes_out, segs_in, segs_out;
 };
 
-/* Page faults of one process (tgid) that faulted since load and is alive. */
+/* One live process (tgid) that ran on a CPU (sched module) or took a page
+ * fault (memory module) since load; a module that does not run leaves its
+ * columns at 0. */
 struct ebs_proc_row {
 	uint32_t pid; /* tgid */
 	char comm[EBS_COMM_LEN];
+	uint64_t oncpu_ns; /* sched */
 	uint64_t faults_user, faults_kernel;
 };
 
@@ -260,6 +265,7 @@ struct ebs_views {
 	bool file_io;	      /* the file I/O rows and byte totals */
 	bool tcp_peers;	      /* the TCP peer table */
 	bool cgroups;	      /* the cgroup rows */
+	bool proc_cpu;	      /* on-CPU time in the process table */
 };
 
 struct ebs_snapshot {

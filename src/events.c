@@ -35,7 +35,8 @@ static unsigned map_counters(const struct ebs_snapshot *s, enum ebs_family f,
 		return 3;
 	case EBS_FAM_SCHED:
 		c[0] = (struct map_counter){"sched_wakets", s->sched.wakeup_overflows};
-		return 1;
+		c[1] = (struct map_counter){"sched_procs", s->sched.proc_overflows};
+		return 2;
 	case EBS_FAM_MEMORY:
 		c[0] = (struct map_counter){"mem_procs", s->mem.proc_overflows};
 		return 1;

@@ -141,6 +141,16 @@ int ebs_cg_path_of(uint64_t id, char *buf, size_t len);
 /* The SNMP index of a cgroup id (docs/cgroups.md). */
 uint32_t ebs_cg_index(uint64_t id);
 
+/* The process table (procs.c): walks a hash map of tgid (__u32) -> value
+ * of value_size bytes (at most EBS_PROC_VALUE_MAX), fill() copying a
+ * value's columns into its row, and merges the rows into s->procs by pid
+ * (ascending), next to those of the modules read before.  map names the
+ * map in err. */
+#define EBS_PROC_VALUE_MAX 64
+int ebs_procs_read(int fd, const char *map, size_t value_size,
+		   void (*fill)(struct ebs_proc_row *row, const void *value),
+		   struct ebs_snapshot *s, char *err, size_t errlen);
+
 /* Whether the test variable name is set to something other than "" or "0"
  * (EBPFSTATS_TEST_HASH_STATE, EBPFSTATS_TEST_NO_BATCH: the paths of other
  * kernels, taken here by tests). */

@@ -67,67 +67,13 @@ static int mem_load(struct ebs_module *m)
 	return memory_bpf__load(m->skel);
 }
 
-static int cmp_proc(const void *a, const void *b)
+static void fill_proc(struct ebs_proc_row *row, const void *value)
 {
-	uint32_t x = ((const struct ebs_proc_row *)a)->pid;
-	uint32_t y = ((const struct ebs_proc_row *)b)->pid;
+	const struct ebs_mem_proc *v = value;
 
-	return x < y ? -1 : x > y;
-}
-
-/* The table changes while we walk it: get_next_key restarts from the first
- * key when ours was deleted meanwhile, so the walk is bounded by twice the
- * table size and duplicates are dropped after sorting. */
-static int read_procs(struct ebs_module *m, struct ebs_snapshot *s, char *err, size_t errlen)
-{
-	int fd = m->map_fd[MAP_PROCS];
-	struct bpf_map_info info;
-	uint32_t len = sizeof(info), cap, n = 0, walked = 0;
-	__u32 key, next;
-	int r;
-
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
-		snprintf(err, errlen, "inspecting mem_procs failed: %s", strerror(errno));
-		return -1;
-	}
-	cap = info.max_entries ? info.max_entries : 1;
-	s->procs = calloc(cap, sizeof(*s->procs));
-	if (!s->procs) {
-		snprintf(err, errlen, "out of memory for %u process rows", cap);
-		return -1;
-	}
-	r = bpf_map_get_next_key(fd, NULL, &next);
-	while (r == 0 && n < cap && walked++ < 2 * cap) {
-		struct ebs_mem_proc v;
-
-		key = next;
-		if (bpf_map_lookup_elem(fd, &key, &v) == 0) {
-			struct ebs_proc_row *row = &s->procs[n++];
-
-			row->pid = key;
-			memcpy(row->comm, v.comm, sizeof(row->comm));
-			row->comm[sizeof(row->comm) - 1] = '\0';
-			row->faults_user = v.faults_user;
-			row->faults_kernel = v.faults_kernel;
-		}
-		r = bpf_map_get_next_key(fd, &key, &next);
-	}
-	if (r < 0 && r != -ENOENT) {
-		snprintf(err, errlen, "walking mem_procs failed: %s", strerror(-r));
-		return -1;
-	}
-	qsort(s->procs, n, sizeof(*s->procs), cmp_proc);
-	{
-		uint32_t w = 0;
-
-		for (uint32_t i = 0; i < n; i++)
-			if (w == 0 || s->procs[w - 1].pid != s->procs[i].pid)
-				s->procs[w++] = s->procs[i];
-		n = w;
-	}
-	s->n_procs = n;
-	return 0;
+	memcpy(row->comm, v->comm, sizeof(row->comm));
+	row->faults_user = v->faults_user;
+	row->faults_kernel = v->faults_kernel;
 }
 
 /* The last victim's cgroup path, looked up in the cgroup2 mount once per
@@ -170,7 +116,8 @@ static int mem_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 		snprintf(err, errlen, "reading mem_oom failed: %s", strerror(errno));
 		return -1;
 	}
-	if (read_procs(m, s, err, errlen) < 0)
+	if (ebs_procs_read(m->map_fd[MAP_PROCS], "mem_procs", sizeof(struct ebs_mem_proc),
+			   fill_proc, s, err, errlen) < 0)
 		return -1;
 #define COPY(f, ...) s->mem.f = st.f;
 	EBS_MEM_COUNTERS(COPY)

@@ -1,8 +1,9 @@
-/* Scheduler module: sched_switch counts switches per CPU and closes
- * run-queue waits that sched_wakeup/_new (or a preemption) opened;
- * sched_migrate_task counts arrivals per CPU; fork/exec/exit are counted.
- * read() turns each CPU's copy of sched_cpu into that CPU's row and sums
- * the rows into the totals. */
+/* Scheduler module: sched_switch counts switches per CPU, closes
+ * run-queue waits that sched_wakeup/_new (or a preemption) opened and adds
+ * the slice that ended to its process's on-CPU time; sched_migrate_task
+ * counts arrivals per CPU; fork/exec/exit are counted.  read() turns each
+ * CPU's copy of sched_cpu into that CPU's row, sums the rows into the
+ * totals and walks the process table. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@ _Static_assert(sizeof(struct ebs_sched_cpu) % sizeof(uint64_t) == 0,
 _Static_assert(EBS_HIST_SLOTS == sizeof(((struct ebs_hist *)0)->slot) / sizeof(uint64_t),
 	       "kernel and snapshot histograms differ in size");
 
-enum { MAP_CPU, MAP_MIGR, MAP_CG, MAP_CG_CTR };
+enum { MAP_CPU, MAP_MIGR, MAP_CG, MAP_CG_CTR, MAP_PROCS };
 /* Indexes into sched_hooks[]: the hooks that open and close run-queue
  * waits. */
 enum { HOOK_SWITCH, HOOK_WAKEUP, HOOK_WAKEUP_NEW };
@@ -88,6 +89,16 @@ static struct bpf_object *sched_open(struct ebs_module *m, const struct ebs_conf
 		sched_destroy(m);
 		return NULL;
 	}
+	/* collect_process_cpu off: the code is pruned, the map keeps one entry */
+	skel->rodata->proc_cpu = cfg->proc_cpu;
+	rc = bpf_map__set_max_entries(skel->maps.sched_procs,
+				      cfg->proc_cpu && cfg->max_procs ? cfg->max_procs : 1);
+	if (rc < 0) {
+		snprintf(err, errlen, "sizing sched_procs to %u entries failed: %s", cfg->max_procs,
+			 strerror(-rc));
+		sched_destroy(m);
+		return NULL;
+	}
 	rc = bpf_map__set_max_entries(skel->maps.sched_migr, (__u32)ncpus);
 	if (rc < 0) {
 		snprintf(err, errlen, "sizing sched_migr to %d CPUs failed: %s", ncpus,
@@ -108,9 +119,17 @@ static int sched_load(struct ebs_module *m)
 	return sched_bpf__load(m->skel);
 }
 
+static void fill_proc(struct ebs_proc_row *row, const void *value)
+{
+	const struct ebs_sched_proc *v = value;
+
+	memcpy(row->comm, v->comm, sizeof(row->comm));
+	row->oncpu_ns = v->oncpu_ns;
+}
+
 /* Per-CPU map values come in possible-CPU order, which is the CPU number
  * wherever the possible mask has no holes (every architecture Linux
- * numbers CPUs densely on); sched_migr is indexed by CPU number.  Both
+ * numbers CPUs densely on); sched_migr is indexed by CPU number.  The
  * maps are read before the snapshot is touched, so a failed read leaves
  * it without sched numbers rather than with half of them. */
 static int sched_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, size_t errlen)
@@ -148,6 +167,13 @@ static int sched_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, s
 			rc = -1;
 			goto out;
 		}
+	/* the last read: it leaves s->procs as it was when it fails */
+	if (s->views.proc_cpu &&
+	    ebs_procs_read(m->map_fd[MAP_PROCS], "sched_procs", sizeof(struct ebs_sched_proc),
+			   fill_proc, s, err, errlen) < 0) {
+		rc = -1;
+		goto out;
+	}
 
 	for (int c = 0; c < ncpus; c++) {
 		const struct ebs_sched_cpu *v =
@@ -206,10 +232,8 @@ static const struct ebs_hook sched_hooks[] = {
 };
 
 static const char *const sched_maps[] = {
-	[MAP_CPU] = "sched_cpu",
-	[MAP_MIGR] = "sched_migr",
-	[MAP_CG] = "cg_sched",
-	[MAP_CG_CTR] = "cg_ctr_sched",
+	[MAP_CPU] = "sched_cpu",       [MAP_MIGR] = "sched_migr",   [MAP_CG] = "cg_sched",
+	[MAP_CG_CTR] = "cg_ctr_sched", [MAP_PROCS] = "sched_procs",
 };
 
 const struct ebs_module_ops ebs_module_sched = {

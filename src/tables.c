@@ -521,9 +521,12 @@ const struct ebs_table_desc ebs_tables[EBS_T_COUNT] = {
 		.select_parse = select_parse_tcp_peer,
 		.select_match = select_match_tcp_peer,
 	},
+	/* rows of the sched module (on-CPU time) and of the memory module
+	 * (page faults) merged by pid (procs.c): served while either runs,
+	 * each column while its own module does */
 	[EBS_T_PROC] = {
 		.name = "process",
-		.family = EBS_FAM_MEMORY,
+		.family = EBS_FAM_COUNT,
 		ROWS_PTR(procs, n_procs),
 		.key = key_proc,
 		.mib_table = "ebsProcTable",

@@ -1,14 +1,18 @@
 /* Command-line front of the known workloads, for the shell integration
  * tests (collectd, SNMP, demo):
  *   ebs-workload getppid N [COMM] | errors N [COMM] | tcp M | refused |
- *                pingpong K | forks F | tcphold BYTES GOFILE [PORT]
+ *                pingpong K | forks F | tcphold BYTES GOFILE [PORT] |
+ *                spin MS THREADS | pages MIB REPS
  * tcp prints the listener port it used.  tcphold (tests of live TCP
  * bytes): BYTES over one loopback connection to a listener on PORT (else
  * one the kernel picks), then the port on a line once
  * the sender has them acknowledged; the connection stays open until GOFILE
  * exists, then both ends close and the TCP_INFO totals of each end follow,
- * "client|server BYTES_ACKED BYTES_RECEIVED SEGS_OUT SEGS_IN". */
+ * "client|server BYTES_ACKED BYTES_RECEIVED SEGS_OUT SEGS_IN".  spin stops
+ * itself (SIGSTOP) once its threads have spun, so that its CPU time holds
+ * still while a test reads it, and exits when continued. */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,9 +83,16 @@ int main(int argc, char **argv)
 		rc = wl_forks(num(argv[2]));
 	else if (!strcmp(w, "tcphold") && (argc == 4 || argc == 5))
 		rc = tcphold(num(argv[2]), argv[3], argc == 5 ? (uint16_t)num(argv[4]) : 0);
+	else if (!strcmp(w, "spin") && argc == 4) {
+		rc = wl_spin(num(argv[2]), num(argv[3]));
+		if (rc == 0)
+			raise(SIGSTOP);
+	} else if (!strcmp(w, "pages") && argc == 4)
+		rc = wl_pages(num(argv[2]), num(argv[3]));
 	else {
 		fprintf(stderr, "usage: ebs-workload getppid N [COMM] | errors N [COMM] | tcp M | "
-				"refused | pingpong K | forks F | tcphold BYTES GOFILE [PORT]\n");
+				"refused | pingpong K | forks F | tcphold BYTES GOFILE [PORT] | "
+				"spin MS THREADS | pages MIB REPS\n");
 		return 2;
 	}
 	if (rc < 0)

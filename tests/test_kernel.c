@@ -796,6 +796,8 @@ static void test_state_maps(void **state)
  * syscall count, the TCP connects (both socket trackers, and the bucket
  * table's bound), the refused connects and the ping-pong give the same
  * numbers. */
+static void proc_cpu(void);
+
 static void flavour(const char *kind)
 {
 	struct ebs *e;
@@ -827,6 +829,7 @@ static void flavour(const char *kind)
 		test_tcp_attempt_fails(NULL);
 		tcp_tracker_bound(false);
 		sched_pingpong();
+		proc_cpu();
 	}
 	unsetenv("EBPFSTATS_TEST_ATTACH");
 }
@@ -1042,6 +1045,136 @@ static void test_memory_faults(void **state)
 	s = snap(e);
 	assert_null(procrow(s, (uint32_t)pid)); /* reclaimed at exit */
 	assert_int_equal(s->mem.proc_overflows, 0);
+	ebs_close(e);
+}
+
+/* ---- on-CPU time per process ------------------------------------------ */
+
+/* The state letter and utime + stime of /proc/PID/stat, the kernel's own
+ * account of the process's CPU time (all its threads, exited ones too), in
+ * ns (clock ticks of 1/sysconf(_SC_CLK_TCK) s).  -1 when it cannot be read. */
+static int proc_stat(pid_t pid, char *state, uint64_t *cpu_ns)
+{
+	char path[64], buf[1024];
+	unsigned long long ut, st;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	size_t n;
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* the comm may hold spaces and parentheses: fields follow the last ')' */
+	p = strrchr(buf, ')');
+	if (!p || hz <= 0 ||
+	    sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", state, &ut,
+		   &st) != 3)
+		return -1;
+	*cpu_ns = (uint64_t)(ut + st) * (1000000000ull / (uint64_t)hz);
+	return 0;
+}
+
+/* A child spins SPIN_MS of CPU on each of 2 threads, then blocks: once it
+ * sleeps (its last slice ended with a switch), its row's on-CPU time is
+ * within 5 % of its utime + stime, read at the same moment, while neither
+ * moves.  /proc counts in ticks of 10 ms: 1.6 s keeps that under 1 %.
+ * After it exits its row is gone. */
+#define SPIN_MS 800
+#define SPIN_THREADS 2
+
+static void proc_cpu(void)
+{
+	int ready[2], hold[2];
+	uint64_t ref_ns = 0;
+	char c, st = '?';
+
+	struct ebs *e = open_private();
+	const struct ebs_snapshot *s = snap(e);
+	assert_running(s, EBS_FAM_SCHED);
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(hold), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(ready[0]);
+		close(hold[1]);
+		prctl(PR_SET_NAME, "ebs-kt-hog");
+		if (wl_spin(SPIN_MS, SPIN_THREADS) < 0)
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		if (read(hold[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	/* until it sleeps in read(): its last slice is then accounted */
+	for (int i = 0; i < 5000; i++) {
+		assert_int_equal(proc_stat(pid, &st, &ref_ns), 0);
+		if (st == 'S')
+			break;
+		usleep(1000);
+	}
+	assert_int_equal(st, 'S');
+	s = snap(e);
+	const struct ebs_proc_row *r = procrow(s, (uint32_t)pid);
+	if (!r)
+		fail_msg("no process row for pid %d among %u", (int)pid, s->n_procs);
+	print_message("# pid %d: on-CPU %.3f s, utime+stime %.3f s\n", (int)pid,
+		      (double)r->oncpu_ns / 1e9, (double)ref_ns / 1e9);
+	/* the threads' own clocks read SPIN_MS each at least */
+	assert_true(ref_ns >= (uint64_t)SPIN_MS * SPIN_THREADS * 1000000u * 95 / 100);
+	if (fabs((double)r->oncpu_ns - (double)ref_ns) > 0.05 * (double)ref_ns)
+		fail_msg("on-CPU %" PRIu64 " ns is not within 5 %% of utime+stime %" PRIu64 " ns",
+			 r->oncpu_ns, ref_ns);
+	/* the first slice may end before the name changed */
+	assert_true(strcmp(r->comm, "ebs-kt-hog") == 0 || strcmp(r->comm, "test_kernel") == 0 ||
+		    strncmp(r->comm, "lt-test_kernel", 14) == 0 ||
+		    (under_valgrind() && strncmp(r->comm, "memcheck-", 9) == 0));
+	assert_int_equal(r->faults_user, 0); /* the memory module does not run */
+	close(hold[1]);
+	int ws;
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	close(ready[0]);
+	s = snap(e);
+	assert_null(procrow(s, (uint32_t)pid)); /* its last thread took the row along */
+	assert_int_equal(s->sched.proc_overflows, 0);
+	ebs_close(e);
+}
+
+static void test_proc_cpu(void **state)
+{
+	(void)state;
+	proc_cpu();
+}
+
+/* collect_process_cpu off: no rows from the sched module, the column is
+ * not active. */
+static void test_proc_cpu_off(void **state)
+{
+	struct ebs_config cfg;
+
+	(void)state;
+	ebs_config_init(&cfg);
+	cfg.pin_path[0] = '\0';
+	cfg.proc_cpu = false;
+	struct ebs *e = open_cfg(&cfg);
+	const struct ebs_snapshot *s = snap(e);
+	assert_running(s, EBS_FAM_SCHED);
+	assert_int_equal(wl_forks(3), 0);
+	s = snap(e);
+	assert_int_equal(s->n_procs, 0);
+	const struct ebs_metric *m = ebs_metric_find("sched.proc.oncpu_ns");
+	assert_non_null(m);
+	assert_false(ebs_metric_active(m, s, NULL));
 	ebs_close(e);
 }
 
@@ -1557,6 +1690,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_disabled_family, clear_test_env),
 		cmocka_unit_test_teardown(test_memory_faults, clear_test_env),
 		cmocka_unit_test_teardown(test_memory_oom, clear_test_env),
+		cmocka_unit_test_teardown(test_proc_cpu, clear_test_env),
+		cmocka_unit_test_teardown(test_proc_cpu_off, clear_test_env),
 		cmocka_unit_test_teardown(test_file_io_bytes, clear_test_env),
 		cmocka_unit_test_teardown(test_tcp_peers, clear_test_env),
 		cmocka_unit_test_teardown(test_tcp_peers_walk, clear_test_env),
@@ -1568,6 +1703,9 @@ int main(void)
 		return 77;
 	}
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/ebs-test-%d", (int)getpid());
+	/* EBS_TEST_FILTER=test_proc_cpu*: only the tests whose name matches */
+	if (getenv("EBS_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("EBS_TEST_FILTER"));
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	char err[EBS_ERR_LEN];
 	ebs_unload(pin_root, err, sizeof(err));

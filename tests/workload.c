@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -218,6 +219,63 @@ int wl_forks(unsigned f)
 		if (pid == 0)
 			_exit(0);
 		if (reap(pid) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void *spin(void *arg)
+{
+	uint64_t until_ns = (uint64_t)(uintptr_t)arg * 1000000u;
+	struct timespec ts;
+	volatile uint64_t x = 0;
+
+	do {
+		for (int i = 0; i < 100000; i++)
+			x += (uint64_t)i;
+		if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+			return NULL;
+	} while ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec < until_ns);
+	return NULL;
+}
+
+#define SPIN_THREADS_MAX 16
+
+int wl_spin(unsigned ms, unsigned threads)
+{
+	pthread_t t[SPIN_THREADS_MAX];
+	unsigned n = 0;
+	int rc = 0;
+
+	if (threads < 1 || threads > SPIN_THREADS_MAX)
+		return -1;
+	for (; n + 1 < threads; n++)
+		if (pthread_create(&t[n], NULL, spin, (void *)(uintptr_t)ms) != 0) {
+			rc = -1;
+			break;
+		}
+	spin((void *)(uintptr_t)ms);
+	for (unsigned i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	return rc;
+}
+
+int wl_pages(unsigned mib, unsigned reps)
+{
+	size_t len = (size_t)mib << 20;
+	long pg = sysconf(_SC_PAGESIZE);
+
+	if (pg <= 0)
+		return -1;
+	for (unsigned r = 0; r < reps; r++) {
+		volatile unsigned char *p =
+			mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return -1;
+		for (size_t off = 0; off < len; off += (size_t)pg)
+			p[off] = 1;
+		if (munmap((void *)p, len) < 0)
 			return -1;
 	}
 	return 0;

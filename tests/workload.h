@@ -25,6 +25,16 @@ int wl_pingpong(unsigned k);
 /* f children forked and reaped. */
 int wl_forks(unsigned f);
 
+/* The calling process spins on `threads` threads (itself and threads - 1
+ * more), each until its own CPU time (CLOCK_THREAD_CPUTIME_ID) reaches ms
+ * milliseconds; the extra threads are joined.  0 or -1. */
+int wl_spin(unsigned ms, unsigned threads);
+
+/* The calling process maps mib MiB of anonymous memory, writes one byte
+ * per page (each page allocated once), unmaps it (each freed), reps
+ * times.  0 or -1. */
+int wl_pages(unsigned mib, unsigned reps);
+
 /* A child named comm makes n clock_nanosleep() calls of lo_ns .. hi_ns
  * (uniform; lo_ns == hi_ns: fixed), with 1 ns timer slack, and times each
  * one with CLOCK_MONOTONIC around the call: out_ns[i] (n entries).  Before
