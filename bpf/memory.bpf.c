@@ -7,7 +7,14 @@
  * Page faults are the hottest of these hooks: one per-CPU increment and one
  * hash lookup per fault (a fault itself costs a microsecond or more).  A
  * process's first fault inserts its row; when the table is full the fault
- * is still counted in the totals and in proc_overflows. */
+ * is still counted in the totals and in proc_overflows.
+ *
+ * With collect_page_allocs, kmem:mm_page_alloc and mm_page_free add
+ * 1 << order to per-CPU page counters, one add per allocation or free.
+ * mm_page_free fires in free_pages_prepare(), which every way of freeing
+ * pages goes through, before /proc/vmstat's pgfree counts them;
+ * mm_page_free_batched fires for some of the same pages a second time
+ * (free_unref_folios()), so it is not hooked. */
 #include "vmlinux.h"
 
 #include <bpf/bpf_core_read.h>
@@ -117,6 +124,21 @@ static __always_inline int victim_from_task(struct task_struct *t)
 			 t ? BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id) : 0);
 }
 
+/* order is below MAX_PAGE_ORDER (10 or so); the bound keeps a bad read
+ * from shifting past 63. */
+static __always_inline int on_pages(bool alloc, bool ok, unsigned int order)
+{
+	struct ebs_mem_stats *st = stats();
+
+	if (!st || !ok || order >= 32)
+		return 0;
+	if (alloc)
+		st->pages_alloc += 1ULL << order;
+	else
+		st->pages_free += 1ULL << order;
+	return 0;
+}
+
 /* The last thread of a process is leaving: signal->live already dropped
  * to 0 when the tracepoint fires (do_exit decrements it first). */
 static __always_inline int on_exit(struct task_struct *t)
@@ -159,6 +181,19 @@ static __always_inline int victim_from_record(void *ctx)
 }
 
 EBS_HOOK(oom, mark_victim, (), victim_from_args(ctx), void *, victim_from_record(ctx))
+
+/* ---- kmem:mm_page_alloc, mm_page_free (collect_page_allocs) ----------- */
+
+/* A failed allocation fires too, with no page (the record: pfn -1). */
+/* clang-format off */
+EBS_HOOK(kmem, mm_page_alloc, (struct page *page, unsigned int order),
+	 on_pages(true, page != NULL, order), struct trace_event_raw_mm_page_alloc *,
+	 on_pages(true, ctx->pfn != ~0UL, ctx->order))
+
+EBS_HOOK(kmem, mm_page_free, (struct page *page, unsigned int order),
+	 on_pages(false, true, order), struct trace_event_raw_mm_page_free *,
+	 on_pages(false, true, ctx->order))
+/* clang-format on */
 
 /* ---- sched:sched_process_exit ----------------------------------------- */
 

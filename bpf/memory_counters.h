@@ -23,9 +23,23 @@
 	  "mem_procs", "ebsMemoryProcOverflows", 6,                                                \
 	  "Faults not attributed to a process because the process table was full.")
 
+/* kmem:mm_page_alloc / mm_page_free, 1 << order pages each: what
+ * /proc/vmstat counts as pgalloc_* (summed) and pgfree.  Only with
+ * collect_page_allocs; pages, not events, so not in the module's events. */
+#define EBS_MEM_PAGE_COUNTERS(X)                                                                   \
+	X(pages_alloc, "memory.pages_allocated", OTHER, "pages", "ebpf_events", "pages_allocated", \
+	  "ebsMemoryPagesAllocated", 7,                                                            \
+	  "Pages handed out by the page allocator (kmem:mm_page_alloc, 1 << order each), as "      \
+	  "/proc/vmstat pgalloc_* summed.")                                                        \
+	X(pages_free, "memory.pages_freed", OTHER, "pages", "ebpf_events", "pages_freed",          \
+	  "ebsMemoryPagesFreed", 8,                                                                \
+	  "Pages given back to the page allocator (kmem:mm_page_free, 1 << order each), as "       \
+	  "/proc/vmstat pgfree.")
+
 /* All of them, in the kernel struct's order. */
 #define EBS_MEM_COUNTERS(X)                                                                        \
 	EBS_MEM_EVENT_COUNTERS(X)                                                                  \
-	EBS_MEM_OVERFLOW_COUNTERS(X)
+	EBS_MEM_OVERFLOW_COUNTERS(X)                                                               \
+	EBS_MEM_PAGE_COUNTERS(X)
 
 #endif

@@ -326,6 +326,7 @@ const struct ebs_metric ebs_catalog[] = {
 	  "", NULL, NULL, "ebsMemoryOomLastComm", 5, STR, 0,
 	  "Command name of the last OOM victim; empty when unknown."),
 	EBS_MEM_OVERFLOW_COUNTERS(MEM_COUNTER)
+	EBS_MEM_PAGE_COUNTERS(MEM_COUNTER)
 	/* the process table: rows of the sched and memory modules merged by
 	 * pid (src/procs.c); its comm is there while either module runs */
 	R("memory.proc.comm", AGT, EBS_INFO, EBS_T_PROC, struct ebs_proc_row, comm, EBS_V_STR, "",
@@ -608,6 +609,8 @@ const char *ebs_metric_view(const struct ebs_metric *m)
 	 * of its own (the table's other columns are the memory module's) */
 	if (m->table == EBS_T_PROC && m->family == EBS_FAM_SCHED)
 		return "process_cpu";
+	if (strncmp(m->id, "memory.pages_", 13) == 0)
+		return "page_allocs";
 	if (ebs_tables[m->table].view)
 		return ebs_tables[m->table].view;
 	/* kernel run-time statistics: only while BPF stats are live */
@@ -645,6 +648,8 @@ bool ebs_metric_active(const struct ebs_metric *m, const struct ebs_snapshot *s,
 	if (strstr(view, "cgroups") && !s->views.cgroups)
 		return false;
 	if (strcmp(view, "process_cpu") == 0 && !s->views.proc_cpu)
+		return false;
+	if (strcmp(view, "page_allocs") == 0 && !s->views.page_allocs)
 		return false;
 	return true;
 }

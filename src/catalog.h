@@ -209,8 +209,8 @@ void ebs_cd_type_instance(const struct ebs_metric *m, const void *row, char *buf
 
 /* The configuration switch a metric needs, besides its module running, to
  * be reported: "always", "syscall_latency", "file_io",
- * "file_io+syscall_latency" (both), "tcp_peers", "process_cpu" or
- * "bpf_stats" (fields of
+ * "file_io+syscall_latency" (both), "tcp_peers", "process_cpu",
+ * "page_allocs" or "bpf_stats" (fields of
  * struct ebs_config; collect_<view> and bpf_stats in the YAML).  This is
  * what collectd/ebpf.c's cd_metric_wanted() and cd_row_wanted() decide;
  * the peer table has no rows without tcp_peers.  SNMP serves the object

@@ -227,6 +227,14 @@ static const struct ebs_config_option options[] = {
 	 .def = 10240,
 	 .digest = EBS_DIGEST(EBS_FAM_SCHED),
 	 .help = "Rows of the sched module's process table (on-CPU time)."},
+	/* two hooks that fire on every page allocation and free */
+	{.key = "collect_page_allocs",
+	 .collectd = "CollectPageAllocs",
+	 .type = EBS_OPT_BOOL,
+	 FIELD(page_allocs),
+	 .def = false,
+	 .digest = EBS_DIGEST(EBS_FAM_MEMORY),
+	 .help = "Pages allocated and freed by the page allocator, in the memory module."},
 };
 
 _Static_assert(sizeof(options) / sizeof(options[0]) <= EBS_CONFIG_OPTIONS_MAX,

@@ -454,7 +454,7 @@ static void module_start(struct ebs *e, enum ebs_family fam)
 		char why[EBS_REASON_LEN];
 
 		m->chosen[i] = EBS_ATT_NONE;
-		if ((hk->latency && !cfg->syscall_latency) || (hk->cgroups && !cfg->cgroups))
+		if (!ebs_hook_wanted(hk, cfg))
 			continue;
 		m->chosen[i] = ebs_hook_choose(&e->host, hk, why, sizeof(why));
 		if (m->chosen[i] == EBS_ATT_NONE) {
@@ -813,7 +813,8 @@ const struct ebs_snapshot *ebs_snapshot(struct ebs *e, char *err, size_t errlen)
 				      .file_io = e->cfg.file_io,
 				      .tcp_peers = e->cfg.tcp_peers,
 				      .cgroups = e->cfg.cgroups,
-				      .proc_cpu = e->cfg.proc_cpu};
+				      .proc_cpu = e->cfg.proc_cpu,
+				      .page_allocs = e->cfg.page_allocs};
 	for (int f = 0; f < EBS_FAM_COUNT; f++) {
 		struct ebs_module *m = &e->mods[f];
 		char rerr[EBS_ERR_LEN] = "";
@@ -896,8 +897,7 @@ enum ebs_status ebs_check(const struct ebs_config *cfg, enum ebs_family fam, cha
 	} else {
 		for (unsigned i = 0; i < ops->n_hooks; i++) {
 			char why[EBS_REASON_LEN];
-			if ((ops->hooks[i].latency && !cfg->syscall_latency) ||
-			    (ops->hooks[i].cgroups && !cfg->cgroups))
+			if (!ebs_hook_wanted(&ops->hooks[i], cfg))
 				continue;
 			if (ebs_hook_choose(&h, &ops->hooks[i], why, sizeof(why)) != EBS_ATT_NONE)
 				continue;

@@ -56,6 +56,7 @@ struct ebs_config {
 	bool file_io;	      /* syscalls module also counts read/write bytes */
 	bool tcp_peers;	      /* tcp module also keeps a row per remote endpoint */
 	bool proc_cpu;	      /* sched module also keeps on-CPU time per process */
+	bool page_allocs;     /* memory module also counts page allocations and frees */
 	/* turn on the kernel's per-program run-time statistics while open
 	 * (BPF_ENABLE_STATS; needs CAP_SYS_ADMIN).  They are a switch for the
 	 * whole host and cost every BPF program on it two clock reads per
@@ -266,6 +267,7 @@ struct ebs_views {
 	bool tcp_peers;	      /* the TCP peer table */
 	bool cgroups;	      /* the cgroup rows */
 	bool proc_cpu;	      /* on-CPU time in the process table */
+	bool page_allocs;     /* pages allocated and freed */
 };
 
 struct ebs_snapshot {

@@ -23,13 +23,22 @@
 struct ebs_hook {
 	const char *category, *event;
 	const char *prog_btf, *prog_raw, *prog_tp;
-	bool optional; /* the module runs DEGRADED without it */
-	bool latency;  /* only wanted when cfg->syscall_latency */
-	bool cgroups;  /* only wanted when cfg->cgroups */
+	bool optional;	  /* the module runs DEGRADED without it */
+	bool latency;	  /* only wanted when cfg->syscall_latency */
+	bool cgroups;	  /* only wanted when cfg->cgroups */
+	bool page_allocs; /* only wanted when cfg->page_allocs */
 	const char *alt_btf, *alt_raw, *alt_tp;
 };
 
 enum ebs_attach_kind { EBS_ATT_NONE, EBS_ATT_BTF, EBS_ATT_RAW, EBS_ATT_TP };
+
+/* Whether a hook is wanted with these settings: those of a view that is
+ * off are neither probed nor attached. */
+static inline bool ebs_hook_wanted(const struct ebs_hook *hk, const struct ebs_config *cfg)
+{
+	return (!hk->latency || cfg->syscall_latency) && (!hk->cgroups || cfg->cgroups) &&
+	       (!hk->page_allocs || cfg->page_allocs);
+}
 
 struct ebs_module;
 

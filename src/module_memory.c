@@ -1,5 +1,6 @@
 /* Memory module: page faults (user and kernel) in total and per process,
- * OOM kills with the last victim.  The page-fault tracepoints exist on x86
+ * OOM kills with the last victim, and with collect_page_allocs the pages
+ * the page allocator hands out and takes back.  The page-fault tracepoints exist on x86
  * only; elsewhere the module runs degraded with the reason naming them, and
  * OOM kills are still counted.  read() sums the per-CPU counters and walks
  * the process table. */
@@ -148,6 +149,10 @@ static const struct ebs_hook mem_hooks[] = {
 	 .optional = true},
 	{"sched", "sched_process_exit", "sched_process_exit_btf", "sched_process_exit_raw",
 	 "sched_process_exit_tp", .optional = true},
+	{"kmem", "mm_page_alloc", "mm_page_alloc_btf", "mm_page_alloc_raw", "mm_page_alloc_tp",
+	 .optional = true, .page_allocs = true},
+	{"kmem", "mm_page_free", "mm_page_free_btf", "mm_page_free_raw", "mm_page_free_tp",
+	 .optional = true, .page_allocs = true},
 };
 
 static const char *const mem_maps[] = {

@@ -1467,7 +1467,8 @@ static bool wanted(const struct ebs_metric *m, const struct ebs_snapshot *s)
  * whose view names it. */
 static void test_views_match_catalog(void **state)
 {
-	static const char *const knobs[] = {"syscall_latency", "file_io", "bpf_stats", "cgroups"};
+	static const char *const knobs[] = {"syscall_latency", "file_io", "bpf_stats", "cgroups",
+					    "page_allocs"};
 	struct ebs_snapshot s;
 
 	(void)state;
@@ -1488,6 +1489,7 @@ static void test_views_match_catalog(void **state)
 				s.modules[f].bpf_stats = true;
 			}
 			s.views.syscall_latency = s.views.file_io = s.views.cgroups = true;
+			s.views.page_allocs = true;
 			/* k == the number of knobs: all on */
 			if (k < STATIC_ARRAY_SIZE(knobs) && !strcmp(knobs[k], "syscall_latency"))
 				s.views.syscall_latency = false;
@@ -1495,6 +1497,8 @@ static void test_views_match_catalog(void **state)
 				s.views.file_io = false;
 			if (k < STATIC_ARRAY_SIZE(knobs) && !strcmp(knobs[k], "cgroups"))
 				s.views.cgroups = false;
+			if (k < STATIC_ARRAY_SIZE(knobs) && !strcmp(knobs[k], "page_allocs"))
+				s.views.page_allocs = false;
 			if (k < STATIC_ARRAY_SIZE(knobs) && !strcmp(knobs[k], "bpf_stats"))
 				for (int f = 0; f < EBS_FAM_COUNT; f++)
 					s.modules[f].bpf_stats = false;

@@ -275,18 +275,19 @@ static void test_defaults_round_trip(void **state)
  * the schema.  A change makes every pin of an earlier version report
  * "loaded with other settings"; if one is meant, say so and update these.
  * Every family's changed with the cgroup settings (EBS_PIN_LAYOUT 5),
- * sched's again with collect_process_cpu and map_sizes.processes, along
- * with its map layout (EBS_PIN_LAYOUT 7). */
+ * sched's again with collect_process_cpu and map_sizes.processes,
+ * memory's with collect_page_allocs, along with their map layouts
+ * (EBS_PIN_LAYOUT 8). */
 static void test_digests_unchanged(void **state)
 {
 	static const uint64_t defaults[EBS_FAM_COUNT] = {0x8b15d8d000ead212ULL,
 							 0xd49781ba717c34deULL,
 							 0x6ccf840c40a2852aULL,
-							 0x8153174a6f5e4033ULL};
+							 0x45dfd89eb816d0e3ULL};
 	static const uint64_t changed[EBS_FAM_COUNT] = {0x86bcfa498e04e430ULL,
 							0x248fba09a7bf9834ULL,
 							0xcf267f9b4b802f82ULL,
-							0x3582003afadad6fbULL};
+							0x58ae40ff9fcb182bULL};
 	static const char *const set[][2] = {
 		{"sample_rate", "37"},		{"collect_syscall_latency", "false"},
 		{"collect_file_io", "true"},	{"collect_tcp_peers", "false"},

@@ -1048,6 +1048,87 @@ static void test_memory_faults(void **state)
 	ebs_close(e);
 }
 
+/* ---- page allocations --------------------------------------------------- */
+
+/* /proc/vmstat's pgalloc_<zone> summed, and pgfree. */
+static void vmstat_pages(uint64_t *alloc, uint64_t *freed)
+{
+	FILE *f = fopen("/proc/vmstat", "re");
+	char name[64];
+	unsigned long long v;
+
+	assert_non_null(f);
+	*alloc = *freed = 0;
+	while (fscanf(f, "%63s %llu", name, &v) == 2) {
+		if (strncmp(name, "pgalloc_", 8) == 0)
+			*alloc += v;
+		else if (strcmp(name, "pgfree") == 0)
+			*freed += v;
+	}
+	fclose(f);
+}
+
+static bool within(uint64_t got, uint64_t want, double tol)
+{
+	return fabs((double)got - (double)want) <= tol * (double)want;
+}
+
+/* 200 MiB mapped, touched page by page and unmapped, three times: over the
+ * same window the page counters move as /proc/vmstat's pgalloc_* (summed)
+ * and pgfree, within 5 % (both count the whole host, other processes'
+ * pages too), and by at least the workload's own pages. */
+static void test_page_allocs(void **state)
+{
+	const unsigned MIB = 200, REPS = 3;
+	uint64_t va0, vf0, va1, vf1;
+	struct ebs_config cfg;
+
+	(void)state;
+	ebs_config_init(&cfg);
+	cfg.pin_path[0] = '\0';
+	cfg.collect[EBS_FAM_MEMORY] = true;
+	cfg.page_allocs = true;
+	struct ebs *e = open_cfg(&cfg);
+	const struct ebs_snapshot *s = snap(e);
+	assert_running(s, EBS_FAM_MEMORY);
+	assert_true(s->views.page_allocs);
+	vmstat_pages(&va0, &vf0);
+	s = snap(e);
+	uint64_t a0 = s->mem.pages_alloc, f0 = s->mem.pages_free;
+	assert_int_equal(wl_pages(MIB, REPS), 0);
+	vmstat_pages(&va1, &vf1);
+	s = snap(e);
+	uint64_t da = s->mem.pages_alloc - a0, df = s->mem.pages_free - f0;
+	uint64_t mine = (uint64_t)REPS * MIB * 1048576u / (uint64_t)sysconf(_SC_PAGESIZE);
+	print_message("# pages allocated %" PRIu64 " (vmstat %" PRIu64 "), freed %" PRIu64
+		      " (vmstat %" PRIu64 "), the workload's %" PRIu64 "\n",
+		      da, va1 - va0, df, vf1 - vf0, mine);
+	assert_true(da >= mine && df >= mine);
+	if (!within(da, va1 - va0, 0.05))
+		fail_msg("pages allocated %" PRIu64 ", vmstat pgalloc_* %" PRIu64, da, va1 - va0);
+	if (!within(df, vf1 - vf0, 0.05))
+		fail_msg("pages freed %" PRIu64 ", vmstat pgfree %" PRIu64, df, vf1 - vf0);
+	ebs_close(e);
+}
+
+/* collect_page_allocs off (the default): the hooks are not attached, the
+ * counters are not active and stay 0. */
+static void test_page_allocs_off(void **state)
+{
+	(void)state;
+	struct ebs *e = open_memory();
+	const struct ebs_snapshot *s = snap(e);
+	assert_running(s, EBS_FAM_MEMORY);
+	assert_int_equal(wl_pages(8, 1), 0);
+	s = snap(e);
+	assert_int_equal(s->mem.pages_alloc, 0);
+	assert_int_equal(s->mem.pages_free, 0);
+	const struct ebs_metric *m = ebs_metric_find("memory.pages_allocated");
+	assert_non_null(m);
+	assert_false(ebs_metric_active(m, s, s));
+	ebs_close(e);
+}
+
 /* ---- on-CPU time per process ------------------------------------------ */
 
 /* The state letter and utime + stime of /proc/PID/stat, the kernel's own
@@ -1691,6 +1772,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_memory_faults, clear_test_env),
 		cmocka_unit_test_teardown(test_memory_oom, clear_test_env),
 		cmocka_unit_test_teardown(test_proc_cpu, clear_test_env),
+		cmocka_unit_test_teardown(test_page_allocs, clear_test_env),
+		cmocka_unit_test_teardown(test_page_allocs_off, clear_test_env),
 		cmocka_unit_test_teardown(test_proc_cpu_off, clear_test_env),
 		cmocka_unit_test_teardown(test_file_io_bytes, clear_test_env),
 		cmocka_unit_test_teardown(test_tcp_peers, clear_test_env),
