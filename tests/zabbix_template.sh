@@ -84,7 +84,7 @@ cleanup_hook() {
 	:
 }
 agent_conf "$tmp/agent.yaml" "$WL_COMM" "collect_memory: true" "collect_file_io: true" \
-	"collect_cgroups: true"
+	"collect_cgroups: true" "collect_page_allocs: true"
 AGENT_READY='[ "$(get $O.2.1.2.1)" = syscalls ]'
 start_agent "$tmp/agent.yaml" "$tmp/agent.log"
 

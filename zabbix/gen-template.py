@@ -101,7 +101,8 @@ def item_tags(component, extra=()):
 # object that names it): the scalar group, the table holding that object, or a
 # scalar itself
 MEMORY_SCALARS = ("ebsMemoryFaultsUser", "ebsMemoryFaultsKernel", "ebsMemoryOomKills",
-                  "ebsMemoryOomLastPid", "ebsMemoryOomLastComm", "ebsMemoryProcOverflows")
+                  "ebsMemoryOomLastPid", "ebsMemoryOomLastComm", "ebsMemoryProcOverflows",
+                  "ebsMemoryPagesAllocated", "ebsMemoryPagesFreed")
 # the ebsCgroupTable columns the cgroup discovery reads: only these are walked,
 # not the table's 26 columns, as it has a row per service
 CGROUP_COLUMNS = ("ebsCgroupName", "ebsCgroupSyscalls", "ebsCgroupSyscallErrors",
@@ -130,7 +131,7 @@ MASTERS = [
      "own so that ebsProcTable, one row per process, is not read every interval."),
     ("ebpfstats.walk.processes", "Processes: walk", [(column_table, "ebsProcComm")],
      "{$EBS.PROC.INTERVAL}",
-     "ebsProcTable, one row per live process that took a page fault, every "
+     "ebsProcTable, one row per live process that ran on a CPU or took a page fault, every "
      "{$EBS.PROC.INTERVAL}: only the process discovery reads it, which discovers nothing "
      "until {$EBS.PROC.MATCHES} is set."),
     ("ebpfstats.walk.cgroups", "Cgroups: walk", [(column, n) for n in CGROUP_COLUMNS],
@@ -246,6 +247,14 @@ SCALARS = [
      "ebsMemoryProcOverflows", "rate", "events/s", "memory",
      "ebsMemoryProcOverflows: page faults of processes not counted in ebsProcTable because "
      "its map_sizes.threads rows were full."),
+    ("ebpfstats.memory.pages_allocated.rate", "Pages allocated per second", "memory",
+     "ebsMemoryPagesAllocated", "rate", "pages/s", "memory",
+     "ebsMemoryPagesAllocated: pages the page allocator handed out, host-wide, as "
+     "/proc/vmstat pgalloc_* (collect_memory and collect_page_allocs)."),
+    ("ebpfstats.memory.pages_freed.rate", "Pages freed per second", "memory",
+     "ebsMemoryPagesFreed", "rate", "pages/s", "memory",
+     "ebsMemoryPagesFreed: pages given back to the page allocator, host-wide, as "
+     "/proc/vmstat pgfree (collect_memory and collect_page_allocs)."),
     ("ebpfstats.sched.switches_voluntary.rate", "Voluntary context switches per second", "sched",
      "ebsSchedSwitchesVoluntary", "rate", "switches/s", "scheduler", "ebsSchedSwitchesVoluntary."),
     ("ebpfstats.sched.switches_involuntary.rate", "Involuntary context switches per second",
@@ -269,6 +278,10 @@ SCALARS = [
      "ebsSchedWakeupOverflows: wakeups not timed for want of a slot: the wakeup table "
      "(map_sizes.threads, where task storage is not used) was full, or task storage could not be "
      "allocated."),
+    ("ebpfstats.sched.proc_overflows.rate", "Process table overflows (CPU time) per second",
+     "sched", "ebsSchedProcOverflows", "rate", "events/s", "scheduler",
+     "ebsSchedProcOverflows: time slices of processes not counted in ebsProcCpuTime because "
+     "its map_sizes.processes rows were full."),
 ]
 
 # the local ports of common services: an operator's ports are a host macro away
@@ -319,7 +332,8 @@ MACROS = [
      "^(postgres|java)$."),
     ("{$EBS.PROC.NOT_MATCHES}", "CHANGE_IF_NEEDED", "Processes not to discover."),
     ("{$EBS.PROC.INTERVAL}", "10m",
-     "How often the process table is walked (one row per process that took a page fault)."),
+     "How often the process table is walked (one row per process that ran on a CPU or took "
+     "a page fault)."),
     ("{$EBS.CGROUP.MATCHES}", CGROUP_SERVICES,
      "Cgroups to discover (regular expression on the path below the cgroup2 mount, "
      "ebsCgroupName, cgroup_depth levels deep).  The default, the services of systemd's "
@@ -496,7 +510,8 @@ def build():
                       ("ebpfstats.sched.wakeup_overflows.rate", "threads"),
                       ("ebpfstats.tcp.socket_overflows.rate", "sockets"),
                       ("ebpfstats.tcp.port_overflows.rate", "ports"),
-                      ("ebpfstats.memory.proc_overflows.rate", "threads")):
+                      ("ebpfstats.memory.proc_overflows.rate", "threads"),
+                      ("ebpfstats.sched.proc_overflows.rate", "processes")):
         add_trigger(key, trigger(
             ("trigger",), "min(%s,15m)>0" % expr_item(key),
             "ebpfstats map full: %s (map_sizes.%s)" % (by_key[key]["name"], what), "WARNING",
@@ -842,6 +857,11 @@ def procs_rule(masters):
                   "Process {#COMM} ({#SNMPINDEX}): kernel page faults per second", m,
                   "ebsProcFaultsKernel", "rate", "faults/s", "memory", "ebsProcFaultsKernel.",
                   tags),
+        prototype(r, "ebpfstats.proc.cpu[{#SNMPINDEX}]",
+                  "Process {#COMM} ({#SNMPINDEX}): CPU utilization", m,
+                  "ebsProcCpuTime", "cpu", "%", "scheduler",
+                  "ebsProcCpuTime as a rate: the share of one CPU the process's threads ran "
+                  "(100 % is one CPU kept busy; collect_process_cpu).", tags),
     ]
     return {
         "uuid": uuid("rule", r),
@@ -851,9 +871,9 @@ def procs_rule(masters):
         "filter": match_filter("{#COMM}", "{$EBS.PROC.MATCHES}", "{$EBS.PROC.NOT_MATCHES}"),
         # a PID's items go an hour after its process
         "lifetime": "1h",
-        "description": "One row per live process that took a page fault (ebsProcTable, with "
-                       "collect_memory; the index is the PID), as far as {$EBS.PROC.MATCHES} "
-                       "lets through: none by default.",
+        "description": "One row per live process that ran on a CPU (collect_process_cpu) or "
+                       "took a page fault (collect_memory) (ebsProcTable; the index is the PID), "
+                       "as far as {$EBS.PROC.MATCHES} lets through: none by default.",
         "item_prototypes": protos,
         "master_item": {"key": m},
         "preprocessing": [walk_to_json(("{#COMM}", "ebsProcComm"))],
