@@ -15,6 +15,9 @@
  *                                      server a child on the same CPU
  *   bench-work stream ITERS CHUNKS     64 KiB writes over one open loopback
  *                                      connection, a child reading them
+ *   bench-work pagealloc ITERS CHUNKS  one anonymous page faulted in
+ *                                      (allocated) and unmapped (freed): a
+ *                                      1 MiB mapping touched page by page
  *   bench-work procs N                 N sleeping processes, forked now
  *   bench-work socks N LISTENERS       N open loopback connections and
  *                                      LISTENERS listening ports
@@ -31,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -104,6 +108,28 @@ static void op_getppid(void *ctx, unsigned long iters)
 	(void)ctx;
 	for (unsigned long i = 0; i < iters; i++)
 		syscall(SYS_getppid);
+}
+
+/* Pages per mapping of the pagealloc workload: 1 MiB, below a huge page. */
+#define PA_PAGES 256
+
+static void op_pagealloc(void *ctx, unsigned long iters)
+{
+	size_t pg = *(const size_t *)ctx, len = PA_PAGES * pg;
+
+	for (unsigned long i = 0; i < iters;) {
+		unsigned long n = iters - i < PA_PAGES ? iters - i : PA_PAGES;
+		volatile char *p =
+			mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			die("pagealloc mmap");
+		for (unsigned long k = 0; k < n; k++)
+			p[k * pg] = 1;
+		if (munmap((void *)p, len) < 0)
+			die("pagealloc munmap");
+		i += n;
+	}
 }
 
 struct pingpong {
@@ -384,7 +410,7 @@ static void persistent(int stream, unsigned long iters, unsigned long chunks)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench-work getppid|pingpong|tcp|rr|stream ITERS CHUNKS\n"
+	fprintf(stderr, "usage: bench-work getppid|pingpong|tcp|rr|stream|pagealloc ITERS CHUNKS\n"
 			"       bench-work procs N\n"
 			"       bench-work socks N LISTENERS\n");
 	exit(2);
@@ -414,7 +440,11 @@ int main(int argc, char **argv)
 			persistent(0, iters, chunks);
 		else if (!strcmp(argv[1], "stream"))
 			persistent(1, iters, chunks);
-		else
+		else if (!strcmp(argv[1], "pagealloc")) {
+			size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+			run_chunks(op_pagealloc, &pg, iters, chunks);
+		} else
 			usage();
 	} else {
 		usage();

@@ -1,10 +1,11 @@
 /* The tracer side of bench/run: holds one configuration of kernel programs
  * attached while bench/run drives a workload, and times snapshots.
  *
- *   ebs-bench open [-f FAM[,FAM]] [-l] [-P] [-S] [-m THREADS,SOCKETS,PORTS]
- *       libebpfstats with only the named families (syscalls, tcp, sched;
- *       default all), private programs (pin_path ""), latency on with -l,
- *       collect_tcp_peers off with -P.
+ *   ebs-bench open [-f FAM[,FAM]] [-l] [-P] [-A] [-S] [-C] [-m THREADS,SOCKETS,PORTS]
+ *       libebpfstats with only the named families (syscalls, tcp, sched,
+ *       memory; default the built-in defaults'), private programs
+ *       (pin_path ""), latency on with -l, collect_tcp_peers off with -P,
+ *       collect_page_allocs on with -A, collect_cgroups on with -C.
  *       -S turns the kernel's BPF run-time statistics off again after
  *       ebs_open() turned them on, to measure what they cost.
  *   ebs-bench floor OBJ HOOK[,HOOK] [-b]
@@ -67,7 +68,7 @@ static int cmp_u64(const void *a, const void *b)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: ebs-bench open [-f FAM[,FAM]] [-l] [-P] [-S] [-C] [-m THREADS,SOCKETS,PORTS]\n"
+		"usage: ebs-bench open [-f FAM[,FAM]] [-l] [-P] [-A] [-S] [-C] [-m THREADS,SOCKETS,PORTS]\n"
 		"       ebs-bench floor OBJ HOOK[,HOOK] [-b]\n"
 		"       ebs-bench obj OBJ PROG[,PROG] [-b]\n");
 	exit(2);
@@ -272,7 +273,7 @@ static int run_open(int argc, char **argv)
 	ebs_config_init(&cfg);
 	cfg.pin_path[0] = '\0';
 	cfg.syscall_latency = false;
-	while ((c = getopt(argc, argv, "f:lPSCm:")) != -1) {
+	while ((c = getopt(argc, argv, "f:lPASCm:")) != -1) {
 		switch (c) {
 		case 'f':
 			if (parse_family(&cfg, optarg) < 0)
@@ -281,6 +282,7 @@ static int run_open(int argc, char **argv)
 		case 'l': cfg.syscall_latency = true; break;
 		case 'P': cfg.tcp_peers = false; break;
 		case 'C': cfg.cgroups = true; break;
+		case 'A': cfg.page_allocs = true; break;
 		case 'S': no_stats = true; break;
 		case 'm':
 			if (sscanf(optarg, "%u,%u,%u", &cfg.max_threads, &cfg.max_sockets,

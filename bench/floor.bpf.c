@@ -33,4 +33,10 @@ FLOOR(tcp_send_reset)
 FLOOR(tcp_receive_reset)
 FLOOR(tcp_probe)
 
+FLOOR(page_fault_user)
+FLOOR(page_fault_kernel)
+FLOOR(mark_victim)
+FLOOR(mm_page_alloc)
+FLOOR(mm_page_free)
+
 char LICENSE[] SEC("license") = "GPL";

@@ -26,6 +26,8 @@ SYS_HOOKS=sys_enter,sys_exit
 SCHED_HOOKS=sched_switch,sched_wakeup,sched_wakeup_new,sched_migrate_task,sched_process_fork,sched_process_exec,sched_process_exit
 TCP_HOOKS=inet_sock_set_state,tcp_retransmit_skb,tcp_send_reset,tcp_receive_reset,tcp_probe
 DEFAULT_HOOKS=$SYS_HOOKS,$SCHED_HOOKS,$TCP_HOOKS
+MEM_HOOKS=page_fault_user,page_fault_kernel,mark_victim,sched_process_exit
+PAGE_HOOKS=mm_page_alloc,mm_page_free
 
 # The workload of each scenario (bench-work ITERS CHUNKS), scaled.
 work_of() {
@@ -35,6 +37,7 @@ work_of() {
 	tcp) echo "tcp $(scaled 500) 40" ;;
 	rr) echo "rr $(scaled 2000) 40" ;;
 	stream) echo "stream $(scaled 300) 40" ;;
+	pagealloc) echo "pagealloc $(scaled 20000) 40" ;;
 	esac
 }
 
@@ -132,7 +135,7 @@ prog_ids() { bpftool -j prog show 2>/dev/null | jq -r '.[].id' | sort -n; }
 link_ids() { bpftool -j link show 2>/dev/null | jq -r '.[].id' | sort -n; }
 # Tracepoints that any case attaches to: a foreign program there is in
 # every number, base included.
-HOOKS='sys_enter|sys_exit|sched_switch|sched_wakeup|sched_wakeup_new|sched_migrate_task|sched_process_fork|sched_process_exec|sched_process_exit|inet_sock_set_state|tcp_retransmit_skb|tcp_send_reset|tcp_receive_reset|tcp_probe'
+HOOKS='sys_enter|sys_exit|sched_switch|sched_wakeup|sched_wakeup_new|sched_migrate_task|sched_process_fork|sched_process_exec|sched_process_exit|inet_sock_set_state|tcp_retransmit_skb|tcp_send_reset|tcp_receive_reset|tcp_probe|page_fault_user|page_fault_kernel|mark_victim|mm_page_alloc|mm_page_free'
 foreign_on_hooks() {
 	bpftool link show 2>/dev/null | grep -E "tp '($HOOKS)'" | sed "s/^[[:space:]]*tp '\(.*\)'.*/\1/" |
 		sort | uniq -c | awk '{printf "%s%s x%d", sep, $2, $1; sep = ", "}'
