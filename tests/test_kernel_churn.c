@@ -63,6 +63,7 @@
 #define MAP_THREADS 64
 #define MAP_SOCKETS 64
 #define MAP_PORTS 16
+#define MAP_PROCS 64
 #define MAX_KMAPS 64
 
 struct kmap {
@@ -492,6 +493,8 @@ static void test_churn(void **state)
 	assert_int_equal(ebs_config_set(&cfg, "map_sizes.ports", "16", err, sizeof(err)), 0);
 	/* the memory family (per-process rows) where this build has it */
 	bool memory = ebs_config_set(&cfg, "collect_memory", "true", err, sizeof(err)) == 0;
+	/* and sched's process table (on-CPU time) */
+	bool procs = ebs_config_set(&cfg, "map_sizes.processes", "64", err, sizeof(err)) == 0;
 
 	ebs = ebs_open(&cfg, err, sizeof(err));
 	if (!ebs)
@@ -523,6 +526,10 @@ static void test_churn(void **state)
 		assert_int_equal(kmap("mem_procs")->max_entries, MAP_THREADS);
 	if (kmap("sys_start"))
 		assert_int_equal(kmap("sys_start")->max_entries, MAP_THREADS);
+	if (procs) {
+		assert_non_null(kmap("sched_procs"));
+		assert_int_equal(kmap("sched_procs")->max_entries, MAP_PROCS);
+	}
 	for (unsigned i = 0; i < n_kmaps; i++)
 		if (is_hash(kmaps[i].type))
 			kmaps[i].base = entries(&kmaps[i]);
@@ -535,8 +542,9 @@ static void test_churn(void **state)
 		snprintf(cfgpath, sizeof(cfgpath), "%s/churn.yaml", tmpdir);
 		snprintf(yaml, sizeof(yaml),
 			 "integrations:\n  ebpf:\n    pin_path: \"%s\"\n    interval: 200ms\n"
-			 "    map_sizes: {threads: %d, sockets: %d, ports: %d}\n%s",
+			 "    map_sizes: {threads: %d, sockets: %d, ports: %d%s}\n%s",
 			 pin_root, MAP_THREADS, MAP_SOCKETS, MAP_PORTS,
+			 procs ? ", processes: 64" : "",
 			 memory ? "    collect_memory: true\n" : "");
 		f = fopen(cfgpath, "we");
 		assert_non_null(f);
@@ -602,6 +610,8 @@ static void test_churn(void **state)
 	assert_true(overflows(s, "sched") >= s->sched.wakeup_overflows);
 	if (memory && kmap("mem_procs")) /* 100 live processes, 64 rows */
 		assert_true(overflows(s, "memory") > 0);
+	if (procs) /* the same against sched's 64 */
+		assert_true(s->sched.proc_overflows > 0);
 
 	/* reclaimed: once the churn is over, the per-socket and per-task
 	 * entries are back to what they were before it */
@@ -615,11 +625,13 @@ static void test_churn(void **state)
 			      ", after %3" PRIu64 " (max %u)\n",
 			      k->name, k->base, k->peak, now, k->max_entries);
 		if (!strcmp(k->name, "tcp_socks") || !strcmp(k->name, "sched_wakets") ||
-		    !strcmp(k->name, "mem_procs") || !strcmp(k->name, "sys_start")) {
+		    !strcmp(k->name, "mem_procs") || !strcmp(k->name, "sys_start") ||
+		    !strcmp(k->name, "sched_procs")) {
 			/* the table was full while 200 sockets or 100 processes
 			 * were alive (the run-queue table fills and drains too
 			 * fast to be caught full: its overflows say it was) ... */
-			if (!strcmp(k->name, "tcp_socks") || !strcmp(k->name, "mem_procs"))
+			if (!strcmp(k->name, "tcp_socks") || !strcmp(k->name, "mem_procs") ||
+			    !strcmp(k->name, "sched_procs"))
 				assert_int_equal(k->peak, k->max_entries);
 			/* ... and holds nothing of the churn any more: no row of
 			 * a task that is gone (rows of live tasks on the machine
