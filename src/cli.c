@@ -214,6 +214,31 @@ static void print_json(FILE *f, const struct ebs_snapshot *s, const struct ebs_e
 
 /* ---- human summary ----------------------------------------------------- */
 
+/* The five processes with the most on-CPU time since load (sched's rows
+ * of the process table), on one line. */
+static void print_top_cpu(const struct ebs_snapshot *s)
+{
+	const struct ebs_proc_row *top[5] = {0};
+	char key[64];
+
+	for (uint32_t i = 0; i < s->n_procs; i++) {
+		const struct ebs_proc_row *p = &s->procs[i];
+
+		for (unsigned k = 0; k < 5; k++)
+			if (p->oncpu_ns && (!top[k] || p->oncpu_ns > top[k]->oncpu_ns)) {
+				memmove(&top[k + 1], &top[k], (4 - k) * sizeof(top[0]));
+				top[k] = p;
+				break;
+			}
+	}
+	printf("  on-CPU since load (%" PRIu32 " processes):", s->n_procs);
+	for (unsigned k = 0; k < 5 && top[k]; k++) {
+		ebs_row_key(EBS_T_PROC, top[k], key, sizeof(key));
+		printf(" %s %.2f s", key, (double)top[k]->oncpu_ns / 1e9);
+	}
+	printf("\n");
+}
+
 struct rates {
 	uint64_t *calls, *errors; /* by syscall nr, previous values */
 	uint32_t n;
@@ -354,7 +379,10 @@ static void print_human(const struct ebs_snapshot *s, struct rates *r)
 		if (s->mem.oom_last_pid)
 			printf(" (last pid %" PRIu32 " %s)", s->mem.oom_last_pid,
 			       s->mem.oom_last_comm);
-		printf("  processes %" PRIu32 "\n", s->n_procs);
+		uint32_t faulted = 0;
+		for (uint32_t i = 0; i < s->n_procs; i++)
+			faulted += s->procs[i].faults_user || s->procs[i].faults_kernel;
+		printf("  processes %" PRIu32 "\n", faulted);
 	}
 	if (ebs_module_running(s, EBS_FAM_SCHED)) {
 		printf("sched: runq p50 %.1f us p99 %.1f us  forks %" PRIu64 " execs %" PRIu64
@@ -371,6 +399,8 @@ static void print_human(const struct ebs_snapshot *s, struct rates *r)
 			       per_s(c->switches_vol, bv, secs), per_s(c->switches_invol, bi, secs),
 			       c->runq_pct.p50, c->runq_pct.p99);
 		}
+		if (s->views.proc_cpu && s->n_procs)
+			print_top_cpu(s);
 	}
 remember:
 	fflush(stdout);
