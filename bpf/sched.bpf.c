@@ -150,9 +150,14 @@ static __always_inline void account_prev(struct ebs_sched_cpu *c, __u32 prev_pid
 	p = bpf_map_lookup_elem(&sched_procs, &tgid);
 	if (!p) {
 		struct ebs_sched_proc n = {.oncpu_ns = now - since};
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+		struct task_struct *leader = BPF_CORE_READ(t, group_leader);
 		long err;
 
-		bpf_get_current_comm(n.comm, sizeof(n.comm));
+		/* the process's name, as ps shows it: its leader's, not that
+		 * of the thread that happened to leave a CPU first */
+		if (!leader || bpf_probe_read_kernel_str(n.comm, sizeof(n.comm), leader->comm) < 0)
+			bpf_get_current_comm(n.comm, sizeof(n.comm));
 		err = bpf_map_update_elem(&sched_procs, &tgid, &n, BPF_NOEXIST);
 		if (!err)
 			return;

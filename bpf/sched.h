@@ -30,7 +30,7 @@ struct ebs_sched_migr {
  * leaves a CPU and removed when its last thread leaves a CPU for good. */
 struct ebs_sched_proc {
 	__u64 oncpu_ns;		 /* atomic adds: a process's threads run on many CPUs */
-	char comm[EBS_COMM_LEN]; /* the first thread seen, renewed at each exec */
+	char comm[EBS_COMM_LEN]; /* the thread group leader's, renewed at each exec */
 };
 
 /* sched_wakets value, keyed by the kernel tid (__u32), and the value of

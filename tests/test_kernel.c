@@ -1215,7 +1215,8 @@ static void proc_cpu(void)
 	if (fabs((double)r->oncpu_ns - (double)ref_ns) > 0.05 * (double)ref_ns)
 		fail_msg("on-CPU %" PRIu64 " ns is not within 5 %% of utime+stime %" PRIu64 " ns",
 			 r->oncpu_ns, ref_ns);
-	/* the first slice may end before the name changed */
+	/* the leader's name (the spinning threads are "ebs-spin"); the first
+	 * slice may end before it changed */
 	assert_true(strcmp(r->comm, "ebs-kt-hog") == 0 || strcmp(r->comm, "test_kernel") == 0 ||
 		    strncmp(r->comm, "lt-test_kernel", 14) == 0 ||
 		    (under_valgrind() && strncmp(r->comm, "memcheck-", 9) == 0));

@@ -224,12 +224,18 @@ int wl_forks(unsigned f)
 	return 0;
 }
 
+static pthread_t spin_main;
+
 static void *spin(void *arg)
 {
 	uint64_t until_ns = (uint64_t)(uintptr_t)arg * 1000000u;
 	struct timespec ts;
 	volatile uint64_t x = 0;
 
+	/* the extra threads have a name of their own, the process's rows
+	 * must not take it */
+	if (!pthread_equal(pthread_self(), spin_main))
+		prctl(PR_SET_NAME, "ebs-spin");
 	do {
 		for (int i = 0; i < 100000; i++)
 			x += (uint64_t)i;
@@ -249,6 +255,7 @@ int wl_spin(unsigned ms, unsigned threads)
 
 	if (threads < 1 || threads > SPIN_THREADS_MAX)
 		return -1;
+	spin_main = pthread_self();
 	for (; n + 1 < threads; n++)
 		if (pthread_create(&t[n], NULL, spin, (void *)(uintptr_t)ms) != 0) {
 			rc = -1;

@@ -26,8 +26,9 @@ int wl_pingpong(unsigned k);
 int wl_forks(unsigned f);
 
 /* The calling process spins on `threads` threads (itself and threads - 1
- * more), each until its own CPU time (CLOCK_THREAD_CPUTIME_ID) reaches ms
- * milliseconds; the extra threads are joined.  0 or -1. */
+ * more, named "ebs-spin"), each until its own CPU time
+ * (CLOCK_THREAD_CPUTIME_ID) reaches ms milliseconds; the extra threads are
+ * joined.  0 or -1. */
 int wl_spin(unsigned ms, unsigned threads);
 
 /* The calling process maps mib MiB of anonymous memory, writes one byte
