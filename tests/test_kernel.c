@@ -1032,6 +1032,11 @@ static void test_memory_faults(void **state)
 		fail_msg("no process row for pid %d among %u", (int)pid, s->n_procs);
 	assert_true(r->faults_user >= K);
 	assert_true(s->mem.faults_user - u0 >= K);
+	/* the sched module's row of the same pid merged into it: one row, with
+	 * its on-CPU time; rows ascending by pid, none twice */
+	assert_true(r->oncpu_ns > 0);
+	for (uint32_t i = 1; i < s->n_procs; i++)
+		assert_true(s->procs[i - 1].pid < s->procs[i].pid);
 	/* the first fault may come from the fork's copy-on-write, before the
 	 * name changed: the row keeps the comm of that first fault */
 	assert_true(strcmp(r->comm, "ebs-kt-mem") == 0 || strcmp(r->comm, "test_kernel") == 0 ||
