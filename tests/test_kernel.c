@@ -31,6 +31,7 @@
 #include <bpf/libbpf.h>
 
 #include "catalog.h"
+#include "ebs_test.h"
 #include "module.h"
 #include "workload.h"
 
@@ -49,16 +50,6 @@ static bool under_valgrind(void)
 
 static char pin_root[128];
 
-static struct ebs *open_cfg(struct ebs_config *cfg)
-{
-	char err[EBS_ERR_LEN];
-	struct ebs *e = ebs_open(cfg, err, sizeof(err));
-
-	if (!e)
-		fail_msg("ebs_open: %s", err);
-	return e;
-}
-
 /* Built-in defaults, private programs, syscalls only from the workloads'
  * comm: what the exact-count tests start from. */
 static void filtered_cfg(struct ebs_config *cfg)
@@ -67,25 +58,6 @@ static void filtered_cfg(struct ebs_config *cfg)
 	cfg->pin_path[0] = '\0';
 	snprintf(cfg->include[0], EBS_COMM_LEN, "%s", COMM);
 	cfg->n_include = 1;
-}
-
-static struct ebs *open_private(void)
-{
-	struct ebs_config cfg;
-
-	ebs_config_init(&cfg);
-	cfg.pin_path[0] = '\0';
-	return open_cfg(&cfg);
-}
-
-static const struct ebs_snapshot *snap(struct ebs *e)
-{
-	char err[EBS_ERR_LEN];
-	const struct ebs_snapshot *s = ebs_snapshot(e, err, sizeof(err));
-
-	if (!s)
-		fail_msg("ebs_snapshot: %s", err);
-	return s;
 }
 
 static const struct ebs_syscall_row *sysrow(const struct ebs_snapshot *s, uint32_t nr)

@@ -25,40 +25,12 @@
 #include <cmocka.h>
 
 #include "ebpfstats.h"
+#include "ebs_test.h"
 #include "tcp_pair.h"
 
 #define BIG 50000000ULL
 
 static char pin_root[128];
-
-static struct ebs *open_cfg(struct ebs_config *cfg)
-{
-	char err[EBS_ERR_LEN];
-	struct ebs *e = ebs_open(cfg, err, sizeof(err));
-
-	if (!e)
-		fail_msg("ebs_open: %s", err);
-	return e;
-}
-
-static struct ebs *open_private(void)
-{
-	struct ebs_config cfg;
-
-	ebs_config_init(&cfg);
-	cfg.pin_path[0] = '\0';
-	return open_cfg(&cfg);
-}
-
-static const struct ebs_snapshot *snap(struct ebs *e)
-{
-	char err[EBS_ERR_LEN];
-	const struct ebs_snapshot *s = ebs_snapshot(e, err, sizeof(err));
-
-	if (!s)
-		fail_msg("ebs_snapshot: %s", err);
-	return s;
-}
 
 /* What the test reads of a snapshot: the totals, its port's row and its
  * two peer rows (127.0.0.1:port out, and in), zeros for a missing row. */
