@@ -204,7 +204,10 @@ static void test_live_bytes_pinned(void **state)
 /* A second front-end on the same pins, in a process of its own: takes
  * snapshots (runs the pinned iterator) until stop reads EOF, then exits
  * with 0 if it took at least two. */
-static void reader_child(int stop)
+/* The second reader: snapshots (iterator runs) in a loop until stop is
+ * closed; a byte on ready after its first, so that the connections start
+ * only once it runs (its open takes long under ASan or valgrind). */
+static void reader_child(int stop, int ready)
 {
 	struct ebs_config cfg;
 	char err[EBS_ERR_LEN], c;
@@ -220,7 +223,8 @@ static void reader_child(int stop)
 	while (read(stop, &c, 1) != 0) {
 		if (!ebs_snapshot(e, err, sizeof(err)))
 			_exit(4);
-		n++;
+		if (n++ == 0 && write(ready, "r", 1) != 1)
+			_exit(6);
 	}
 	ebs_close(e);
 	_exit(n >= 2 ? 0 : 5);
@@ -253,14 +257,23 @@ static void churn(bool two_readers)
 	assert_ok(snap(e));
 	take(snap(e), port, &v0);
 	if (two_readers) {
+		int rfd[2];
+		char r;
+
 		assert_int_equal(pipe(sfd), 0);
+		assert_int_equal(pipe(rfd), 0);
 		rpid = fork();
 		assert_true(rpid >= 0);
 		if (rpid == 0) {
 			close(sfd[1]);
-			reader_child(sfd[0]);
+			close(rfd[0]);
+			reader_child(sfd[0], rfd[1]);
 		}
 		close(sfd[0]);
+		close(rfd[1]);
+		/* EOF instead: the reader failed, which waitpid reports below */
+		(void)!read(rfd[0], &r, 1);
+		close(rfd[0]);
 	}
 	assert_int_equal(pipe(pfd), 0);
 	pid = fork();
