@@ -160,7 +160,15 @@ agent_conf() { # agent_conf FILE [COMM [LINE...]]: a config for private programs
 		[ $# -le 1 ] || { shift; printf '    %s\n' "$@"; }
 	} >"$_ac_file"
 }
-AGENT_READY='isnum "$(get1 $O.1.3.0)"' # what start_agent waits for
+AGENT_READY='isnum "$(get1 $O.1.3.0)"' # what start_agent waits for, and then:
+# the subagent registers its subtrees with the master one PDU each, in OID
+# order, once connected: ebsCgroupTable (ebsObjects 8) is the last, and
+# until the master has it a GET there says noSuchObject where it then says
+# noSuchInstance.  A slow subagent (ASan) answers ebsAgent long before.
+agent_registered() {
+	_ar=$(get1 "$O.8.1.2.0")
+	[ -n "$_ar" ] && [ "${_ar#No Such Object}" = "$_ar" ]
+}
 AGENT_PIDFILE=""                       # start_agent's -p, when set
 start_agent() { # start_agent CONFIG LOG [PREFIX...]: PREFIX runs it (env, setpriv ...)
 	_sa_cfg=$1 _sa_log=$2
@@ -169,7 +177,7 @@ start_agent() { # start_agent CONFIG LOG [PREFIX...]: PREFIX runs it (env, setpr
 		${AGENT_PIDFILE:+-p "$AGENT_PIDFILE"} &
 	agent_pid=$!
 	track "$agent_pid"
-	wait_until 20 "$AGENT_READY"
+	wait_until 20 "$AGENT_READY" && wait_until 20 agent_registered
 }
 
 # ---- a private collectd -------------------------------------------------------------
