@@ -49,6 +49,7 @@ EBS_HIST_INLINE __u64 ebs_cg_hist_bucket(__u64 v)
 
 /* cg_sys value (syscalls object): the calling task's cgroup. */
 struct ebs_cg_sys {
+	__u64 owner; /* this CPU's copy: the cgroup id holding the row, 0: none (ebs_cgroup.bpf.h) */
 	__u64 calls;
 	__u64 errors;
 	__u64 lat_ns; /* sum over the sampled calls */
@@ -58,6 +59,7 @@ struct ebs_cg_sys {
 /* cg_sched value (sched object).  Switches and on-CPU time belong to the
  * task that switched out, a run-queue wait to the task that waited. */
 struct ebs_cg_sched {
+	__u64 owner; /* this CPU's copy: the cgroup id holding the row, 0: none (ebs_cgroup.bpf.h) */
 	__u64 switches_vol;
 	__u64 switches_invol;
 	__u64 oncpu_ns;
@@ -69,6 +71,7 @@ struct ebs_cg_sched {
 /* cg_tcp value (tcp object): the socket's cgroup (sk_cgrp_data), which for
  * an accepted socket is its listener's. */
 struct ebs_cg_tcp {
+	__u64 owner; /* this CPU's copy: the cgroup id holding the row, 0: none (ebs_cgroup.bpf.h) */
 	__u64 active_opens;
 	__u64 passive_opens;
 	__u64 retransmits;
@@ -79,6 +82,7 @@ struct ebs_cg_tcp {
 
 /* cg_mem value (memory object). */
 struct ebs_cg_mem {
+	__u64 owner; /* this CPU's copy: the cgroup id holding the row, 0: none (ebs_cgroup.bpf.h) */
 	__u64 faults; /* user and kernel */
 	__u64 oom_kills;
 };
@@ -93,7 +97,7 @@ enum ebs_cg_ctr {
 	EBS_CG_NCTR
 };
 
-/* sched only: cg_cpu[0], per CPU: the task running now, whose switch-out
+/* sched only: in cg_cache_sched[0] (ebs_cgroup.bpf.h), per CPU: the task running now, whose switch-out
  * attributes its on-CPU time and the run-queue wait that ended when it
  * switched in (sched_switch runs in prev's context, so prev is current
  * there and needs no walk of another task's cgroup). */

@@ -1,6 +1,6 @@
 /* Per-cgroup rows (collect_cgroups, bpf/cgroup.h), the kernel side: the
- * knobs, a family's two maps, the cgroup id of the current task, of
- * another task and of a socket, and the row lookup that counts inserts and
+ * knobs, a family's maps, the cgroup id of the current task, of another
+ * task and of a socket, and the row assignment that counts inserts and
  * failures.  Each family's object includes this once and calls its small
  * helpers from its existing hooks; with cg_on false the verifier prunes
  * every one of them. */
@@ -18,25 +18,85 @@ const volatile bool cg_on = false;
 /* Rows are the ancestors this many levels below the root (the root is
  * level 0, system.slice level 1, system.slice/nginx.service level 2). */
 const volatile __u32 cg_depth = 2;
+/* bpf_get_current_task_btf() (5.11): the current task's start time is a
+ * plain load; else a probe read. */
+const volatile bool cg_task_btf = false;
 
-/* A family's table: cgroup id -> vtype, per CPU, LRU; user space sizes it
- * from map_sizes.cgroups (1 entry when collect_cgroups is off).  The zero
- * value an insert copies lives in .bss: a value is too large for the
- * stack. */
+/* A family's table (bpf/cgroup.h): its rows in a per-CPU array, the
+ * cgroup id -> row index map that assigns them, the index -> id map that
+ * says which cgroup holds a row now (0: free), the free row indices (user
+ * space fills the queue at load and pushes back the rows it recycles),
+ * the counters, and this CPU's cache.  User space sizes the first four
+ * from map_sizes.cgroups (1 row when collect_cgroups is off). */
 #define EBS_CG_MAPS(fam, vtype)                                                                    \
 	struct {                                                                                   \
-		__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);                                        \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                                           \
 		__uint(max_entries, 512);                                                          \
-		__type(key, __u64);                                                                \
+		__type(key, __u32);                                                                \
 		__type(value, vtype);                                                              \
 	} cg_##fam SEC(".maps");                                                                   \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_HASH);                                                   \
+		__uint(max_entries, 512);                                                          \
+		__type(key, __u64);                                                                \
+		__type(value, __u32);                                                              \
+	} cg_ids_##fam SEC(".maps");                                                               \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_ARRAY);                                                  \
+		__uint(max_entries, 512);                                                          \
+		__type(key, __u32);                                                                \
+		__type(value, __u64);                                                              \
+	} cg_rid_##fam SEC(".maps");                                                               \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_QUEUE);                                                  \
+		__uint(max_entries, 512);                                                          \
+		__type(value, __u32);                                                              \
+	} cg_free_##fam SEC(".maps");                                                              \
 	struct {                                                                                   \
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                                           \
 		__uint(max_entries, EBS_CG_NCTR);                                                  \
 		__type(key, __u32);                                                                \
 		__type(value, __u64);                                                              \
 	} cg_ctr_##fam SEC(".maps");                                                               \
-	static vtype cg_zero_##fam
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                                           \
+		__uint(max_entries, 1);                                                            \
+		__type(key, __u32);                                                                \
+		__type(value, struct ebs_cg_cache);                                                \
+	} cg_cache_##fam SEC(".maps")
+
+/* The maps of one family, as the helpers below take them. */
+#define EBS_CG_T(fam)                                                                              \
+	(&cg_##fam), (&cg_cache_##fam), (&cg_ids_##fam), (&cg_rid_##fam), (&cg_free_##fam),        \
+		(&cg_ctr_##fam)
+
+/* This CPU's cache in front of the id -> index hash: which row a task
+ * (its thread id and start time, and the move generation cg_gen) or a
+ * socket's cgroup (its id) had last, direct-mapped.  A hit costs this
+ * CPU's cache line and the row: no helper but the task's, no hash, no
+ * ancestor walk, and no page the event does not touch anyway (a context
+ * switch is where every further page costs a TLB miss).  A row names its
+ * owner in each CPU's copy (owner, bpf/cgroup.h): a row user space
+ * recycled has none there, so an entry naming it misses.  tag is written
+ * last and covers the entry, so one that a nested program (a softirq's
+ * TCP event) half overwrote reads as a miss. */
+#define EBS_CG_CACHE 16
+
+struct ebs_cg_cache {
+	struct ebs_cg_cpu cpu; /* the sched object's per-CPU state */
+	struct {
+		__u64 k1, k2, k3;
+		__u64 rid; /* the row's owner when cached */
+		__u64 tag;
+		__u32 idx;
+		__u32 pad;
+	} e[EBS_CG_CACHE];
+};
+
+static __always_inline __u64 ebs_cg_tag(__u64 k1, __u64 k2, __u64 k3, __u64 rid, __u32 idx)
+{
+	return ((k1 ^ k2 ^ k3) * 0x9e3779b97f4a7c15ULL) ^ (rid * 0xff51afd7ed558ccdULL) ^ idx;
+}
 
 static __always_inline void ebs_cg_ctr(void *ctr, __u32 i)
 {
@@ -46,30 +106,44 @@ static __always_inline void ebs_cg_ctr(void *ctr, __u32 i)
 		*c += 1;
 }
 
-/* This CPU's value of id's row in map, inserted on first use; NULL when
- * the id is unknown (0) or the insert failed, both counted. */
-static __always_inline void *ebs_cg_row(void *map, void *ctr, __u64 id, void *zero)
+/* The row index of cgroup id, assigned on first use from the free queue;
+ * -1 when the id is unknown (0) or no row is free, both counted. */
+static __always_inline long ebs_cg_index(void *ids, void *rid, void *free, void *ctr, __u64 id)
 {
-	void *v;
+	__u32 *p, i;
+	__u64 *r;
 	long err;
 
 	if (!id) {
 		ebs_cg_ctr(ctr, EBS_CG_C_UNATTRIBUTED);
-		return NULL;
+		return -1;
 	}
-	v = bpf_map_lookup_elem(map, &id);
-	if (v)
-		return v;
-	/* an LRU insert evicts the least recently used row when full; it
-	 * fails only when no row could be freed on this CPU */
-	err = bpf_map_update_elem(map, &id, zero, BPF_NOEXIST);
-	if (err && err != -EBS_EEXIST) {
+	p = bpf_map_lookup_elem(ids, &id);
+	if (p)
+		return *p;
+	if (bpf_map_pop_elem(free, &i)) {
 		ebs_cg_ctr(ctr, EBS_CG_C_FAILED);
-		return NULL;
+		return -1;
 	}
-	if (!err)
+	/* the row's owner first: a task cache checks it, and user space
+	 * names rows by it */
+	r = bpf_map_lookup_elem(rid, &i);
+	if (r)
+		*r = id;
+	err = bpf_map_update_elem(ids, &id, &i, BPF_NOEXIST);
+	if (!err) {
 		ebs_cg_ctr(ctr, EBS_CG_C_INSERTS);
-	return bpf_map_lookup_elem(map, &id);
+		return i;
+	}
+	/* another CPU assigned id a row meanwhile: ours goes back */
+	if (r)
+		*r = 0;
+	bpf_map_push_elem(free, &i, 0);
+	p = err == -EBS_EEXIST ? bpf_map_lookup_elem(ids, &id) : NULL;
+	if (p)
+		return *p;
+	ebs_cg_ctr(ctr, EBS_CG_C_FAILED);
+	return -1;
 }
 
 /* The current task's row id: two helper calls at most, no reads. */
@@ -80,64 +154,6 @@ static __always_inline __u64 ebs_cg_current(void)
 	/* 0: the task's cgroup is shallower than cg_depth, it is its own row */
 	return id ? id : bpf_get_current_cgroup_id();
 }
-
-#ifdef EBS_CG_WANT_SLOT
-/* The current task's row id, kept per CPU with the task it belongs to, so
- * that a family whose events come from the current task (a system call)
- * pays the ancestor lookup once per task turn instead of once per event:
- * valid while task is the current task and gen is cg_gen.  The object's
- * cgroup_attach_task program bumps cg_gen after a move (of any task, maybe
- * one running on another CPU: every slot is stale), and so does its
- * sched_process_fork program: a new task may reuse a freed task's address
- * (and start in another cgroup with CLONE_INTO_CGROUP), and it is created
- * before it first runs.  The next event recomputes. */
-struct ebs_cg_slot {
-	__u64 gen;
-	__u64 task;
-	__u64 id;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ebs_cg_slot);
-} cg_slot SEC(".maps");
-
-static __u64 cg_gen;
-
-/* cgroup_attach_task and sched_process_fork. */
-static __always_inline int ebs_cg_slot_stale(void)
-{
-	if (cg_on)
-		__sync_fetch_and_add(&cg_gen, 1);
-	return 0;
-}
-
-static __always_inline __u64 ebs_cg_current_slot(void)
-{
-	struct ebs_cg_slot *s;
-	__u32 zero = 0;
-	__u64 gen, task;
-
-	s = bpf_map_lookup_elem(&cg_slot, &zero);
-	if (!s)
-		return ebs_cg_current();
-	/* gen before the lookup: a move between the two leaves the slot
-	 * stale-marked, never a stale id marked fresh */
-	gen = *(volatile __u64 *)&cg_gen;
-	task = bpf_get_current_task();
-	if (s->task == task && s->gen == gen && s->id)
-		return s->id;
-	s->id = ebs_cg_current();
-	s->task = task;
-	s->gen = gen;
-	return s->id;
-}
-#define EBS_CG_CURRENT() ebs_cg_current_slot()
-#else
-#define EBS_CG_CURRENT() ebs_cg_current()
-#endif
 
 /* struct cgroup before 6.1 kept the ancestors' ids, since then pointers to
  * the ancestors (cgroup->ancestors[level]->kn->id). */
@@ -185,13 +201,113 @@ static __always_inline __u64 ebs_cg_of_task(struct task_struct *t)
 	return t ? ebs_cg_of(BPF_CORE_READ(t, cgroups, dfl_cgrp)) : 0;
 }
 
-/* A socket's row id: the cgroup of the task that created it (5.15+ keeps
- * a plain pointer in sk_cgrp_data; earlier packed layouts are not read). */
-static __always_inline __u64 ebs_cg_of_sock(const struct sock *sk)
+/* Moves: cgroup_attach_task bumps it (for any task moved, maybe one
+ * running on another CPU, maybe a whole thread group: every entry of a
+ * task is stale).  The programs read it before they look a row up, so a
+ * move in between leaves the entry stale-marked, never a stale row marked
+ * fresh. */
+static __u64 cg_gen;
+
+static __always_inline int ebs_cg_moved(void)
 {
-	if (!sk || !bpf_core_field_exists(struct sock_cgroup_data, cgroup))
-		return 0;
-	return ebs_cg_of(BPF_CORE_READ(sk, sk_cgrp_data.cgroup));
+	if (cg_on)
+		__sync_fetch_and_add(&cg_gen, 1);
+	return 0;
+}
+
+/* Row idx of cgroup id on this CPU, its owner there set: the row is id's
+ * (cg_rid) unless user space recycled it since the hash said so. */
+static __always_inline __u64 *ebs_cg_owned(void *rows, void *rid, __u32 idx, __u64 id)
+{
+	__u64 *o = bpf_map_lookup_elem(rows, &idx), *r;
+
+	if (!o || *o == id)
+		return o;
+	r = bpf_map_lookup_elem(rid, &idx);
+	if (!r || *r != id)
+		return NULL;
+	*o = id;
+	return o;
+}
+
+/* The row of the cache's keys k1..k3 (slot: their entry), on this CPU:
+ * the entry's row when it is still its owner's, else the row of cg's
+ * ancestor (the current task's when cg is NULL) through the hash, cached.
+ * NULL: no row (counted). */
+static __always_inline void *ebs_cg_cached(void *rows, void *cache, void *ids, void *rid,
+					   void *free, void *ctr, __u32 slot, __u64 k1, __u64 k2,
+					   __u64 k3, struct cgroup *cg)
+{
+	struct ebs_cg_cache *c;
+	__u64 *o = NULL, id;
+	__u32 zero = 0, i;
+	long x;
+
+	slot &= EBS_CG_CACHE - 1;
+	c = bpf_map_lookup_elem(cache, &zero);
+	if (c && c->e[slot].k1 == k1 && c->e[slot].k2 == k2 && c->e[slot].k3 == k3) {
+		i = c->e[slot].idx;
+		id = c->e[slot].rid;
+		o = bpf_map_lookup_elem(rows, &i);
+		if (o && *o == id && c->e[slot].tag == ebs_cg_tag(k1, k2, k3, id, i))
+			return o;
+	}
+	id = cg ? ebs_cg_of(cg) : ebs_cg_current();
+	x = ebs_cg_index(ids, rid, free, ctr, id);
+	o = x < 0 ? NULL : ebs_cg_owned(rows, rid, (__u32)x, id);
+	if (o && c) {
+		c->e[slot].k1 = k1;
+		c->e[slot].k2 = k2;
+		c->e[slot].k3 = k3;
+		c->e[slot].rid = id;
+		c->e[slot].idx = (__u32)x;
+		c->e[slot].tag = ebs_cg_tag(k1, k2, k3, id, (__u32)x);
+	}
+	return o;
+}
+
+/* The current task's row on this CPU: the task is its thread id and
+ * start time (no other task has both); its entry is its thread id's low
+ * bits, distinct for the tasks of a pool or a pipeline, which the kernel
+ * numbers one after the other. */
+static __always_inline void *ebs_cg_task_row(void *rows, void *cache, void *ids, void *rid,
+					     void *free, void *ctr)
+{
+	__u64 gen = *(volatile __u64 *)&cg_gen, start;
+	__u32 tid;
+
+	if (cg_task_btf) {
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		tid = task->pid;
+		start = task->start_time;
+	} else {
+		tid = (__u32)bpf_get_current_pid_tgid();
+		start = BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), start_time);
+	}
+	return ebs_cg_cached(rows, cache, ids, rid, free, ctr, tid, tid, start, gen, NULL);
+}
+
+/* A socket's row on this CPU: the cgroup of the task that created it
+ * (5.15+ keeps a plain pointer in sk_cgrp_data; earlier packed layouts are
+ * not read, their events are unattributed). */
+static __always_inline void *ebs_cg_sock_row(void *rows, void *cache, void *ids, void *rid,
+					     void *free, void *ctr, const struct sock *sk)
+{
+	struct cgroup *cg;
+	__u64 own;
+
+	if (!sk || !bpf_core_field_exists(struct sock_cgroup_data, cgroup)) {
+		ebs_cg_ctr(ctr, EBS_CG_C_UNATTRIBUTED);
+		return NULL;
+	}
+	cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	own = cg ? BPF_CORE_READ(cg, kn, id) : 0;
+	if (!own) {
+		ebs_cg_ctr(ctr, EBS_CG_C_UNATTRIBUTED);
+		return NULL;
+	}
+	return ebs_cg_cached(rows, cache, ids, rid, free, ctr, (__u32)own, own, 0, 0, cg);
 }
 
 /* ---- the families' helpers: each object defines its EBS_CG_WANT_* ---- */
@@ -206,7 +322,7 @@ static __always_inline void ebs_cg_syscall(bool error, bool timed, __u64 lat)
 
 	if (!cg_on)
 		return;
-	r = ebs_cg_row(&cg_sys, &cg_ctr_sys, EBS_CG_CURRENT(), &cg_zero_sys);
+	r = ebs_cg_task_row(EBS_CG_T(sys));
 	if (!r)
 		return;
 	r->calls++;
@@ -222,29 +338,24 @@ static __always_inline void ebs_cg_syscall(bool error, bool timed, __u64 lat)
 #ifdef EBS_CG_WANT_SCHED
 EBS_CG_MAPS(sched, struct ebs_cg_sched);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct ebs_cg_cpu);
-} cg_cpu SEC(".maps");
-
 /* sched_switch, before anything else: prev (the current task) leaves the
  * CPU, so its on-CPU time since it switched in, the run-queue wait that
  * preceded that, and this switch go to its row; next starts its turn. */
 static __always_inline void ebs_cg_switch(bool vol, __u32 prev_pid, __u32 next_pid, __u64 now)
 {
 	struct ebs_cg_sched *r;
+	struct ebs_cg_cache *cc;
 	struct ebs_cg_cpu *c;
 	__u32 zero = 0;
 
 	if (!cg_on)
 		return;
-	c = bpf_map_lookup_elem(&cg_cpu, &zero);
-	if (!c)
+	cc = bpf_map_lookup_elem(&cg_cache_sched, &zero);
+	if (!cc)
 		return;
+	c = &cc->cpu;
 	if (prev_pid) {
-		r = ebs_cg_row(&cg_sched, &cg_ctr_sched, ebs_cg_current(), &cg_zero_sched);
+		r = ebs_cg_task_row(EBS_CG_T(sched));
 		if (r) {
 			if (vol)
 				r->switches_vol++;
@@ -268,16 +379,16 @@ static __always_inline void ebs_cg_switch(bool vol, __u32 prev_pid, __u32 next_p
  * row at its switch-out. */
 static __always_inline void ebs_cg_waited(__u64 wait)
 {
-	struct ebs_cg_cpu *c;
+	struct ebs_cg_cache *c;
 	__u32 zero = 0;
 
 	if (!cg_on)
 		return;
-	c = bpf_map_lookup_elem(&cg_cpu, &zero);
+	c = bpf_map_lookup_elem(&cg_cache_sched, &zero);
 	if (!c)
 		return;
-	c->wait_ns = wait;
-	c->waited = 1;
+	c->cpu.wait_ns = wait;
+	c->cpu.waited = 1;
 }
 #endif
 
@@ -290,7 +401,7 @@ static __always_inline struct ebs_cg_tcp *ebs_cg_tcp_row(const struct sock *sk)
 {
 	if (!cg_on)
 		return NULL;
-	return ebs_cg_row(&cg_tcp, &cg_ctr_tcp, ebs_cg_of_sock(sk), &cg_zero_tcp);
+	return ebs_cg_sock_row(EBS_CG_T(tcp), sk);
 }
 
 static __always_inline void ebs_cg_tcp_open(const struct sock *sk, bool passive)
@@ -342,7 +453,7 @@ static __always_inline void ebs_cg_fault(void)
 
 	if (!cg_on)
 		return;
-	r = ebs_cg_row(&cg_mem, &cg_ctr_mem, EBS_CG_CURRENT(), &cg_zero_mem);
+	r = ebs_cg_task_row(EBS_CG_T(mem));
 	if (r)
 		r->faults++;
 }
@@ -355,7 +466,12 @@ static __always_inline void ebs_cg_oom(struct task_struct *t)
 
 	if (!cg_on)
 		return;
-	r = ebs_cg_row(&cg_mem, &cg_ctr_mem, ebs_cg_of_task(t), &cg_zero_mem);
+	{
+		__u64 id = ebs_cg_of_task(t);
+		long i = ebs_cg_index(&cg_ids_mem, &cg_rid_mem, &cg_free_mem, &cg_ctr_mem, id);
+
+		r = i < 0 ? NULL : (void *)ebs_cg_owned(&cg_mem, &cg_rid_mem, (__u32)i, id);
+	}
 	if (r)
 		r->oom_kills++;
 }

@@ -204,4 +204,12 @@ EBS_HOOK(sched, sched_process_exit, (struct task_struct *t), on_exit(t),
 	 void *, on_exit(bpf_get_current_task_btf()))
 /* clang-format on */
 
+/* collect_cgroups only: a moved task's cached row is stale
+ * (ebs_cgroup.bpf.h). */
+/* clang-format off */
+EBS_HOOK(cgroup, cgroup_attach_task,
+	 (struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup),
+	 ebs_cg_moved(), void *, ebs_cg_moved())
+/* clang-format on */
+
 char LICENSE[] SEC("license") = "GPL";

@@ -355,4 +355,12 @@ EBS_HOOK(sched, sched_process_exec, (), on_proc(PROC_EXEC), void *, on_proc(PROC
  * the task). */
 EBS_HOOK(sched, sched_process_exit, (), on_proc(PROC_EXIT), void *, on_proc(PROC_EXIT))
 
+/* collect_cgroups only: a moved task's cached row is stale
+ * (ebs_cgroup.bpf.h). */
+/* clang-format off */
+EBS_HOOK(cgroup, cgroup_attach_task,
+	 (struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup),
+	 ebs_cg_moved(), void *, ebs_cg_moved())
+/* clang-format on */
+
 char LICENSE[] SEC("license") = "GPL";

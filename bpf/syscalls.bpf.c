@@ -19,7 +19,6 @@
 #include "syscalls.h"
 
 #define EBS_CG_WANT_SYS
-#define EBS_CG_WANT_SLOT
 #include "ebs_cgroup.bpf.h"
 
 _Static_assert((EBS_SYS_MAX & (EBS_SYS_MAX - 1)) == 0,
@@ -311,14 +310,14 @@ EBS_HOOK(raw_syscalls, sys_exit, (struct pt_regs *regs, long ret),
 	 exit_from_args(btf, regs, ret),
 	 struct trace_event_raw_sys_exit *, on_exit((__u32)ctx->id, ctx->ret))
 
-/* collect_cgroups only: keep cg_slot, the current task's row id, true
+/* clang-format on */
+
+/* collect_cgroups only: a moved task's cached row is stale
  * (ebs_cgroup.bpf.h). */
+/* clang-format off */
 EBS_HOOK(cgroup, cgroup_attach_task,
 	 (struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup),
-	 ebs_cg_slot_stale(), void *, ebs_cg_slot_stale())
-
-EBS_HOOK(sched, sched_process_fork, (struct task_struct *parent, struct task_struct *child),
-	 ebs_cg_slot_stale(), void *, ebs_cg_slot_stale())
+	 ebs_cg_moved(), void *, ebs_cg_moved())
 /* clang-format on */
 
 char LICENSE[] SEC("license") = "GPL";

@@ -14,6 +14,7 @@
  * directory is gone keeps its last name, is marked gone for one snapshot
  * and is left out after that (its kernel rows stay until the LRU evicts
  * them: nothing but the LRU deletes, which keeps evictions exact). */
+#define _GNU_SOURCE /* open_by_handle_at */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,24 +30,59 @@
 #include "cgroup.h"
 #include "internal.h"
 
+static bool find_mount(char *buf, size_t len, char *why, size_t whylen);
+
 _Static_assert(EBS_CG_HIST_SLOTS == sizeof(((struct ebs_cg_sys *)0)->hist) / sizeof(__u64),
 	       "kernel and snapshot cgroup histograms differ in size");
 
 /* ---- load -------------------------------------------------------------- */
 
-int ebs_cg_setup(struct bpf_map *map, bool *on, uint32_t *depth, const struct ebs_config *cfg,
-		 char *err, size_t errlen)
+static struct bpf_map *fam_map(struct bpf_object *obj, const char *what, const char *fam)
 {
-	uint32_t n = cfg->cgroups && cfg->max_cgroups ? cfg->max_cgroups : 1;
-	int rc;
+	char name[32];
 
-	*on = cfg->cgroups;
-	*depth = cfg->cgroup_depth;
-	rc = bpf_map__set_max_entries(map, n);
-	if (rc < 0)
-		snprintf(err, errlen, "sizing %s to map_sizes.cgroups %u failed: %s",
-			 bpf_map__name(map), n, strerror(-rc));
+	snprintf(name, sizeof(name), "cg%s_%s", what, fam);
+	return bpf_object__find_map_by_name(obj, name);
+}
+
+int ebs_cg_setup(struct bpf_object *obj, const char *fam, struct ebs_cg_knobs k,
+		 const struct ebs_config *cfg, char *err, size_t errlen)
+{
+	static const char *const sized[] = {"", "_ids", "_rid", "_free"};
+	uint32_t n = cfg->cgroups && cfg->max_cgroups ? cfg->max_cgroups : 1;
+	int rc = 0;
+
+	*k.on = cfg->cgroups;
+	*k.depth = cfg->cgroup_depth;
+	/* the helper probe uses raw_tp, whose helper set tp_btf and the
+	 * classic tracepoint share for this one */
+	*k.task_btf = cfg->cgroups && !ebs_test_flag("EBPFSTATS_TEST_NO_TASK_BTF") &&
+		      libbpf_probe_bpf_helper(BPF_PROG_TYPE_RAW_TRACEPOINT,
+					      BPF_FUNC_get_current_task_btf, NULL) == 1;
+	for (size_t i = 0; i < sizeof(sized) / sizeof(sized[0]) && rc == 0; i++) {
+		struct bpf_map *map = fam_map(obj, sized[i], fam);
+
+		rc = map ? bpf_map__set_max_entries(map, n) : -ENOENT;
+		if (rc < 0)
+			snprintf(err, errlen, "sizing cg%s_%s to map_sizes.cgroups %u failed: %s",
+				 sized[i], fam, n, strerror(-rc));
+	}
 	return rc;
+}
+
+/* After load: every row is free. */
+int ebs_cg_load(struct bpf_object *obj, const char *fam)
+{
+	struct bpf_map *free_map = fam_map(obj, "_free", fam);
+	uint32_t n;
+
+	if (!free_map)
+		return -1;
+	n = bpf_map__max_entries(free_map);
+	for (uint32_t i = 0; i < n; i++)
+		if (bpf_map_update_elem(bpf_map__fd(free_map), NULL, &i, BPF_ANY) < 0)
+			return -1;
+	return 0;
 }
 
 /* ---- read: one family's table into partial rows ------------------------ */
@@ -126,78 +162,232 @@ static size_t value_size(enum ebs_family fam)
 	}
 }
 
-/* Key by key, for kernels without batch lookups on this map type. */
-static int read_by_key(int fd, size_t vsize, int ncpus, uint32_t cap, uint64_t *keys,
-		       uint64_t *sums, size_t nwords)
-{
-	uint64_t key, next;
-	uint32_t n = 0;
-	bool first = true;
+/* The recycling state of one family's table, kept by the reader between
+ * snapshots: per row, its id and word sum at the last read and the read
+ * that last saw it change. */
+struct ebs_cg_lru {
+	uint32_t n;
+	uint64_t seq;
+	uint64_t *id, *sum, *last;
+};
 
-	while (n < cap && bpf_map_get_next_key(fd, first ? NULL : &key, &next) == 0) {
-		first = false;
-		key = next;
-		if (ebs_percpu_sum(fd, &key, vsize, ncpus, sums + (size_t)n * nwords, nwords) < 0)
-			continue; /* evicted since */
-		keys[n++] = key;
-	}
-	return (int)n;
+void ebs_cg_lru_free(struct ebs_cg_lru *l)
+{
+	if (!l)
+		return;
+	free(l->id);
+	free(l->sum);
+	free(l->last);
+	free(l);
 }
 
-int ebs_cg_read(struct ebs_module *m, struct ebs_snapshot *s, enum ebs_family fam, int map_fd,
-		int ctr_fd, char *err, size_t errlen)
+static struct ebs_cg_lru *lru_of(struct ebs_module *m, uint32_t n)
+{
+	struct ebs_cg_lru *l = m->cg_lru;
+
+	if (l && l->n == n)
+		return l;
+	ebs_cg_lru_free(l);
+	m->cg_lru = l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->n = n;
+	l->id = calloc(n, sizeof(uint64_t));
+	l->sum = calloc(n, sizeof(uint64_t));
+	l->last = calloc(n, sizeof(uint64_t));
+	if (!l->id || !l->sum || !l->last) {
+		ebs_cg_lru_free(l);
+		m->cg_lru = l = NULL;
+	}
+	return l;
+}
+
+/* cg_rid whole: index -> the id of the cgroup holding the row, 0 free. */
+static int read_rids(int fd, uint32_t n, uint64_t *rid)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint32_t out = 0, count = n, *keys = calloc(n, sizeof(*keys));
+	int rc;
+
+	if (!keys)
+		return -ENOMEM;
+	rc = bpf_map_lookup_batch(fd, NULL, &out, keys, rid, &count, &opts);
+	if ((rc == 0 || errno == ENOENT) && count == n) {
+		free(keys);
+		return 0;
+	}
+	free(keys);
+	for (uint32_t i = 0; i < n; i++)
+		if (bpf_map_lookup_elem(fd, &i, &rid[i]) < 0)
+			return -errno;
+	return 0;
+}
+
+/* Whether the cgroup with this id is gone: its kernfs file handle no
+ * longer opens (ESTALE).  Anything else (no mount, no capability) says
+ * it is there. */
+static bool cg_gone(int mfd, uint64_t id)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + sizeof(uint64_t)];
+	} h;
+	int fd;
+
+	if (mfd < 0)
+		return false;
+	h.fh.handle_bytes = sizeof(id);
+	h.fh.handle_type = 0xfe; /* FILEID_KERNFS */
+	memcpy(h.fh.f_handle, &id, sizeof(id));
+	fd = open_by_handle_at(mfd, &h.fh, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return false;
+	}
+	return errno == ESTALE;
+}
+
+/* Frees row idx (cgroup id): no longer its owner's, no longer found by
+ * id, zeroed on every CPU, back in the free queue, in that order (the
+ * kernel takes a row from the queue only, and assumes it zero). */
+static int recycle(const int *fd, uint32_t idx, uint64_t id, const void *zeros)
+{
+	uint64_t none = 0;
+
+	if (bpf_map_update_elem(fd[EBS_CGM_RID], &idx, &none, BPF_ANY) < 0 ||
+	    (bpf_map_delete_elem(fd[EBS_CGM_IDS], &id) < 0 && errno != ENOENT) ||
+	    bpf_map_update_elem(fd[EBS_CGM_ROWS], &idx, zeros, BPF_ANY) < 0 ||
+	    bpf_map_update_elem(fd[EBS_CGM_FREE], NULL, &idx, BPF_ANY) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Keeps max(1, rows / 16) rows free for the cgroups that appear before
+ * the next snapshot: the rows of gone cgroups first, then the least
+ * recently active ones (unchanged for the most snapshots).  Returns the
+ * rows recycled. */
+static uint32_t refill(struct ebs_module *m, const int *fd, struct ebs_cg_lru *l, uint64_t *rid,
+		       uint32_t present, size_t vsize)
+{
+	uint32_t n = l->n, want = n / 16 ? n / 16 : 1, done = 0;
+	char mount[EBS_PATH_LEN], why[EBS_REASON_LEN];
+	void *zeros;
+	int mfd = -1;
+
+	if (n - present >= want)
+		return 0;
+	want -= n - present;
+	zeros = calloc((size_t)m->ncpus, ebs_round8(vsize));
+	if (!zeros)
+		return 0;
+	if (find_mount(mount, sizeof(mount), why, sizeof(why)))
+		mfd = open(mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (uint32_t i = 0; i < n && done < want; i++)
+		if (rid[i] && cg_gone(mfd, rid[i]) && recycle(fd, i, rid[i], zeros) == 0) {
+			rid[i] = 0;
+			done++;
+		}
+	while (done < want) {
+		uint32_t best = n;
+
+		for (uint32_t i = 0; i < n; i++)
+			if (rid[i] && (best == n || l->last[i] < l->last[best]))
+				best = i;
+		if (best == n || recycle(fd, best, rid[best], zeros) < 0)
+			break;
+		rid[best] = 0;
+		done++;
+	}
+	if (mfd >= 0)
+		close(mfd);
+	free(zeros);
+	return done;
+}
+
+int ebs_cg_read(struct ebs_module *m, struct ebs_snapshot *s, enum ebs_family fam, const int *fd,
+		char *err, size_t errlen)
 {
 	size_t vsize = value_size(fam), nwords = vsize / sizeof(uint64_t);
 	struct bpf_map_info info;
-	uint32_t len = sizeof(info);
-	uint64_t ctr[EBS_CG_NCTR] = {0}, *keys = NULL, *sums = NULL;
-	int n, rc = -1;
+	uint32_t len = sizeof(info), n, present = 0;
+	uint64_t ctr[EBS_CG_NCTR] = {0}, *rid = NULL, *sums = NULL;
+	struct ebs_cg_lru *l;
+	int got, rc = -1;
 
 	if (!s->views.cgroups)
 		return 0;
 	for (uint32_t i = 0; i < EBS_CG_NCTR; i++)
-		if (ebs_percpu_sum(ctr_fd, &i, sizeof(uint64_t), m->ncpus, &ctr[i], 1) < 0) {
+		if (ebs_percpu_sum(fd[EBS_CGM_CTR], &i, sizeof(uint64_t), m->ncpus, &ctr[i], 1) <
+		    0) {
 			snprintf(err, errlen, "reading the cgroup counters failed: %s",
 				 strerror(errno));
 			return -1;
 		}
 	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(map_fd, &info, &len) < 0) {
+	if (bpf_obj_get_info_by_fd(fd[EBS_CGM_ROWS], &info, &len) < 0) {
 		snprintf(err, errlen, "inspecting the cgroup table failed: %s", strerror(errno));
 		return -1;
 	}
-	keys = calloc(info.max_entries, sizeof(*keys));
-	sums = calloc((size_t)info.max_entries * nwords, sizeof(*sums));
-	if (!keys || !sums) {
-		snprintf(err, errlen, "out of memory for %u cgroup rows", info.max_entries);
+	n = info.max_entries;
+	l = lru_of(m, n);
+	rid = calloc(n, sizeof(*rid));
+	sums = calloc((size_t)n * nwords, sizeof(*sums));
+	if (!l || !rid || !sums) {
+		snprintf(err, errlen, "out of memory for %u cgroup rows", n);
 		goto out;
 	}
-	n = ebs_percpu_map_read(map_fd, sizeof(uint64_t), vsize, m->ncpus, info.max_entries, keys,
-				sums, nwords);
-	if (n == -EOPNOTSUPP)
-		n = read_by_key(map_fd, vsize, m->ncpus, info.max_entries, keys, sums, nwords);
-	if (n < 0) {
-		snprintf(err, errlen, "reading the cgroup table failed: %s", strerror(-n));
-		goto out;
-	}
-	for (int i = 0; i < n; i++) {
-		struct ebs_cgroup_row *r = row_append(s, keys[i]);
+	/* owners before rows: a row assigned in between reads as zero */
+	got = read_rids(fd[EBS_CGM_RID], n, rid);
+	if (got == 0) {
+		uint32_t *keys = calloc(n, sizeof(*keys));
 
+		got = keys ? ebs_percpu_map_read(fd[EBS_CGM_ROWS], sizeof(uint32_t), vsize,
+						 m->ncpus, n, keys, sums, nwords)
+			   : -ENOMEM;
+		free(keys);
+		for (uint32_t i = 0; got == -EOPNOTSUPP && i < n; i++)
+			if (ebs_percpu_sum(fd[EBS_CGM_ROWS], &i, vsize, m->ncpus,
+					   sums + (size_t)i * nwords, nwords) < 0)
+				got = -errno;
+		if (got == -EOPNOTSUPP || got == (int)n)
+			got = 0;
+	}
+	if (got < 0) {
+		snprintf(err, errlen, "reading the cgroup table failed: %s", strerror(-got));
+		goto out;
+	}
+	l->seq++;
+	for (uint32_t i = 0; i < n; i++) {
+		const uint64_t *w = sums + (size_t)i * nwords;
+		uint64_t sum = 0;
+		struct ebs_cgroup_row *r;
+
+		for (size_t k = 0; k < nwords; k++)
+			sum += w[k];
+		if (rid[i] != l->id[i] || sum != l->sum[i])
+			l->last[i] = l->seq;
+		l->id[i] = rid[i];
+		l->sum[i] = sum;
+		if (!rid[i])
+			continue;
+		present++;
+		r = row_append(s, rid[i]);
 		if (!r) {
 			snprintf(err, errlen, "out of memory for cgroup rows");
 			goto out;
 		}
-		fill(fam, r, sums + (size_t)i * nwords);
+		fill(fam, r, w);
 	}
+	present -= refill(m, fd, l, rid, present, vsize);
 	s->cg.inserts += ctr[EBS_CG_C_INSERTS];
-	/* nothing but the LRU removes rows */
-	if (ctr[EBS_CG_C_INSERTS] > (uint64_t)n)
-		s->cg.evictions += ctr[EBS_CG_C_INSERTS] - (uint64_t)n;
+	/* only refill() frees rows */
+	if (ctr[EBS_CG_C_INSERTS] > (uint64_t)present)
+		s->cg.evictions += ctr[EBS_CG_C_INSERTS] - (uint64_t)present;
 	s->cg.failed += ctr[EBS_CG_C_FAILED];
 	s->cg.unattributed += ctr[EBS_CG_C_UNATTRIBUTED];
 	rc = 0;
 out:
-	free(keys);
+	free(rid);
 	free(sums);
 	return rc;
 }

@@ -294,6 +294,8 @@ static void module_unload(struct ebs_module *m, bool close_fds)
 	for (unsigned i = 0; i < EBS_MAX_MAPS; i++)
 		m->map_fd[i] = -1;
 	m->n_prog_fd = 0;
+	ebs_cg_lru_free(m->cg_lru);
+	m->cg_lru = NULL;
 }
 
 /* Opens, loads and attaches with the flavours in m->chosen.  Optional hooks

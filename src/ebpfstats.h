@@ -12,7 +12,7 @@
 #define EBS_VERSION "0.1.0"
 /* Bumped whenever a pinned map's key/value layout changes; it is part of the
  * pin path, so a front-end never reads maps of another layout. */
-#define EBS_PIN_LAYOUT 8
+#define EBS_PIN_LAYOUT 9
 
 /* Log-linear buckets (bpf/ebs_hist.h): 16 exact ones for 0..15, then 16
  * per power of two up to 2^32, then one open bucket. */

@@ -12,7 +12,7 @@
 #include "ebpfstats.h"
 
 #define EBS_MAX_HOOKS 12
-#define EBS_MAX_MAPS 8
+#define EBS_MAX_MAPS 12
 
 /* One tracepoint and up to three programs implementing it.  The core keeps
  * exactly one of them autoloaded: tp_btf when vmlinux BTF has the
@@ -90,6 +90,7 @@ struct ebs_module {
 	bool iter_failed;	      /* a run failed; said once in the reason */
 	const struct ebs_config *cfg; /* the handle's, for read() */
 	void *priv;		      /* read()'s own state across snapshots */
+	struct ebs_cg_lru *cg_lru;    /* ebs_cg_read()'s, likewise */
 	int ncpus;		      /* libbpf_num_possible_cpus() */
 };
 
@@ -134,10 +135,25 @@ void ebs_hist_add(struct ebs_hist *dst, const __u64 *slots);
  * to its table and knobs; its read() adds its table's partial rows;
  * the core's snapshot merges and names them, with the state kept in the
  * handle between snapshots. */
-int ebs_cg_setup(struct bpf_map *map, bool *on, uint32_t *depth, const struct ebs_config *cfg,
-		 char *err, size_t errlen);
-int ebs_cg_read(struct ebs_module *m, struct ebs_snapshot *s, enum ebs_family fam, int map_fd,
-		int ctr_fd, char *err, size_t errlen);
+/* A family's cgroup maps, in this order in its map list from its first:
+ * cg_<fam>, cg_ctr_<fam>, cg_ids_<fam>, cg_rid_<fam>, cg_free_<fam>. */
+enum { EBS_CGM_ROWS, EBS_CGM_CTR, EBS_CGM_IDS, EBS_CGM_RID, EBS_CGM_FREE, EBS_CGM_COUNT };
+/* The rodata knobs of ebs_cgroup.bpf.h in a family's skeleton. */
+struct ebs_cg_knobs {
+	bool *on, *task_btf;
+	uint32_t *depth;
+};
+#define EBS_CG_KNOBS(rodata)                                                                       \
+	((struct ebs_cg_knobs){&(rodata)->cg_on, &(rodata)->cg_task_btf, &(rodata)->cg_depth})
+int ebs_cg_setup(struct bpf_object *obj, const char *fam, struct ebs_cg_knobs k,
+		 const struct ebs_config *cfg, char *err, size_t errlen);
+/* After the object's load (not for reused pins): fills the free rows. */
+int ebs_cg_load(struct bpf_object *obj, const char *fam);
+/* fd: the family's EBS_CGM_COUNT map fds. */
+int ebs_cg_read(struct ebs_module *m, struct ebs_snapshot *s, enum ebs_family fam, const int *fd,
+		char *err, size_t errlen);
+struct ebs_cg_lru;
+void ebs_cg_lru_free(struct ebs_cg_lru *l);
 struct ebs_cg_state;
 struct ebs_cg_state *ebs_cg_state_new(void);
 void ebs_cg_state_free(struct ebs_cg_state *st);

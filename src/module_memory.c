@@ -18,7 +18,7 @@ _Static_assert(sizeof(struct ebs_mem_stats) % sizeof(uint64_t) == 0,
 
 #define MEM_STATS_WORDS (sizeof(struct ebs_mem_stats) / sizeof(uint64_t))
 
-enum { MAP_STATS, MAP_PROCS, MAP_OOM, MAP_CG, MAP_CG_CTR };
+enum { MAP_STATS, MAP_PROCS, MAP_OOM, MAP_CG, MAP_CG_LAST = MAP_CG + EBS_CGM_COUNT - 1 };
 
 /* read()'s state: the last victim's cgroup, resolved once per victim. */
 struct mem_priv {
@@ -55,8 +55,7 @@ static struct bpf_object *mem_open(struct ebs_module *m, const struct ebs_config
 		mem_destroy(m);
 		return NULL;
 	}
-	if (ebs_cg_setup(skel->maps.cg_mem, &skel->rodata->cg_on, &skel->rodata->cg_depth, cfg, err,
-			 errlen) < 0) {
+	if (ebs_cg_setup(skel->obj, "mem", EBS_CG_KNOBS(skel->rodata), cfg, err, errlen) < 0) {
 		mem_destroy(m);
 		return NULL;
 	}
@@ -65,7 +64,11 @@ static struct bpf_object *mem_open(struct ebs_module *m, const struct ebs_config
 
 static int mem_load(struct ebs_module *m)
 {
-	return memory_bpf__load(m->skel);
+	struct memory_bpf *skel = m->skel;
+
+	if (memory_bpf__load(skel) < 0)
+		return -1;
+	return ebs_cg_load(skel->obj, "mem");
 }
 
 static void fill_proc(struct ebs_proc_row *row, const void *value)
@@ -134,13 +137,14 @@ static int mem_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 	s->modules[EBS_FAM_MEMORY].overflows = 0 EBS_MEM_COUNTERS(OVERFLOWS);
 #undef EVENTS
 #undef OVERFLOWS
-	return ebs_cg_read(m, s, EBS_FAM_MEMORY, m->map_fd[MAP_CG], m->map_fd[MAP_CG_CTR], err,
-			   errlen);
+	return ebs_cg_read(m, s, EBS_FAM_MEMORY, &m->map_fd[MAP_CG], err, errlen);
 }
 
 /* All optional: without the x86-only fault tracepoints the module still
  * counts OOM kills, and says in its reason which hooks are missing. */
 static const struct ebs_hook mem_hooks[] = {
+	{"cgroup", "cgroup_attach_task", "cgroup_attach_task_btf", "cgroup_attach_task_raw",
+	 "cgroup_attach_task_tp", .optional = false, .cgroups = true},
 	{"exceptions", "page_fault_user", "page_fault_user_btf", "page_fault_user_raw",
 	 "page_fault_user_tp", .optional = true},
 	{"exceptions", "page_fault_kernel", "page_fault_kernel_btf", "page_fault_kernel_raw",
@@ -156,8 +160,14 @@ static const struct ebs_hook mem_hooks[] = {
 };
 
 static const char *const mem_maps[] = {
-	[MAP_STATS] = "mem_stats", [MAP_PROCS] = "mem_procs",	[MAP_OOM] = "mem_oom",
-	[MAP_CG] = "cg_mem",	   [MAP_CG_CTR] = "cg_ctr_mem",
+	[MAP_STATS] = "mem_stats",
+	[MAP_PROCS] = "mem_procs",
+	[MAP_OOM] = "mem_oom",
+	[MAP_CG] = "cg_mem",
+	[MAP_CG + EBS_CGM_CTR] = "cg_ctr_mem",
+	[MAP_CG + EBS_CGM_IDS] = "cg_ids_mem",
+	[MAP_CG + EBS_CGM_RID] = "cg_rid_mem",
+	[MAP_CG + EBS_CGM_FREE] = "cg_free_mem",
 };
 
 const struct ebs_module_ops ebs_module_memory = {

@@ -18,10 +18,10 @@ _Static_assert(sizeof(struct ebs_sched_cpu) % sizeof(uint64_t) == 0,
 _Static_assert(EBS_HIST_SLOTS == sizeof(((struct ebs_hist *)0)->slot) / sizeof(uint64_t),
 	       "kernel and snapshot histograms differ in size");
 
-enum { MAP_CPU, MAP_MIGR, MAP_CG, MAP_CG_CTR, MAP_PROCS };
+enum { MAP_CPU, MAP_MIGR, MAP_PROCS, MAP_CG, MAP_CG_LAST = MAP_CG + EBS_CGM_COUNT - 1 };
 /* Indexes into sched_hooks[]: the hooks that open and close run-queue
  * waits. */
-enum { HOOK_SWITCH, HOOK_WAKEUP, HOOK_WAKEUP_NEW };
+enum { HOOK_CG_ATTACH, HOOK_SWITCH, HOOK_WAKEUP, HOOK_WAKEUP_NEW };
 
 /* Enqueue times in task storage: the tp_btf programs only (their task
  * pointers are what bpf_task_storage_get() takes), on all three hooks that
@@ -106,8 +106,7 @@ static struct bpf_object *sched_open(struct ebs_module *m, const struct ebs_conf
 		sched_destroy(m);
 		return NULL;
 	}
-	if (ebs_cg_setup(skel->maps.cg_sched, &skel->rodata->cg_on, &skel->rodata->cg_depth, cfg,
-			 err, errlen) < 0) {
+	if (ebs_cg_setup(skel->obj, "sched", EBS_CG_KNOBS(skel->rodata), cfg, err, errlen) < 0) {
 		sched_destroy(m);
 		return NULL;
 	}
@@ -116,7 +115,11 @@ static struct bpf_object *sched_open(struct ebs_module *m, const struct ebs_conf
 
 static int sched_load(struct ebs_module *m)
 {
-	return sched_bpf__load(m->skel);
+	struct sched_bpf *skel = m->skel;
+
+	if (sched_bpf__load(skel) < 0)
+		return -1;
+	return ebs_cg_load(skel->obj, "sched");
 }
 
 static void fill_proc(struct ebs_proc_row *row, const void *value)
@@ -203,8 +206,7 @@ static int sched_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, s
 	s->modules[EBS_FAM_SCHED].overflows = 0 EBS_SCHED_COUNTERS(OVERFLOWS);
 #undef EVENTS
 #undef OVERFLOWS
-	rc = ebs_cg_read(m, s, EBS_FAM_SCHED, m->map_fd[MAP_CG], m->map_fd[MAP_CG_CTR], err,
-			 errlen);
+	rc = ebs_cg_read(m, s, EBS_FAM_SCHED, &m->map_fd[MAP_CG], err, errlen);
 out:
 	free(buf);
 	free(migr);
@@ -212,9 +214,14 @@ out:
 	return rc;
 }
 
-/* sched_switch first: the core attaches in this order, so the consumer of
- * enqueue times is in place before the producers start. */
+/* The core attaches in this order: the per-cgroup rows' move keeper first
+ * (no program caches a row across a move it missed), then sched_switch,
+ * so the consumer of enqueue times is in place before the producers
+ * start. */
 static const struct ebs_hook sched_hooks[] = {
+	[HOOK_CG_ATTACH] = {"cgroup", "cgroup_attach_task", "cgroup_attach_task_btf",
+			    "cgroup_attach_task_raw", "cgroup_attach_task_tp", .optional = false,
+			    .cgroups = true},
 	[HOOK_SWITCH] = {"sched", "sched_switch", "sched_switch_btf", "sched_switch_raw",
 			 "sched_switch_tp", .optional = false},
 	[HOOK_WAKEUP] = {"sched", "sched_wakeup", "sched_wakeup_btf", "sched_wakeup_raw",
@@ -232,8 +239,14 @@ static const struct ebs_hook sched_hooks[] = {
 };
 
 static const char *const sched_maps[] = {
-	[MAP_CPU] = "sched_cpu",       [MAP_MIGR] = "sched_migr",   [MAP_CG] = "cg_sched",
-	[MAP_CG_CTR] = "cg_ctr_sched", [MAP_PROCS] = "sched_procs",
+	[MAP_CPU] = "sched_cpu",
+	[MAP_MIGR] = "sched_migr",
+	[MAP_PROCS] = "sched_procs",
+	[MAP_CG] = "cg_sched",
+	[MAP_CG + EBS_CGM_CTR] = "cg_ctr_sched",
+	[MAP_CG + EBS_CGM_IDS] = "cg_ids_sched",
+	[MAP_CG + EBS_CGM_RID] = "cg_rid_sched",
+	[MAP_CG + EBS_CGM_FREE] = "cg_free_sched",
 };
 
 const struct ebs_module_ops ebs_module_sched = {

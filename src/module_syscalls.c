@@ -190,8 +190,8 @@ static struct bpf_object *sys_open(struct ebs_module *m, const struct ebs_config
 		sys_destroy(m);
 		return NULL;
 	}
-	if (ebs_cg_setup(p->skel->maps.cg_sys, &p->skel->rodata->cg_on, &p->skel->rodata->cg_depth,
-			 cfg, err, errlen) < 0) {
+	if (ebs_cg_setup(p->skel->obj, "sys", EBS_CG_KNOBS(p->skel->rodata), cfg, err, errlen) <
+	    0) {
 		sys_destroy(m);
 		return NULL;
 	}
@@ -219,7 +219,7 @@ static int sys_load(struct ebs_module *m)
 	struct sys_priv *p = m->skel;
 	struct bpf_map *comms;
 
-	if (syscalls_bpf__load(p->skel) < 0)
+	if (syscalls_bpf__load(p->skel) < 0 || ebs_cg_load(p->skel->obj, "sys") < 0)
 		return -1;
 	comms = p->skel->maps.sys_comms;
 	if (put_comms(comms, p->include, p->n_include, EBS_COMM_INCLUDE) < 0 ||
@@ -310,7 +310,15 @@ static int read_each(int fd, int ncpus, struct ebs_sys_val *sum, char *err, size
 	return 0;
 }
 
-enum { MAP_STATS, MAP_CTR, MAP_BYTES, MAP_ROW, MAP_HIST, MAP_CG, MAP_CG_CTR };
+enum {
+	MAP_STATS,
+	MAP_CTR,
+	MAP_BYTES,
+	MAP_ROW,
+	MAP_HIST,
+	MAP_CG,
+	MAP_CG_LAST = MAP_CG + EBS_CGM_COUNT - 1
+};
 
 /* The latency histograms: every CPU's rows of sys_hist, each added to the
  * row of the syscall it belongs to on that CPU (its nr field) and to the
@@ -507,8 +515,7 @@ static int sys_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 	s->modules[EBS_FAM_SYSCALLS].overflows =
 		ctr[EBS_SYS_C_OUT_OF_RANGE] EBS_SYS_COUNTERS(OVERFLOWS);
 #undef OVERFLOWS
-	rc = ebs_cg_read(m, s, EBS_FAM_SYSCALLS, m->map_fd[MAP_CG], m->map_fd[MAP_CG_CTR], err,
-			 errlen);
+	rc = ebs_cg_read(m, s, EBS_FAM_SYSCALLS, &m->map_fd[MAP_CG], err, errlen);
 out:
 	free(row_of);
 	free(sum);
@@ -526,16 +533,14 @@ out:
 #define SYS_EXIT_RAW NULL
 #endif
 
-/* The core attaches in this order.  The per-cgroup rows' slot keepers
- * first, so sys_exit never trusts a slot filled before a move or a fork
- * they missed.  sys_exit before sys_enter, so every start that sys_enter
+/* The core attaches in this order.  The per-cgroup rows' move keeper
+ * first, so no program caches a row across a move it missed.  sys_exit
+ * before sys_enter, so every start that sys_enter
  * records has its exit seen (no stale start from the window between the
  * two attachments). */
 static const struct ebs_hook sys_hooks[] = {
 	{"cgroup", "cgroup_attach_task", "cgroup_attach_task_btf", "cgroup_attach_task_raw",
 	 "cgroup_attach_task_tp", .optional = false, .cgroups = true},
-	{"sched", "sched_process_fork", "sched_process_fork_btf", "sched_process_fork_raw",
-	 "sched_process_fork_tp", .optional = false, .cgroups = true},
 	{"raw_syscalls", "sys_exit", SYS_EXIT_BTF, SYS_EXIT_RAW, "sys_exit_tp", .optional = false,
 	 .latency = false},
 	{"raw_syscalls", "sys_enter", "sys_enter_btf", "sys_enter_raw", "sys_enter_tp",
@@ -543,9 +548,16 @@ static const struct ebs_hook sys_hooks[] = {
 };
 
 static const char *const sys_maps[] = {
-	[MAP_STATS] = "sys_stats",   [MAP_CTR] = "sys_ctr",   [MAP_BYTES] = "sys_bytes",
-	[MAP_ROW] = "sys_row",	     [MAP_HIST] = "sys_hist", [MAP_CG] = "cg_sys",
-	[MAP_CG_CTR] = "cg_ctr_sys",
+	[MAP_STATS] = "sys_stats",
+	[MAP_CTR] = "sys_ctr",
+	[MAP_BYTES] = "sys_bytes",
+	[MAP_ROW] = "sys_row",
+	[MAP_HIST] = "sys_hist",
+	[MAP_CG] = "cg_sys",
+	[MAP_CG + EBS_CGM_CTR] = "cg_ctr_sys",
+	[MAP_CG + EBS_CGM_IDS] = "cg_ids_sys",
+	[MAP_CG + EBS_CGM_RID] = "cg_rid_sys",
+	[MAP_CG + EBS_CGM_FREE] = "cg_free_sys",
 };
 
 const struct ebs_module_ops ebs_module_syscalls = {

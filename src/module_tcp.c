@@ -34,7 +34,7 @@ _Static_assert(EBS_TCP_STATE_ROWS == EBS_TCP_NSTATES + 1,
 #define TCP_PEER_WORDS (sizeof(struct ebs_tcp_peer) / sizeof(uint64_t))
 #define NPORTS 65536
 
-enum { MAP_STATS, MAP_PORTS, MAP_PEERS, MAP_CG, MAP_CG_CTR };
+enum { MAP_STATS, MAP_PORTS, MAP_PEERS, MAP_CG, MAP_CG_LAST = MAP_CG + EBS_CGM_COUNT - 1 };
 
 /* Whether this kernel's BPF has compare-and-swap (5.12), which the bucket
  * table's state programs use: a program of one such instruction, loaded.
@@ -307,8 +307,7 @@ static struct bpf_object *tcp_open(struct ebs_module *m, const struct ebs_config
 		tcp_destroy(m);
 		return NULL;
 	}
-	if (ebs_cg_setup(skel->maps.cg_tcp, &skel->rodata->cg_on, &skel->rodata->cg_depth, cfg, err,
-			 errlen) < 0) {
+	if (ebs_cg_setup(skel->obj, "tcp", EBS_CG_KNOBS(skel->rodata), cfg, err, errlen) < 0) {
 		tcp_destroy(m);
 		return NULL;
 	}
@@ -317,7 +316,11 @@ static struct bpf_object *tcp_open(struct ebs_module *m, const struct ebs_config
 
 static int tcp_load(struct ebs_module *m)
 {
-	return tcp_bpf__load(m->skel);
+	struct tcp_bpf *skel = m->skel;
+
+	if (tcp_bpf__load(skel) < 0)
+		return -1;
+	return ebs_cg_load(skel->obj, "tcp");
 }
 
 static uint32_t map_capacity(int fd)
@@ -696,7 +699,7 @@ static int tcp_read(struct ebs_module *m, struct ebs_snapshot *s, char *err, siz
 		s->tcp.port_overflows + s->tcp_peer_overflows EBS_TCP_COUNTERS(OVERFLOWS);
 #undef EVENTS
 #undef OVERFLOWS
-	rc = ebs_cg_read(m, s, EBS_FAM_TCP, m->map_fd[MAP_CG], m->map_fd[MAP_CG_CTR], err, errlen);
+	rc = ebs_cg_read(m, s, EBS_FAM_TCP, &m->map_fd[MAP_CG], err, errlen);
 out:
 	free(st);
 	return rc;
@@ -718,8 +721,14 @@ static const struct ebs_hook tcp_hooks[] = {
 };
 
 static const char *const tcp_maps[] = {
-	[MAP_STATS] = "tcp_stats", [MAP_PORTS] = "tcp_ports",	[MAP_PEERS] = "tcp_peers",
-	[MAP_CG] = "cg_tcp",	   [MAP_CG_CTR] = "cg_ctr_tcp",
+	[MAP_STATS] = "tcp_stats",
+	[MAP_PORTS] = "tcp_ports",
+	[MAP_PEERS] = "tcp_peers",
+	[MAP_CG] = "cg_tcp",
+	[MAP_CG + EBS_CGM_CTR] = "cg_ctr_tcp",
+	[MAP_CG + EBS_CGM_IDS] = "cg_ids_tcp",
+	[MAP_CG + EBS_CGM_RID] = "cg_rid_tcp",
+	[MAP_CG + EBS_CGM_FREE] = "cg_free_tcp",
 };
 
 const struct ebs_module_ops ebs_module_tcp = {

@@ -390,6 +390,17 @@ static int teardown(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		cg_rmdir(dirs[i]);
+	/* test_recycle's */
+	for (int i = 0; i < 30; i++) {
+		char rel[16];
+
+		snprintf(rel, sizeof(rel), "g%d", i);
+		cg_rmdir(rel);
+		snprintf(rel, sizeof(rel), "k%d", i);
+		cg_rmdir(rel);
+		snprintf(rel, sizeof(rel), "p%d", i);
+		cg_rmdir(rel);
+	}
 	rmdir(base);
 	return 0;
 }
@@ -435,8 +446,7 @@ static void test_syscalls(void **state)
 }
 
 /* A task that moves itself and goes on with system calls without a pause:
- * the rows' current-cgroup slot it filled in a before the move must not
- * keep counting in a.  a: the gate's read(), the openat of b's
+ * the row it cached in a before the move must not keep counting in a.  a: the gate's read(), the openat of b's
  * cgroup.procs and getpid; b: the write() that moved it (it returns in b), the
  * close() and the n getppid calls. */
 static void test_move_self(void **state)
@@ -726,6 +736,89 @@ static void test_overflow(void **state)
 	ebs_close(e);
 }
 
+/* One child in rel making n getppid calls between two snapshots: its row
+ * holds exactly its n + 1 calls, or it has no row and every one of them
+ * is counted as an insert failure (none is lost).  Returns the snapshot
+ * after it; *got: whether it has a row. */
+static const struct ebs_snapshot *calls_in(struct ebs *e, const char *rel, unsigned n, bool *got)
+{
+	const struct ebs_snapshot *s = snap(e);
+	uint64_t failed0 = s->cg.failed;
+	const struct ebs_cgroup_row *r;
+	struct child c;
+
+	job_n = n;
+	c = start(rel, JOB_GETPPID);
+	go(&c);
+	finish(&c, NULL);
+	s = snap(e);
+	r = row(s, cg_id(rel));
+	*got = r && r->sys_calls;
+	if (*got)
+		assert_int_equal(r->sys_calls, n + 1);
+	else
+		assert_true(s->cg.failed - failed0 >= n + 1);
+	return s;
+}
+
+/* map_sizes.cgroups 8 and a stream of new cgroups keep the tables full:
+ * each snapshot that finds one full recycles a row, a removed cgroup's
+ * before any other, then the least recently active.  k is older than g,
+ * so plain LRU would take k first; with g removed, k must outlive the
+ * first recycling, and go later (idle).  Every new cgroup's calls are in
+ * its row or counted (calls_in()). */
+static void test_recycle(void **state)
+{
+	const unsigned n = 200;
+	struct ebs *e = open_cg(8);
+	const struct ebs_snapshot *s;
+	uint64_t kid, ev0, ev_first = 0;
+	bool got, k_after_first = false, k_had = true;
+
+	(void)state;
+	s = snap(e);
+	need_running(s, EBS_FAM_SYSCALLS);
+	cg_mkdir("k0");
+	cg_mkdir("g0");
+	kid = cg_id("k0");
+	s = calls_in(e, "k0", n, &got);
+	assert_true(got);
+	s = calls_in(e, "g0", n, &got);
+	assert_true(got);
+	ev0 = s->cg.evictions;
+	cg_rmdir("g0");
+	for (int i = 0; i < 30 && k_had; i++) {
+		char rel[16];
+
+		snprintf(rel, sizeof(rel), "p%d", i);
+		cg_mkdir(rel);
+		s = calls_in(e, rel, n, &got);
+		k_had = row(s, kid) != NULL;
+		/* the snapshot after the first recycling still lists k */
+		if (ev_first && !k_after_first) {
+			assert_true(k_had);
+			k_after_first = true;
+		}
+		if (!ev_first && s->cg.evictions > ev0)
+			ev_first = s->cg.evictions;
+	}
+	print_message("evictions %" PRIu64 ", failed inserts %" PRIu64 ", inserts %" PRIu64 "\n",
+		      s->cg.evictions, s->cg.failed, s->cg.inserts);
+	assert_true(k_after_first);
+	assert_false(k_had);
+	ebs_close(e);
+}
+
+/* The programs' path without bpf_get_current_task_btf() (before 5.11):
+ * the same exact counts. */
+static void test_syscalls_no_task_btf(void **state)
+{
+	setenv("EBPFSTATS_TEST_NO_TASK_BTF", "1", 1);
+	test_syscalls(state);
+	test_move_self(state);
+	unsetenv("EBPFSTATS_TEST_NO_TASK_BTF");
+}
+
 /* cgroup_filter: the glob's row, and no other. */
 static void test_filter(void **state)
 {
@@ -824,6 +917,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_oncpu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overflow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_recycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syscalls_no_task_btf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_mount, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_path_of, setup, teardown),
