@@ -47,6 +47,22 @@ EBS_HIST_INLINE __u64 ebs_cg_hist_bucket(__u64 v)
 	return b < EBS_CG_HIST_SLOTS ? b : EBS_CG_HIST_SLOTS - 1;
 }
 
+/* The same bucket from ebs_hist_bucket()'s (4 sub-bits) b: its top two
+ * sub-bits, so that a path which has b already does not compute it twice
+ * (tests/test_hist checks it against ebs_cg_hist_bucket()). */
+EBS_HIST_INLINE __u64 ebs_cg_hist_of_fine(__u64 b)
+{
+	__u64 c;
+
+	if (b < 8)
+		c = b;
+	else if (b < EBS_HIST_SUB)
+		c = 8 + ((b - 8) >> 1);
+	else
+		c = (((b >> EBS_HIST_SUB_BITS) + 2) << EBS_CG_HIST_SUB_BITS) | ((b >> 2) & 3);
+	return c < EBS_CG_HIST_SLOTS ? c : EBS_CG_HIST_SLOTS - 1;
+}
+
 /* cg_sys value (syscalls object): the calling task's cgroup. */
 struct ebs_cg_sys {
 	__u64 owner; /* this CPU's copy: the cgroup id holding the row, 0: none (ebs_cgroup.bpf.h) */

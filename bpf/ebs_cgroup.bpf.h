@@ -315,8 +315,9 @@ static __always_inline void *ebs_cg_sock_row(void *rows, void *cache, void *ids,
 #ifdef EBS_CG_WANT_SYS
 EBS_CG_MAPS(sys, struct ebs_cg_sys);
 
-/* sys_exit: one call of the current task; lat only when timed. */
-static __always_inline void ebs_cg_syscall(bool error, bool timed, __u64 lat)
+/* sys_exit: one call of the current task; lat and its bucket in the
+ * host-wide histograms, b, only when timed. */
+static __always_inline void ebs_cg_syscall(bool error, bool timed, __u64 lat, __u64 b)
 {
 	struct ebs_cg_sys *r;
 
@@ -330,7 +331,7 @@ static __always_inline void ebs_cg_syscall(bool error, bool timed, __u64 lat)
 		r->errors++;
 	if (timed) {
 		r->lat_ns += lat;
-		r->hist[ebs_cg_hist_bucket(lat)]++;
+		r->hist[ebs_cg_hist_of_fine(b)]++;
 	}
 }
 #endif

@@ -135,7 +135,7 @@ static __always_inline bool comm_wanted(void)
 
 /* Adds a latency sample to this CPU's row for nr (nr < EBS_SYS_MAX),
  * handing out the next free row on the syscall's first sample here. */
-static __always_inline void hist_add(__u32 nr, __u64 lat)
+static __always_inline void hist_add(__u32 nr, __u64 b)
 {
 	__u32 used_key = EBS_SYS_ROWS_USED, row;
 	__u32 *slot = bpf_map_lookup_elem(&sys_row, &nr), *used;
@@ -166,7 +166,7 @@ static __always_inline void hist_add(__u32 nr, __u64 lat)
 		return;
 	if (fresh)
 		h->nr = (__u64)nr + 1;
-	h->slot[ebs_hist_bucket(lat)]++;
+	h->slot[b]++;
 }
 
 static __always_inline int on_enter(__u32 nr)
@@ -229,7 +229,7 @@ static __always_inline int on_exit(__u32 nr, long ret)
 {
 	struct ebs_sys_val *v;
 	bool timed = false, sigreturn = false, error;
-	__u64 lat = 0;
+	__u64 lat = 0, b = 0;
 
 	/* Before the comm filter: a task that execs under another comm must
 	 * not leave its execve start behind.  Also keeps the filter's own cost
@@ -271,9 +271,10 @@ static __always_inline int on_exit(__u32 nr, long ret)
 		v->errors++;
 	if (timed) {
 		v->lat_ns += lat;
-		hist_add(nr, lat);
+		b = ebs_hist_bucket(lat);
+		hist_add(nr, b);
 	}
-	ebs_cg_syscall(error, timed, lat);
+	ebs_cg_syscall(error, timed, lat, b);
 	/* one bit test for every other syscall; a read or write that moved
 	 * bytes pays one more per-CPU lookup */
 	/* nr < EBS_SYS_MAX here, but it comes back from the stack without

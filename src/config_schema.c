@@ -191,7 +191,7 @@ static const struct ebs_config_option options[] = {
 	 .def = 512,
 	 .digest = EBS_DIGEST(EBS_FAM_SYSCALLS) | EBS_DIGEST(EBS_FAM_TCP) |
 		   EBS_DIGEST(EBS_FAM_SCHED) | EBS_DIGEST(EBS_FAM_MEMORY),
-	 .help = "Rows of each family's per-cgroup table (LRU: the least recent row makes room)."},
+	 .help = "Rows of each family's per-cgroup table (snapshots recycle removed, then idle rows)."},
 	/* user space only: the kernel counts every cgroup */
 	{.key = "cgroup_filter",
 	 .collectd = "CgroupFilter",

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "cgroup.h"
 #include "ebpfstats.h"
 
 static void test_bucket_index_edges(void **state)
@@ -40,6 +41,25 @@ static void test_bucket_index_edges(void **state)
 
 /* Every bucket: its bounds map back to it, the next value starts the next
  * bucket, and it is never wider than 1/16 of its lower bound. */
+/* The per-cgroup bucket derived from the fine one (the syscall path) is
+ * the one computed from the value, at every bucket edge and around it. */
+static void test_cg_bucket_of_fine(void **state)
+{
+	(void)state;
+	for (uint64_t v = 0; v < 5000; v++)
+		assert_int_equal(ebs_cg_hist_of_fine(ebs_hist_bucket(v)), ebs_cg_hist_bucket(v));
+	for (unsigned s = 2; s < 40; s++)
+		for (int d = -3; d <= 3; d++) {
+			uint64_t v = (UINT64_C(1) << s) + (uint64_t)(int64_t)d;
+			uint64_t w = v + (v >> 3) + (v >> 2);
+
+			assert_int_equal(ebs_cg_hist_of_fine(ebs_hist_bucket(v)),
+					 ebs_cg_hist_bucket(v));
+			assert_int_equal(ebs_cg_hist_of_fine(ebs_hist_bucket(w)),
+					 ebs_cg_hist_bucket(w));
+		}
+}
+
 static void test_bucket_bounds(void **state)
 {
 	(void)state;
@@ -234,6 +254,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bucket_index_edges),
 		cmocka_unit_test(test_bucket_bounds),
+		cmocka_unit_test(test_cg_bucket_of_fine),
 		cmocka_unit_test(test_empty_is_zero),
 		cmocka_unit_test(test_bound_point_masses),
 		cmocka_unit_test(test_bound_uniform),
