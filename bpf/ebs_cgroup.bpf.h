@@ -290,9 +290,10 @@ static __always_inline void *ebs_cg_task_row(void *rows, void *cache, void *ids,
 
 /* A socket's row on this CPU: the cgroup of the task that created it
  * (5.15+ keeps a plain pointer in sk_cgrp_data; earlier packed layouts are
- * not read, their events are unattributed). */
+ * not read, their events are unattributed).  btf: sk is a trusted pointer
+ * (tp_btf, the iterator), its cgroup's id plain loads; else probe reads. */
 static __always_inline void *ebs_cg_sock_row(void *rows, void *cache, void *ids, void *rid,
-					     void *free, void *ctr, const struct sock *sk)
+					     void *free, void *ctr, bool btf, const struct sock *sk)
 {
 	struct cgroup *cg;
 	__u64 own;
@@ -301,8 +302,8 @@ static __always_inline void *ebs_cg_sock_row(void *rows, void *cache, void *ids,
 		ebs_cg_ctr(ctr, EBS_CG_C_UNATTRIBUTED);
 		return NULL;
 	}
-	cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
-	own = cg ? BPF_CORE_READ(cg, kn, id) : 0;
+	cg = RD(btf, sk, sk_cgrp_data.cgroup);
+	own = !cg ? 0 : btf ? cg->kn->id : BPF_CORE_READ(cg, kn, id);
 	if (!own) {
 		ebs_cg_ctr(ctr, EBS_CG_C_UNATTRIBUTED);
 		return NULL;
@@ -398,16 +399,16 @@ EBS_CG_MAPS(tcp, struct ebs_cg_tcp);
 
 /* TCP events run in softirq as often as in the socket's task: the row is
  * the socket's cgroup, never the current task's. */
-static __always_inline struct ebs_cg_tcp *ebs_cg_tcp_row(const struct sock *sk)
+static __always_inline struct ebs_cg_tcp *ebs_cg_tcp_row(bool btf, const struct sock *sk)
 {
 	if (!cg_on)
 		return NULL;
-	return ebs_cg_sock_row(EBS_CG_T(tcp), sk);
+	return ebs_cg_sock_row(EBS_CG_T(tcp), btf, sk);
 }
 
-static __always_inline void ebs_cg_tcp_open(const struct sock *sk, bool passive)
+static __always_inline void ebs_cg_tcp_open(bool btf, const struct sock *sk, bool passive)
 {
-	struct ebs_cg_tcp *r = ebs_cg_tcp_row(sk);
+	struct ebs_cg_tcp *r = ebs_cg_tcp_row(btf, sk);
 
 	if (r && passive)
 		r->passive_opens++;
@@ -415,9 +416,9 @@ static __always_inline void ebs_cg_tcp_open(const struct sock *sk, bool passive)
 		r->active_opens++;
 }
 
-static __always_inline void ebs_cg_tcp_bytes(const struct sock *sk, __u64 in, __u64 out)
+static __always_inline void ebs_cg_tcp_bytes(bool btf, const struct sock *sk, __u64 in, __u64 out)
 {
-	struct ebs_cg_tcp *r = ebs_cg_tcp_row(sk);
+	struct ebs_cg_tcp *r = ebs_cg_tcp_row(btf, sk);
 
 	/* atomic: the TCP socket iterator adds here in process context,
 	 * where a softirq's CLOSE on this CPU can interrupt it */
@@ -427,18 +428,18 @@ static __always_inline void ebs_cg_tcp_bytes(const struct sock *sk, __u64 in, __
 	}
 }
 
-static __always_inline void ebs_cg_tcp_retransmit(const struct sock *sk)
+static __always_inline void ebs_cg_tcp_retransmit(bool btf, const struct sock *sk)
 {
-	struct ebs_cg_tcp *r = ebs_cg_tcp_row(sk);
+	struct ebs_cg_tcp *r = ebs_cg_tcp_row(btf, sk);
 
 	if (r)
 		r->retransmits++;
 }
 
 /* sk NULL (a reset answering no socket): no row */
-static __always_inline void ebs_cg_tcp_reset(const struct sock *sk)
+static __always_inline void ebs_cg_tcp_reset(bool btf, const struct sock *sk)
 {
-	struct ebs_cg_tcp *r = sk ? ebs_cg_tcp_row(sk) : NULL;
+	struct ebs_cg_tcp *r = sk ? ebs_cg_tcp_row(btf, sk) : NULL;
 
 	if (r)
 		r->resets++;

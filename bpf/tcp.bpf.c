@@ -559,7 +559,7 @@ static __always_inline void account(bool btf, struct ebs_tcp_stats *st, const st
 	__sync_fetch_and_add(&st->segs_out, d->segs_out);
 	__sync_fetch_and_add(&st->segs_in, d->segs_in);
 	/* the socket's cgroup row, open connections' bytes included */
-	ebs_cg_tcp_bytes(sk, d->rcvd, d->sent);
+	ebs_cg_tcp_bytes(btf, sk, d->rcvd, d->sent);
 	if (passive) {
 		struct ebs_tcp_port *p;
 
@@ -716,7 +716,7 @@ static __always_inline int on_state(bool btf, bool buckets, const struct sock *s
 		struct ebs_tcp_peer *pr;
 
 		st->active_opens++;
-		ebs_cg_tcp_open(sk, false);
+		ebs_cg_tcp_open(btf, sk, false);
 		pr = peer_row(btf, st, sk, false, 0, true);
 		if (pr)
 			pr->connects++;
@@ -725,7 +725,7 @@ static __always_inline int on_state(bool btf, bool buckets, const struct sock *s
 		struct ebs_tcp_peer *pr;
 
 		st->passive_opens++;
-		ebs_cg_tcp_open(sk, true);
+		ebs_cg_tcp_open(btf, sk, true);
 		p = port_row(st, lport_get(btf, sk, &lport), true);
 		if (p)
 			p->accepts++;
@@ -803,7 +803,7 @@ static __always_inline int on_retransmit(bool btf, const struct sock *sk)
 	if (!st)
 		return 0;
 	st->retransmits++;
-	ebs_cg_tcp_retransmit(sk);
+	ebs_cg_tcp_retransmit(btf, sk);
 	p = port_row(st, sk_lport(btf, sk), false);
 	if (p)
 		p->retransmits++;
@@ -826,7 +826,7 @@ static __always_inline int on_reset(bool btf, const struct sock *sk, bool sent)
 		st->resets_sent++;
 	else
 		st->resets_received++;
-	ebs_cg_tcp_reset(sk);
+	ebs_cg_tcp_reset(btf, sk);
 	p = port_row(st, sk_lport(btf, sk), false);
 	if (p)
 		p->resets++;
