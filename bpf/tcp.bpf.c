@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* TCP family: state transitions, opens, closes and a live per-state socket
  * count from sock:inet_sock_set_state; retransmits and resets from the tcp:
- * events; sampled smoothed RTT from tcp:tcp_probe; per-port rows for
- * listening services.
+ * events; smoothed RTT per connection (srtt_us when it leaves
+ * ESTABLISHED, and of live ones at most once a second from the socket
+ * iterator) or, with tcp_rtt_per_segment, per received segment from
+ * tcp:tcp_probe; per-port rows for listening services.
  *
  * Every hook has three flavours (tp_btf, raw_tp, classic tracepoint),
  * written by EBS_HOOK (ebs_hook.bpf.h) around one shared body; user space
@@ -36,6 +38,18 @@
 /* Knob, set through the skeleton's rodata before load: percent of
  * tcp_probe events whose RTT is recorded. */
 const volatile __u32 sample_rate = 100;
+
+/* Knob (tcp_rtt_per_segment): where RTT samples come from.  Off (the
+ * default): one per connection when it leaves ESTABLISHED and one per live
+ * established connection per iterator run, at most one a second per
+ * connection (rtt_live()); tcp_probe is not attached.  On: one per
+ * received segment from tcp_probe (sample_rate percent of them), and the
+ * per-connection samples are pruned, so that the histogram holds one kind
+ * of sample. */
+const volatile bool rtt_segments = false;
+
+/* The least time between two live samples of one connection. */
+#define RTT_LIVE_GAP_NS 1000000000ULL
 
 /* Knob (collect_tcp_peers): whether tcp_peers gets rows.  The verifier
  * prunes the peer code when it is off. */
@@ -119,6 +133,9 @@ struct sock_seen {
 	 * tcp_sock, and one word for the atomics, which BPF has for 64 bits
 	 * only at the CPU version this object is built for */
 	__u64 segs;
+	/* when the iterator last took this connection's RTT (rtt_live()),
+	 * bpf_ktime_get_ns(); 0: never */
+	__u64 rtt_ns;
 };
 
 /* A socket's traffic, or what it moved since a reading. */
@@ -179,6 +196,27 @@ static __always_inline struct ebs_tcp_stats *stats(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&tcp_stats, &zero);
+}
+
+/* One RTT sample, srtt_us the socket's field (8 times the smoothed RTT
+ * in µs, tcp_rtt_estimator()); 0 means none measured yet.  atomic: the
+ * iterator runs with bottom halves enabled, and a softirq's state change
+ * on this CPU may take a sample between its load and its store. */
+static __always_inline void rtt_add(struct ebs_tcp_stats *st, __u32 srtt_us, bool atomic)
+{
+	__u64 slot;
+
+	srtt_us >>= 3;
+	if (!srtt_us)
+		return;
+	slot = ebs_hist_bucket((__u64)srtt_us * 1000);
+	if (atomic) {
+		__sync_fetch_and_add(&st->rtt_samples, 1);
+		__sync_fetch_and_add(&st->rtt[slot], 1);
+	} else {
+		st->rtt_samples++;
+		st->rtt[slot]++;
+	}
 }
 
 /* The tcp_sock fields.  tp_btf's pointer is typed struct sock, whose size
@@ -679,6 +717,17 @@ static __always_inline void on_close(bool btf, bool buckets, struct ebs_tcp_stat
 	}
 }
 
+/* A connection's RTT as it ends: its smoothed RTT when it leaves
+ * ESTABLISHED (for FIN_WAIT1 or CLOSE_WAIT, or CLOSE on a reset), tracked
+ * or not. */
+static __always_inline void rtt_at_end(bool btf, struct ebs_tcp_stats *st, const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_of(btf, sk);
+
+	if (tp)
+		rtt_add(st, RD(btf, tp, srtt_us), true);
+}
+
 /* buckets: a constant, which tracker this program uses (see tcp_sockbkts). */
 static __always_inline int on_state(bool btf, bool buckets, const struct sock *sk, __u64 old,
 				    __u64 newstate, int lport)
@@ -705,6 +754,8 @@ static __always_inline int on_state(bool btf, bool buckets, const struct sock *s
 		return 0;
 	}
 	st->trans[old][newstate]++;
+	if (!rtt_segments && old == TCP_ESTABLISHED)
+		rtt_at_end(btf, st, sk);
 	/* tcpAttemptFails (RFC 4022).  Full sockets only: Linux keeps a
 	 * passive open in a request socket (NEW_SYN_RECV) until the
 	 * handshake completes, and those never come through here; only Fast
@@ -836,30 +887,30 @@ static __always_inline int on_reset(bool btf, const struct sock *sk, bool sent)
 	return 0;
 }
 
-/* tcp_probe runs for every segment received on an established socket: the
- * sampling test comes before any read, so a sampled-out event costs one
- * helper call (none at 100 %). */
+/* tcp_probe runs for every segment received on an established socket,
+ * and is attached only with tcp_rtt_per_segment (rtt_segments; the test
+ * here is for a program loaded by hand).  The sampling test comes before
+ * any read, so a sampled-out event costs one helper call (none at 100 %)
+ * and no map lookup; a sampled one, the tcp_sock cast (tp_btf) or a probe
+ * read (raw_tp), and the per-CPU stats element, an inlined lookup. */
 static __always_inline bool rtt_sampled(void)
 {
-	return sample_rate >= 100 || bpf_get_prandom_u32() % 100 < sample_rate;
+	return rtt_segments && (sample_rate >= 100 || bpf_get_prandom_u32() % 100 < sample_rate);
 }
 
+/* srtt_us: 0 when no RTT is measured on this socket yet (rtt_add()). */
 static __always_inline int on_rtt(__u32 srtt_us)
 {
 	struct ebs_tcp_stats *st;
 
-	/* 0: no RTT measured on this socket yet */
-	if (!srtt_us)
+	if (srtt_us < 8)
 		return 0;
 	st = stats();
-	if (!st)
-		return 0;
-	st->rtt_samples++;
-	st->rtt[ebs_hist_bucket((__u64)srtt_us * 1000)]++;
+	if (st)
+		rtt_add(st, srtt_us, false);
 	return 0;
 }
 
-/* srtt_us holds 8 times the smoothed RTT in µs (tcp_rtt_estimator()). */
 static __always_inline int rtt_from_sock(bool btf, const struct sock *sk)
 {
 	const struct tcp_sock *tp;
@@ -869,7 +920,7 @@ static __always_inline int rtt_from_sock(bool btf, const struct sock *sk)
 	tp = tcp_of(btf, sk);
 	if (!tp)
 		return 0;
-	return on_rtt(RD(btf, tp, srtt_us) >> 3);
+	return on_rtt(RD(btf, tp, srtt_us));
 }
 
 /* sk_protocol: an 8-bit bitfield before 5.6, a u16 since (for MPTCP).
@@ -924,7 +975,31 @@ EBS_HOOK_SFX(sock, inet_sock_set_state, _hash, (const struct sock *sk, int oldst
  *
  * What the reader gets: the local port (u16, host order) of every listener
  * and of every tracked server-side socket, so that it knows which port rows
- * still serve something (stale rows, tcp_row_idle_timeout). */
+ * still serve something (stale rows, tcp_row_idle_timeout).
+ *
+ * Each tracked established connection also gives an RTT sample
+ * (rtt_live()). */
+
+/* A live connection's smoothed RTT, at most once per RTT_LIVE_GAP_NS
+ * however many readers run the iterator (collectd, the agent, the CLI on
+ * the same pins): the time of its last sample is kept with its seen
+ * values.  Two iterators never run on one socket at once (see take64());
+ * the bucket table's programs still claim the sample with a
+ * compare-and-swap, as there. */
+static __always_inline void rtt_live(bool atomics, struct ebs_tcp_stats *st, struct sock_seen *seen,
+				     const struct tcp_sock *tp)
+{
+	__u64 now = bpf_ktime_get_ns(), last = seen->rtt_ns;
+
+	if (last && now - last < RTT_LIVE_GAP_NS)
+		return;
+	if (!atomics)
+		seen->rtt_ns = now;
+	else if (__sync_val_compare_and_swap(&seen->rtt_ns, last, now) != last)
+		return;
+	rtt_add(st, tp->srtt_us, true);
+}
+
 static __always_inline int iter_sock(bool buckets, struct seq_file *seq, struct sock_common *skc)
 {
 	struct ebs_tcp_stats *st = stats();
@@ -961,6 +1036,8 @@ static __always_inline int iter_sock(bool buckets, struct seq_file *seq, struct 
 	traffic_read(true, tp, &cur);
 	seen_delta(buckets, seen, &cur, &d, false);
 	account(true, st, sk, &r, &lport, &d);
+	if (!rtt_segments && sk->__sk_common.skc_state == TCP_ESTABLISHED)
+		rtt_live(buckets, st, seen, tp);
 	return 0;
 }
 
@@ -1034,7 +1111,7 @@ static __always_inline int rtt_from_record(struct trace_event_raw_tcp_probe *ctx
 {
 	if (!rtt_sampled())
 		return 0;
-	return on_rtt(ctx->srtt);
+	return on_rtt(ctx->srtt << 3);
 }
 
 EBS_HOOK(tcp, tcp_probe, (const struct sock *sk), rtt_from_sock(btf, sk),

@@ -63,7 +63,9 @@
 
 #define EBS_TCP_SAMPLE_COUNTERS(X)                                                                 \
 	X(rtt_samples, "tcp.rtt_samples", EVENT, "samples", "ebpf_events", "rtt_samples",          \
-	  "ebsTcpRttSamples", 18, "RTT samples taken (sample_rate percent of tcp_probe events).")
+	  "ebsTcpRttSamples", 18,                                                                  \
+	  "RTT samples taken: per connection, or per received segment (tcp_probe, sample_rate "    \
+	  "percent) with tcp_rtt_per_segment.")
 
 /* transitions of sockets that did not fit the socket tracker (left out of
  * the live counts); one per event, not per socket */

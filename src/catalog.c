@@ -174,7 +174,8 @@ const struct ebs_metric ebs_catalog[] = {
 	  "99th percentile active connect latency over the last interval."),
 	R("tcp.rtt.p50_us", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.rtt_pct.p50, EBS_V_DOUBLE,
 	  "us", "ebpf_latency", "rtt-p50", "ebsTcpRttP50", 10, G32, 50,
-	  "Median smoothed RTT of sampled segments over the last interval."),
+	  "Median smoothed RTT over the last interval, of connections (as each leaves ESTABLISHED, "
+	  "and at most once a second while established) or of segments (tcp_rtt_per_segment)."),
 	R("tcp.rtt.p90_us", TCP, EBS_GAUGE, EBS_T_GLOBAL, SNAP, tcp.rtt_pct.p90, EBS_V_DOUBLE,
 	  "us", "ebpf_latency", "rtt-p90", NULL, 0, NO, 90,
 	  "90th percentile smoothed RTT over the last interval."),

@@ -235,6 +235,15 @@ static const struct ebs_config_option options[] = {
 	 .def = false,
 	 .digest = EBS_DIGEST(EBS_FAM_MEMORY),
 	 .help = "Pages allocated and freed by the page allocator, in the memory module."},
+	/* tcp_probe runs on every segment received: off, RTT is sampled per
+	 * connection instead (bench/RESULTS.md, "TCP RTT per connection") */
+	{.key = "tcp_rtt_per_segment",
+	 .collectd = "TCPRTTPerSegment",
+	 .type = EBS_OPT_BOOL,
+	 FIELD(tcp_rtt_seg),
+	 .def = false,
+	 .digest = EBS_DIGEST(EBS_FAM_TCP),
+	 .help = "TCP RTT sampled on every received segment (tcp_probe) rather than per connection."},
 };
 
 _Static_assert(sizeof(options) / sizeof(options[0]) <= EBS_CONFIG_OPTIONS_MAX,

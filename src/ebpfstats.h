@@ -57,6 +57,7 @@ struct ebs_config {
 	bool tcp_peers;	      /* tcp module also keeps a row per remote endpoint */
 	bool proc_cpu;	      /* sched module also keeps on-CPU time per process */
 	bool page_allocs;     /* memory module also counts page allocations and frees */
+	bool tcp_rtt_seg;     /* tcp RTT per received segment (tcp_probe), not per connection */
 	/* turn on the kernel's per-program run-time statistics while open
 	 * (BPF_ENABLE_STATS; needs CAP_SYS_ADMIN).  They are a switch for the
 	 * whole host and cost every BPF program on it two clock reads per

@@ -27,6 +27,7 @@ struct ebs_hook {
 	bool latency;	  /* only wanted when cfg->syscall_latency */
 	bool cgroups;	  /* only wanted when cfg->cgroups */
 	bool page_allocs; /* only wanted when cfg->page_allocs */
+	bool rtt_seg;	  /* only wanted when cfg->tcp_rtt_seg */
 	const char *alt_btf, *alt_raw, *alt_tp;
 };
 
@@ -37,7 +38,7 @@ enum ebs_attach_kind { EBS_ATT_NONE, EBS_ATT_BTF, EBS_ATT_RAW, EBS_ATT_TP };
 static inline bool ebs_hook_wanted(const struct ebs_hook *hk, const struct ebs_config *cfg)
 {
 	return (!hk->latency || cfg->syscall_latency) && (!hk->cgroups || cfg->cgroups) &&
-	       (!hk->page_allocs || cfg->page_allocs);
+	       (!hk->page_allocs || cfg->page_allocs) && (!hk->rtt_seg || cfg->tcp_rtt_seg);
 }
 
 struct ebs_module;

@@ -1,8 +1,9 @@
 /* TCP module: sock:inet_sock_set_state feeds the transition matrix, opens,
  * closes, connect latency, lifetimes, bytes of closed sockets and a live
  * count per state (of the sockets seen since load); tcp:tcp_retransmit_skb,
- * tcp_send_reset and tcp_receive_reset count what they say; tcp:tcp_probe
- * gives sampled smoothed RTTs.  Listening services get a row per local port.
+ * tcp_send_reset and tcp_receive_reset count what they say; smoothed RTTs
+ * come per connection from the state changes and the iterator, or with
+ * tcp_rtt_per_segment per segment from tcp:tcp_probe.  Listening services get a row per local port.
  * read() sums the per-CPU counters and walks the port table. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -260,6 +261,7 @@ static struct bpf_object *tcp_open(struct ebs_module *m, const struct ebs_config
 	if (rate > 100)
 		rate = 100;
 	skel->rodata->sample_rate = rate;
+	skel->rodata->rtt_segments = cfg->tcp_rtt_seg;
 	/* The socket tracker (tcp.bpf.c): the bucket table where BPF has
 	 * compare-and-swap, a bucket of three slots per socket, as many
 	 * buckets as max_sockets rounded up to a power of two (the kernel
@@ -717,7 +719,8 @@ static const struct ebs_hook tcp_hooks[] = {
 	 .optional = true},
 	{"tcp", "tcp_receive_reset", "tcp_receive_reset_btf", "tcp_receive_reset_raw",
 	 "tcp_receive_reset_tp", .optional = true},
-	{"tcp", "tcp_probe", "tcp_probe_btf", "tcp_probe_raw", "tcp_probe_tp", .optional = true},
+	{"tcp", "tcp_probe", "tcp_probe_btf", "tcp_probe_raw", "tcp_probe_tp", .optional = true,
+	 .rtt_seg = true},
 };
 
 static const char *const tcp_maps[] = {

@@ -24,7 +24,7 @@ expect "check exits 2 with an unavailable module" '[ $rc -eq 2 ]'
 expect "the reason names the tracepoint" 'grep -q "sched .*unavailable.*sched:sched_switch" "$tmp/check2.out"'
 expect "the other modules still ok" 'grep -Eq "^syscalls +ok" "$tmp/check2.out"'
 # an optional one: exit 1 (degraded)
-EBPFSTATS_TEST_HIDE_TRACEPOINT=tcp:tcp_probe "$EBS" check --pin-path "" >"$tmp/check3.out" 2>&1
+EBPFSTATS_TEST_HIDE_TRACEPOINT=tcp:tcp_retransmit_skb "$EBS" check --pin-path "" >"$tmp/check3.out" 2>&1
 rc=$?
 expect "check exits 1 with a degraded module" '[ $rc -eq 1 ]'
 

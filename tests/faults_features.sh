@@ -111,7 +111,7 @@ expect "btf_path at a file of random bytes: check exits 2 (got $rc): cannot pars
 	'[ $rc -eq 2 ] && [ "$(grep -c "cannot parse BTF $rel_tmp/garbage.btf" "$rel_tmp/c.out")" = 3 ]'
 
 # ---- missing tracepoints --------------------------------------------------------------------
-for case in "sched:sched_switch 2 sched unavailable" "tcp:tcp_probe 1 tcp degraded" \
+for case in "sched:sched_switch 2 sched unavailable" "tcp:tcp_retransmit_skb 1 tcp degraded" \
 	"sock:inet_sock_set_state,sched:sched_wakeup 2 tcp unavailable"; do
 	read -r tp want mod st <<<"$case"
 	EBPFSTATS_TEST_HIDE_TRACEPOINT=$tp "$EBS" check --pin-path "" >"$rel_tmp/c.out" 2>&1
@@ -128,12 +128,12 @@ expect "sched_switch missing: show keeps counting syscalls exactly ($out)" \
 start_master
 agent_conf "$rel_tmp/agent.yaml" "$COMM"
 start_agent "$rel_tmp/agent.yaml" "$rel_tmp/agent.log" \
-	env EBPFSTATS_TEST_HIDE_TRACEPOINT=sched:sched_switch,tcp:tcp_probe
-expect "subagent without sched_switch and tcp_probe serves" 'isnum "$(get $O.3.1.0)"'
+	env EBPFSTATS_TEST_HIDE_TRACEPOINT=sched:sched_switch,tcp:tcp_retransmit_skb
+expect "subagent without sched_switch and tcp_retransmit_skb serves" 'isnum "$(get $O.3.1.0)"'
 st=$(snmpwalk $SNMP -Oqv $O.2.1.3 2>&1 | head -n 3 | tr '\n' ' ')
 expect "ebsModuleStatus: syscalls ok(1), tcp degraded(2), sched unavailable(3) ($st)" '[ "$st" = "1 2 3 " ]'
 expect "ebsModuleReason.3 names sched:sched_switch" 'get $O.2.1.4.3 | grep -q "sched:sched_switch"'
-expect "ebsModuleReason.2 names tcp:tcp_probe" 'get $O.2.1.4.2 | grep -q "tcp:tcp_probe"'
+expect "ebsModuleReason.2 names tcp:tcp_retransmit_skb" 'get $O.2.1.4.2 | grep -q "tcp:tcp_retransmit_skb"'
 "$WL" getppid "$N" "$COMM"
 wait_until 10 '[ "$(get1 $O.3.10.1.3.$((nr + 1)))" = $N ]'
 got=$(get $O.3.10.1.3.$((nr + 1)))

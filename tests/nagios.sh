@@ -365,12 +365,12 @@ stop_hogs
 stop_pid "$agent_pid"
 agent_pid=""
 start_agent "$tmp/agent.yaml" "$tmp/agent-hidden.log" \
-	env EBPFSTATS_TEST_HIDE_TRACEPOINT=tcp:tcp_probe,sched:sched_switch ||
+	env EBPFSTATS_TEST_HIDE_TRACEPOINT=tcp:tcp_retransmit_skb,sched:sched_switch ||
 	no "subagent with hidden tracepoints serves"
 check check_ebs_module 0 "module_status 1" -- public 1
-check check_ebs_module 1 "WARNING.*module_status \\*2\\*.*tcp:tcp_probe" -- public 2
+check check_ebs_module 1 "WARNING.*module_status \\*2\\*.*tcp:tcp_retransmit_skb" -- public 2
 check check_ebs_module 2 "CRITICAL.*module_status \\*3\\*.*sched:sched_switch" -- public 3
-check check_ebs_modules 2 "CRITICAL - syscalls ok, tcp degraded \\(.*tcp_probe.*\\), sched unavailable" -- public
+check check_ebs_modules 2 "CRITICAL - syscalls ok, tcp degraded \\(.*tcp_retransmit_skb.*\\), sched unavailable" -- public
 check check_ebs_runq_p99 3 "No Such Instance" -- public 5000 20000
 stop_pid "$agent_pid"
 agent_pid=""

@@ -883,7 +883,7 @@ static void test_degradation(void **state)
 	const unsigned N = 500;
 
 	(void)state;
-	setenv("EBPFSTATS_TEST_HIDE_TRACEPOINT", "sched:sched_switch,tcp:tcp_probe", 1);
+	setenv("EBPFSTATS_TEST_HIDE_TRACEPOINT", "sched:sched_switch,tcp:tcp_retransmit_skb", 1);
 	struct ebs *e = open_private();
 	unsetenv("EBPFSTATS_TEST_HIDE_TRACEPOINT");
 	const struct ebs_snapshot *s = snap(e);
@@ -891,13 +891,37 @@ static void test_degradation(void **state)
 	assert_int_equal(s->modules[EBS_FAM_SCHED].status, EBS_ST_UNAVAILABLE);
 	assert_non_null(strstr(s->modules[EBS_FAM_SCHED].reason, "sched:sched_switch"));
 	assert_int_equal(s->modules[EBS_FAM_TCP].status, EBS_ST_DEGRADED);
-	assert_non_null(strstr(s->modules[EBS_FAM_TCP].reason, "tcp:tcp_probe"));
+	assert_non_null(strstr(s->modules[EBS_FAM_TCP].reason, "tcp:tcp_retransmit_skb"));
 	assert_running(s, EBS_FAM_SYSCALLS);
 	assert_int_equal(s->n_cpus, 0);
 	uint64_t g0 = calls(s, SYS_getppid);
 	assert_int_equal(wl_getppid(COMM, N), 0);
 	s = snap(e);
 	assert_true(calls(s, SYS_getppid) - g0 >= N);
+	ebs_close(e);
+}
+
+/* tcp_probe is wanted only with tcp_rtt_per_segment: hidden, it degrades
+ * the tcp module then, and is not even probed by default (RTT per
+ * connection). */
+static void test_rtt_probe_wanted(void **state)
+{
+	struct ebs_config cfg;
+
+	(void)state;
+	setenv("EBPFSTATS_TEST_HIDE_TRACEPOINT", "tcp:tcp_probe", 1);
+	struct ebs *e = open_private();
+	const struct ebs_snapshot *s = snap(e);
+	assert_int_equal(s->modules[EBS_FAM_TCP].status, EBS_ST_OK);
+	ebs_close(e);
+	ebs_config_init(&cfg);
+	cfg.pin_path[0] = '\0';
+	cfg.tcp_rtt_seg = true;
+	e = open_cfg(&cfg);
+	unsetenv("EBPFSTATS_TEST_HIDE_TRACEPOINT");
+	s = snap(e);
+	assert_int_equal(s->modules[EBS_FAM_TCP].status, EBS_ST_DEGRADED);
+	assert_non_null(strstr(s->modules[EBS_FAM_TCP].reason, "tcp:tcp_probe"));
 	ebs_close(e);
 }
 
@@ -1757,6 +1781,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_proc_cpu, clear_test_env),
 		cmocka_unit_test_teardown(test_page_allocs, clear_test_env),
 		cmocka_unit_test_teardown(test_page_allocs_off, clear_test_env),
+		cmocka_unit_test_teardown(test_rtt_probe_wanted, clear_test_env),
 		cmocka_unit_test_teardown(test_proc_cpu_off, clear_test_env),
 		cmocka_unit_test_teardown(test_file_io_bytes, clear_test_env),
 		cmocka_unit_test_teardown(test_tcp_peers, clear_test_env),

@@ -16,11 +16,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <linux/sched.h> /* CLONE_NEWNET (-I bpf shadows <sched.h>) */
+#include <linux/tcp.h>	 /* struct tcp_info, as tcp_pair.c */
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -574,11 +577,295 @@ static void test_stale_rows_no_iter(void **state)
 	stale_rows(true);
 }
 
+/* ---- RTT per connection (issue 19) ------------------------------------ */
+
+/* RTT_N loopback connections whose smoothed RTTs stand apart from other
+ * loopback traffic's (tens of µs): RTT_ROUNDS 1-byte requests, each
+ * answered RTT_DELAY_US later, so that the client's RTT samples are the
+ * server's delay (its ACK rides on the answer) and its srtt ends near
+ * 16 ms; the server's comes from the client's delayed ACKs (a few ms).
+ * Then idle: no segment moves, and every srtt stays what TCP_INFO says. */
+#define RTT_N 4
+#define RTT_ROUNDS 12
+#define RTT_DELAY_US 20000
+
+struct rtt_conns {
+	int l, fd[2 * RTT_N]; /* clients, then their servers' ends */
+	uint32_t rtt_us[2 * RTT_N];
+	struct tcp_info ti[2 * RTT_N];
+};
+
+static void tcp_info_of(int fd, struct tcp_info *ti)
+{
+	socklen_t len = sizeof(*ti);
+
+	memset(ti, 0, sizeof(*ti));
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len), 0);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void rtt_open(struct rtt_conns *k)
+{
+	uint16_t port = 0;
+	char b;
+
+	k->l = tp_listen(&port);
+	assert_true(k->l >= 0);
+	for (int i = 0; i < RTT_N; i++)
+		assert_int_equal(tp_connect(k->l, port, &k->fd[i], &k->fd[RTT_N + i]), 0);
+	for (int r = 0; r < RTT_ROUNDS; r++) {
+		for (int i = 0; i < RTT_N; i++)
+			assert_int_equal(write(k->fd[i], "q", 1), 1);
+		usleep(RTT_DELAY_US);
+		for (int i = 0; i < RTT_N; i++) {
+			assert_int_equal(read(k->fd[RTT_N + i], &b, 1), 1);
+			assert_int_equal(write(k->fd[RTT_N + i], "a", 1), 1);
+			assert_int_equal(read(k->fd[i], &b, 1), 1);
+		}
+	}
+	/* the clients' delayed ACKs of the last answers (40 ms) */
+	usleep(300000);
+	for (int i = 0; i < 2 * RTT_N; i++) {
+		tcp_info_of(k->fd[i], &k->ti[i]);
+		k->rtt_us[i] = k->ti[i].tcpi_rtt;
+	}
+}
+
+/* The RTTs have not moved since rtt_open() (no segment since): what the
+ * test expects of the histogram rests on it. */
+static void rtt_still(const struct rtt_conns *k)
+{
+	struct tcp_info ti;
+
+	for (int i = 0; i < 2 * RTT_N; i++) {
+		tcp_info_of(k->fd[i], &ti);
+		if (ti.tcpi_rtt != k->rtt_us[i])
+			fail_msg("socket %d: srtt moved from %u to %u µs while idle", i,
+				 k->rtt_us[i], ti.tcpi_rtt);
+	}
+}
+
+/* Distinct histogram buckets of the sockets' RTTs (ns, as the module
+ * records them), with how many sockets each holds; the count. */
+static int rtt_buckets(const struct rtt_conns *k, unsigned *b, unsigned *socks)
+{
+	int n = 0;
+
+	for (int i = 0; i < 2 * RTT_N; i++) {
+		unsigned x = ebs_hist_bucket_of((uint64_t)k->rtt_us[i] * 1000), j;
+
+		/* the loopback noise sits in far lower buckets */
+		assert_true(k->rtt_us[i] >= 1000);
+		for (j = 0; j < (unsigned)n && b[j] != x; j++)
+			;
+		if (j == (unsigned)n) {
+			b[n] = x;
+			socks[n++] = 0;
+		}
+		socks[j]++;
+	}
+	return n;
+}
+
+/* What the snapshot's RTT histogram holds in those buckets. */
+static void rtt_take(const struct ebs_snapshot *s, const unsigned *b, int n, uint64_t *out)
+{
+	for (int j = 0; j < n; j++)
+		out[j] = s->tcp.rtt.slot[b[j]];
+}
+
+/* Default (per connection): RTT_N connections held idle for `hold`
+ * seconds while two readers on the same pins (or one, private) take
+ * snapshots every 100 ms between them.  Each socket gets one sample at the
+ * first iterator run, then one at the first run a second or more after
+ * its last: k samples after that first snapshot, with
+ * ceil(W / (1 + g)) - 1 <= k <= floor(W) for a window of W seconds and
+ * snapshots at most g apart.  Then each socket gives exactly one more as
+ * it leaves ESTABLISHED.  Every sample falls in the bucket of its
+ * socket's TCP_INFO srtt (the histogram's bound: 1/16 of the value). */
+static void rtt_live(struct ebs *e1, struct ebs *e2)
+{
+	const double hold = 4.0;
+	struct rtt_conns k;
+	unsigned b[2 * RTT_N], socks[2 * RTT_N];
+	uint64_t h0[2 * RTT_N], h1[2 * RTT_N], h2[2 * RTT_N], n0, n1;
+	double t0, t1, last, gap = 0;
+	int n, turn = 0;
+
+	rtt_open(&k);
+	n = rtt_buckets(&k, b, socks);
+	/* the first snapshot takes one sample of each socket */
+	t0 = now_s();
+	const struct ebs_snapshot *s = snap(e1);
+	rtt_take(s, b, n, h0);
+	n0 = s->tcp.rtt_samples;
+	last = t0;
+	do {
+		usleep(100000);
+		double t = now_s();
+		if (t - last > gap)
+			gap = t - last;
+		last = t;
+		s = snap(turn++ % 2 && e2 ? e2 : e1);
+	} while (now_s() - t0 < hold);
+	t1 = now_s();
+	rtt_take(s, b, n, h1);
+	n1 = s->tcp.rtt_samples;
+	rtt_still(&k);
+
+	double w = t1 - t0;
+	double q = w / (1 + gap);
+	uint64_t kmin = (uint64_t)q + (q > (double)(uint64_t)q) - 1, kmax = (uint64_t)w;
+	fprintf(stderr,
+		"# rtt: client %u µs, server %u µs; %d snapshots over %.2f s, %.3f s apart at "
+		"most: %llu..%llu samples a socket\n",
+		k.rtt_us[0], k.rtt_us[RTT_N], turn + 1, w, gap, (unsigned long long)kmin,
+		(unsigned long long)kmax);
+	assert_true(n1 - n0 >= 2 * RTT_N * kmin);
+	for (int j = 0; j < n; j++) {
+		uint64_t d = h1[j] - h0[j];
+
+		fprintf(stderr, "# bucket %u (%.0f..%.0f µs): %u sockets, %llu samples\n", b[j],
+			ebs_hist_lower(b[j]) / 1e3, ebs_hist_upper(b[j]) / 1e3, socks[j],
+			(unsigned long long)d);
+		if (d < socks[j] * kmin || d > socks[j] * kmax)
+			fail_msg("bucket %u: %llu samples while held, want %llu..%llu", b[j],
+				 (unsigned long long)d, (unsigned long long)(socks[j] * kmin),
+				 (unsigned long long)(socks[j] * kmax));
+	}
+	/* the close: each end leaves ESTABLISHED once (FIN_WAIT1, CLOSE_WAIT) */
+	for (int i = 0; i < 2 * RTT_N; i++)
+		close(k.fd[i]);
+	close(k.l);
+	usleep(100000);
+	s = snap(e1);
+	rtt_take(s, b, n, h2);
+	for (int j = 0; j < n; j++)
+		if (h2[j] - h1[j] != socks[j])
+			fail_msg("bucket %u: %llu samples at close, want %u (one a socket)", b[j],
+				 (unsigned long long)(h2[j] - h1[j]), socks[j]);
+}
+
+static void test_rtt_live(void **state)
+{
+	struct ebs_config cfg;
+
+	(void)state;
+	ebs_config_init(&cfg);
+	snprintf(cfg.pin_path, sizeof(cfg.pin_path), "%s", pin_root);
+	struct ebs *loader = open_cfg(&cfg);
+	assert_ok(snap(loader));
+	struct ebs *reader = open_cfg(&cfg);
+	assert_true(snap(reader)->modules[EBS_FAM_TCP].reused_pins);
+	rtt_live(loader, reader);
+	ebs_close(reader);
+	ebs_close(loader);
+}
+
+/* The hash tracker's programs (no atomics): the same numbers. */
+static void test_rtt_live_hash(void **state)
+{
+	(void)state;
+	setenv("EBPFSTATS_TEST_HASH_STATE", "1", 1);
+	struct ebs *e = open_private();
+	assert_ok(snap(e));
+	rtt_live(e, NULL);
+	ebs_close(e);
+	unsetenv("EBPFSTATS_TEST_HASH_STATE");
+}
+
+/* The state programs' raw_tp and classic tracepoint twins (forced with
+ * EBPFSTATS_TEST_ATTACH) read srtt_us at the end of a connection alike. */
+static void test_rtt_live_flavours(void **state)
+{
+	static const char *const kinds[] = {"raw_tp", "tracepoint"};
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		setenv("EBPFSTATS_TEST_ATTACH", kinds[i], 1);
+		struct ebs *e = open_private();
+		const struct ebs_snapshot *s = snap(e);
+		assert_ok(s);
+		assert_string_equal(s->modules[EBS_FAM_TCP].attach, kinds[i]);
+		rtt_live(e, NULL);
+		ebs_close(e);
+	}
+	unsetenv("EBPFSTATS_TEST_ATTACH");
+}
+
+/* tcp_rtt_per_segment: tcp_probe samples every segment an established
+ * socket receives (sample_rate 100), at least what TCP_INFO's segs_in of
+ * the test's sockets says they received (the counter is host-wide); an
+ * idle connection gives none, and neither does the iterator.  In each of
+ * the three flavours of the tcp_probe program. */
+static void rtt_per_segment(const char *kind)
+{
+	struct ebs_config cfg;
+	struct rtt_conns k;
+	unsigned b[2 * RTT_N], socks[2 * RTT_N];
+	uint64_t h0[2 * RTT_N], h1[2 * RTT_N], n0, segs = 0;
+	int n;
+
+	if (kind)
+		setenv("EBPFSTATS_TEST_ATTACH", kind, 1);
+	ebs_config_init(&cfg);
+	cfg.pin_path[0] = '\0';
+	cfg.tcp_rtt_seg = true;
+	struct ebs *e = open_cfg(&cfg);
+	assert_ok(snap(e));
+	assert_string_equal(snap(e)->modules[EBS_FAM_TCP].attach, kind ? kind : "tp_btf");
+	n0 = snap(e)->tcp.rtt_samples;
+	rtt_open(&k);
+	const struct ebs_snapshot *s = snap(e);
+	/* every segment received but the handshake's (the client gets its
+	 * one in SYN_SENT, the server its two before the child is
+	 * ESTABLISHED): all through tcp_rcv_established(), one skb each */
+	for (int i = 0; i < 2 * RTT_N; i++)
+		segs += k.ti[i].tcpi_segs_in - (i < RTT_N ? 1 : 2);
+	fprintf(stderr, "# rtt per segment (%s): %llu samples, the test's sockets received %llu\n",
+		kind ? kind : "tp_btf", (unsigned long long)(s->tcp.rtt_samples - n0),
+		(unsigned long long)segs);
+	assert_true(s->tcp.rtt_samples - n0 >= segs);
+	n = rtt_buckets(&k, b, socks);
+	rtt_take(s, b, n, h0);
+	for (int i = 0; i < 15; i++) {
+		usleep(100000);
+		s = snap(e);
+	}
+	rtt_take(s, b, n, h1);
+	rtt_still(&k);
+	for (int j = 0; j < n; j++)
+		if (h1[j] != h0[j])
+			fail_msg("bucket %u: %llu samples of idle connections", b[j],
+				 (unsigned long long)(h1[j] - h0[j]));
+	for (int i = 0; i < 2 * RTT_N; i++)
+		close(k.fd[i]);
+	close(k.l);
+	ebs_close(e);
+	unsetenv("EBPFSTATS_TEST_ATTACH");
+}
+
+static void test_rtt_per_segment(void **state)
+{
+	(void)state;
+	rtt_per_segment(NULL);
+	rtt_per_segment("raw_tp");
+	rtt_per_segment("tracepoint");
+}
+
 static int clear_test_env(void **state)
 {
 	(void)state;
 	unsetenv("EBPFSTATS_TEST_HASH_STATE");
 	unsetenv("EBPFSTATS_TEST_NO_ITER");
+	unsetenv("EBPFSTATS_TEST_ATTACH");
 	return 0;
 }
 
@@ -594,6 +881,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_segs_vs_proc, clear_test_env),
 		cmocka_unit_test_teardown(test_stale_rows, clear_test_env),
 		cmocka_unit_test_teardown(test_stale_rows_no_iter, clear_test_env),
+		cmocka_unit_test_teardown(test_rtt_live, clear_test_env),
+		cmocka_unit_test_teardown(test_rtt_live_hash, clear_test_env),
+		cmocka_unit_test_teardown(test_rtt_live_flavours, clear_test_env),
+		cmocka_unit_test_teardown(test_rtt_per_segment, clear_test_env),
 	};
 	char err[EBS_ERR_LEN];
 	int rc;
