@@ -1,11 +1,12 @@
 /* The tracer side of bench/run: holds one configuration of kernel programs
  * attached while bench/run drives a workload, and times snapshots.
  *
- *   ebs-bench open [-f FAM[,FAM]] [-l] [-P] [-A] [-S] [-C] [-m THREADS,SOCKETS,PORTS]
+ *   ebs-bench open [-f FAM[,FAM]] [-l] [-P] [-A] [-R] [-S] [-C] [-m THREADS,SOCKETS,PORTS]
  *       libebpfstats with only the named families (syscalls, tcp, sched,
  *       memory; default the built-in defaults'), private programs
  *       (pin_path ""), latency on with -l, collect_tcp_peers off with -P,
- *       collect_page_allocs on with -A, collect_cgroups on with -C.
+ *       collect_page_allocs on with -A, collect_cgroups on with -C,
+ *       tcp_rtt_per_segment on with -R.
  *       -S turns the kernel's BPF run-time statistics off again after
  *       ebs_open() turned them on, to measure what they cost.
  *   ebs-bench floor OBJ HOOK[,HOOK] [-b]
@@ -68,7 +69,7 @@ static int cmp_u64(const void *a, const void *b)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: ebs-bench open [-f FAM[,FAM]] [-l] [-P] [-A] [-S] [-C] [-m THREADS,SOCKETS,PORTS]\n"
+		"usage: ebs-bench open [-f FAM[,FAM]] [-l] [-P] [-A] [-R] [-S] [-C] [-m THREADS,SOCKETS,PORTS]\n"
 		"       ebs-bench floor OBJ HOOK[,HOOK] [-b]\n"
 		"       ebs-bench obj OBJ PROG[,PROG] [-b]\n");
 	exit(2);
@@ -273,7 +274,7 @@ static int run_open(int argc, char **argv)
 	ebs_config_init(&cfg);
 	cfg.pin_path[0] = '\0';
 	cfg.syscall_latency = false;
-	while ((c = getopt(argc, argv, "f:lPASCm:")) != -1) {
+	while ((c = getopt(argc, argv, "f:lPARSCm:")) != -1) {
 		switch (c) {
 		case 'f':
 			if (parse_family(&cfg, optarg) < 0)
@@ -283,6 +284,7 @@ static int run_open(int argc, char **argv)
 		case 'P': cfg.tcp_peers = false; break;
 		case 'C': cfg.cgroups = true; break;
 		case 'A': cfg.page_allocs = true; break;
+		case 'R': cfg.tcp_rtt_seg = true; break;
 		case 'S': no_stats = true; break;
 		case 'm':
 			if (sscanf(optarg, "%u,%u,%u", &cfg.max_threads, &cfg.max_sockets,

@@ -24,7 +24,9 @@ FLOOR=$BUILD/bench/floor.bpf.o
 # The hooks of each module, for the empty floor programs on the same hooks.
 SYS_HOOKS=sys_enter,sys_exit
 SCHED_HOOKS=sched_switch,sched_wakeup,sched_wakeup_new,sched_migrate_task,sched_process_fork,sched_process_exec,sched_process_exit
-TCP_HOOKS=inet_sock_set_state,tcp_retransmit_skb,tcp_send_reset,tcp_receive_reset,tcp_probe
+# tcp_probe only with tcp_rtt_per_segment (off by default)
+TCP_HOOKS=inet_sock_set_state,tcp_retransmit_skb,tcp_send_reset,tcp_receive_reset
+TCP_SEG_HOOKS=$TCP_HOOKS,tcp_probe
 DEFAULT_HOOKS=$SYS_HOOKS,$SCHED_HOOKS,$TCP_HOOKS
 # the same with a clock read in sys_enter and in sys_exit (bench/floor.bpf.c)
 CLOCK_DEFAULT_HOOKS=clock_sys_enter,clock_sys_exit,$SCHED_HOOKS,$TCP_HOOKS
