@@ -685,48 +685,51 @@ static void rtt_take(const struct ebs_snapshot *s, const unsigned *b, int n, uin
  * seconds while two readers on the same pins (or one, private) take
  * snapshots every 100 ms between them.  Each socket gets one sample at the
  * first iterator run, then one at the first run a second or more after
- * its last: k samples after that first snapshot, with
- * ceil(W / (1 + g)) - 1 <= k <= floor(W) for a window of W seconds and
- * snapshots at most g apart.  Then each socket gives exactly one more as
- * it leaves ESTABLISHED.  Every sample falls in the bucket of its
- * socket's TCP_INFO srtt (the histogram's bound: 1/16 of the value). */
+ * its last.  Snapshot i runs from s_i to e_i (its iterator visits the
+ * socket in between), so two visits are at most G = max(e_i - s_(i-1))
+ * apart, and the k samples after the first snapshot's satisfy
+ * floor((s_last - e_0) / (1 + G)) <= k <= floor(e_last - s_0): a sample
+ * comes at most 1 + G after the one before, and never less than 1.  Then
+ * each socket gives exactly one more as it leaves ESTABLISHED.  Every
+ * sample falls in the bucket of its socket's TCP_INFO srtt (the
+ * histogram's bound: 1/16 of the value). */
 static void rtt_live(struct ebs *e1, struct ebs *e2)
 {
 	const double hold = 4.0;
 	struct rtt_conns k;
 	unsigned b[2 * RTT_N], socks[2 * RTT_N];
 	uint64_t h0[2 * RTT_N], h1[2 * RTT_N], h2[2 * RTT_N], n0, n1;
-	double t0, t1, last, gap = 0;
+	double s0, e0, sl, el, gap = 0;
 	int n, turn = 0;
 
 	rtt_open(&k);
 	n = rtt_buckets(&k, b, socks);
 	/* the first snapshot takes one sample of each socket */
-	t0 = now_s();
+	s0 = now_s();
 	const struct ebs_snapshot *s = snap(e1);
+	e0 = el = now_s();
 	rtt_take(s, b, n, h0);
 	n0 = s->tcp.rtt_samples;
-	last = t0;
+	sl = s0;
 	do {
+		double ps = sl; /* the last snapshot's start */
+
 		usleep(100000);
-		double t = now_s();
-		if (t - last > gap)
-			gap = t - last;
-		last = t;
+		sl = now_s();
 		s = snap(turn++ % 2 && e2 ? e2 : e1);
-	} while (now_s() - t0 < hold);
-	t1 = now_s();
+		el = now_s();
+		if (el - ps > gap)
+			gap = el - ps;
+	} while (el - s0 < hold);
 	rtt_take(s, b, n, h1);
 	n1 = s->tcp.rtt_samples;
 	rtt_still(&k);
 
-	double w = t1 - t0;
-	double q = w / (1 + gap);
-	uint64_t kmin = (uint64_t)q + (q > (double)(uint64_t)q) - 1, kmax = (uint64_t)w;
+	uint64_t kmin = (uint64_t)((sl - e0) / (1 + gap)), kmax = (uint64_t)(el - s0);
 	fprintf(stderr,
-		"# rtt: client %u µs, server %u µs; %d snapshots over %.2f s, %.3f s apart at "
-		"most: %llu..%llu samples a socket\n",
-		k.rtt_us[0], k.rtt_us[RTT_N], turn + 1, w, gap, (unsigned long long)kmin,
+		"# rtt: client %u µs, server %u µs; %d snapshots over %.2f s, visits %.3f s apart "
+		"at most: %llu..%llu samples a socket\n",
+		k.rtt_us[0], k.rtt_us[RTT_N], turn + 1, el - s0, gap, (unsigned long long)kmin,
 		(unsigned long long)kmax);
 	assert_true(n1 - n0 >= 2 * RTT_N * kmin);
 	for (int j = 0; j < n; j++) {
