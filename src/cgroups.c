@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -163,12 +164,13 @@ static size_t value_size(enum ebs_family fam)
 }
 
 /* The recycling state of one family's table, kept by the reader between
- * snapshots: per row, its id and word sum at the last read and the read
- * that last saw it change. */
+ * snapshots: per row, its id and word sum at the last read, the read that
+ * last saw it change and the first read that saw its id there; and the
+ * table's insert failures at the last read. */
 struct ebs_cg_lru {
 	uint32_t n;
-	uint64_t seq;
-	uint64_t *id, *sum, *last;
+	uint64_t seq, failed;
+	uint64_t *id, *sum, *last, *first;
 };
 
 void ebs_cg_lru_free(struct ebs_cg_lru *l)
@@ -178,6 +180,7 @@ void ebs_cg_lru_free(struct ebs_cg_lru *l)
 	free(l->id);
 	free(l->sum);
 	free(l->last);
+	free(l->first);
 	free(l);
 }
 
@@ -195,7 +198,8 @@ static struct ebs_cg_lru *lru_of(struct ebs_module *m, uint32_t n)
 	l->id = calloc(n, sizeof(uint64_t));
 	l->sum = calloc(n, sizeof(uint64_t));
 	l->last = calloc(n, sizeof(uint64_t));
-	if (!l->id || !l->sum || !l->last) {
+	l->first = calloc(n, sizeof(uint64_t));
+	if (!l->id || !l->sum || !l->last || !l->first) {
 		ebs_cg_lru_free(l);
 		m->cg_lru = l = NULL;
 	}
@@ -247,61 +251,131 @@ static bool cg_gone(int mfd, uint64_t id)
 	return errno == ESTALE;
 }
 
-/* Frees row idx (cgroup id): no longer its owner's, no longer found by
- * id, zeroed on every CPU, back in the free queue, in that order (the
- * kernel takes a row from the queue only, and assumes it zero). */
+/* Whether row idx is cgroup id's: the hash maps id to it.  cg_rid alone
+ * does not say so: the kernel names the owner there before it inserts id
+ * into the hash, and names one briefly in a row it then gives back. */
+static bool owned(const int *fd, uint32_t idx, uint64_t id)
+{
+	uint32_t at;
+
+	return id && bpf_map_lookup_elem(fd[EBS_CGM_IDS], &id, &at) == 0 && at == idx;
+}
+
+/* Frees row idx of cgroup id (owned(), under the lock): no longer found
+ * by id, no longer its owner's, zeroed on every CPU, back in the free
+ * queue, in that order.  The kernel takes a row from the queue only, and
+ * assumes it zero; cg_rid is cleared before the row is zeroed
+ * (ebs_cg_owned() relies on it).  A step that fails undoes the ones
+ * before it where it can: the row stays its cgroup's.  Only a failed push
+ * (the queue full: it cannot be while the rows are consistent) loses the
+ * row; the insert failures it causes trigger a refill. */
 static int recycle(const int *fd, uint32_t idx, uint64_t id, const void *zeros)
 {
 	uint64_t none = 0;
+	int rc;
 
-	if (bpf_map_update_elem(fd[EBS_CGM_RID], &idx, &none, BPF_ANY) < 0 ||
-	    (bpf_map_delete_elem(fd[EBS_CGM_IDS], &id) < 0 && errno != ENOENT) ||
-	    bpf_map_update_elem(fd[EBS_CGM_ROWS], &idx, zeros, BPF_ANY) < 0 ||
-	    bpf_map_update_elem(fd[EBS_CGM_FREE], NULL, &idx, BPF_ANY) < 0)
+	if (bpf_map_delete_elem(fd[EBS_CGM_IDS], &id) < 0)
+		return -errno;
+	if (bpf_map_update_elem(fd[EBS_CGM_RID], &idx, &none, BPF_ANY) < 0) {
+		rc = -errno;
+		goto undo;
+	}
+	if (bpf_map_update_elem(fd[EBS_CGM_ROWS], &idx, zeros, BPF_ANY) < 0) {
+		rc = -errno;
+		bpf_map_update_elem(fd[EBS_CGM_RID], &idx, &id, BPF_ANY);
+		goto undo;
+	}
+	if (bpf_map_update_elem(fd[EBS_CGM_FREE], NULL, &idx, BPF_ANY) < 0)
 		return -errno;
 	return 0;
+undo:
+	/* the kernel may have given id another row meanwhile: then this
+	 * one is lost, as a failed push loses it */
+	bpf_map_update_elem(fd[EBS_CGM_IDS], &id, &idx, BPF_NOEXIST);
+	return rc;
+}
+
+/* An exclusive flock of the pin directory, not waiting: the readers of
+ * one set of pinned tables (collectd, the SNMP subagent, the CLI) recycle
+ * one at a time, each from cg_rid as it is under the lock.  -1: another
+ * reader holds it (it refills this time) or the directory is gone. */
+static int refill_lock(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
 /* Keeps max(1, rows / 16) rows free for the cgroups that appear before
- * the next snapshot: the rows of gone cgroups first, then the least
- * recently active ones (unchanged for the most snapshots).  Returns the
- * rows recycled. */
-static uint32_t refill(struct ebs_module *m, const int *fd, struct ebs_cg_lru *l, uint64_t *rid,
-		       uint32_t present, size_t vsize)
+ * the next snapshot (a whole reserve more when inserts failed since the
+ * last read: rows were lost, or the reserve was too small): the rows of
+ * gone cgroups first, then the least recently active ones (unchanged for
+ * the most snapshots) among those this reader has watched for two reads
+ * at least (a new reader knows nothing of their activity yet).  Returns
+ * the rows recycled, or -1 with err. */
+static int refill(struct ebs_module *m, const int *fd, struct ebs_cg_lru *l, uint32_t present,
+		  bool failures, size_t vsize, char *err, size_t errlen)
 {
 	uint32_t n = l->n, want = n / 16 ? n / 16 : 1, done = 0;
 	char mount[EBS_PATH_LEN], why[EBS_REASON_LEN];
-	void *zeros;
-	int mfd = -1;
+	uint64_t *rid = NULL;
+	void *zeros = NULL;
+	int mfd = -1, lfd = -1, rc = 0;
 
-	if (n - present >= want)
+	if (!m->cg_recycle || (n - present >= want && !failures))
 		return 0;
-	want -= n - present;
+	if (n - present < want)
+		want -= n - present;
+	if (m->cg_lock[0] && (lfd = refill_lock(m->cg_lock)) < 0)
+		return 0;
 	zeros = calloc((size_t)m->ncpus, ebs_round8(vsize));
-	if (!zeros)
-		return 0;
+	rid = calloc(n, sizeof(*rid));
+	if (!zeros || !rid || read_rids(fd[EBS_CGM_RID], n, rid) < 0)
+		goto out;
 	if (find_mount(mount, sizeof(mount), why, sizeof(why)))
 		mfd = open(mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	for (uint32_t i = 0; i < n && done < want; i++)
-		if (rid[i] && cg_gone(mfd, rid[i]) && recycle(fd, i, rid[i], zeros) == 0) {
-			rid[i] = 0;
+	for (uint32_t i = 0; i < n && done < want && rc == 0; i++) {
+		if (!rid[i] || !cg_gone(mfd, rid[i]) || !owned(fd, i, rid[i]))
+			continue;
+		rc = recycle(fd, i, rid[i], zeros);
+		if (rc == 0)
 			done++;
-		}
-	while (done < want) {
+		else
+			snprintf(err, errlen, "recycling cgroup row %u failed: %s", i,
+				 strerror(-rc));
+		rid[i] = 0;
+	}
+	while (done < want && rc == 0) {
 		uint32_t best = n;
 
 		for (uint32_t i = 0; i < n; i++)
-			if (rid[i] && (best == n || l->last[i] < l->last[best]))
+			if (rid[i] && rid[i] == l->id[i] && l->first[i] < l->seq &&
+			    (best == n || l->last[i] < l->last[best]))
 				best = i;
-		if (best == n || recycle(fd, best, rid[best], zeros) < 0)
+		if (best == n)
 			break;
+		if (owned(fd, best, rid[best])) {
+			rc = recycle(fd, best, rid[best], zeros);
+			if (rc == 0)
+				done++;
+			else
+				snprintf(err, errlen, "recycling cgroup row %u failed: %s", best,
+					 strerror(-rc));
+		}
 		rid[best] = 0;
-		done++;
 	}
+out:
 	if (mfd >= 0)
 		close(mfd);
+	if (lfd >= 0)
+		ebs_pin_unlock(lfd);
 	free(zeros);
-	return done;
+	free(rid);
+	return rc < 0 ? -1 : (int)done;
 }
 
 int ebs_cg_read(struct ebs_module *m, struct ebs_snapshot *s, enum ebs_family fam, const int *fd,
@@ -309,8 +383,9 @@ int ebs_cg_read(struct ebs_module *m, struct ebs_snapshot *s, enum ebs_family fa
 {
 	size_t vsize = value_size(fam), nwords = vsize / sizeof(uint64_t);
 	struct bpf_map_info info;
-	uint32_t len = sizeof(info), n, present = 0;
+	uint32_t len = sizeof(info), n, present = 0, left;
 	uint64_t ctr[EBS_CG_NCTR] = {0}, *rid = NULL, *sums = NULL;
+	char rerr[EBS_ERR_LEN] = "";
 	struct ebs_cg_lru *l;
 	int got, rc = -1;
 
@@ -364,6 +439,8 @@ int ebs_cg_read(struct ebs_module *m, struct ebs_snapshot *s, enum ebs_family fa
 
 		for (size_t k = 0; k < nwords; k++)
 			sum += w[k];
+		if (rid[i] != l->id[i])
+			l->first[i] = l->seq;
 		if (rid[i] != l->id[i] || sum != l->sum[i])
 			l->last[i] = l->seq;
 		l->id[i] = rid[i];
@@ -378,11 +455,25 @@ int ebs_cg_read(struct ebs_module *m, struct ebs_snapshot *s, enum ebs_family fa
 		}
 		fill(fam, r, w);
 	}
-	present -= refill(m, fd, l, rid, present, vsize);
+	got = refill(m, fd, l, present, ctr[EBS_CG_C_FAILED] != l->failed, vsize, rerr,
+		     sizeof(rerr));
+	l->failed = ctr[EBS_CG_C_FAILED];
+	if (got < 0) {
+		struct ebs_module_stat *ms = &s->modules[fam];
+		size_t at = strlen(ms->reason);
+
+		/* the rows read stay right; say why fewer are free */
+		if (ms->status == EBS_ST_OK)
+			ms->status = EBS_ST_DEGRADED;
+		snprintf(ms->reason + at, sizeof(ms->reason) - at, "%s%s", at ? "; " : "", rerr);
+		got = 0;
+	}
 	s->cg.inserts += ctr[EBS_CG_C_INSERTS];
-	/* only refill() frees rows */
-	if (ctr[EBS_CG_C_INSERTS] > (uint64_t)present)
-		s->cg.evictions += ctr[EBS_CG_C_INSERTS] - (uint64_t)present;
+	/* rows freed (by any reader) = inserts - rows present at the read;
+	 * the rows this read recycled are among those present */
+	left = (uint32_t)got < present ? present - (uint32_t)got : 0;
+	if (ctr[EBS_CG_C_INSERTS] > left)
+		s->cg.evictions += ctr[EBS_CG_C_INSERTS] - left;
 	s->cg.failed += ctr[EBS_CG_C_FAILED];
 	s->cg.unattributed += ctr[EBS_CG_C_UNATTRIBUTED];
 	rc = 0;

@@ -508,6 +508,7 @@ static void module_start(struct ebs *e, enum ebs_family fam)
 				       "pinned programs were loaded with other settings, which stay "
 				       "in force until 'ebpfstats unload'");
 			e->running[fam] = true;
+			m->cg_lock = cfg->pin_path;
 			ebs_pin_unlock(lock);
 			return;
 		}
@@ -594,6 +595,7 @@ static void module_start(struct ebs *e, enum ebs_family fam)
 				   err);
 		} else {
 			e->owns_pins[fam] = true;
+			m->cg_lock = cfg->pin_path;
 		}
 	}
 	ebs_pin_unlock(lock);
@@ -629,6 +631,8 @@ static struct ebs *open_modules(const struct ebs_config *cfg, bool probe, char *
 		m->ncpus = e->ncpus;
 		m->iter_fd = -1;
 		m->cfg = &e->cfg;
+		m->cg_recycle = !probe;
+		m->cg_lock = "";
 		for (unsigned i = 0; i < EBS_MAX_MAPS; i++)
 			m->map_fd[i] = -1;
 		e->stats[f].name = ebs_family_name(f);

@@ -92,7 +92,12 @@ struct ebs_module {
 	const struct ebs_config *cfg; /* the handle's, for read() */
 	void *priv;		      /* read()'s own state across snapshots */
 	struct ebs_cg_lru *cg_lru;    /* ebs_cg_read()'s, likewise */
-	int ncpus;		      /* libbpf_num_possible_cpus() */
+	/* ebs_cg_read() recycles rows (not in a probe: it leaves the host as
+	 * it found it), under an flock of cg_lock when the tables are pinned
+	 * ("": private maps, this reader alone) */
+	bool cg_recycle;
+	const char *cg_lock;
+	int ncpus; /* libbpf_num_possible_cpus() */
 };
 
 extern const struct ebs_module_ops ebs_module_syscalls;
