@@ -135,10 +135,14 @@ static __always_inline long ebs_cg_index(void *ids, void *rid, void *free, void 
 		ebs_cg_ctr(ctr, EBS_CG_C_INSERTS);
 		return i;
 	}
-	/* another CPU assigned id a row meanwhile: ours goes back */
+	/* another CPU assigned id a row meanwhile: ours goes back (a
+	 * reader that saw cg_rid name id here finds the hash disagree and
+	 * leaves the row alone); a push that fails loses the row until
+	 * user space notices the failures and recycles */
 	if (r)
 		*r = 0;
-	bpf_map_push_elem(free, &i, 0);
+	if (bpf_map_push_elem(free, &i, 0))
+		ebs_cg_ctr(ctr, EBS_CG_C_FAILED);
 	p = err == -EBS_EEXIST ? bpf_map_lookup_elem(ids, &id) : NULL;
 	if (p)
 		return *p;
@@ -216,8 +220,13 @@ static __always_inline int ebs_cg_moved(void)
 }
 
 /* Row idx of cgroup id on this CPU, its owner there set: the row is id's
- * (cg_rid) unless user space recycled it since the hash said so. */
-static __always_inline __u64 *ebs_cg_owned(void *rows, void *rid, __u32 idx, __u64 id)
+ * (cg_rid) unless user space recycled it since the hash said so.  The
+ * owner is written before cg_rid is read again: user space clears cg_rid
+ * before it zeroes the row, so a recycling in between either zeroes our
+ * owner afterwards or shows here, and no CPU's copy of a freed row keeps
+ * naming its old cgroup.  NULL (no row: the row changed hands) is counted
+ * in the insert failures. */
+static __always_inline __u64 *ebs_cg_owned(void *rows, void *rid, void *ctr, __u32 idx, __u64 id)
 {
 	__u64 *o = bpf_map_lookup_elem(rows, &idx), *r;
 
@@ -225,9 +234,16 @@ static __always_inline __u64 *ebs_cg_owned(void *rows, void *rid, __u32 idx, __u
 		return o;
 	r = bpf_map_lookup_elem(rid, &idx);
 	if (!r || *r != id)
-		return NULL;
+		goto lost;
 	*o = id;
-	return o;
+	/* a locked add (x86): the store above is visible before the load */
+	__sync_fetch_and_add(o, 0);
+	if (*(volatile __u64 *)r == id)
+		return o;
+	*o = 0;
+lost:
+	ebs_cg_ctr(ctr, EBS_CG_C_FAILED);
+	return NULL;
 }
 
 /* The row of the cache's keys k1..k3 (slot: their entry), on this CPU:
@@ -254,7 +270,7 @@ static __always_inline void *ebs_cg_cached(void *rows, void *cache, void *ids, v
 	}
 	id = cg ? ebs_cg_of(cg) : ebs_cg_current();
 	x = ebs_cg_index(ids, rid, free, ctr, id);
-	o = x < 0 ? NULL : ebs_cg_owned(rows, rid, (__u32)x, id);
+	o = x < 0 ? NULL : ebs_cg_owned(rows, rid, ctr, (__u32)x, id);
 	if (o && c) {
 		c->e[slot].k1 = k1;
 		c->e[slot].k2 = k2;
@@ -472,7 +488,8 @@ static __always_inline void ebs_cg_oom(struct task_struct *t)
 		__u64 id = ebs_cg_of_task(t);
 		long i = ebs_cg_index(&cg_ids_mem, &cg_rid_mem, &cg_free_mem, &cg_ctr_mem, id);
 
-		r = i < 0 ? NULL : (void *)ebs_cg_owned(&cg_mem, &cg_rid_mem, (__u32)i, id);
+		r = i < 0 ? NULL
+			  : (void *)ebs_cg_owned(&cg_mem, &cg_rid_mem, &cg_ctr_mem, (__u32)i, id);
 	}
 	if (r)
 		r->oom_kills++;
