@@ -780,7 +780,8 @@ void ebs_cg_finish(struct ebs_cg_state *st, const struct ebs_config *cfg, struct
 			 ": rows are named by id only");
 	}
 
-	qsort(s->cgroups, s->n_cgroups, sizeof(*s->cgroups), cmp_row);
+	if (s->n_cgroups) /* qsort(NULL, 0) is undefined */
+		qsort(s->cgroups, s->n_cgroups, sizeof(*s->cgroups), cmp_row);
 	if (s->n_cgroups)
 		known = calloc(s->n_cgroups, sizeof(*known));
 	for (uint32_t i = 0; i < s->n_cgroups; i++) {
