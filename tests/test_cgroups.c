@@ -20,6 +20,7 @@
 #include <linux/tcp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -247,6 +248,14 @@ static void wait_in_read(pid_t pid)
 	fail_msg("child %d never blocked in read()", (int)pid);
 }
 
+/* isolated (open_cg): only the syscalls family, and only the calls of
+ * processes named JOB_COMM, which start() names its children: the
+ * tables hold the test's cgroups and its own, and nothing of the host */
+#define JOB_COMM "ebscgjob"
+static bool isolated;
+static char self_comm[16];
+static char pin_root[128]; /* open_cg's pin_path; "": private programs */
+
 /* Forks a child that waits at its gate, moves it into cgroup rel, opens
  * the gate.  Its one system call after the move is the read() that
  * returns from the gate; then only the job's, then exit_group (which
@@ -260,7 +269,14 @@ static struct child start(const char *rel, enum job j)
 
 	if (pipe(p) < 0)
 		fail_msg("pipe: %s", strerror(errno));
+	/* isolated: the child is born with the comm process_filter lets
+	 * through; the parent's prctl and fork returns count, in the
+	 * parent's own cgroup's row (it has the table's first row) */
+	if (isolated && prctl(PR_SET_NAME, JOB_COMM) < 0)
+		fail_msg("prctl: %s", strerror(errno));
 	c.pid = fork();
+	if (isolated && c.pid != 0)
+		prctl(PR_SET_NAME, self_comm);
 	if (c.pid < 0)
 		fail_msg("fork: %s", strerror(errno));
 	if (c.pid == 0) {
@@ -325,24 +341,35 @@ static void finish(struct child *c, uint64_t *cpu_ns)
 
 static const char *filter; /* cgroup_filter's one glob, or NULL */
 
-static struct ebs *open_cg(unsigned max_rows)
+static struct ebs *open_how(unsigned max_rows, bool probe)
 {
 	struct ebs_config cfg;
 	char err[EBS_ERR_LEN];
 	struct ebs *e;
 
 	ebs_config_init(&cfg);
-	cfg.pin_path[0] = '\0';
+	snprintf(cfg.pin_path, sizeof(cfg.pin_path), "%s", pin_root);
 	cfg.cgroups = true;
 	cfg.cgroup_depth = 2;
 	if (max_rows)
 		cfg.max_cgroups = max_rows;
 	if (filter && ebs_config_set(&cfg, "cgroup_filter", filter, err, sizeof(err)) < 0)
 		fail_msg("cgroup_filter: %s", err);
-	e = ebs_open(&cfg, err, sizeof(err));
+	if (isolated) {
+		cfg.collect[EBS_FAM_TCP] = cfg.collect[EBS_FAM_SCHED] = false;
+		cfg.collect[EBS_FAM_MEMORY] = false;
+		if (ebs_config_set(&cfg, "process_filter", JOB_COMM, err, sizeof(err)) < 0)
+			fail_msg("process_filter: %s", err);
+	}
+	e = probe ? ebs_open_probe(&cfg, err, sizeof(err)) : ebs_open(&cfg, err, sizeof(err));
 	if (!e)
 		fail_msg("ebs_open: %s", err);
 	return e;
+}
+
+static struct ebs *open_cg(unsigned max_rows)
+{
+	return open_how(max_rows, false);
 }
 
 static const struct ebs_snapshot *snap(struct ebs *e)
@@ -375,6 +402,8 @@ static void need_running(const struct ebs_snapshot *s, enum ebs_family f)
 static int setup(void **state)
 {
 	(void)state;
+	isolated = false;
+	pin_root[0] = '\0';
 	snprintf(base_rel, sizeof(base_rel), "ebs-cgt-%d", (int)getpid());
 	snprintf(base, sizeof(base), "%s/%s", mount_dir, base_rel);
 	if (mkdir(base, 0755) < 0)
@@ -388,6 +417,13 @@ static int teardown(void **state)
 					   "r3",    "r4",  "r5", "r6", "r7", "r8", "r9"};
 
 	(void)state;
+	if (pin_root[0]) {
+		char err[EBS_ERR_LEN];
+
+		ebs_unload(pin_root, err, sizeof(err));
+		pin_root[0] = '\0';
+	}
+	isolated = false;
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		cg_rmdir(dirs[i]);
 	/* test_recycle's */
@@ -736,10 +772,10 @@ static void test_overflow(void **state)
 	ebs_close(e);
 }
 
-/* One child in rel making n getppid calls between two snapshots: its row
- * holds exactly its n + 1 calls, or it has no row and every one of them
- * is counted as an insert failure (none is lost).  Returns the snapshot
- * after it; *got: whether it has a row. */
+/* One child in rel making n getppid calls between two snapshots, the
+ * tables isolated: its row holds exactly its n + 1 calls, or it has no
+ * row and exactly those n + 1 are the insert failures between the two.
+ * Returns the snapshot after it; *got: whether it has a row. */
 static const struct ebs_snapshot *calls_in(struct ebs *e, const char *rel, unsigned n, bool *got)
 {
 	const struct ebs_snapshot *s = snap(e);
@@ -747,6 +783,7 @@ static const struct ebs_snapshot *calls_in(struct ebs *e, const char *rel, unsig
 	const struct ebs_cgroup_row *r;
 	struct child c;
 
+	assert_true(isolated);
 	job_n = n;
 	c = start(rel, JOB_GETPPID);
 	go(&c);
@@ -756,56 +793,345 @@ static const struct ebs_snapshot *calls_in(struct ebs *e, const char *rel, unsig
 	*got = r && r->sys_calls;
 	if (*got)
 		assert_int_equal(r->sys_calls, n + 1);
-	else
-		assert_true(s->cg.failed - failed0 >= n + 1);
+	assert_int_equal(s->cg.failed - failed0, *got ? 0 : n + 1);
 	return s;
 }
 
-/* map_sizes.cgroups 8 and a stream of new cgroups keep the tables full:
- * each snapshot that finds one full recycles a row, a removed cgroup's
- * before any other, then the least recently active.  k is older than g,
- * so plain LRU would take k first; with g removed, k must outlive the
- * first recycling, and go later (idle).  Every new cgroup's calls are in
- * its row or counted (calls_in()). */
+/* One child in rel making n getppid calls, no snapshot. */
+static void calls_only(const char *rel, unsigned n)
+{
+	struct child c;
+
+	job_n = n;
+	c = start(rel, JOB_GETPPID);
+	go(&c);
+	finish(&c, NULL);
+}
+
+/* ---- the pinned tables, read through their pins ------------------------ */
+
+static void new_pin(void)
+{
+	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/ebs-cgt-%d", (int)getpid());
+}
+
+static int cg_map(const char *name)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/v%d/syscalls/maps/%s", pin_root, EBS_PIN_LAYOUT, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		fail_msg("%s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* cg_rid_sys whole (n rows) */
+static void rids(uint64_t *rid, uint32_t n)
+{
+	int fd = cg_map("cg_rid_sys");
+
+	for (uint32_t i = 0; i < n; i++)
+		if (bpf_map_lookup_elem(fd, &i, &rid[i]) < 0)
+			fail_msg("cg_rid_sys[%u]: %s", i, strerror(errno));
+	close(fd);
+}
+
+static uint32_t rid_index(uint64_t id, uint32_t n)
+{
+	uint64_t rid[64];
+
+	assert_true(n <= 64);
+	rids(rid, n);
+	for (uint32_t i = 0; i < n; i++)
+		if (rid[i] == id)
+			return i;
+	return n;
+}
+
+/* The tables' invariant, the kernel quiet (isolated, no child running):
+ * each row is either owned (the hash maps cg_rid's id to it, and maps no
+ * id elsewhere) or queued free, once.  Empties the queue. */
+static void check_rows(uint32_t n)
+{
+	int ids = cg_map("cg_ids_sys"), fq = cg_map("cg_free_sys");
+	unsigned seen[64] = {0}, owned = 0, queued = 0, hashed = 0;
+	uint64_t rid[64], key, next;
+	uint32_t idx;
+	bool first = true;
+
+	assert_true(n <= 64);
+	rids(rid, n);
+	for (uint32_t i = 0; i < n; i++)
+		if (rid[i] && bpf_map_lookup_elem(ids, &rid[i], &idx) == 0 && idx == i) {
+			seen[i]++;
+			owned++;
+		}
+	while (bpf_map_get_next_key(ids, first ? NULL : &key, &next) == 0) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(ids, &key, &idx) < 0)
+			fail_msg("cg_ids_sys: %s", strerror(errno));
+		assert_true(idx < n);
+		if (rid[idx] != key)
+			fail_msg("cg_ids_sys[%" PRIu64 "] = %u, whose owner is %" PRIu64, key, idx,
+				 rid[idx]);
+		hashed++;
+	}
+	while (bpf_map_lookup_and_delete_elem(fq, NULL, &idx) == 0) {
+		assert_true(idx < n);
+		seen[idx]++;
+		queued++;
+		if (rid[idx])
+			fail_msg("row %u is queued free and owned by %" PRIu64, idx, rid[idx]);
+	}
+	print_message("%u rows: %u owned, %u queued free\n", n, owned, queued);
+	for (uint32_t i = 0; i < n; i++)
+		if (seen[i] != 1)
+			fail_msg("row %u is owned or queued %u times, not once", i, seen[i]);
+	assert_int_equal(hashed, owned);
+	close(ids);
+	close(fq);
+}
+
+/* map_sizes.cgroups 8 and a stream of new cgroups keep the syscalls
+ * table full, isolated: each snapshot that finds it full recycles a row
+ * (8 / 16 < 1: one kept free), a removed cgroup's before any other, then
+ * the least recently active.  k is older than g: plain LRU would take
+ * k's row first; the first recycled row must be g's, the next k's.  Every
+ * new cgroup's calls are in its row (one is always free). */
 static void test_recycle(void **state)
 {
-	const unsigned n = 200;
-	struct ebs *e = open_cg(8);
+	const unsigned n = 200, rows = 8;
+	struct ebs *e;
 	const struct ebs_snapshot *s;
-	uint64_t kid, ev0, ev_first = 0;
-	bool got, k_after_first = false, k_had = true;
+	uint64_t kid, gid, ev0, rid[8];
+	uint32_t gi, ki;
+	bool got;
+	int i, phase = 0;
 
 	(void)state;
+	isolated = true;
+	new_pin();
+	e = open_cg(rows);
 	s = snap(e);
 	need_running(s, EBS_FAM_SYSCALLS);
 	cg_mkdir("k0");
 	cg_mkdir("g0");
 	kid = cg_id("k0");
+	gid = cg_id("g0");
 	s = calls_in(e, "k0", n, &got);
 	assert_true(got);
 	s = calls_in(e, "g0", n, &got);
 	assert_true(got);
+	gi = rid_index(gid, rows);
+	ki = rid_index(kid, rows);
+	assert_true(gi < rows && ki < rows);
 	ev0 = s->cg.evictions;
 	cg_rmdir("g0");
-	for (int i = 0; i < 30 && k_had; i++) {
+	for (i = 0; i < 20 && phase < 3; i++) {
 		char rel[16];
+		uint32_t at;
 
 		snprintf(rel, sizeof(rel), "p%d", i);
 		cg_mkdir(rel);
 		s = calls_in(e, rel, n, &got);
-		k_had = row(s, kid) != NULL;
-		/* the snapshot after the first recycling still lists k */
-		if (ev_first && !k_after_first) {
-			assert_true(k_had);
-			k_after_first = true;
+		assert_true(got); /* one row is always free */
+		at = rid_index(cg_id(rel), rows);
+		rids(rid, rows);
+		switch (phase) {
+		case 0: /* until the table is full: nothing freed */
+			if (s->cg.evictions == ev0)
+				break;
+			/* full: g's row freed, though k's is older; this
+			 * snapshot, read before, still lists k */
+			assert_int_equal(s->cg.evictions - ev0, 1);
+			assert_int_equal(rid[gi], 0);
+			assert_non_null(row(s, kid));
+			phase = 1;
+			break;
+		case 1: /* the next new cgroup takes g's row; k's goes next */
+			assert_int_equal(at, gi);
+			assert_int_equal(s->cg.evictions - ev0, 2);
+			assert_int_equal(rid[ki], 0);
+			assert_non_null(row(s, kid)); /* read before it was freed */
+			phase = 2;
+			break;
+		case 2: /* and the next takes k's; k is in no row */
+			assert_int_equal(at, ki);
+			assert_null(row(s, kid));
+			phase = 3;
+			break;
 		}
-		if (!ev_first && s->cg.evictions > ev0)
-			ev_first = s->cg.evictions;
 	}
+	print_message("evictions %" PRIu64 ", failed inserts %" PRIu64 ", inserts %" PRIu64
+		      " after %d new cgroups\n",
+		      s->cg.evictions, s->cg.failed, s->cg.inserts, i);
+	assert_int_equal(phase, 3);
+	check_rows(rows);
+	ebs_close(e);
+}
+
+/* map_sizes.cgroups 4, isolated: the parent's cgroup and three new ones
+ * take the four rows; two more, run before the next snapshot, find none:
+ * every one of their calls is an insert failure, and nothing else is. */
+static void test_insert_failures(void **state)
+{
+	const unsigned n = 100;
+	struct ebs *e;
+	const struct ebs_snapshot *s;
+	uint64_t failed0;
+	const char *const rel[] = {"r0", "r1", "r2", "r3", "r4"};
+
+	(void)state;
+	isolated = true;
+	e = open_cg(4);
+	s = snap(e);
+	need_running(s, EBS_FAM_SYSCALLS);
+	failed0 = s->cg.failed;
+	for (int i = 0; i < 5; i++) {
+		struct child c;
+
+		cg_mkdir(rel[i]);
+		job_n = n;
+		c = start(rel[i], JOB_GETPPID);
+		go(&c);
+		finish(&c, NULL);
+	}
+	s = snap(e);
+	print_message("failed inserts %" PRIu64 ", inserts %" PRIu64 "\n", s->cg.failed - failed0,
+		      s->cg.inserts);
+	for (int i = 0; i < 3; i++) {
+		assert_non_null(row(s, cg_id(rel[i])));
+		assert_int_equal(row(s, cg_id(rel[i]))->sys_calls, n + 1);
+	}
+	assert_null(row(s, cg_id(rel[3])));
+	assert_null(row(s, cg_id(rel[4])));
+	assert_int_equal(s->cg.failed - failed0, 2 * (n + 1));
+	assert_int_equal(s->cg.inserts, 4);
+	ebs_close(e);
+}
+
+/* Two readers of one set of pins, in two processes, both snapshotting
+ * (and so recycling) while cgroups come and go on a table of 8 rows:
+ * afterwards every row is owned or free, once, and the hash agrees with
+ * the owners.  Without the lock both readers would free the same rows. */
+static void test_two_readers(void **state)
+{
+	const uint32_t rows = 8;
+	struct ebs *e;
+	const struct ebs_snapshot *s;
+	int stop[2];
+	pid_t reader;
+	int st;
+
+	(void)state;
+	isolated = true;
+	new_pin();
+	e = open_cg(rows);
+	s = snap(e);
+	need_running(s, EBS_FAM_SYSCALLS);
+	if (pipe(stop) < 0)
+		fail_msg("pipe: %s", strerror(errno));
+	reader = fork();
+	if (reader < 0)
+		fail_msg("fork: %s", strerror(errno));
+	if (reader == 0) {
+		struct ebs *b;
+		char err[EBS_ERR_LEN];
+		struct ebs_config cfg;
+		char c;
+
+		close(stop[1]);
+		fcntl(stop[0], F_SETFL, O_NONBLOCK);
+		ebs_config_init(&cfg);
+		snprintf(cfg.pin_path, sizeof(cfg.pin_path), "%s", pin_root);
+		cfg.cgroups = true;
+		cfg.max_cgroups = rows;
+		cfg.collect[EBS_FAM_TCP] = cfg.collect[EBS_FAM_SCHED] = false;
+		cfg.collect[EBS_FAM_MEMORY] = false;
+		if (ebs_config_set(&cfg, "process_filter", JOB_COMM, err, sizeof(err)) < 0 ||
+		    !(b = ebs_open(&cfg, err, sizeof(err))))
+			_exit(2);
+		while (read(stop[0], &c, 1) < 0 && errno == EAGAIN)
+			if (!ebs_snapshot(b, err, sizeof(err)))
+				_exit(3);
+		ebs_close(b);
+		_exit(0);
+	}
+	close(stop[0]);
+	for (int i = 0; i < 24; i++) {
+		char rel[16];
+
+		snprintf(rel, sizeof(rel), "p%d", i);
+		cg_mkdir(rel);
+		calls_only(rel, 50);
+		s = snap(e);
+		/* half of them removed: the readers race to free their rows */
+		if (i % 2)
+			cg_rmdir(rel);
+	}
+	if (write(stop[1], "s", 1) != 1)
+		fail_msg("stop: %s", strerror(errno));
+	close(stop[1]);
+	if (waitpid(reader, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("the second reader failed (status %d)", st);
+	s = snap(e);
 	print_message("evictions %" PRIu64 ", failed inserts %" PRIu64 ", inserts %" PRIu64 "\n",
 		      s->cg.evictions, s->cg.failed, s->cg.inserts);
-	assert_true(k_after_first);
-	assert_false(k_had);
+	/* 24 cgroups and the parent's through 8 rows: recycled, again and
+	 * again (17 when no insert failed; the unlocked readers jammed the
+	 * table at 3 or 4, every later call an insert failure) */
+	assert_true(s->cg.evictions >= 10);
+	check_rows(rows);
+	ebs_close(e);
+}
+
+/* 'ebpfstats check' opens a probe handle: on pinned tables due for a
+ * refill (full, a removed cgroup's row among them) its snapshots change
+ * no row; a reader's first snapshot then frees the removed cgroup's. */
+static void test_probe_unchanged(void **state)
+{
+	const uint32_t rows = 4;
+	uint64_t before[4], after[4];
+	struct ebs *e, *p;
+	const struct ebs_snapshot *s;
+	uint32_t gi;
+
+	(void)state;
+	isolated = true;
+	new_pin();
+	e = open_cg(rows);
+	s = snap(e);
+	need_running(s, EBS_FAM_SYSCALLS);
+	/* the parent's row, then r0..r2, no snapshot in between: full;
+	 * then r0 removed */
+	for (int i = 0; i < 3; i++) {
+		char rel[8];
+
+		snprintf(rel, sizeof(rel), "r%d", i);
+		cg_mkdir(rel);
+		calls_only(rel, 10);
+	}
+	gi = rid_index(cg_id("r0"), rows);
+	assert_true(gi < rows);
+	ebs_close(e); /* the pins stay */
+	cg_rmdir("r0");
+	rids(before, rows);
+	for (uint32_t i = 0; i < rows; i++)
+		assert_true(before[i] != 0);
+	p = open_how(rows, true);
+	s = snap(p);
+	s = snap(p);
+	assert_true(s->modules[EBS_FAM_SYSCALLS].reused_pins);
+	ebs_close(p);
+	rids(after, rows);
+	assert_memory_equal(before, after, sizeof(before));
+	e = open_cg(rows);
+	s = snap(e);
+	rids(after, rows);
+	assert_int_equal(after[gi], 0);
 	ebs_close(e);
 }
 
@@ -918,6 +1244,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_insert_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_readers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probe_unchanged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syscalls_no_task_btf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_mount, setup, teardown),
@@ -938,5 +1267,7 @@ int main(void)
 		fprintf(stderr, "test_cgroups: no cgroup2 mount in /proc/mounts; skipped\n");
 		return 77;
 	}
+	if (prctl(PR_GET_NAME, self_comm) < 0)
+		self_comm[0] = '\0';
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
