@@ -2,11 +2,14 @@
  * four kernel objects (bpf/ebs_cgroup.bpf.h) and user space (src/cgroups.c).
  * Changing a layout here means bumping EBS_PIN_LAYOUT.
  *
- * Each family keeps its own per-CPU LRU hash, cgroup v2 id -> that
- * family's columns, so the objects stay independent (own pins, own
- * reloads); user space merges the rows of the four maps by id.  The key is
- * the id of the task's (or socket's) ancestor cgroup_depth levels below
- * the root, or its own cgroup when that is shallower.
+ * Each family keeps its own table, so the objects stay independent (own
+ * pins, own reloads): rows of that family's columns in a per-CPU array, a
+ * hash cgroup v2 id -> row index, an array row index -> owner id (0: free)
+ * and a queue of free row indices, which user space fills at load and
+ * refills by recycling rows (src/cgroups.c); user space merges the rows of
+ * the four tables by id.  The id is that of the task's (or socket's)
+ * ancestor cgroup_depth levels below the root, or its own cgroup when that
+ * is shallower.
  *
  * Histograms per cgroup use a coarser variant of ebs_hist.h: 2^2 linear
  * sub-buckets per power of two instead of 2^4, so a bucket is at most 25 %
@@ -103,9 +106,10 @@ struct ebs_cg_mem {
 	__u64 oom_kills;
 };
 
-/* cg_ctr_<family>[i], per CPU: inserts into that family's table and the
- * inserts that failed.  User space: evictions = inserts - rows present
- * (nothing else deletes rows). */
+/* cg_ctr_<family>[i], per CPU: rows assigned in that family's table and
+ * the events in no row (no free row, or the row changed hands while the
+ * event looked it up).  User space: evictions = inserts - rows present
+ * (only the readers free rows). */
 enum ebs_cg_ctr {
 	EBS_CG_C_INSERTS,
 	EBS_CG_C_FAILED,

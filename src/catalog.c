@@ -420,10 +420,10 @@ const struct ebs_metric ebs_catalog[] = {
 #undef CG
 	R("cgroup.table.evictions", AGT, EBS_COUNTER, EBS_T_GLOBAL, SNAP, cg.evictions, EBS_V_U64,
 	  "rows", "ebpf_overflows", "cgroup_evictions", "ebsAgentCgroupEvictions", 7, C64, 0,
-	  "Cgroup rows the kernel tables evicted to make room (map_sizes.cgroups), all families."),
+	  "Cgroup rows the readers recycled to make room (map_sizes.cgroups), all families."),
 	R("cgroup.table.insert_failures", AGT, EBS_COUNTER, EBS_T_GLOBAL, SNAP, cg.failed,
 	  EBS_V_U64, "events", "ebpf_overflows", "cgroup_insert_failures", "ebsAgentCgroupInsertFailures", 8, C64, 0,
-	  "Events in no cgroup row: the row's insert failed."),
+	  "Events in no cgroup row: no row was free, or the row changed hands."),
 	R("cgroup.table.unattributed", AGT, EBS_COUNTER, EBS_T_GLOBAL, SNAP, cg.unattributed,
 	  EBS_V_U64, "events", "ebpf_events", "cgroup_unattributed", "ebsAgentCgroupUnattributed", 9, C64, 0,
 	  "Events in no cgroup row: their socket's or task's cgroup could not be read."),

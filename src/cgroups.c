@@ -1,7 +1,8 @@
 /* Per-cgroup rows (collect_cgroups).  Each family's kernel object keeps a
- * per-CPU LRU table keyed by cgroup id (bpf/cgroup.h); a module's read()
- * hands its table to ebs_cg_read(), which appends one partial row per id
- * with that family's columns.  After the modules, ebs_cg_finish() merges
+ * table of rows assigned by cgroup id from a queue of free rows
+ * (bpf/cgroup.h); a module's read() hands its table to ebs_cg_read(),
+ * which appends one partial row per owned row with that family's columns
+ * and keeps the queue stocked by recycling rows (refill()).  After the modules, ebs_cg_finish() merges
  * the partial rows by id, names them from the cgroup2 mount, marks the
  * removed ones, applies cgroup_filter and computes rates and percentiles
  * against the previous snapshot.
@@ -12,8 +13,9 @@
  * walking the mount down to cgroup_depth names every row.  The walk runs
  * at every snapshot: it is also how a removal is seen.  A row whose
  * directory is gone keeps its last name, is marked gone for one snapshot
- * and is left out after that (its kernel rows stay until the LRU evicts
- * them: nothing but the LRU deletes, which keeps evictions exact). */
+ * and is left out after that (its kernel rows stay until a reader's
+ * refill() frees them, first of all rows: only the readers free rows,
+ * which keeps evictions = inserts - rows present). */
 #define _GNU_SOURCE /* open_by_handle_at */
 #include <dirent.h>
 #include <errno.h>

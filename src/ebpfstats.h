@@ -348,8 +348,8 @@ struct ebs_snapshot {
 		char mount[EBS_PATH_LEN]; /* the cgroup2 mount names come from */
 		uint32_t depth;
 		uint64_t inserts;      /* rows the kernel tables inserted, all families */
-		uint64_t evictions;    /* rows the LRU tables evicted to make room */
-		uint64_t failed;       /* inserts that failed: events not in any row */
+		uint64_t evictions;    /* rows the readers recycled to make room */
+		uint64_t failed;       /* events in no row: none free, or it changed hands */
 		uint64_t unattributed; /* events whose cgroup could not be read */
 		uint64_t filtered;     /* rows left out by cgroup_filter in this snapshot */
 	} cg;
