@@ -973,6 +973,57 @@ static void test_recycle(void **state)
 	ebs_close(e);
 }
 
+/* A row that changed hands between the hash lookup and the owner check
+ * (user space recycled it meanwhile): made by hand through the pins, a's
+ * row owned by another id and zeroed on every CPU while the hash still
+ * maps a to it.  Every one of a's calls then finds no row of its own:
+ * each is an insert failure, none is lost and none lands in the row. */
+static void test_row_changed_hands(void **state)
+{
+	const unsigned n = 100, rows = 8;
+	struct bpf_map_info info;
+	uint32_t len = sizeof(info), idx;
+	uint64_t other = UINT64_C(1) << 62, failed0; /* no cgroup's id */
+	struct ebs *e;
+	const struct ebs_snapshot *s;
+	int rid, cg, ncpus = libbpf_num_possible_cpus();
+	void *zeros;
+	bool got;
+
+	(void)state;
+	isolated = true;
+	new_pin();
+	e = open_cg(rows);
+	s = snap(e);
+	need_running(s, EBS_FAM_SYSCALLS);
+	cg_mkdir("a");
+	s = calls_in(e, "a", n, &got);
+	assert_true(got);
+	idx = rid_index(cg_id("a"), rows);
+	assert_true(idx < rows);
+	rid = cg_map("cg_rid_sys");
+	cg = cg_map("cg_sys");
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(bpf_obj_get_info_by_fd(cg, &info, &len), 0);
+	assert_true(ncpus > 0);
+	zeros = calloc((size_t)ncpus, (info.value_size + 7) & ~7U);
+	assert_non_null(zeros);
+	assert_int_equal(bpf_map_update_elem(rid, &idx, &other, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(cg, &idx, zeros, BPF_ANY), 0);
+	free(zeros);
+	close(rid);
+	close(cg);
+	failed0 = s->cg.failed;
+	calls_only("a", n);
+	s = snap(e);
+	print_message("failed inserts %" PRIu64 "\n", s->cg.failed - failed0);
+	assert_int_equal(s->cg.failed - failed0, n + 1);
+	assert_null(row(s, cg_id("a")));
+	assert_non_null(row(s, other));
+	assert_int_equal(row(s, other)->sys_calls, 0);
+	ebs_close(e);
+}
+
 /* map_sizes.cgroups 4, isolated: the parent's cgroup and three new ones
  * take the four rows; two more, run before the next snapshot, find none:
  * every one of their calls is an insert failure, and nothing else is. */
@@ -1245,6 +1296,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_insert_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_row_changed_hands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_readers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_unchanged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syscalls_no_task_btf, setup, teardown),
