@@ -1105,7 +1105,9 @@ static void test_two_readers(void **state)
 		if (ebs_config_set(&cfg, "process_filter", JOB_COMM, err, sizeof(err)) < 0 ||
 		    !(b = ebs_open(&cfg, err, sizeof(err))))
 			_exit(2);
-		while (read(stop[0], &c, 1) < 0 && errno == EAGAIN)
+		/* until told to stop, or the parent failed: 5 minutes at most */
+		for (time_t end = time(NULL) + 300;
+		     read(stop[0], &c, 1) < 0 && errno == EAGAIN && time(NULL) < end;)
 			if (!ebs_snapshot(b, err, sizeof(err)))
 				_exit(3);
 		ebs_close(b);
