@@ -168,7 +168,7 @@ static const struct ebs_config_option options[] = {
 	 .collectd = "CollectCgroups",
 	 .type = EBS_OPT_BOOL,
 	 FIELD(cgroups),
-	 .def = false,
+	 .def = true,
 	 .digest = EBS_DIGEST(EBS_FAM_SYSCALLS) | EBS_DIGEST(EBS_FAM_TCP) |
 		   EBS_DIGEST(EBS_FAM_SCHED) | EBS_DIGEST(EBS_FAM_MEMORY),
 	 .help = "A row per cgroup v2 (service, container) with what its tasks and sockets did."},

@@ -1,11 +1,14 @@
 #!/bin/bash
 # Bounded cardinality in a real collectd (issue 18): a host with 400
 # listening TCP ports and 800 peer rows (one connection to each port: an
-# out row and an in row per port), five ports of which are busy, sends at
-# most 400 ebpf values per read under the default <Plugin ebpf> block, with
-# the busiest port and peer rows among them, and says how many rows it left
-# out (ebpf-self/ebpf_rows-*-omitted = rows - rows sent, read by read).  A
-# second start with `Port "Q"` forces a quiet port in.  Loopback only.
+# out row and an in row per port), five ports of which are busy, and 12
+# cgroups of our own with a task each (collect_cgroups is on by default),
+# sends at most 400 ebpf values per read under the default <Plugin ebpf>
+# block, with the busiest port and peer rows among them and no cgroup row
+# (TopCgroups 0 by default: selected rows only), and says how many rows it
+# left out (ebpf-self/ebpf_rows-*-omitted = rows - rows sent, read by
+# read).  A second start with `Port "Q"` and `TopCgroups 10` forces a quiet
+# port in and sends exactly 10 cgroup rows.  Loopback only.
 # The block names only PinPath, a private one, so that the programs and
 # their tables are this test's alone and both starts read the same rows.
 # Needs root and collectd.
@@ -18,6 +21,8 @@ set -u
 PLUGIN_SO="$top_builddir/.libs/ebpf.so"
 NPORTS=400
 NBUSY=5
+NCG=12   # cgroups of our own, more than TOPCG
+TOPCG=10 # the second start's TopCgroups (the default is 0)
 LIMIT=400 # ebpf values per read, the issue's target for a default config
 
 need_root "needs root"
@@ -26,6 +31,10 @@ command -v python3 >/dev/null 2>&1 || skip "python3 missing"
 [ -r "$PLUGIN_SO" ] || skip "collectd plugin not built"
 collectd_plugins csv || skip "$cd_missing missing"
 new_pin cd-card
+mnt=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+[ -n "$mnt" ] || skip "no cgroup2 mount in /proc/mounts"
+cgtop="$mnt/ebs-card-$$"
+mkdir -p "$cgtop" || skip "cannot make a cgroup under $mnt"
 
 # gen_conf DIR EBPF_BLOCK_LINES
 gen_conf() {
@@ -76,7 +85,15 @@ while not os.path.exists(stop):
     time.sleep(0.02)
 EOF
 wl_pid=""
-cleanup_hook() { touch "$tmp/stop"; [ -z "$wl_pid" ] || stop_pid "$wl_pid"; }
+cg_pids=""
+cleanup_hook() {
+	touch "$tmp/stop"
+	[ -z "$wl_pid" ] || stop_pid "$wl_pid"
+	for p in $cg_pids; do stop_pid "$p"; done
+	for i in $(seq 1 $NCG); do rmdir "$cgtop/c$i" 2>/dev/null; done
+	rmdir "$cgtop" 2>/dev/null
+	:
+}
 
 # reads DIR: "EPOCH COUNT" per read, the number of ebpf values stamped with
 # that read's time (one snapshot, one time)
@@ -99,6 +116,14 @@ rows_sent() {
 		grep -q "^$3," "$f" && echo "$f"
 	done | sed "s|.*/ebpf_events-\(.*\)-$first-.*|\1|" | sort -u | wc -l
 }
+# cg_rows_sent DIR EPOCH: cgroup rows with a value at that read (a row is
+# its ebpf-cgroup-NAME directory; its syscall count is always sent)
+cg_rows_sent() {
+	for f in "$1/csv/ebs-card/ebpf-cgroup-"*/ebpf_calls-syscalls-*; do
+		[ -e "$f" ] || continue
+		grep -q "^$2," "$f" && echo "$f"
+	done | sed 's|/ebpf_calls-syscalls-.*||' | sort -u | wc -l
+}
 # has DIR PLUGIN_DIR KEY EPOCH: the row KEY was sent at that read
 has() {
 	local first=accepts
@@ -107,6 +132,15 @@ has() {
 }
 
 # ---- 1. the default block ------------------------------------------------------
+# NCG cgroups at depth 2 (ebs-card-PID/cN), each with a task that wakes
+# five times a second: NCG rows, more than TopCgroups
+for i in $(seq 1 $NCG); do
+	mkdir "$cgtop/c$i" || skip "cannot make a cgroup under $cgtop"
+	sh -c 'echo $$ >"$1/cgroup.procs" && while [ ! -e "$2" ]; do sleep 0.2; done' _ \
+		"$cgtop/c$i" "$tmp/stop" &
+	cg_pids="$cg_pids $!"
+	track "$!"
+done
 d1="$tmp/default"
 gen_conf "$d1" "  PinPath \"$pin\""
 start_collectd "$d1"
@@ -128,6 +162,9 @@ reads "$d1" >"$tmp/reads1"
 note "values per read (epoch count): $(tr '\n' ' ' <"$tmp/reads1")"
 max=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$tmp/reads1")
 expect "at most $LIMIT ebpf values in every read (max $max)" '[ "$max" -gt 0 ] && [ "$max" -le $LIMIT ]'
+tmax=$(awk -v m="$max" '$2 == m { print $1; exit }' "$tmp/reads1")
+note "values at read $tmax, by plugin: $(find "$d1/csv/ebs-card" -path '*/ebpf-*' -type f -exec grep -l "^$tmax," {} + |
+	sed 's|.*/ebpf-\([a-z_]*\)[^/]*/.*|\1|' | sort | uniq -c | awk '{ printf "%s %s, ", $2, $1 }')"
 files=$(find "$d1/csv/ebs-card" -path '*/ebpf-*' -type f | wc -l)
 note "$files ebpf series (csv files) over the whole run"
 # top-N is chosen anew at each read, but with the same busy ports the quiet
@@ -166,19 +203,25 @@ for t in $late; do
 	done
 	expect "read $t: the $NBUSY busy ports and their peer rows are sent (missing:${missing:- none})" \
 		'[ -z "$missing" ]'
+	crows=$(at "$d1" ebpf-self ebpf_rows-cgroup "$t")
+	comitted=$(at "$d1" ebpf-self ebpf_rows-cgroup-omitted "$t")
+	csent=$(cg_rows_sent "$d1" "$t")
+	expect "read $t: $crows cgroup rows (>= $NCG), none sent ($csent), all omitted ($comitted)" \
+		'[ "${crows:-0}" -ge $NCG ] && [ "$csent" -eq 0 ] && [ -n "$comitted" ] && [ "$comitted" -eq "$crows" ]'
 done
 expect "the totals are sent: ebpf-tcp/ebpf_events-passive_opens" \
 	'[ -n "$(ls "$d1/csv/ebs-card/ebpf-tcp/" | grep ebpf_events-passive_opens)" ]'
 expect "no ebpf error logged" '! grep -q "ebpf plugin:.*\(error\|failed\|not dispatched\)" "$d1/collectd.log"'
 
-# ---- 2. Port "Q" forces a quiet port in ----------------------------------------
+# ---- 2. Port "Q" forces a quiet port in, TopCgroups 10 sends 10 cgroups --------
 # the highest quiet ports: never among the quiet rows that fill free top
 # slots (in port order)
 mapfile -t by_port < <(printf '%s\n' "${ports[@]:NBUSY}" | sort -n)
 quiet=${by_port[-1]} other=${by_port[-2]}
 d2="$tmp/selected"
 gen_conf "$d2" "  PinPath \"$pin\"
-  Port \"$quiet\""
+  Port \"$quiet\"
+  TopCgroups $TOPCG"
 start_collectd "$d2"
 t_start=$(date +%s.%N)
 sleep 4
@@ -192,6 +235,11 @@ for t in $late; do
 	sent=$(rows_sent "$d2" ebpf-tcp_port "$t")
 	expect "read $t: the quiet selected port $quiet is sent, with the busy ones ($sent rows)" \
 		'has "$d2" ebpf-tcp_port "$quiet" "$t" && has "$d2" ebpf-tcp_port "${ports[0]}" "$t"'
+	crows=$(at "$d2" ebpf-self ebpf_rows-cgroup "$t")
+	comitted=$(at "$d2" ebpf-self ebpf_rows-cgroup-omitted "$t")
+	csent=$(cg_rows_sent "$d2" "$t")
+	expect "read $t: $crows cgroup rows (>= $NCG), $csent sent (= TopCgroups $TOPCG), omitted $comitted = rows - sent" \
+		'[ "${crows:-0}" -ge $NCG ] && [ "$csent" -eq $TOPCG ] && [ -n "$comitted" ] && [ "$comitted" -eq $((crows - csent)) ]'
 done
 expect "a quiet port not selected ($other) is not sent" \
 	'! ls "$d2/csv/ebs-card/ebpf-tcp_port/" | grep -q "^ebpf_events-$other-"'

@@ -278,17 +278,25 @@ static void test_defaults_round_trip(void **state)
  * sched's again with collect_process_cpu and map_sizes.processes,
  * memory's with collect_page_allocs, along with their map layouts
  * (EBS_PIN_LAYOUT 8), tcp's with tcp_rtt_per_segment (its programs'
- * RTT samples changed meaning: pins of before must not be reused). */
+ * RTT samples changed meaning: pins of before must not be reused).
+ * Every family's changed again when collect_cgroups became true by
+ * default, with no layout change: earlier defaults are collect_cgroups:
+ * false (old_defaults), and pins loaded with them keep the cgroup rows
+ * off, saying so, until 'ebpfstats unload'. */
 static void test_digests_unchanged(void **state)
 {
-	static const uint64_t defaults[EBS_FAM_COUNT] = {0x8b15d8d000ead212ULL,
-							 0xad016d5b0422f9beULL,
-							 0x6ccf840c40a2852aULL,
-							 0x45dfd89eb816d0e3ULL};
-	static const uint64_t changed[EBS_FAM_COUNT] = {0x86bcfa498e04e430ULL,
-							0x8b63ec1d08452205ULL,
-							0xcf267f9b4b802f82ULL,
-							0x58ae40ff9fcb182bULL};
+	static const uint64_t defaults[EBS_FAM_COUNT] = {0x5db3707048191017ULL,
+							 0xe6b594f9cfe8c693ULL,
+							 0xd6876e1b2a731357ULL,
+							 0x0c2bb0ffec51040eULL};
+	static const uint64_t old_defaults[EBS_FAM_COUNT] = {0x8b15d8d000ead212ULL,
+							     0xad016d5b0422f9beULL,
+							     0x6ccf840c40a2852aULL,
+							     0x45dfd89eb816d0e3ULL};
+	static const uint64_t changed[EBS_FAM_COUNT] = {0x9ea669e9fc73178dULL,
+							0xafb697fdb63e0c90ULL,
+							0xa2cb49ad464fe88fULL,
+							0x1efa1960d4054b56ULL};
 	static const char *const set[][2] = {
 		{"sample_rate", "37"},		 {"collect_syscall_latency", "false"},
 		{"collect_file_io", "true"},	 {"collect_tcp_peers", "false"},
@@ -304,6 +312,10 @@ static void test_digests_unchanged(void **state)
 	ebs_config_init(&cfg);
 	for (int f = 0; f < EBS_FAM_COUNT; f++)
 		assert_true(ebs_cfg_digest(&cfg, f) == defaults[f]);
+	assert_int_equal(ebs_config_set(&cfg, "collect_cgroups", "false", err, sizeof(err)), 0);
+	for (int f = 0; f < EBS_FAM_COUNT; f++)
+		assert_true(ebs_cfg_digest(&cfg, f) == old_defaults[f]);
+	assert_int_equal(ebs_config_set(&cfg, "collect_cgroups", "true", err, sizeof(err)), 0);
 	for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
 		assert_int_equal(ebs_config_set(&cfg, set[i][0], set[i][1], err, sizeof(err)), 0);
 	for (int f = 0; f < EBS_FAM_COUNT; f++)
