@@ -33,16 +33,27 @@ stat_of() { # stat_of PID: "STATE NS"
 	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null |
 		awk -v hz="$hz" '{printf "%s %.0f\n", $1, ($12 + $13) * 1e9 / hz}'
 }
-within5() { # within5 A B: |A - B| <= 5 % of B
-	awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= 0.05 * b) }'
+# within5 A B: |A - B| <= 5 % of B, A may be $steal ns more.  The programs
+# time a slice by the clock, the kernel's utime + stime leave out the time
+# the hypervisor ran something else (steal, CONFIG_PARAVIRT_TIME_ACCOUNTING):
+# on a busy VM host that was 7 % of the hog's run once.
+within5() {
+	awk -v a="$1" -v b="$2" -v s="${steal:-0}" \
+		'BEGIN { d = a - b; exit !(b > 0 && d <= 0.05 * b + s && -d <= 0.05 * b) }'
+}
+steal_ns() { # all CPUs' steal time so far (/proc/stat), in ns
+	awk -v hz="$hz" '$1 == "cpu" { printf "%.0f\n", $9 * 1e9 / hz }' /proc/stat
 }
 
+steal0=$(steal_ns)
 "$WL" spin "$SPIN_MS" "$SPIN_THREADS" &
 hog=$!
 track "$hog"
 expect "the hog spins $SPIN_THREADS x $SPIN_MS ms and stops itself" \
 	'wait_until 120 "stat_of $hog | grep -q \"^T \""'
 ref=$(stat_of "$hog" | cut -d' ' -f2)
+steal=$(($(steal_ns) - steal0))
+note "steal time during the run, all CPUs: $steal ns"
 expect "its utime + stime is at least 95 % of $((SPIN_MS * SPIN_THREADS)) ms ($ref ns)" \
 	'[ "$ref" -ge $((SPIN_MS * SPIN_THREADS * 950000)) ]'
 
