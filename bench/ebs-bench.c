@@ -5,8 +5,10 @@
  *       libebpfstats with only the named families (syscalls, tcp, sched,
  *       memory; default the built-in defaults'), private programs
  *       (pin_path ""), latency on with -l, collect_tcp_peers off with -P,
- *       collect_page_allocs on with -A, collect_cgroups on with -C,
- *       tcp_rtt_per_segment on with -R.
+ *       collect_page_allocs on with -A, collect_cgroups on with -C (off
+ *       otherwise, although on by default: a module's cases price it
+ *       without the rows, and the rows on their own), tcp_rtt_per_segment
+ *       on with -R.
  *       -S turns the kernel's BPF run-time statistics off again after
  *       ebs_open() turned them on, to measure what they cost.
  *   ebs-bench floor OBJ HOOK[,HOOK] [-b]
@@ -274,6 +276,7 @@ static int run_open(int argc, char **argv)
 	ebs_config_init(&cfg);
 	cfg.pin_path[0] = '\0';
 	cfg.syscall_latency = false;
+	cfg.cgroups = false;
 	while ((c = getopt(argc, argv, "f:lPARSCm:")) != -1) {
 		switch (c) {
 		case 'f':
