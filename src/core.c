@@ -62,32 +62,30 @@ bool ebs_test_flag(const char *name)
 	return v && *v && strcmp(v, "0") != 0;
 }
 
-int ebs_percpu_map_read(int fd, size_t key_size, size_t value_size, int ncpus, uint32_t cap,
-			void *keys, uint64_t *sums, size_t nwords)
+int ebs_map_batch_each(int fd, size_t key_size, size_t value_size, uint32_t chunk,
+		       int (*each)(void *ctx, const void *key, const void *value), void *ctx)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	size_t stride = ebs_round8(value_size), vsize = stride * (size_t)ncpus;
-	uint32_t chunk = vsize ? (uint32_t)(BATCH_BYTES / vsize) : BATCH_KEYS_MAX, n = 0;
 	/* the batch position: a u32 bucket (hash maps) or index (arrays) */
 	uint64_t in = 0, out = 0;
 	unsigned char *kbuf = NULL, *vbuf = NULL;
+	uint32_t n = 0;
 	bool first = true;
 	int rc;
 
 	/* tests take the key-by-key path of older kernels this way */
 	if (ebs_test_flag("EBPFSTATS_TEST_NO_BATCH"))
 		return -EOPNOTSUPP;
-	if (chunk > BATCH_KEYS_MAX)
-		chunk = BATCH_KEYS_MAX;
 	if (chunk == 0)
 		chunk = 1;
 	for (;;) {
 		__u32 count = chunk;
+		bool stop = false;
 
 		if (!kbuf) {
 			/* zeroed: valgrind does not model BPF_MAP_LOOKUP_BATCH's writes */
 			kbuf = calloc(chunk, key_size);
-			vbuf = calloc(chunk, vsize);
+			vbuf = calloc(chunk, value_size);
 			if (!kbuf || !vbuf) {
 				rc = -ENOMEM;
 				break;
@@ -108,20 +106,10 @@ int ebs_percpu_map_read(int fd, size_t key_size, size_t value_size, int ncpus, u
 				rc = -EOPNOTSUPP;
 			break;
 		}
-		for (__u32 i = 0; i < count && i < chunk && n < cap; i++, n++) {
-			uint64_t *sum = sums + (size_t)n * nwords;
-
-			memcpy((unsigned char *)keys + (size_t)n * key_size,
-			       kbuf + (size_t)i * key_size, key_size);
-			memset(sum, 0, nwords * sizeof(uint64_t));
-			for (int c = 0; c < ncpus; c++) {
-				const uint64_t *v = (const uint64_t *)(vbuf + (size_t)i * vsize +
-								       stride * (size_t)c);
-				for (size_t w = 0; w < nwords; w++)
-					sum[w] += v[w];
-			}
-		}
-		if (rc == -ENOENT || n >= cap) {
+		for (__u32 i = 0; i < count && i < chunk && !stop; i++, n++)
+			stop = each(ctx, kbuf + (size_t)i * key_size,
+				    vbuf + (size_t)i * value_size);
+		if (rc == -ENOENT || stop) {
 			rc = (int)n;
 			break;
 		}
@@ -131,6 +119,53 @@ int ebs_percpu_map_read(int fd, size_t key_size, size_t value_size, int ncpus, u
 	free(kbuf);
 	free(vbuf);
 	return rc;
+}
+
+/* ebs_percpu_map_read's state between entries of ebs_map_batch_each */
+struct percpu_read {
+	size_t key_size, stride, nwords;
+	int ncpus;
+	uint32_t n, cap;
+	void *keys;
+	uint64_t *sums;
+};
+
+static int percpu_read_one(void *ctx, const void *key, const void *value)
+{
+	struct percpu_read *r = ctx;
+	uint64_t *sum = r->sums + (size_t)r->n * r->nwords;
+
+	memcpy((unsigned char *)r->keys + (size_t)r->n * r->key_size, key, r->key_size);
+	memset(sum, 0, r->nwords * sizeof(uint64_t));
+	for (int c = 0; c < r->ncpus; c++) {
+		const uint64_t *v =
+			(const uint64_t *)((const unsigned char *)value + r->stride * (size_t)c);
+		for (size_t w = 0; w < r->nwords; w++)
+			sum[w] += v[w];
+	}
+	return ++r->n >= r->cap;
+}
+
+int ebs_percpu_map_read(int fd, size_t key_size, size_t value_size, int ncpus, uint32_t cap,
+			void *keys, uint64_t *sums, size_t nwords)
+{
+	size_t stride = ebs_round8(value_size), vsize = stride * (size_t)ncpus;
+	uint32_t chunk = vsize ? (uint32_t)(BATCH_BYTES / vsize) : BATCH_KEYS_MAX;
+	struct percpu_read r = {.key_size = key_size,
+				.stride = stride,
+				.nwords = nwords,
+				.ncpus = ncpus,
+				.cap = cap,
+				.keys = keys,
+				.sums = sums};
+	int rc;
+
+	if (chunk > BATCH_KEYS_MAX)
+		chunk = BATCH_KEYS_MAX;
+	if (cap == 0)
+		return 0;
+	rc = ebs_map_batch_each(fd, key_size, vsize, chunk, percpu_read_one, &r);
+	return rc < 0 ? rc : (int)r.n;
 }
 
 int ebs_percpu_sum(int fd, const void *key, size_t value_size, int ncpus, uint64_t *out,

@@ -127,6 +127,14 @@ int ebs_percpu_lookup(int fd, const void *key, void *buf, size_t value_size, int
  * EBPFSTATS_TEST_NO_BATCH=1 forces that), or another -errno. */
 int ebs_percpu_map_read(int fd, size_t key_size, size_t value_size, int ncpus, uint32_t cap,
 			void *keys, uint64_t *sums, size_t nwords);
+/* Every entry of map fd by batch lookups of chunk keys (doubled while one
+ * hash bucket holds more), each handed to each(ctx, key, value) until it
+ * returns nonzero.  A batch walks a hash bucket by bucket, so an entry is
+ * seen at most once even while the map changes.  Returns the entries
+ * handed over, -EOPNOTSUPP when the kernel has no batch operations for
+ * this map (or EBPFSTATS_TEST_NO_BATCH=1), or another -errno. */
+int ebs_map_batch_each(int fd, size_t key_size, size_t value_size, uint32_t chunk,
+		       int (*each)(void *ctx, const void *key, const void *value), void *ctx);
 size_t ebs_round8(size_t n);
 /* Runs the module's iterator once (m->iter_fd, or the pinned link): creates
  * an iterator from the link and reads it to its end, handing what the

@@ -69,61 +69,36 @@ static int merge(struct ebs_snapshot *s, struct ebs_proc_row *rows, uint32_t n, 
 /* Rows of a batch: 256 x (4 + at most EBS_PROC_VALUE_MAX bytes). */
 #define PROC_BATCH 256
 
+/* read_batch's state between entries of ebs_map_batch_each */
+struct proc_read {
+	void (*fill)(struct ebs_proc_row *row, const void *value);
+	struct ebs_proc_row *rows;
+	uint32_t cap, *n;
+};
+
+static int proc_read_one(void *ctx, const void *key, const void *value)
+{
+	struct proc_read *r = ctx;
+	struct ebs_proc_row *row = &r->rows[(*r->n)++];
+
+	memcpy(&row->pid, key, sizeof(row->pid));
+	r->fill(row, value);
+	row->comm[sizeof(row->comm) - 1] = '\0';
+	return *r->n >= r->cap;
+}
+
 /* Every entry of the tgid-keyed hash fd into rows (at most cap), by
- * batches; 0 or -ENOENT when done, -EOPNOTSUPP where the kernel has no
- * batch lookup for the map (or a test says so), another -errno on error.
- * A batch walks the hash bucket by bucket, so an entry is seen at most
- * once even while the table changes. */
+ * batches: >= 0 when done, -EOPNOTSUPP where the kernel has no batch
+ * lookup for the map (or a test says so), another -errno on error. */
 static int read_batch(int fd, size_t value_size,
 		      void (*fill)(struct ebs_proc_row *row, const void *value),
 		      struct ebs_proc_row *rows, uint32_t cap, uint32_t *n)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	uint32_t chunk = PROC_BATCH, in = 0, out = 0;
-	unsigned char *vbuf;
-	__u32 *kbuf;
-	bool first = true;
-	int rc;
+	struct proc_read r = {.fill = fill, .rows = rows, .cap = cap, .n = n};
 
-	if (ebs_test_flag("EBPFSTATS_TEST_NO_BATCH"))
-		return -EOPNOTSUPP;
-	/* zeroed: valgrind does not model BPF_MAP_LOOKUP_BATCH's writes */
-	kbuf = calloc(chunk, sizeof(*kbuf));
-	vbuf = calloc(chunk, value_size);
-	if (!kbuf || !vbuf) {
-		free(kbuf);
-		free(vbuf);
-		return -ENOMEM;
-	}
-	for (;;) {
-		__u32 count = chunk;
-
-		rc = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, kbuf, vbuf, &count, &opts);
-		if (rc < 0 && rc != -ENOENT) {
-			/* ENOSPC: one bucket holds more than a chunk, which a
-			 * hash this size does not; the key-by-key walk copes */
-			if (first && (rc == -EINVAL || rc == -EOPNOTSUPP || rc == -ENOSPC ||
-				      rc == -524 /* ENOTSUPP */))
-				rc = -EOPNOTSUPP;
-			break;
-		}
-		for (__u32 i = 0; i < count && i < chunk && *n < cap; i++) {
-			struct ebs_proc_row *row = &rows[(*n)++];
-
-			row->pid = kbuf[i];
-			fill(row, vbuf + (size_t)i * value_size);
-			row->comm[sizeof(row->comm) - 1] = '\0';
-		}
-		if (rc == -ENOENT || *n >= cap) {
-			rc = 0;
-			break;
-		}
-		in = out;
-		first = false;
-	}
-	free(kbuf);
-	free(vbuf);
-	return rc;
+	if (*n >= cap)
+		return 0;
+	return ebs_map_batch_each(fd, sizeof(__u32), value_size, PROC_BATCH, proc_read_one, &r);
 }
 
 int ebs_procs_read(int fd, const char *map, size_t value_size,
