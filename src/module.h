@@ -152,6 +152,10 @@ void ebs_hist_add(struct ebs_hist *dst, const __u64 *slots);
 /* A family's cgroup maps, in this order in its map list from its first:
  * cg_<fam>, cg_ctr_<fam>, cg_ids_<fam>, cg_rid_<fam>, cg_free_<fam>. */
 enum { EBS_CGM_ROWS, EBS_CGM_CTR, EBS_CGM_IDS, EBS_CGM_RID, EBS_CGM_FREE, EBS_CGM_COUNT };
+/* Those five maps' names in that order, as EBS_CG_MAPS(fam) names them in
+ * bpf/ebs_cgroup.bpf.h: a module's map list has [MAP_CG] = EBS_CG_MAP_NAMES(fam). */
+#define EBS_CG_MAP_NAMES(fam)                                                                      \
+	"cg_" #fam, "cg_ctr_" #fam, "cg_ids_" #fam, "cg_rid_" #fam, "cg_free_" #fam
 /* The rodata knobs of ebs_cgroup.bpf.h in a family's skeleton. */
 struct ebs_cg_knobs {
 	bool *on, *task_btf;

@@ -163,11 +163,7 @@ static const char *const mem_maps[] = {
 	[MAP_STATS] = "mem_stats",
 	[MAP_PROCS] = "mem_procs",
 	[MAP_OOM] = "mem_oom",
-	[MAP_CG] = "cg_mem",
-	[MAP_CG + EBS_CGM_CTR] = "cg_ctr_mem",
-	[MAP_CG + EBS_CGM_IDS] = "cg_ids_mem",
-	[MAP_CG + EBS_CGM_RID] = "cg_rid_mem",
-	[MAP_CG + EBS_CGM_FREE] = "cg_free_mem",
+	[MAP_CG] = EBS_CG_MAP_NAMES(mem),
 };
 
 const struct ebs_module_ops ebs_module_memory = {

@@ -242,11 +242,7 @@ static const char *const sched_maps[] = {
 	[MAP_CPU] = "sched_cpu",
 	[MAP_MIGR] = "sched_migr",
 	[MAP_PROCS] = "sched_procs",
-	[MAP_CG] = "cg_sched",
-	[MAP_CG + EBS_CGM_CTR] = "cg_ctr_sched",
-	[MAP_CG + EBS_CGM_IDS] = "cg_ids_sched",
-	[MAP_CG + EBS_CGM_RID] = "cg_rid_sched",
-	[MAP_CG + EBS_CGM_FREE] = "cg_free_sched",
+	[MAP_CG] = EBS_CG_MAP_NAMES(sched),
 };
 
 const struct ebs_module_ops ebs_module_sched = {

@@ -547,18 +547,16 @@ static const struct ebs_hook sys_hooks[] = {
 	 .optional = false, .latency = true},
 };
 
+/* clang-format off */
 static const char *const sys_maps[] = {
 	[MAP_STATS] = "sys_stats",
 	[MAP_CTR] = "sys_ctr",
 	[MAP_BYTES] = "sys_bytes",
 	[MAP_ROW] = "sys_row",
 	[MAP_HIST] = "sys_hist",
-	[MAP_CG] = "cg_sys",
-	[MAP_CG + EBS_CGM_CTR] = "cg_ctr_sys",
-	[MAP_CG + EBS_CGM_IDS] = "cg_ids_sys",
-	[MAP_CG + EBS_CGM_RID] = "cg_rid_sys",
-	[MAP_CG + EBS_CGM_FREE] = "cg_free_sys",
+	[MAP_CG] = EBS_CG_MAP_NAMES(sys),
 };
+/* clang-format on */
 
 const struct ebs_module_ops ebs_module_syscalls = {
 	.name = "syscalls",

@@ -727,11 +727,7 @@ static const char *const tcp_maps[] = {
 	[MAP_STATS] = "tcp_stats",
 	[MAP_PORTS] = "tcp_ports",
 	[MAP_PEERS] = "tcp_peers",
-	[MAP_CG] = "cg_tcp",
-	[MAP_CG + EBS_CGM_CTR] = "cg_ctr_tcp",
-	[MAP_CG + EBS_CGM_IDS] = "cg_ids_tcp",
-	[MAP_CG + EBS_CGM_RID] = "cg_rid_tcp",
-	[MAP_CG + EBS_CGM_FREE] = "cg_free_tcp",
+	[MAP_CG] = EBS_CG_MAP_NAMES(tcp),
 };
 
 const struct ebs_module_ops ebs_module_tcp = {
