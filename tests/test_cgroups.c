@@ -837,6 +837,20 @@ static void new_pin(void)
 	snprintf(pin_root, sizeof(pin_root), "/sys/fs/bpf/ebs-cgt-%d", (int)getpid());
 }
 
+/* An isolated test's handle on pins of its own, with rows cgroup rows,
+ * and its first snapshot in *s (skipped without the syscalls module). */
+static struct ebs *open_isolated(unsigned rows, const struct ebs_snapshot **s)
+{
+	struct ebs *e;
+
+	isolated = true;
+	new_pin();
+	e = open_cg(rows);
+	*s = snap(e);
+	need_running(*s, EBS_FAM_SYSCALLS);
+	return e;
+}
+
 static int cg_map(const char *name)
 {
 	char path[512];
@@ -934,11 +948,7 @@ static void test_recycle(void **state)
 	int i, phase = 0;
 
 	(void)state;
-	isolated = true;
-	new_pin();
-	e = open_cg(rows);
-	s = snap(e);
-	need_running(s, EBS_FAM_SYSCALLS);
+	e = open_isolated(rows, &s);
 	cg_mkdir("k0");
 	cg_mkdir("g0");
 	kid = cg_id("k0");
@@ -1013,11 +1023,7 @@ static void test_row_changed_hands(void **state)
 	bool got;
 
 	(void)state;
-	isolated = true;
-	new_pin();
-	e = open_cg(rows);
-	s = snap(e);
-	need_running(s, EBS_FAM_SYSCALLS);
+	e = open_isolated(rows, &s);
 	cg_mkdir("a");
 	s = calls_in(e, "a", n, &got);
 	assert_true(got);
@@ -1100,11 +1106,7 @@ static void test_two_readers(void **state)
 	int st;
 
 	(void)state;
-	isolated = true;
-	new_pin();
-	e = open_cg(rows);
-	s = snap(e);
-	need_running(s, EBS_FAM_SYSCALLS);
+	e = open_isolated(rows, &s);
 	if (pipe(stop) < 0)
 		fail_msg("pipe: %s", strerror(errno));
 	reader = fork();
@@ -1175,11 +1177,7 @@ static void test_probe_unchanged(void **state)
 	uint32_t gi;
 
 	(void)state;
-	isolated = true;
-	new_pin();
-	e = open_cg(rows);
-	s = snap(e);
-	need_running(s, EBS_FAM_SYSCALLS);
+	e = open_isolated(rows, &s);
 	/* the parent's row, then r0..r2, no snapshot in between: full;
 	 * then r0 removed */
 	for (int i = 0; i < 3; i++) {
